@@ -1,0 +1,65 @@
+# The lab's verbs. `make help` lists them; variables set the lab's options, e.g.
+#   make lab-up BACKEND=memcached BALANCE=ip_hash NODES=4 PORT=8080
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV := .venv
+LAB := $(VENV)/bin/lab
+NAME ?= djlab
+NODE ?= nginx
+
+UP_OPTIONS := $(if $(BACKEND),--backend $(BACKEND)) $(if $(BALANCE),--balance $(BALANCE)) \
+	$(if $(NODES),--nodes $(NODES)) $(if $(PORT),--port $(PORT)) $(if $(WORKERS),--workers $(WORKERS)) \
+	$(if $(DJANGO_VERSION),--django-version $(DJANGO_VERSION))
+SWITCH_OPTIONS := $(if $(BACKEND),--backend $(BACKEND)) $(if $(BALANCE),--balance $(BALANCE)) \
+	$(if $(NODES),--nodes $(NODES))
+
+.PHONY: help setup engine venv images lab-up lab-switch lab-status lab-logs lab-down test test-unit \
+	bench-lifecycle clean
+
+help: ## list these targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed ## create .venv with the lab and its test tools
+
+engine: ## make sure a Docker engine answers (as root on Debian: install and start one)
+	@bash lab/setup/ensure-engine.sh
+
+setup: venv engine ## everything the lab needs on this machine
+
+images: setup ## build every image the lab uses (a second run builds nothing)
+	$(LAB) --name $(NAME) build
+
+lab-up: setup ## bring the lab up (BACKEND= BALANCE= NODES= PORT= WORKERS= DJANGO_VERSION=)
+	$(LAB) --name $(NAME) up $(UP_OPTIONS)
+
+lab-switch: setup ## change a running lab (BACKEND= BALANCE= NODES=)
+	$(LAB) --name $(NAME) switch $(SWITCH_OPTIONS)
+
+lab-status: setup ## show the lab's containers, URL and login
+	$(LAB) --name $(NAME) status
+
+lab-logs: setup ## show a container's log (NODE=node-1, nginx, redis, ...)
+	$(LAB) --name $(NAME) logs $(NODE)
+
+lab-down: setup ## remove the lab's containers, network and volumes
+	$(LAB) --name $(NAME) down
+
+test: images ## run the unit and integration tests against the real engine
+	$(VENV)/bin/pytest
+
+test-unit: venv ## run the unit tests only (no Docker)
+	$(VENV)/bin/pytest tests/unit
+
+bench-lifecycle: images ## time image build, lab up, switch and down
+	$(VENV)/bin/python -m lab.bench lifecycle
+
+clean: ## remove .venv (labs and images stay; `make lab-down` removes a lab)
+	rm -rf $(VENV)

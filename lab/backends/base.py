@@ -1,0 +1,46 @@
+"""SessionBackend: what one Django session set-up needs from the lab, declared, not run."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+# Where a node keeps data of its own (a per-node volume) and where the shared-file volume is mounted.
+NODE_DATA_DIR = "/var/lib/lab"
+SHARED_SESSIONS_DIR = "/srv/shared-sessions"
+
+
+class SessionBackend:
+    """One way to store Django sessions, as the lab runs it.
+
+    Subclasses are declarations: a name, the Django settings they add, the stores they need, and
+    whether users should stay logged in when nginx spreads their requests over every node.
+    """
+
+    name: str = ""
+    summary: str = ""
+    survives_round_robin: bool = False
+    reason: str = ""
+    stores: tuple[str, ...] = ()
+    shared_volume: bool = False
+    available: bool = True
+    unavailable_reason: str = ""
+    # Django management commands (argument lists) each node runs before it serves, e.g. to migrate
+    # a database that only that node has.
+    node_commands: tuple[tuple[str, ...], ...] = ()
+
+    # -- what a backend must provide ---------------------------------------------------------------
+
+    def settings(self, hosts: Mapping[str, str]) -> dict:
+        """Django settings this backend adds; `hosts` maps each of its stores to a host name."""
+        raise NotImplementedError("subclasses of SessionBackend must provide a settings() method")
+
+    def __repr__(self) -> str:
+        return f"<SessionBackend {self.name}>"
+
+
+def cache_sessions(cache: dict) -> dict:
+    """Settings for sessions kept in Django's cache framework, on the given default cache."""
+    return {
+        "SESSION_ENGINE": "django.contrib.sessions.backends.cache",
+        "CACHES": {"default": cache},
+    }

@@ -1,0 +1,192 @@
+"""The `lab` command: parse, call the library, print. Errors go to stderr with a non-zero exit."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Sequence
+
+from .backends import BACKENDS
+from .balance import BALANCE_MODES
+from .config import MAX_NODES, LabConfig
+from .engine import DockerEngine
+from .errors import LabError
+from .images import ensure_images, image_specs
+from .lab import Lab
+
+DEFAULT_NAME = os.environ.get("LAB_NAME", "djlab")
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+def node_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= MAX_NODES:
+        raise argparse.ArgumentTypeError(f"nodes must be between 1 and {MAX_NODES}, not {value}")
+    return value
+
+
+def port_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be between 1 and 65535, not {value}")
+    return value
+
+
+def add_topology_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by `up` and `switch`; unset ones keep the lab's current value."""
+    parser.add_argument("--backend", choices=list(BACKENDS), help="session backend (see `lab backends`)")
+    parser.add_argument("--balance", choices=list(BALANCE_MODES), help="nginx balancing mode (see `lab balances`)")
+    parser.add_argument("--nodes", type=node_count, help=f"number of Django nodes, 1..{MAX_NODES} (default 3)")
+    keys = parser.add_mutually_exclusive_group()
+    keys.add_argument(
+        "--secret-key-per-node",
+        dest="secret_key_per_node",
+        action="store_true",
+        default=None,
+        help="give every node its own SECRET_KEY, to see what that breaks",
+    )
+    keys.add_argument(
+        "--shared-secret-key",
+        dest="secret_key_per_node",
+        action="store_false",
+        help="every node uses the lab's one SECRET_KEY (the default)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lab",
+        description="Serve one Django site from several containers behind nginx, and see which session "
+        "set-ups keep users logged in.",
+    )
+    parser.add_argument("--name", default=DEFAULT_NAME, help=f"lab name (default {DEFAULT_NAME}; env LAB_NAME)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = commands.add_parser("up", help="bring a lab up (or bring a running one to these options)")
+    add_topology_options(up)
+    up.add_argument("--port", type=port_number, help="port nginx publishes (default 8080)")
+    up.add_argument("--host", help="address nginx publishes on (default 127.0.0.1)")
+    up.add_argument("--workers", type=int, help="gunicorn workers per node (default 2)")
+    up.add_argument("--django-version", help="Django release the nodes run (default %s)" % LabConfig.django_version)
+    up.add_argument("--site", help="Django project folder the nodes run (default: sample_site)")
+
+    switch = commands.add_parser("switch", help="change a running lab's backend or balancing mode")
+    add_topology_options(switch)
+
+    down = commands.add_parser("down", help="remove the lab's containers, network and volumes")
+    down.add_argument("--keep-data", action="store_true", help="keep volumes and the lab's keys and password")
+
+    status = commands.add_parser("status", help="show the lab's containers, URL and login")
+    status.add_argument("--json", action="store_true", help="print JSON")
+
+    logs = commands.add_parser("logs", help="show a container's log, e.g. `lab logs node-1`")
+    logs.add_argument("target", help="nginx, node-N, postgres, redis, memcached")
+    logs.add_argument("--tail", type=int, default=100, help="lines to show (default 100)")
+
+    commands.add_parser("backends", help="list the session backends")
+    commands.add_parser("balances", help="list the balancing modes")
+
+    build = commands.add_parser("build", help="build every image the lab uses")
+    build.add_argument("--rebuild", action="store_true", help="build again without Docker's cache")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    lab = Lab(args.name, progress=say)
+    if args.command == "up":
+        changes = {
+            key: getattr(args, key)
+            for key in ("backend", "balance", "nodes", "port", "host", "workers", "django_version", "site",
+                        "secret_key_per_node")
+            if getattr(args, key) is not None
+        }
+        result = lab.up(**changes)
+        print_up(lab, result.seconds)
+    elif args.command == "switch":
+        changes = {key: getattr(args, key) for key in ("backend", "balance", "nodes", "secret_key_per_node")}
+        if all(value is None for value in changes.values()):
+            raise LabError("say what to switch: --backend, --balance, --nodes or --secret-key-per-node")
+        result = lab.switch(**changes)
+        say(f"switched in {result.seconds:.1f} s; changed: {', '.join(result.changed) or 'nothing'}")
+    elif args.command == "down":
+        removed = lab.down(keep_data=args.keep_data)
+        kept = " (volumes and state kept)" if args.keep_data else ""
+        say(
+            f"lab {args.name}: removed {removed['containers']} containers, {removed['networks']} networks, "
+            f"{removed['volumes']} volumes{kept}"
+        )
+    elif args.command == "status":
+        report = lab.status()
+        print(json.dumps(report, indent=2) if args.json else format_status(report))
+    elif args.command == "logs":
+        sys.stdout.write(lab.logs(args.target, tail=args.tail))
+    elif args.command == "backends":
+        for backend in BACKENDS.values():
+            verdict = "keeps login under round-robin" if backend.survives_round_robin else "loses login under round-robin"
+            note = "" if backend.available else f"  [not available yet: {backend.unavailable_reason}]"
+            say(f"{backend.name:15} {backend.summary}\n{'':15} {verdict}: {backend.reason}{note}")
+    elif args.command == "balances":
+        for mode in BALANCE_MODES.values():
+            say(f"{mode.name:12} {mode.summary}")
+    elif args.command == "build":
+        config = lab.config() or LabConfig(name=args.name)
+        ensure_images(DockerEngine(), config, list(image_specs(config)), say, rebuild=args.rebuild)
+        say("images ready")
+    return 0
+
+
+def print_up(lab: Lab, seconds: float) -> None:
+    report = lab.status()
+    say(
+        f"\nLab {report['name']} is up in {seconds:.1f} s: {report['nodes']} nodes, "
+        f"backend {report['backend']}, balance {report['balance']}\n"
+        f"  open     {report['url']}\n"
+        f"  log in   {report['username']} / {report['password']}\n"
+        f"  switch   lab switch --backend memcached   (or: make lab-switch BACKEND=memcached)\n"
+        f"  status   lab status\n"
+        f"  stop     lab down   (or: make lab-down)"
+    )
+
+
+def format_status(report: dict) -> str:
+    lines = [
+        f"lab {report['name']}: {report['url']}  login {report['username']} / {report['password']}",
+        f"backend {report['backend']}, balance {report['balance']}, {report['nodes']} nodes x "
+        f"{report['workers']} workers, Django {report['django_version']}"
+        + (", a SECRET_KEY per node" if report["secret_key_per_node"] else ""),
+        "",
+        f"{'CONTAINER':28} {'ROLE':7} {'STATE':9} {'HEALTH':10} IMAGE",
+    ]
+    for c in report["containers"]:
+        lines.append(f"{c['name']:28} {c['role']:7} {c['state']:9} {c['health']:10} {c['image']}")
+    if not report["containers"]:
+        lines.append("(no containers: the lab is down; `lab up` starts it)")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `lab` command."""
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except LabError as error:
+        print(f"lab: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("lab: interrupted; `lab status` shows what is running, `lab down` removes it", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

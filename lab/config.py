@@ -1,0 +1,83 @@
+"""LabConfig: what the user asked for, validated. The first stage of config -> plan -> engine."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .backends import BACKENDS
+from .balance import BALANCE_MODES
+from .errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_SITE = PROJECT_ROOT / "sample_site"
+
+MAX_NODES = 16
+DEFAULT_DJANGO_VERSION = "6.1.3"
+_LAB_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+
+
+@dataclass(frozen=True)
+class LabConfig:
+    """Everything that decides what a lab looks like; plain data, saved with the lab's state."""
+
+    name: str = "djlab"
+    nodes: int = 3
+    backend: str = "redis"
+    balance: str = "round_robin"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 2
+    django_version: str = DEFAULT_DJANGO_VERSION
+    secret_key_per_node: bool = False
+    site: str = str(SAMPLE_SITE)
+    site_settings: str = "labsite.settings"
+    base_suite: str = "trixie"
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the first invalid field and the valid choices."""
+        if not _LAB_NAME.match(self.name):
+            raise ConfigError(
+                f"invalid lab name {self.name!r}: use 1-31 lowercase letters, digits or '-', starting with a letter"
+            )
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"unknown backend {self.backend!r}; valid backends: {', '.join(BACKENDS)}")
+        if self.balance not in BALANCE_MODES:
+            raise ConfigError(f"unknown balance mode {self.balance!r}; valid modes: {', '.join(BALANCE_MODES)}")
+        if not 1 <= self.nodes <= MAX_NODES:
+            raise ConfigError(f"nodes must be between 1 and {MAX_NODES}, not {self.nodes}")
+        if not 1 <= self.workers <= 16:
+            raise ConfigError(f"workers must be between 1 and 16, not {self.workers}")
+        if not 1 <= self.port <= 65535:
+            raise ConfigError(f"port must be between 1 and 65535, not {self.port}")
+        if not re.match(r"^\d+\.\d+(\.\d+)?$", self.django_version):
+            raise ConfigError(f"django version must look like 6.1.3, not {self.django_version!r}")
+        backend = BACKENDS[self.backend]
+        if not backend.available:
+            raise ConfigError(f"backend {self.backend!r} is not available yet: {backend.unavailable_reason}")
+        if not (Path(self.site) / "manage.py").is_file():
+            raise ConfigError(f"site {self.site!r} has no manage.py; point --site at a Django project folder")
+
+    def replace(self, **changes) -> "LabConfig":
+        """Return a validated copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able form, for the lab's state and `lab status --json`."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "LabConfig":
+        """Rebuild a config saved by to_dict, ignoring keys this version does not know."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    @property
+    def url(self) -> str:
+        """Where the user's browser reaches nginx."""
+        return f"http://{self.host}:{self.port}/"

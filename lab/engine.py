@@ -1,0 +1,320 @@
+"""DockerEngine: the one module that talks to Docker, translating its errors into the lab's.
+
+It knows containers, networks, volumes and images, and nothing about Django or sessions: the lab
+hands it specs from the plan. Every resource it creates carries the plan's labels.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tarfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import PurePosixPath
+from typing import Callable, Iterator, Sequence
+
+import docker
+import docker.errors
+import requests
+
+from .errors import EngineError, EngineUnavailable, ImageBuildError, PortInUse
+from .plan import LAB_LABEL, ROLE_LABEL, SPEC_LABEL, ContainerSpec
+
+ENGINE_HELP = (
+    "start the Docker engine (as root on Debian, `make engine` installs and starts it; elsewhere install "
+    "Docker Engine or Docker Desktop and start it), or point DOCKER_HOST at a running engine"
+)
+
+
+@contextlib.contextmanager
+def translated(action: str) -> Iterator[None]:
+    """Turn Docker's and the transport's exceptions into LabErrors that name `action`."""
+    try:
+        yield
+    except docker.errors.APIError as error:
+        explanation = error.explanation or str(error)
+        if "port is already allocated" in explanation or "address already in use" in explanation:
+            raise PortInUse(f"{action}: the port is already in use ({explanation})") from error
+        raise EngineError(f"{action}: Docker said: {explanation}") from error
+    except (requests.exceptions.ConnectionError, docker.errors.DockerException) as error:
+        raise EngineUnavailable(f"{action}: cannot reach the Docker engine ({error}); {ENGINE_HELP}") from error
+
+
+class DockerEngine:
+    """The local Docker engine, reached through the Docker SDK for Python."""
+
+    def __init__(self, client: docker.DockerClient | None = None):
+        self._client = client
+
+    @property
+    def client(self) -> docker.DockerClient:
+        """The SDK client, connected and pinged on first use."""
+        if self._client is None:
+            with translated("connecting to Docker"):
+                client = docker.from_env(timeout=120, max_pool_size=32)
+                client.ping()
+            self._client = client
+        return self._client
+
+    def describe(self) -> str:
+        """One line naming the engine, for status output."""
+        with translated("asking the engine's version"):
+            version = self.client.version()
+        return f"Docker {version.get('Version', '?')} ({version.get('Os', '?')}/{version.get('Arch', '?')})"
+
+    # -- networks and volumes ----------------------------------------------------------------------
+
+    def ensure_network(self, name: str, labels: dict) -> None:
+        """Create the bridge network `name` unless it exists."""
+        with translated(f"creating network {name}"):
+            if not self.client.networks.list(names=[name]):
+                self.client.networks.create(name, driver="bridge", labels=labels)
+
+    def ensure_volume(self, name: str, labels: dict) -> None:
+        """Create volume `name` unless it exists."""
+        with translated(f"creating volume {name}"):
+            try:
+                self.client.volumes.get(name)
+            except docker.errors.NotFound:
+                self.client.volumes.create(name, labels=labels)
+
+    # -- containers --------------------------------------------------------------------------------
+
+    def _get(self, name: str):
+        try:
+            return self.client.containers.get(name)
+        except docker.errors.NotFound:
+            return None
+
+    def status(self, container: str) -> tuple[str, int | None]:
+        """(state, exit code): state is Docker's ("running", "exited", ...) or "missing"."""
+        with translated(f"inspecting {container}"):
+            found = self._get(container)
+            if found is None:
+                return "missing", None
+            state = found.attrs["State"]
+            return state["Status"], state.get("ExitCode") if state["Status"] != "running" else None
+
+    def ensure_container(self, spec: ContainerSpec, network: str) -> str:
+        """Make container `spec.name` match `spec`; return "kept", "started", "created" or "recreated"."""
+        fingerprint = spec.fingerprint()
+        with translated(f"inspecting {spec.name}"):
+            existing = self._get(spec.name)
+        action = "created"
+        if existing is not None:
+            if existing.labels.get(SPEC_LABEL) == fingerprint:
+                if existing.status == "running":
+                    return "kept"
+                with translated(f"starting {spec.name}"):
+                    existing.start()
+                return "started"
+            self.remove(spec.name, timeout=spec.stop_timeout)
+            action = "recreated"
+        self.create(spec, network, fingerprint)
+        return action
+
+    def create(self, spec: ContainerSpec, network: str, fingerprint: str | None = None) -> None:
+        """Create and start a container from `spec` on `network`."""
+        with translated(f"creating {spec.name}"):
+            container = self.client.containers.create(
+                spec.image,
+                command=list(spec.command) if spec.command else None,
+                name=spec.name,
+                environment=dict(spec.env),
+                labels={**spec.labels, SPEC_LABEL: fingerprint or spec.fingerprint()},
+                network=network,
+                volumes={m.volume: {"bind": m.target, "mode": "rw"} for m in spec.mounts},
+                ports={f"{port}/tcp": bind for port, bind in spec.ports.items()},
+            )
+        for path, content in spec.files.items():
+            self.put_file(spec.name, path, content)
+        try:
+            with translated(f"starting {spec.name}"):
+                container.start()
+        except PortInUse as error:
+            self.remove(spec.name, timeout=0)
+            host, port = next(iter(spec.ports.values()))
+            raise PortInUse(
+                f"port {port} on {host} is already in use, so {spec.name} cannot publish it; "
+                f"pick another with `lab up --port N` (or `make lab-up PORT=N`)"
+            ) from error
+
+    def remove(self, container: str, timeout: int = 5) -> bool:
+        """Stop (waiting up to `timeout` s) and remove a container; False when there was none."""
+        with translated(f"removing {container}"):
+            found = self._get(container)
+            if found is None:
+                return False
+            if found.status == "running" and timeout > 0:
+                with contextlib.suppress(docker.errors.NotFound):
+                    found.stop(timeout=timeout)
+            with contextlib.suppress(docker.errors.NotFound):
+                found.remove(force=True)
+        return True
+
+    def stop(self, container: str, timeout: int = 5) -> None:
+        """Stop a container, leaving it in place."""
+        with translated(f"stopping {container}"):
+            self.client.containers.get(container).stop(timeout=timeout)
+
+    def start(self, container: str) -> None:
+        """Start a stopped container."""
+        with translated(f"starting {container}"):
+            self.client.containers.get(container).start()
+
+    def exec(self, container: str, command: Sequence[str]) -> tuple[int, str]:
+        """Run a command in a running container; (exit code, combined output)."""
+        with translated(f"running {command[0]} in {container}"):
+            result = self.client.containers.get(container).exec_run(list(command))
+        return result.exit_code, result.output.decode(errors="replace")
+
+    def put_file(self, container: str, path: str, content: str) -> None:
+        """Write one text file into a container (running or not)."""
+        target = PurePosixPath(path)
+        data = content.encode()
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            info = tarfile.TarInfo(target.name)
+            info.size, info.mode, info.mtime = len(data), 0o644, int(time.time())
+            tar.addfile(info, io.BytesIO(data))
+        with translated(f"writing {path} into {container}"):
+            self.client.containers.get(container).put_archive(str(target.parent), buffer.getvalue())
+
+    def logs(self, container: str, tail: int = 40) -> str:
+        """The container's last `tail` log lines ("" when it does not exist)."""
+        with translated(f"reading the logs of {container}"):
+            found = self._get(container)
+            return found.logs(tail=tail).decode(errors="replace") if found else ""
+
+    def run_job(self, spec: ContainerSpec, network: str, timeout: float = 180) -> tuple[int, str]:
+        """Run a one-off container to completion, remove it, and return (exit code, its logs)."""
+        self.remove(spec.name, timeout=0)
+        self.create(spec, network)
+        try:
+            with translated(f"waiting for {spec.name}"):
+                result = self.client.containers.get(spec.name).wait(timeout=timeout)
+        except EngineUnavailable as error:
+            raise EngineError(f"{spec.name} did not finish within {timeout:.0f} s") from error
+        finally:
+            output = self.logs(spec.name, tail=60)
+            self.remove(spec.name, timeout=0)
+        return result["StatusCode"], output
+
+    def lab_containers(self, lab: str) -> list[dict]:
+        """The lab's containers: name, role, state, image and labels, sorted by name."""
+        with translated(f"listing the containers of lab {lab}"):
+            found = self.client.containers.list(all=True, filters={"label": f"{LAB_LABEL}={lab}"})
+            rows = [
+                {
+                    "name": c.name,
+                    "role": c.labels.get(ROLE_LABEL, "?"),
+                    "state": c.status,
+                    "image": c.attrs["Config"]["Image"],
+                    "id": c.short_id,
+                    "labels": dict(c.labels),
+                }
+                for c in found
+            ]
+        return sorted(rows, key=lambda row: row["name"])
+
+    def labs(self) -> set[str]:
+        """Names of every lab with a container on this engine."""
+        with translated("listing labs"):
+            found = self.client.containers.list(all=True, filters={"label": LAB_LABEL})
+        return {c.labels[LAB_LABEL] for c in found}
+
+    def remove_lab(self, lab: str, keep_volumes: bool = False) -> dict[str, int]:
+        """Remove every container, network and (unless kept) volume labelled as lab `lab`."""
+        selector = {"label": f"{LAB_LABEL}={lab}"}
+        with translated(f"listing the resources of lab {lab}"):
+            containers = [c.name for c in self.client.containers.list(all=True, filters=selector)]
+        with ThreadPoolExecutor(max_workers=max(1, len(containers))) as pool:
+            list(pool.map(lambda name: self.remove(name, timeout=3), containers))
+        removed = {"containers": len(containers), "networks": 0, "volumes": 0}
+        with translated(f"removing the networks of lab {lab}"):
+            for network in self.client.networks.list(filters=selector):
+                network.remove()
+                removed["networks"] += 1
+        if not keep_volumes:
+            with translated(f"removing the volumes of lab {lab}"):
+                for volume in self.client.volumes.list(filters=selector):
+                    volume.remove(force=True)
+                    removed["volumes"] += 1
+        return removed
+
+    def lab_resources(self, lab: str) -> dict[str, list[str]]:
+        """Names of the lab's labelled containers, networks and volumes."""
+        selector = {"label": f"{LAB_LABEL}={lab}"}
+        with translated(f"listing the resources of lab {lab}"):
+            return {
+                "containers": [c.name for c in self.client.containers.list(all=True, filters=selector)],
+                "networks": [n.name for n in self.client.networks.list(filters=selector)],
+                "volumes": [v.name for v in self.client.volumes.list(filters=selector)],
+            }
+
+    # -- images ------------------------------------------------------------------------------------
+
+    def image_exists(self, tag: str) -> bool:
+        """Whether the image `tag` is on this engine."""
+        with translated(f"looking up image {tag}"):
+            try:
+                self.client.images.get(tag)
+                return True
+            except docker.errors.ImageNotFound:
+                return False
+
+    def pull(self, name: str, tag: str) -> bool:
+        """Pull `name` and tag it as `tag`; False when no registry answers."""
+        try:
+            image = self.client.images.pull(name)
+        except (docker.errors.APIError, requests.exceptions.RequestException):
+            return False
+        repository, _, version = tag.partition(":")
+        image.tag(repository, version or "latest")
+        return True
+
+    def import_image(self, stream, tag: str, labels: dict) -> None:
+        """Import a root filesystem tar stream as image `tag`."""
+        repository, _, version = tag.partition(":")
+        changes = [f"LABEL {key}={value}" for key, value in labels.items()]
+        with translated(f"importing image {tag}"):
+            self.client.api.import_image(src=stream, repository=repository, tag=version, changes=changes)
+
+    def build_image(
+        self,
+        tag: str,
+        context: bytes,
+        build_args: dict,
+        labels: dict,
+        on_line: Callable[[str], None],
+        no_cache: bool = False,
+    ) -> None:
+        """Build `tag` from a tar context, reporting each step (and a line now and then) to `on_line`."""
+        recent: list[str] = []
+        last_report = time.monotonic()
+        with translated(f"building image {tag}"):
+            stream = self.client.api.build(
+                fileobj=io.BytesIO(context),
+                custom_context=True,
+                tag=tag,
+                buildargs=build_args,
+                labels=labels,
+                rm=True,
+                forcerm=True,
+                nocache=no_cache,
+                decode=True,
+            )
+            for chunk in stream:
+                if "error" in chunk:
+                    tail = "\n".join(recent[-25:])
+                    raise ImageBuildError(f"building {tag} failed: {chunk['error'].strip()}\n{tail}")
+                for line in chunk.get("stream", "").splitlines():
+                    line = line.rstrip()
+                    if not line:
+                        continue
+                    recent.append(line)
+                    # Steps always; other output only every 10 s, to show a long step is alive.
+                    if line.startswith("Step ") or time.monotonic() - last_report > 10:
+                        on_line(line[:160])
+                        last_report = time.monotonic()

@@ -1,0 +1,282 @@
+"""Lab: one named lab on one engine. It turns a LabConfig into a plan and has the engine make it so.
+
+`up` is a reconcile: run twice, it changes nothing the second time; run with another backend or
+balance mode (that is all `switch` does), it changes only what differs.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from .config import LabConfig
+from .engine import DockerEngine
+from .errors import ConfigError, LabNotFound, NginxConfigError, NotReady, PortInUse
+from .images import ensure_images, image_specs
+from .nginx_conf import CONF_PATH
+from .plan import ContainerSpec, Plan, build_plan, image_keys
+from .readiness import wait_until_ready
+from .state import LabState, StateStore, new_secrets
+from .stores import APP_DATABASE
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class UpResult:
+    """What `up` did: the plan it made real, each container's action, and how long it took."""
+
+    plan: Plan
+    actions: dict[str, str]
+    seconds: float
+
+    @property
+    def changed(self) -> list[str]:
+        return [name for name, action in self.actions.items() if action != "kept"]
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """Whether nothing on this machine listens on host:port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((host, port)) != 0
+
+
+def fetch(url: str, timeout: float = 3.0) -> tuple[int, dict[str, str]]:
+    """GET `url`; (status, headers), or (0, {}) when nothing answered."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers)
+    except (urllib.error.URLError, OSError):
+        return 0, {}
+
+
+def in_parallel(function: Callable, items: Iterable) -> list:
+    """Call `function` on every item at once (containers start in parallel); re-raise the first error."""
+    items = list(items)
+    if not items:
+        return []
+    with ThreadPoolExecutor(max_workers=len(items)) as pool:
+        return list(pool.map(function, items))
+
+
+class Lab:
+    """A named lab: `up`, `switch`, `status`, `logs`, `down`."""
+
+    def __init__(
+        self,
+        name: str = "djlab",
+        engine: DockerEngine | None = None,
+        states: StateStore | None = None,
+        progress: Progress | None = None,
+    ):
+        self.name = name
+        self.engine = engine or DockerEngine()
+        self.states = states or StateStore()
+        self.progress = progress or (lambda line: None)
+
+    # -- bring up and change -----------------------------------------------------------------------
+
+    def config(self) -> LabConfig | None:
+        """The configuration this lab last ran with, if it is remembered."""
+        state = self.states.load(self.name)
+        return state.config if state else None
+
+    def up(self, config: LabConfig | None = None, **changes) -> UpResult:
+        """Bring the lab to `config` (default: its saved one, else the defaults) with `changes` applied."""
+        started = time.monotonic()
+        state = self.states.load(self.name)
+        config = (config or (state.config if state else LabConfig(name=self.name))).replace(**changes)
+        if config.name != self.name:
+            raise ConfigError(f"this lab is {self.name!r}, not {config.name!r}")
+        state = LabState(config, state.secrets if state else new_secrets(), state.prepared_image if state else None)
+        self.states.save(state)
+        self.progress(
+            f"lab {config.name}: {config.nodes} nodes x {config.workers} workers, "
+            f"backend {config.backend}, balance {config.balance}"
+        )
+        self._check_port(config)
+
+        tags = ensure_images(self.engine, config, image_keys(config), self.progress)
+        plan = build_plan(config, state.secrets, tags)
+        self.engine.ensure_network(plan.network, dict(plan.network_labels))
+        for volume in plan.volumes:
+            self.engine.ensure_volume(volume.name, dict(volume.labels))
+
+        actions: dict[str, str] = {}
+        self._converge("stores", plan.stores, plan, actions)
+        database = f"{config.name}-{APP_DATABASE}"
+        # A new database container (or a new Django) needs migrations; a kept one with the same image does not.
+        if actions[database] != "kept" or state.prepared_image != tags["node"]:
+            self._prepare(plan)
+            state = state.replace(prepared_image=tags["node"])
+            self.states.save(state)
+        self._converge("nodes", plan.nodes, plan, actions)
+        nodes_changed = any(actions[node.name] != "kept" for node in plan.nodes)
+        self._converge_nginx(plan, actions, reload=nodes_changed)
+        # Last, once nginx no longer sends anyone to them: stores and nodes the plan dropped.
+        self._remove_stale(plan)
+        seconds = time.monotonic() - started
+        return UpResult(plan, actions, seconds)
+
+    def switch(self, **changes) -> UpResult:
+        """Change a running lab's backend, balance mode, node count or keys; only what must change."""
+        state = self.states.load(self.name)
+        if state is None:
+            raise LabNotFound(f"no lab named {self.name!r} on this machine; start one with `lab up`")
+        return self.up(state.config, **{key: value for key, value in changes.items() if value is not None})
+
+    def _check_port(self, config: LabConfig) -> None:
+        """Fail before creating anything when another program holds the lab's port."""
+        nginx = f"{config.name}-nginx"
+        ours = any(row["name"] == nginx and row["state"] == "running" for row in self.engine.lab_containers(self.name))
+        if not ours and not port_is_free(config.host, config.port):
+            raise PortInUse(
+                f"port {config.port} on {config.host} is already in use by another program; "
+                f"pick another with `lab up --port N` (or `make lab-up PORT=N`)"
+            )
+
+    def _converge(self, what: str, specs: Iterable[ContainerSpec], plan: Plan, actions: dict) -> None:
+        """Create or recreate `specs` in parallel, then wait until every one is ready."""
+        specs = list(specs)
+        started = time.monotonic()
+        results = in_parallel(lambda spec: self.engine.ensure_container(spec, plan.network), specs)
+        actions.update({spec.name: action for spec, action in zip(specs, results)})
+        in_parallel(lambda spec: wait_until_ready(self.engine, spec.name, spec.check, timeout=90), specs)
+        summary = ", ".join(f"{spec.name.removeprefix(plan.config.name + '-')} {actions[spec.name]}" for spec in specs)
+        self.progress(f"{what} ready in {time.monotonic() - started:.1f} s: {summary}")
+
+    def _remove_stale(self, plan: Plan) -> None:
+        """Remove the lab's stores and nodes that the plan no longer has (their volumes stay until down)."""
+        wanted = {spec.name for spec in plan.containers()}
+        stale = [
+            row["name"]
+            for row in self.engine.lab_containers(self.name)
+            if row["role"] in ("store", "node", "job") and row["name"] not in wanted
+        ]
+        in_parallel(lambda name: self.engine.remove(name, timeout=3), stale)
+        if stale:
+            self.progress(f"removed {', '.join(stale)}")
+
+    def _prepare(self, plan: Plan) -> None:
+        """Migrate the shared database and set the demo user, once, before any node starts."""
+        started = time.monotonic()
+        code, output = self.engine.run_job(plan.prepare, plan.network)
+        if code != 0:
+            raise NotReady(plan.prepare.name, f"migrations failed with exit code {code}", output)
+        self.progress(f"database migrated and demo user set in {time.monotonic() - started:.1f} s")
+
+    def _converge_nginx(self, plan: Plan, actions: dict, reload: bool) -> None:
+        """Start nginx, or reload it when its configuration or the nodes behind it changed."""
+        started = time.monotonic()
+        nginx = plan.nginx
+        action = self.engine.ensure_container(nginx, plan.network)
+        if action == "kept" and (reload or self.live_config_id(plan.config) != plan.nginx_config_id):
+            self.apply_nginx_conf(plan)
+            action = "reloaded"
+        actions[nginx.name] = action
+        wait_until_ready(self.engine, nginx.name, nginx.check, timeout=30)
+        self._wait_for_config(plan)
+        self.progress(f"nginx {action} in {time.monotonic() - started:.1f} s: {plan.config.url}")
+
+    def apply_nginx_conf(self, plan: Plan) -> None:
+        """Hand nginx a new configuration; it is tested (`nginx -t`, warnings fail) before the reload."""
+        self.engine.put_file(plan.nginx.name, CONF_PATH + ".next", plan.nginx_conf)
+        code, output = self.engine.exec(plan.nginx.name, ["lab-nginx-apply"])
+        if code != 0:
+            raise NginxConfigError(f"nginx rejected the new configuration; the running one is unchanged:\n{output}")
+
+    def live_config_id(self, config: LabConfig) -> str | None:
+        """The X-Lab-Config nginx is serving now, or None when it does not answer."""
+        status, headers = fetch(f"{config.url}nginx-health")
+        return headers.get("X-Lab-Config") if status == 200 else None
+
+    def _wait_for_config(self, plan: Plan, timeout: float = 15) -> None:
+        """Wait until nginx serves the planned configuration and a node answers through it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status, _ = fetch(f"{plan.config.url}health")
+            if self.live_config_id(plan.config) == plan.nginx_config_id and status == 200:
+                return
+            time.sleep(0.1)
+        raise NotReady(
+            plan.nginx.name,
+            f"nginx did not serve configuration {plan.nginx_config_id} with a healthy node within {timeout:.0f} s",
+            self.engine.logs(plan.nginx.name),
+        )
+
+    # -- inspect -----------------------------------------------------------------------------------
+
+    def plan(self) -> Plan:
+        """The plan of the lab's saved configuration (no image is built)."""
+        state = self._state()
+        tags = {key: spec.tag for key, spec in image_specs(state.config).items()}
+        return build_plan(state.config, state.secrets, tags)
+
+    def _state(self) -> LabState:
+        state = self.states.load(self.name)
+        if state is None:
+            raise LabNotFound(f"no lab named {self.name!r} on this machine; start one with `lab up`")
+        return state
+
+    def status(self) -> dict:
+        """The lab's configuration, login, URL and each container's state and health."""
+        state = self._state()
+        plan = self.plan()
+        checks = {spec.name: spec.check for spec in plan.containers()}
+        rows = self.engine.lab_containers(self.name)
+
+        def health(row: dict) -> str:
+            check = checks.get(row["name"])
+            if row["state"] != "running":
+                return "-"
+            if check is None:
+                return "stale" if row["role"] != "job" else "running"
+            return "healthy" if check.passes(self.engine, row["name"]) else "unhealthy"
+
+        healths = in_parallel(health, rows)
+        containers = [
+            {"name": row["name"], "role": row["role"], "state": row["state"], "health": h, "image": row["image"]}
+            for row, h in zip(rows, healths)
+        ]
+        config = state.config
+        return {
+            "name": config.name,
+            "url": config.url,
+            "username": state.secrets.demo_user,
+            "password": state.secrets.demo_password,
+            "backend": config.backend,
+            "balance": config.balance,
+            "nodes": config.nodes,
+            "workers": config.workers,
+            "secret_key_per_node": config.secret_key_per_node,
+            "django_version": config.django_version,
+            "running": bool(containers) and all(c["health"] == "healthy" for c in containers),
+            "containers": containers,
+        }
+
+    def logs(self, target: str, tail: int = 100) -> str:
+        """The log of one of the lab's containers: `nginx`, `node-2`, `redis` or a full name."""
+        name = target if target.startswith(f"{self.name}-") else f"{self.name}-{target}"
+        known = [row["name"] for row in self.engine.lab_containers(self.name)]
+        if name not in known:
+            short = ", ".join(n.removeprefix(f"{self.name}-") for n in known) or "none: the lab is not running"
+            raise ConfigError(f"lab {self.name!r} has no container {target!r}; its containers: {short}")
+        return self.engine.logs(name, tail=tail)
+
+    # -- take down ---------------------------------------------------------------------------------
+
+    def down(self, keep_data: bool = False) -> dict[str, int]:
+        """Remove everything labelled as this lab's (volumes and saved state too, unless `keep_data`)."""
+        removed = self.engine.remove_lab(self.name, keep_volumes=keep_data)
+        forgot = False if keep_data else self.states.delete(self.name)
+        removed["state"] = int(forgot)
+        return removed
+

@@ -1,0 +1,232 @@
+"""The plan: every container, volume and network a lab should have, as plain data.
+
+Built from a LabConfig, the lab's secrets and the image tags; no Docker here, so it is unit-tested
+directly. The engine compares a plan with what runs and changes only the difference: each container
+carries a fingerprint of its spec, and a container whose fingerprint changed is recreated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from .backends import BACKENDS, NODE_DATA_DIR, SHARED_SESSIONS_DIR
+from .balance import BALANCE_MODES
+from .config import LabConfig
+from .nginx_conf import CONF_PATH, NGINX_PORT, config_id, render
+from .readiness import Check, ExecCheck, HttpCheck
+from .stores import APP_DATABASE, STORES, database_settings
+
+LABEL = "django-lab"
+LAB_LABEL = f"{LABEL}.lab"
+ROLE_LABEL = f"{LABEL}.role"
+NODE_LABEL = f"{LABEL}.node"
+SPEC_LABEL = f"{LABEL}.spec"
+NODE_PORT = 8000
+
+
+def labels(lab: str, role: str, **extra: str) -> dict[str, str]:
+    """The labels that mark a resource as this lab's; `lab down` removes by them."""
+    return {LAB_LABEL: lab, ROLE_LABEL: role, **{f"{LABEL}.{key}": value for key, value in extra.items()}}
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """What a lab keeps private and stable across `up`s: Django's keys and the demo login."""
+
+    secret_key: str
+    node_secret_keys: tuple[str, ...]
+    demo_user: str
+    demo_password: str
+
+
+@dataclass(frozen=True)
+class Mount:
+    volume: str
+    target: str
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """One container as it should be. `files` are written before first start and never force a
+    recreation (nginx.conf changes by reload)."""
+
+    name: str
+    role: str
+    image: str
+    labels: Mapping[str, str]
+    env: Mapping[str, str] = field(default_factory=dict)
+    command: tuple[str, ...] | None = None
+    mounts: tuple[Mount, ...] = ()
+    ports: Mapping[int, tuple[str, int]] = field(default_factory=dict)
+    check: Check | None = None
+    stop_timeout: int = 5
+    files: Mapping[str, str] = field(default_factory=dict)
+
+    def fingerprint(self) -> str:
+        """A hash of everything that needs a new container when it changes."""
+        identity = [
+            self.image,
+            sorted(self.labels.items()),
+            sorted(self.env.items()),
+            self.command,
+            [(m.volume, m.target) for m in self.mounts],
+            sorted((port, list(bind)) for port, bind in self.ports.items()),
+        ]
+        return hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class VolumeSpec:
+    name: str
+    labels: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything one lab should be, in the order it is brought up."""
+
+    config: LabConfig
+    network: str
+    network_labels: Mapping[str, str]
+    volumes: tuple[VolumeSpec, ...]
+    stores: tuple[ContainerSpec, ...]
+    prepare: ContainerSpec
+    nodes: tuple[ContainerSpec, ...]
+    nginx: ContainerSpec
+    nginx_conf: str
+    nginx_config_id: str
+
+    def containers(self) -> tuple[ContainerSpec, ...]:
+        """The long-running containers (not the one-off prepare job)."""
+        return (*self.stores, *self.nodes, self.nginx)
+
+
+def container_name(lab: str, part: str) -> str:
+    """`<lab>-nginx`, `<lab>-node-2`, `<lab>-redis`: also the host name on the lab network."""
+    return f"{lab}-{part}"
+
+
+def node_name(lab: str, index: int) -> str:
+    return container_name(lab, f"node-{index}")
+
+
+def store_names(config: LabConfig) -> tuple[str, ...]:
+    """The app database first, then the stores the session backend needs."""
+    needed = [APP_DATABASE, *BACKENDS[config.backend].stores]
+    return tuple(dict.fromkeys(needed))
+
+
+def image_keys(config: LabConfig) -> tuple[str, ...]:
+    """Image keys this configuration runs."""
+    return ("node", "nginx", *(STORES[name].image for name in store_names(config)))
+
+
+def build_plan(config: LabConfig, secrets: Secrets, tags: Mapping[str, str]) -> Plan:
+    """Describe the lab for `config`; `tags` maps image keys to built image tags."""
+    lab = config.name
+    backend = BACKENDS[config.backend]
+    volumes: list[VolumeSpec] = []
+
+    def volume(part: str, role: str = "data") -> str:
+        name = container_name(lab, part)
+        volumes.append(VolumeSpec(name, labels(lab, role)))
+        return name
+
+    stores = []
+    for store_name in store_names(config):
+        store = STORES[store_name]
+        mounts = (Mount(volume(f"{store_name}-data"), store.data_dir),) if store.data_dir else ()
+        stores.append(
+            ContainerSpec(
+                name=container_name(lab, store_name),
+                role="store",
+                image=tags[store.image],
+                labels=labels(lab, "store", store=store_name),
+                command=store.command,
+                mounts=mounts,
+                check=store.check,
+            )
+        )
+
+    hosts = {name: container_name(lab, name) for name in store_names(config)}
+    database = database_settings(hosts[APP_DATABASE])
+    site_env = {"LAB_SITE_SETTINGS": config.site_settings}
+
+    prepare = ContainerSpec(
+        name=container_name(lab, "prepare"),
+        role="job",
+        image=tags["node"],
+        labels=labels(lab, "job"),
+        env={
+            **site_env,
+            "LAB_NODE": "prepare",
+            "LAB_SECRET_KEY": secrets.secret_key,
+            "LAB_SETTINGS": json.dumps(database),
+            "LAB_DEMO_USER": secrets.demo_user,
+            "LAB_DEMO_PASSWORD": secrets.demo_password,
+        },
+        command=("django-admin", "lab_prepare"),
+    )
+
+    backend_settings = backend.settings(hosts)
+    node_settings = {**database, **backend_settings}
+    if "DATABASES" in backend_settings:  # a backend adds databases; the shared one stays "default"
+        node_settings["DATABASES"] = {**database["DATABASES"], **backend_settings["DATABASES"]}
+    shared = volume("shared-sessions") if backend.shared_volume else None
+    nodes = []
+    for index in range(1, config.nodes + 1):
+        mounts = [Mount(volume(f"node-{index}-data"), NODE_DATA_DIR)]
+        if shared:
+            mounts.append(Mount(shared, SHARED_SESSIONS_DIR))
+        env = {
+            **site_env,
+            "LAB_NODE": f"node-{index}",
+            "LAB_SECRET_KEY": secrets.node_secret_keys[index - 1]
+            if config.secret_key_per_node
+            else secrets.secret_key,
+            "LAB_SETTINGS": json.dumps(node_settings, sort_keys=True),
+            "LAB_WORKERS": str(config.workers),
+        }
+        if backend.node_commands:
+            env["LAB_NODE_COMMANDS"] = json.dumps([list(command) for command in backend.node_commands])
+        nodes.append(
+            ContainerSpec(
+                name=node_name(lab, index),
+                role="node",
+                image=tags["node"],
+                labels=labels(lab, "node", node=str(index)),
+                env=env,
+                mounts=tuple(mounts),
+                check=ExecCheck(("lab-health",)),
+                stop_timeout=3,
+            )
+        )
+
+    mode = BALANCE_MODES[config.balance]
+    servers = [f"{node.name}:{NODE_PORT}" for node in nodes]
+    nginx_conf = render(servers, mode)
+    nginx = ContainerSpec(
+        name=container_name(lab, "nginx"),
+        role="nginx",
+        image=tags["nginx"],
+        labels=labels(lab, "nginx"),
+        ports={NGINX_PORT: (config.host, config.port)},
+        check=HttpCheck(f"{config.url}nginx-health"),
+        stop_timeout=3,
+        files={CONF_PATH: nginx_conf},
+    )
+    return Plan(
+        config=config,
+        network=container_name(lab, "net"),
+        network_labels=labels(lab, "network"),
+        volumes=tuple(volumes),
+        stores=tuple(stores),
+        prepare=prepare,
+        nodes=tuple(nodes),
+        nginx=nginx,
+        nginx_conf=nginx_conf,
+        nginx_config_id=config_id(servers, mode),
+    )
