@@ -77,7 +77,7 @@ def wait_until_ready(
         state, exit_code = engine.status(container)
         if state in ("exited", "dead", "missing"):
             reason = f"it {state}" + (f" with code {exit_code}" if exit_code is not None else "")
-            raise NotReady(container, reason, engine.logs(container) if state != "missing" else "")
+            raise NotReady(container, reason, engine.logs(container, tail=60) if state != "missing" else "")
         if state == "running" and check.passes(engine, container):
             return time.monotonic() - started
         if time.monotonic() - started > timeout:

@@ -1,0 +1,64 @@
+"""The CLI in-process: user mistakes exit 2 with the valid choices and no traceback."""
+
+import pytest
+
+from lab import BACKENDS, BALANCE_MODES
+from lab.cli import main
+
+
+def run(capsys, *argv):
+    try:
+        code = main(list(argv))
+    except SystemExit as exit:
+        code = exit.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_unknown_backend_exits_2_with_the_valid_names(capsys):
+    code, _, err = run(capsys, "up", "--backend", "mongo")
+    assert code == 2
+    assert "invalid choice: 'mongo'" in err and all(name in err for name in BACKENDS)
+    assert "Traceback" not in err
+
+
+def test_unknown_balance_exits_2(capsys):
+    code, _, err = run(capsys, "switch", "--balance", "random")
+    assert code == 2 and all(name in err for name in BALANCE_MODES)
+
+
+@pytest.mark.parametrize("nodes", ["0", "17", "three"])
+def test_nodes_outside_the_range_exit_2(capsys, nodes):
+    code, _, err = run(capsys, "up", "--nodes", nodes)
+    assert code == 2 and ("between 1 and 16" in err or "whole number" in err)
+
+
+def test_nfs_is_listed_but_refused_with_a_reason(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("LAB_STATE_DIR", str(tmp_path))
+    code, _, err = run(capsys, "--name", "cli-nfs", "up", "--backend", "nfs")
+    assert code == 2 and "not available yet" in err and "Traceback" not in err
+
+
+def test_switch_without_a_lab_says_how_to_start_one(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("LAB_STATE_DIR", str(tmp_path))
+    code, _, err = run(capsys, "--name", "nolab", "switch", "--backend", "db")
+    assert code == 1 and "lab up" in err
+
+
+def test_switch_needs_something_to_switch(capsys):
+    code, _, err = run(capsys, "switch")
+    assert code == 1 and "--backend" in err
+
+
+def test_backends_and_balances_list_everything(capsys):
+    _, out, _ = run(capsys, "backends")
+    assert all(name in out for name in BACKENDS) and "not available yet" in out
+    _, out, _ = run(capsys, "balances")
+    assert all(name in out for name in BALANCE_MODES)
+
+
+def test_help_lists_the_commands(capsys):
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    for command in ("up", "switch", "down", "status", "logs", "backends"):
+        assert command in out

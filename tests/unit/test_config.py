@@ -1,0 +1,55 @@
+import pytest
+
+from lab import BACKENDS, BALANCE_MODES, ConfigError, LabConfig
+
+
+def test_defaults_are_the_readme_lab():
+    config = LabConfig()
+    assert (config.nodes, config.backend, config.balance, config.port) == (3, "redis", "round_robin", 8080)
+    assert config.url == "http://127.0.0.1:8080/"
+
+
+def test_unknown_backend_names_the_valid_ones():
+    with pytest.raises(ConfigError) as error:
+        LabConfig(backend="mongo")
+    for name in BACKENDS:
+        assert name in str(error.value)
+
+
+def test_unknown_balance_names_the_valid_ones():
+    with pytest.raises(ConfigError) as error:
+        LabConfig(balance="random")
+    for name in BALANCE_MODES:
+        assert name in str(error.value)
+
+
+@pytest.mark.parametrize("nodes", [0, 17, -1])
+def test_nodes_outside_1_to_16_are_refused(nodes):
+    with pytest.raises(ConfigError, match="between 1 and 16"):
+        LabConfig(nodes=nodes)
+
+
+@pytest.mark.parametrize("name", ["Lab", "1lab", "lab_1", "", "a" * 40])
+def test_lab_names_must_be_dns_friendly(name):
+    with pytest.raises(ConfigError, match="invalid lab name"):
+        LabConfig(name=name)
+
+
+def test_unavailable_backend_says_why():
+    with pytest.raises(ConfigError, match="not available yet"):
+        LabConfig(backend="nfs")
+
+
+def test_site_must_be_a_django_project(tmp_path):
+    with pytest.raises(ConfigError, match="manage.py"):
+        LabConfig(site=str(tmp_path))
+
+
+def test_round_trip_through_a_dict():
+    config = LabConfig(name="x", backend="memcached", balance="sticky", nodes=5)
+    assert LabConfig.from_dict({**config.to_dict(), "unknown_future_key": 1}) == config
+
+
+def test_replace_validates():
+    with pytest.raises(ConfigError):
+        LabConfig().replace(nodes=99)

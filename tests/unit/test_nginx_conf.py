@@ -1,0 +1,65 @@
+import crossplane
+import pytest
+
+from lab import BALANCE_MODES
+from lab.nginx_conf import config_id, render
+
+SERVERS = ["lab-node-1:8000", "lab-node-2:8000", "lab-node-3:8000"]
+EXPECTED_UPSTREAM = {
+    "round_robin": [],
+    "least_conn": [["least_conn"]],
+    "ip_hash": [["ip_hash"]],
+    "cookie_hash": [["hash", "$cookie_sessionid", "consistent"]],
+    "sticky": [["sticky", "cookie", "lab_node", "path=/", "httponly"]],
+}
+
+
+def parsed(text, tmp_path):
+    path = tmp_path / "nginx.conf"
+    path.write_text(text)
+    payload = crossplane.parse(str(path), single=True, check_ctx=False, check_args=False)
+    assert payload["errors"] == []
+    return payload["config"][0]["parsed"]
+
+
+def find(directives, name):
+    return [d for d in directives if d["directive"] == name]
+
+
+@pytest.mark.parametrize("mode", list(BALANCE_MODES))
+def test_upstream_per_mode(mode, tmp_path):
+    http = find(parsed(render(SERVERS, BALANCE_MODES[mode]), tmp_path), "http")[0]["block"]
+    upstream = find(http, "upstream")[0]["block"]
+    balancing = [[d["directive"], *d["args"]] for d in upstream if d["directive"] != "server"]
+    assert balancing == EXPECTED_UPSTREAM[mode]
+    assert [d["args"][0] for d in find(upstream, "server")] == SERVERS
+
+
+def test_forwards_the_client_address_and_names_the_config(tmp_path):
+    http = find(parsed(render(SERVERS, BALANCE_MODES["ip_hash"]), tmp_path), "http")[0]["block"]
+    server = find(http, "server")[0]["block"]
+    location = [d for d in find(server, "location") if d["args"] == ["/"]][0]["block"]
+    headers = {tuple(d["args"][:2]) for d in find(location, "proxy_set_header")}
+    assert ("X-Forwarded-For", "$proxy_add_x_forwarded_for") in headers
+    assert ("X-Real-IP", "$remote_addr") in headers
+    added = {d["args"][0]: d["args"][1] for d in find(location, "add_header")}
+    assert added["X-Lab-Balance"] == "ip_hash"
+    assert added["X-Lab-Config"] == config_id(SERVERS, BALANCE_MODES["ip_hash"])
+
+
+def test_config_id_changes_with_mode_and_nodes():
+    ids = {config_id(SERVERS, mode) for mode in BALANCE_MODES.values()}
+    ids.add(config_id(SERVERS[:2], BALANCE_MODES["round_robin"]))
+    assert len(ids) == len(BALANCE_MODES) + 1
+
+
+def test_log_format_with_spaces_is_quoted(tmp_path):
+    text = render(SERVERS, BALANCE_MODES["round_robin"])
+    http = find(parsed(text, tmp_path), "http")[0]["block"]
+    assert find(http, "log_format")[0]["args"][0] == "lab"
+    assert "upstream=$upstream_addr" in find(http, "log_format")[0]["args"][1]
+
+
+def test_no_servers_is_an_error():
+    with pytest.raises(ValueError):
+        render([], BALANCE_MODES["round_robin"])

@@ -1,0 +1,98 @@
+import json
+
+import pytest
+
+from lab import BACKENDS, LabConfig
+from lab.plan import LAB_LABEL, ROLE_LABEL, SPEC_LABEL, build_plan, image_keys
+from lab.state import new_secrets
+
+TAGS = {key: f"django-lab/{key}:test" for key in ("node", "nginx", "postgres", "redis", "memcached")}
+SECRETS = new_secrets()
+
+
+def plan_for(**options):
+    return build_plan(LabConfig(name="t", **options), SECRETS, TAGS)
+
+
+def node_settings(node):
+    return json.loads(node.env["LAB_SETTINGS"])
+
+
+def test_names_and_counts():
+    plan = plan_for(nodes=4)
+    assert [n.name for n in plan.nodes] == ["t-node-1", "t-node-2", "t-node-3", "t-node-4"]
+    assert [s.name for s in plan.stores] == ["t-postgres", "t-redis"]
+    assert plan.nginx.name == "t-nginx" and plan.network == "t-net"
+
+
+def test_everything_carries_the_lab_label():
+    plan = plan_for(backend="shared_file")
+    labelled = [*plan.containers(), plan.prepare, *plan.volumes]
+    assert all(item.labels[LAB_LABEL] == "t" for item in labelled)
+    assert plan.network_labels[LAB_LABEL] == "t"
+    assert {c.labels[ROLE_LABEL] for c in plan.containers()} == {"store", "node", "nginx"}
+
+
+def test_only_nginx_publishes_a_port_on_loopback():
+    plan = plan_for(port=9123)
+    assert plan.nginx.ports == {80: ("127.0.0.1", 9123)}
+    assert all(not spec.ports for spec in (*plan.stores, *plan.nodes, plan.prepare))
+
+
+def test_upstream_lists_every_node():
+    plan = plan_for(nodes=5)
+    for node in plan.nodes:
+        assert f"{node.name}:8000" in plan.nginx_conf
+
+
+@pytest.mark.parametrize("backend", [b for b in BACKENDS if BACKENDS[b].available])
+def test_nodes_get_the_backend_and_the_shared_database(backend):
+    plan = plan_for(backend=backend)
+    settings = node_settings(plan.nodes[0])
+    assert settings["SESSION_ENGINE"] == BACKENDS[backend].settings({"redis": "t-redis", "memcached": "t-memcached"})[
+        "SESSION_ENGINE"
+    ]
+    assert settings["DATABASES"]["default"]["HOST"] == "t-postgres"
+    assert [s.name for s in plan.stores] == ["t-postgres", *(f"t-{s}" for s in BACKENDS[backend].stores)]
+
+
+def test_sqlite_keeps_sessions_per_node_and_migrates_them():
+    node = plan_for(backend="sqlite").nodes[0]
+    settings = node_settings(node)
+    assert settings["DATABASES"]["sessions"]["ENGINE"] == "django.db.backends.sqlite3"
+    assert "default" in settings["DATABASES"]
+    assert "migrate" in json.loads(node.env["LAB_NODE_COMMANDS"])[0]
+
+
+def test_shared_file_mounts_one_volume_on_every_node():
+    plan = plan_for(backend="shared_file")
+    shared = {m.volume for n in plan.nodes for m in n.mounts if m.target == "/srv/shared-sessions"}
+    assert shared == {"t-shared-sessions"}
+    assert "t-shared-sessions" not in {m.volume for n in plan_for(backend="local_file").nodes for m in n.mounts}
+
+
+def test_one_secret_key_unless_asked_for_one_per_node():
+    assert len({n.env["LAB_SECRET_KEY"] for n in plan_for().nodes}) == 1
+    assert len({n.env["LAB_SECRET_KEY"] for n in plan_for(secret_key_per_node=True).nodes}) == 3
+
+
+def test_switching_balance_keeps_every_container_and_changes_only_nginx_conf():
+    before, after = plan_for(balance="round_robin"), plan_for(balance="sticky")
+    assert [c.fingerprint() for c in before.containers()] == [c.fingerprint() for c in after.containers()]
+    assert before.nginx_conf != after.nginx_conf and before.nginx_config_id != after.nginx_config_id
+
+
+def test_switching_backend_recreates_nodes_not_the_database():
+    before, after = plan_for(backend="redis"), plan_for(backend="memcached")
+    assert before.stores[0].fingerprint() == after.stores[0].fingerprint()
+    assert before.nodes[0].fingerprint() != after.nodes[0].fingerprint()
+    assert before.nginx.fingerprint() == after.nginx.fingerprint()
+
+
+def test_fingerprint_is_not_a_label_of_the_spec():
+    assert SPEC_LABEL not in plan_for().nodes[0].labels
+
+
+def test_image_keys_follow_the_backend():
+    assert image_keys(LabConfig(backend="signed_cookies")) == ("node", "nginx", "postgres")
+    assert image_keys(LabConfig(backend="cached_db")) == ("node", "nginx", "postgres", "redis")
