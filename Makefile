@@ -15,7 +15,7 @@ UP_OPTIONS := $(if $(BACKEND),--backend $(BACKEND)) $(if $(BALANCE),--balance $(
 SWITCH_OPTIONS := $(if $(BACKEND),--backend $(BACKEND)) $(if $(BALANCE),--balance $(BALANCE)) \
 	$(if $(NODES),--nodes $(NODES))
 
-.PHONY: help setup engine venv images lab-up lab-switch lab-status lab-logs lab-down test test-unit \
+.PHONY: help setup engine venv images lab-up lab-switch lab-status lab-logs lab-down test test-unit matrix \
 	bench-lifecycle clean
 
 help: ## list these targets
@@ -54,6 +54,9 @@ lab-down: setup ## remove the lab's containers, network and volumes
 
 test: images ## run the unit and integration tests against the real engine
 	$(VENV)/bin/pytest
+
+matrix: images ## every backend x balancing mode, judged with evidence; report in reports/latest.html
+	$(VENV)/bin/pytest -q tests/integration/test_matrix.py --matrix=full
 
 test-unit: venv ## run the unit tests only (no Docker)
 	$(VENV)/bin/pytest tests/unit

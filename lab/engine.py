@@ -71,6 +71,19 @@ class DockerEngine:
             if not self.client.networks.list(names=[name]):
                 self.client.networks.create(name, driver="bridge", labels=labels)
 
+    def connect(self, network: str, container: str) -> None:
+        """Attach a container to another network, unless it is attached already."""
+        with translated(f"connecting {container} to {network}"):
+            found = self.client.containers.get(container)
+            if network not in found.attrs["NetworkSettings"]["Networks"]:
+                self.client.networks.get(network).connect(found)
+
+    def address(self, container: str, network: str) -> str:
+        """The container's IPv4 address on `network`."""
+        with translated(f"inspecting {container}"):
+            networks = self.client.containers.get(container).attrs["NetworkSettings"]["Networks"]
+        return networks.get(network, {}).get("IPAddress", "")
+
     def ensure_volume(self, name: str, labels: dict) -> None:
         """Create volume `name` unless it exists."""
         with translated(f"creating volume {name}"):

@@ -1,22 +1,28 @@
-"""Evidence: what a user saw. A virtual user logs in through nginx like a browser and records every answer.
+"""Evidence: what users saw. A virtual user logs in through nginx like a browser and records every answer.
 
-This stage only observes: it reads a URL and a login, never the lab's internals.
+Standard library only, because the same file runs inside client containers on the lab's networks
+(`python evidence.py JSON` prints what its users saw) as well as on this machine.
 """
 
 from __future__ import annotations
 
+import http.cookiejar
+import json
 import re
+import sys
+import threading
 import time
-from dataclasses import asdict, dataclass, field
-
-import requests
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import asdict, dataclass, field, fields
 
 _CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 @dataclass(frozen=True)
 class Observation:
-    """One request as the user saw it."""
+    """One /whoami request as the user saw it."""
 
     index: int
     status: int
@@ -33,8 +39,11 @@ class UserEvidence:
     """Everything one virtual user saw: the login, then each /whoami answer."""
 
     name: str
-    login_node: str | None = None
+    client: str = ""  # the container the user ran in ("" for this machine)
+    address: str = ""  # the client's address as nginx sees it
+    login_node: str | None = None  # where the login happened, so where a per-node store keeps the session
     logged_in: bool = False
+    login_error: str | None = None
     observations: list[Observation] = field(default_factory=list)
 
     @property
@@ -60,37 +69,59 @@ class UserEvidence:
     def to_dict(self) -> dict:
         return {**asdict(self), "nodes_seen": self.nodes_seen}
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "UserEvidence":
+        known = {f.name for f in fields(cls)}
+        evidence = cls(**{k: v for k, v in data.items() if k in known and k != "observations"})
+        evidence.observations = [Observation(**o) for o in data.get("observations", [])]
+        return evidence
+
 
 class LoginFailed(Exception):
     """The login form did not log the user in."""
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Let a login's 302 come back as an answer, so the redirect is not a counted visit."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
 class VirtualUser:
-    """A client with its own cookie jar, talking to the lab through nginx."""
+    """A client with its own cookie jar, talking to the lab through nginx, one connection per request."""
 
     def __init__(self, base_url: str, name: str = "user", timeout: float = 10.0):
         self.base_url = base_url.rstrip("/") + "/"
-        self.http = requests.Session()
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect)
         self.timeout = timeout
         self.evidence = UserEvidence(name)
 
+    def _request(self, path: str, data: dict | None = None) -> tuple[int, dict, bytes]:
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        request = urllib.request.Request(self.base_url + path, data=body)
+        if data is not None:
+            request.add_header("Referer", self.base_url + path)
+        try:
+            with self.opener.open(request, timeout=self.timeout) as answer:
+                return answer.status, dict(answer.headers), answer.read()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read()
+
     def login(self, username: str, password: str) -> None:
-        """Load the login page, post the form with its CSRF token, and check the user is logged in."""
-        page = self.http.get(self.base_url + "accounts/login/", timeout=self.timeout)
-        page.raise_for_status()
-        match = _CSRF_FIELD.search(page.text)
-        if not match:
-            raise LoginFailed(f"no CSRF token in the login page (status {page.status_code})")
-        answer = self.http.post(
-            self.base_url + "accounts/login/",
-            data={"username": username, "password": password, "csrfmiddlewaretoken": match.group(1)},
-            headers={"Referer": self.base_url + "accounts/login/"},
-            allow_redirects=False,
-            timeout=self.timeout,
+        """Load the login page, post the form with its CSRF token, and check the login was accepted."""
+        status, _, page = self._request("accounts/login/")
+        match = _CSRF_FIELD.search(page.decode(errors="replace"))
+        if status != 200 or not match:
+            raise LoginFailed(f"the login page answered {status}{'' if match else ' without a CSRF token'}")
+        status, headers, _ = self._request(
+            "accounts/login/",
+            {"username": username, "password": password, "csrfmiddlewaretoken": match.group(1)},
         )
-        self.evidence.login_node = answer.headers.get("X-Lab-Node")
-        if answer.status_code != 302:
-            raise LoginFailed(f"login answered {answer.status_code} from {self.evidence.login_node}, not a redirect")
+        self.evidence.login_node = headers.get("X-Lab-Node")
+        if status != 302:
+            raise LoginFailed(f"login answered {status} from {self.evidence.login_node}, not a redirect")
         self.evidence.logged_in = True
 
     def whoami(self) -> Observation:
@@ -98,19 +129,19 @@ class VirtualUser:
         index = len(self.evidence.observations)
         started = time.monotonic()
         try:
-            answer = self.http.get(self.base_url + "whoami", timeout=self.timeout)
-            body = answer.json() if answer.headers.get("Content-Type", "").startswith("application/json") else {}
+            status, headers, raw = self._request("whoami")
+            body = json.loads(raw) if headers.get("Content-Type", "").startswith("application/json") else {}
             observation = Observation(
                 index,
-                answer.status_code,
+                status,
                 body.get("user"),
-                answer.headers.get("X-Lab-Node") or body.get("node"),
+                headers.get("X-Lab-Node") or body.get("node"),
                 body.get("session"),
                 body.get("counter"),
-                time.monotonic() - started,
+                round(time.monotonic() - started, 6),
             )
-        except requests.RequestException as error:
-            observation = Observation(index, 0, None, None, None, None, time.monotonic() - started, str(error))
+        except (OSError, ValueError) as error:
+            observation = Observation(index, 0, None, None, None, None, round(time.monotonic() - started, 6), str(error))
         self.evidence.observations.append(observation)
         return observation
 
@@ -121,3 +152,30 @@ class VirtualUser:
                 break
             self.whoami()
         return self.evidence
+
+
+def run_users(url: str, username: str, password: str, names: list[str], requests_count: int, seconds: float) -> list[dict]:
+    """Run several users at once, each logging in then browsing; bounded by count and by time."""
+    deadline = time.monotonic() + seconds
+    results: list[UserEvidence] = []
+
+    def one(name: str) -> None:
+        user = VirtualUser(url, name)
+        try:
+            user.login(username, password)
+            user.browse(requests_count, deadline)
+        except (LoginFailed, OSError) as error:
+            user.evidence.login_error = str(error)
+        results.append(user.evidence)
+
+    threads = [threading.Thread(target=one, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(seconds + 15)
+    return [evidence.to_dict() for evidence in sorted(results, key=lambda e: e.name)]
+
+
+if __name__ == "__main__":
+    job = json.loads(sys.argv[1])
+    print(json.dumps(run_users(**job)))

@@ -226,6 +226,11 @@ class Lab:
             raise LabNotFound(f"no lab named {self.name!r} on this machine; start one with `lab up`")
         return state
 
+    def login(self) -> tuple[str, str]:
+        """The demo user's name and password."""
+        secrets = self._state().secrets
+        return secrets.demo_user, secrets.demo_password
+
     def status(self) -> dict:
         """The lab's configuration, login, URL and each container's state and health."""
         state = self._state()
@@ -237,8 +242,8 @@ class Lab:
             check = checks.get(row["name"])
             if row["state"] != "running":
                 return "-"
-            if check is None:
-                return "stale" if row["role"] != "job" else "running"
+            if check is None:  # clients and jobs have no check; a node or store without one is left over
+                return "running" if row["role"] in ("client", "job") else "stale"
             return "healthy" if check.passes(self.engine, row["name"]) else "unhealthy"
 
         healths = in_parallel(health, rows)
@@ -258,7 +263,7 @@ class Lab:
             "workers": config.workers,
             "secret_key_per_node": config.secret_key_per_node,
             "django_version": config.django_version,
-            "running": bool(containers) and all(c["health"] == "healthy" for c in containers),
+            "running": bool(containers) and all(c["health"] in ("healthy", "running") for c in containers),
             "containers": containers,
         }
 

@@ -1,0 +1,193 @@
+"""The comparison matrix: every session backend under every balancing mode, expected against observed.
+
+EXPECTED is the one table of what should happen, each cell with its reason. `run_cell` switches a
+running lab to a cell, lets the virtual users log in and browse, and returns a CellResult: the
+verdict, and the evidence that the verdict could have gone the other way.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from .backends import BACKENDS
+from .balance import BALANCE_MODES
+from .clients import Clients
+from .evidence import UserEvidence
+from .lab import Lab
+
+KEPT, LOST = True, False
+
+# Why a per-node store survives or not, by balancing mode (nodes run several gunicorn workers).
+_PER_NODE = {
+    "round_robin": (LOST, "requests rotate over the nodes; the session exists on one of them"),
+    "least_conn": (LOST, "requests go wherever fewest are active; the session exists on one node"),
+    "ip_hash": (KEPT, "each client address is pinned to one node, which holds its session"),
+    "cookie_hash": (LOST, "login rotates the session key, so the hash (and the node) changes after login"),
+    "sticky": (KEPT, "nginx's cookie pins the user to the node that served the login page"),
+}
+_SHARED = {mode: (KEPT, reason) for mode, reason in {
+    "round_robin": "every node reads the same store",
+    "least_conn": "every node reads the same store",
+    "ip_hash": "pinned, and the store is shared anyway",
+    "cookie_hash": "the node changes after login, but every node reads the same store",
+    "sticky": "pinned, and the store is shared anyway",
+}.items()}
+_LOCMEM = {
+    mode: (LOST, f"LocMemCache lives in one worker process, and each node runs several workers{extra}")
+    for mode, extra in {
+        "round_robin": "; requests also rotate over nodes",
+        "least_conn": "; requests also move between nodes",
+        "ip_hash": ": pinning a node does not pin a worker",
+        "cookie_hash": "; the node also changes after login",
+        "sticky": ": pinning a node does not pin a worker",
+    }.items()
+}
+_COOKIES = {mode: (KEPT, "the session travels in a signed cookie every node can verify") for mode in BALANCE_MODES}
+
+
+@dataclass(frozen=True)
+class Expectation:
+    kept: bool
+    reason: str
+
+
+EXPECTED: dict[tuple[str, str], Expectation] = {
+    (backend, mode): Expectation(*verdict)
+    for backend, table in {
+        "local_file": _PER_NODE,
+        "shared_file": _SHARED,
+        "nfs": _SHARED,
+        "db": _SHARED,
+        "sqlite": _PER_NODE,
+        "locmem": _LOCMEM,
+        "redis": _SHARED,
+        "memcached": _SHARED,
+        "cached_db": _SHARED,
+        "signed_cookies": _COOKIES,
+    }.items()
+    for mode, verdict in table.items()
+}
+
+# A few cells that tell the story, for the quick run `make test` does.
+QUICK_CELLS = [
+    ("redis", "round_robin"),
+    ("local_file", "round_robin"),
+    ("local_file", "ip_hash"),
+    ("local_file", "cookie_hash"),
+    ("locmem", "sticky"),
+    ("signed_cookies", "least_conn"),
+]
+
+
+def all_cells() -> list[tuple[str, str]]:
+    """Every (backend, mode), backend by backend, so a run switches backends as few times as it can."""
+    return [(backend, mode) for backend in BACKENDS for mode in BALANCE_MODES]
+
+
+@dataclass
+class CellResult:
+    """One cell, observed: every user's evidence, and what it adds up to."""
+
+    backend: str
+    balance: str
+    username: str
+    users: list[UserEvidence]
+    seconds: float
+    switch_seconds: float
+    expected: Expectation = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.expected = EXPECTED[(self.backend, self.balance)]
+
+    @property
+    def kept_users(self) -> list[UserEvidence]:
+        return [user for user in self.users if user.kept(self.username)]
+
+    @property
+    def observed_kept(self) -> bool:
+        return bool(self.users) and len(self.kept_users) == len(self.users)
+
+    @property
+    def requests(self) -> int:
+        return sum(len(user.observations) for user in self.users)
+
+    @property
+    def requests_logged_in(self) -> int:
+        return sum(1 for user in self.users for o in user.observations if o.user == self.username)
+
+    @property
+    def nodes_seen(self) -> list[str]:
+        return sorted({node for user in self.users for node in user.nodes_seen})
+
+    def evidence_problem(self) -> str | None:
+        """Why the observation cannot carry a verdict, or None when it can."""
+        failed = [user.name for user in self.users if not user.logged_in]
+        if failed:
+            return f"login failed for {', '.join(failed)}: {self.users[0].login_error}"
+        if not BALANCE_MODES[self.balance].pins_users:
+            single = [user.name for user in self.kept_users if len(user.nodes_seen) < 2]
+            if single:
+                return (
+                    f"not evidence: under {self.balance} users {', '.join(single)} saw one node only, "
+                    "so keeping the login proves nothing"
+                )
+        return None
+
+    @property
+    def passed(self) -> bool:
+        return self.observed_kept == self.expected.kept and self.evidence_problem() is None
+
+    def lost_details(self) -> list[dict]:
+        """Per lost user: the first failing request, the node it hit, and where the session was made."""
+        details = []
+        for user in self.users:
+            failure = user.first_failure(self.username)
+            if user.logged_in and failure is not None:
+                details.append(
+                    {
+                        "user": user.name,
+                        "request": failure.index,
+                        "hit": failure.node,
+                        "session_made_on": user.login_node,
+                        "saw": failure.user or "anonymous",
+                        "status": failure.status,
+                    }
+                )
+        return details
+
+    def summary(self) -> str:
+        verdict = "kept" if self.observed_kept else "lost"
+        return f"{verdict} {len(self.kept_users)}/{len(self.users)} users, nodes {','.join(self.nodes_seen) or '-'}"
+
+    def to_dict(self) -> dict:
+        return {
+            "backend": self.backend,
+            "balance": self.balance,
+            "username": self.username,
+            "expected": "kept" if self.expected.kept else "lost",
+            "reason": self.expected.reason,
+            "observed": "kept" if self.observed_kept else "lost",
+            "passed": self.passed,
+            "evidence_problem": self.evidence_problem(),
+            "users_kept": len(self.kept_users),
+            "users": len(self.users),
+            "requests_logged_in": self.requests_logged_in,
+            "requests": self.requests,
+            "nodes_seen": self.nodes_seen,
+            "seconds": round(self.seconds, 2),
+            "switch_seconds": round(self.switch_seconds, 2),
+            "lost": self.lost_details(),
+            "user_evidence": [user.to_dict() for user in self.users],
+        }
+
+
+def run_cell(lab: Lab, clients: Clients, backend: str, balance: str, requests_count: int = 20) -> CellResult:
+    """Switch the lab to (backend, balance), run every virtual user, and judge what they saw."""
+    started = time.monotonic()
+    lab.switch(backend=backend, balance=balance)
+    switched = time.monotonic() - started
+    clients.ensure()
+    users = clients.run(requests_count, seconds=60)
+    username, _ = lab.login()
+    return CellResult(backend, balance, username, users, time.monotonic() - started, switched)

@@ -1,0 +1,7 @@
+def pytest_addoption(parser):
+    parser.addoption(
+        "--matrix",
+        choices=["quick", "full"],
+        default="quick",
+        help="comparison matrix: a few telling cells (quick, what `make test` runs) or every cell (full)",
+    )

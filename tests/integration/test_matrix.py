@@ -1,0 +1,100 @@
+"""The comparison matrix: one case per (backend, balance) cell, judged on what virtual users saw.
+
+`make test` runs a few telling cells; `make matrix` (pytest --matrix=full) runs them all. One lab
+serves every cell (switched, not recreated); the report is written when the module finishes.
+"""
+
+import os
+import platform
+import time
+
+import pytest
+
+from lab import BACKENDS, BALANCE_MODES, LabConfig
+from lab.clients import Clients
+from lab.matrix import QUICK_CELLS, all_cells, run_cell
+from lab.report import terminal_table, write_reports
+
+from .conftest import free_port
+
+pytestmark = pytest.mark.integration
+NODES, WORKERS, REQUESTS = 3, 2, 20
+
+
+def pytest_generate_tests(metafunc):
+    if "cell" not in metafunc.fixturenames:
+        return
+    full = metafunc.config.getoption("matrix") == "full"
+    params = []
+    for backend, balance in all_cells() if full else QUICK_CELLS:
+        available = BACKENDS[backend].available
+        marks = () if available else pytest.mark.skip(reason=f"pending: {BACKENDS[backend].unavailable_reason}")
+        params.append(pytest.param((backend, balance), id=f"{backend}-{balance}", marks=marks))
+    metafunc.parametrize("cell", params)
+
+
+class MatrixRun:
+    def __init__(self, lab, clients, config):
+        self.lab, self.clients, self.config = lab, clients, config
+        self.results, self.started = [], time.monotonic()
+
+    def say(self, line):
+        """Print past pytest's capture: the per-cell times and the table are the point of a run."""
+        reporter = self.config.pluginmanager.getplugin("terminalreporter")
+        capture = self.config.pluginmanager.getplugin("capturemanager")
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(line)
+
+
+@pytest.fixture(scope="module")
+def matrix(module_lab_factory, request):
+    lab = module_lab_factory("matrix")
+    lab.up(LabConfig(name=lab.name, nodes=NODES, workers=WORKERS, port=free_port()))
+    clients = Clients(lab)
+    clients.ensure()
+    run = MatrixRun(lab, clients, request.config)
+    yield run
+    if not run.results:
+        return
+    cells = [result.to_dict() for result in run.results]
+    if request.config.getoption("matrix") == "full":
+        cells += [
+            {"backend": b, "balance": m, "pending": True}
+            for b, backend in BACKENDS.items() if not backend.available for m in BALANCE_MODES
+        ]
+    data = {
+        "meta": {
+            "finished": time.strftime("%Y-%m-%d %H:%M"),
+            "machine": f"{lab.engine.describe()}, {os.cpu_count()} cores, {platform.system()}",
+            "nodes": NODES,
+            "workers": WORKERS,
+            "users_per_cell": len(run.results[0].users),
+            "nat_users": sum(len(g.users) for g in clients.groups if g.shares_address),
+            "requests_per_user": REQUESTS,
+            "cells_run": len(run.results),
+            "seconds": time.monotonic() - run.started,
+        },
+        "cells": cells,
+    }
+    paths = write_reports(data)
+    run.say("\n" + terminal_table(data))
+    run.say(f"report: {paths['html']} (also latest.html, latest.md, latest.json)")
+
+
+def test_cell(cell, matrix):
+    backend, balance = cell
+    result = run_cell(matrix.lab, matrix.clients, backend, balance, REQUESTS)
+    matrix.results.append(result)
+    matrix.say(f"  {backend}/{balance}: {result.summary()} in {result.seconds:.1f} s")
+
+    assert len(result.users) >= 6
+    problem = result.evidence_problem()
+    assert problem is None, problem
+    lost = "; ".join(
+        f"{l['user']} lost at request {l['request']} on {l['hit']} (session made on {l['session_made_on']})"
+        for l in result.lost_details()[:3]
+    )
+    assert result.observed_kept == result.expected.kept, (
+        f"expected {'kept' if result.expected.kept else 'lost'} ({result.expected.reason}), "
+        f"observed {result.summary()}. {lost}"
+    )
