@@ -15,7 +15,7 @@ UP_OPTIONS := $(if $(BACKEND),--backend $(BACKEND)) $(if $(BALANCE),--balance $(
 SWITCH_OPTIONS := $(if $(BACKEND),--backend $(BACKEND)) $(if $(BALANCE),--balance $(BALANCE)) \
 	$(if $(NODES),--nodes $(NODES))
 
-.PHONY: help setup engine venv images lab-up lab-switch lab-status lab-logs lab-down test test-unit matrix \
+.PHONY: help setup engine venv images lab-up lab-switch lab-status lab-logs lab-down test test-unit matrix experiments \
 	bench-lifecycle clean
 
 help: ## list these targets
@@ -57,6 +57,9 @@ test: images ## run the unit and integration tests against the real engine
 
 matrix: images ## every backend x balancing mode, judged with evidence; report in reports/latest.html
 	$(VENV)/bin/pytest -q tests/integration/test_matrix.py --matrix=full
+
+experiments: images ## every failure experiment on a live lab; report in reports/latest-experiments.html
+	$(VENV)/bin/pytest -q tests/integration/test_experiments.py --experiments=full
 
 test-unit: venv ## run the unit tests only (no Docker)
 	$(VENV)/bin/pytest tests/unit

@@ -12,7 +12,7 @@ from .backends import BACKENDS
 from .balance import BALANCE_MODES
 from .config import MAX_NODES, LabConfig
 from .engine import DockerEngine
-from .errors import LabError
+from .errors import ConfigError, LabError
 from .images import ensure_images, image_specs
 from .lab import Lab
 
@@ -94,6 +94,15 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("target", help="nginx, node-N, postgres, redis, memcached")
     logs.add_argument("--tail", type=int, default=100, help="lines to show (default 100)")
 
+    experiment = commands.add_parser(
+        "experiment", help="disturb the running lab under traffic and measure what users saw (see `lab experiments`)"
+    )
+    experiment.add_argument("experiment_name", metavar="NAME", help="an experiment from `lab experiments`")
+    experiment.add_argument("--backend", choices=list(BACKENDS), help="run the case with this backend only")
+    experiment.add_argument("--balance", choices=list(BALANCE_MODES), help="run the case with this mode only")
+    commands.add_parser("experiments", help="list the failure experiments and their cases")
+    commands.add_parser("rotate-key", help="new SECRET_KEY on every node, the old one kept as a fallback")
+
     commands.add_parser("backends", help="list the session backends")
     commands.add_parser("balances", help="list the balancing modes")
 
@@ -131,6 +140,16 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2) if args.json else format_status(report))
     elif args.command == "logs":
         sys.stdout.write(lab.logs(args.target, tail=args.tail))
+    elif args.command == "experiments":
+        from .experiments import EXPERIMENTS
+
+        for item in EXPERIMENTS.values():
+            say(f"{item.name:20} {item.summary}\n{'':20} cases: {', '.join(c.label for c in item.cases)}")
+    elif args.command == "experiment":
+        run_experiment(lab, args)
+    elif args.command == "rotate-key":
+        result = lab.rotate_secret_key()
+        say(f"SECRET_KEY rotated in {result.seconds:.1f} s; sessions signed with the old key stay valid")
     elif args.command == "backends":
         for backend in BACKENDS.values():
             verdict = "keeps login under round-robin" if backend.survives_round_robin else "loses login under round-robin"
@@ -144,6 +163,34 @@ def run(args: argparse.Namespace) -> int:
         ensure_images(DockerEngine(), config, list(image_specs(config)), say, rebuild=args.rebuild)
         say("images ready")
     return 0
+
+
+def run_experiment(lab: Lab, args: argparse.Namespace) -> None:
+    """Run an experiment's cases (or one chosen by --backend/--balance) and write its report."""
+    import time
+
+    from .experiment_report import summary_lines, write_experiment_reports
+    from .experiments import EXPERIMENTS, Case
+
+    experiment = EXPERIMENTS.get(args.experiment_name)
+    if experiment is None:
+        raise ConfigError(f"unknown experiment {args.experiment_name!r}; valid: {', '.join(EXPERIMENTS)}")
+    if lab.config() is None:
+        raise LabError(f"no lab named {lab.name!r}; start one with `lab up` first")
+    cases = [
+        c for c in experiment.cases
+        if (args.backend or c.backend) == c.backend and (args.balance or c.balance) == c.balance
+    ]
+    if not cases:
+        base = experiment.cases[0]
+        cases = [Case(args.backend or base.backend, args.balance or base.balance, base.option)]
+    started, outcomes = time.monotonic(), []
+    for case in cases:
+        say(f"{experiment.name} {case.label}: expected {experiment.expect(case)[0]}")
+        outcomes.append(experiment.run(lab, case))
+        say(summary_lines(outcomes[-1:])[0])
+    paths = write_experiment_reports(outcomes, time.monotonic() - started, lab.engine.describe())
+    say(f"report: {paths['html']}")
 
 
 def print_up(lab: Lab, seconds: float) -> None:
@@ -164,7 +211,8 @@ def format_status(report: dict) -> str:
         f"lab {report['name']}: {report['url']}  login {report['username']} / {report['password']}",
         f"backend {report['backend']}, balance {report['balance']}, {report['nodes']} nodes x "
         f"{report['workers']} workers, Django {report['django_version']}"
-        + (", a SECRET_KEY per node" if report["secret_key_per_node"] else ""),
+        + (", a SECRET_KEY per node" if report["secret_key_per_node"] else "")
+        + (f", NFS client: {report['nfs_client']}" if report.get("nfs_client") else ""),
         "",
         f"{'CONTAINER':28} {'ROLE':7} {'STATE':9} {'HEALTH':10} IMAGE",
     ]

@@ -81,7 +81,9 @@ class Clients:
 
         in_parallel(one, self.groups)
 
-    def run(self, requests_count: int = 20, seconds: float = 60) -> list[UserEvidence]:
+    def run(
+        self, requests_count: int = 20, seconds: float = 60, pause: float = 0.0, idle: float = 0.0
+    ) -> list[UserEvidence]:
         """Every user logs in through nginx and makes `requests_count` requests; all clients at once."""
         username, password = self.lab.login()
         engine = self.lab.engine
@@ -94,6 +96,8 @@ class Clients:
                 "names": list(group.users),
                 "requests_count": requests_count,
                 "seconds": seconds,
+                "pause": pause,
+                "idle": idle,
             }
             code, output = engine.exec(group.container.name, ["python3", SCRIPT_IN_CONTAINER, json.dumps(job)])
             if code != 0:
@@ -105,3 +109,12 @@ class Clients:
             return found
 
         return [user for group in in_parallel(one, self.groups) for user in group]
+
+    def flood(self, count: int, seconds: float = 60) -> dict:
+        """`count` anonymous visits from the first client, each making a new session; bounded in time."""
+        group = self.groups[0]
+        job = {"flood": True, "url": f"http://{self.nginx}/", "count": count, "seconds": seconds}
+        code, output = self.lab.engine.exec(group.container.name, ["python3", SCRIPT_IN_CONTAINER, json.dumps(job)])
+        if code != 0:
+            raise EngineError(f"the session flood from {group.container.name} failed (exit {code}):\n{output[-2000:]}")
+        return json.loads(output.strip().splitlines()[-1])

@@ -35,6 +35,9 @@ class LabConfig:
     site: str = str(SAMPLE_SITE)
     site_settings: str = "labsite.settings"
     base_suite: str = "trixie"
+    redis_aof: bool = False  # Redis appends every write to a file on its volume (survives a restart)
+    memcached_mb: int = 64
+    memcached_growth_factor: float = 1.25  # Memcached's slab size classes (its default)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -53,6 +56,10 @@ class LabConfig:
             raise ConfigError(f"nodes must be between 1 and {MAX_NODES}, not {self.nodes}")
         if not 1 <= self.workers <= 16:
             raise ConfigError(f"workers must be between 1 and 16, not {self.workers}")
+        if not 1.01 <= self.memcached_growth_factor <= 8:
+            raise ConfigError(f"memcached growth factor must be between 1.01 and 8, not {self.memcached_growth_factor}")
+        if not 1 <= self.memcached_mb <= 4096:
+            raise ConfigError(f"memcached memory must be between 1 and 4096 MB, not {self.memcached_mb}")
         if not 1 <= self.port <= 65535:
             raise ConfigError(f"port must be between 1 and 65535, not {self.port}")
         if not re.match(r"^\d+\.\d+(\.\d+)?$", self.django_version):

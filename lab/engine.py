@@ -84,13 +84,13 @@ class DockerEngine:
             networks = self.client.containers.get(container).attrs["NetworkSettings"]["Networks"]
         return networks.get(network, {}).get("IPAddress", "")
 
-    def ensure_volume(self, name: str, labels: dict) -> None:
-        """Create volume `name` unless it exists."""
+    def ensure_volume(self, name: str, labels: dict, driver_opts: dict | None = None) -> None:
+        """Create volume `name` unless it exists (with the local driver's options, if any)."""
         with translated(f"creating volume {name}"):
             try:
                 self.client.volumes.get(name)
             except docker.errors.NotFound:
-                self.client.volumes.create(name, labels=labels)
+                self.client.volumes.create(name, labels=labels, driver_opts=driver_opts or None)
 
     # -- containers --------------------------------------------------------------------------------
 
@@ -139,6 +139,9 @@ class DockerEngine:
                 network=network,
                 volumes={m.volume: {"bind": m.target, "mode": "rw"} for m in spec.mounts},
                 ports={f"{port}/tcp": bind for port, bind in spec.ports.items()},
+                cap_add=list(spec.cap_add) or None,
+                devices=[f"{device}:{device}:rwm" for device in spec.devices] or None,
+                security_opt=list(spec.security_opt) or None,
             )
         for path, content in spec.files.items():
             self.put_file(spec.name, path, content)
@@ -170,6 +173,11 @@ class DockerEngine:
         """Stop a container, leaving it in place."""
         with translated(f"stopping {container}"):
             self.client.containers.get(container).stop(timeout=timeout)
+
+    def restart(self, container: str, timeout: int = 5) -> None:
+        """Stop (waiting up to `timeout` s) and start a container again."""
+        with translated(f"restarting {container}"):
+            self.client.containers.get(container).restart(timeout=timeout)
 
     def start(self, container: str) -> None:
         """Start a stopped container."""

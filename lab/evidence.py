@@ -32,6 +32,7 @@ class Observation:
     counter: int | None
     seconds: float
     error: str | None = None
+    at: float = 0.0  # when it was sent (epoch seconds), to line requests up with what happened to the lab
 
 
 @dataclass
@@ -127,7 +128,7 @@ class VirtualUser:
     def whoami(self) -> Observation:
         """One /whoami request, recorded."""
         index = len(self.evidence.observations)
-        started = time.monotonic()
+        started, sent = time.monotonic(), time.time()
         try:
             status, headers, raw = self._request("whoami")
             body = json.loads(raw) if headers.get("Content-Type", "").startswith("application/json") else {}
@@ -139,23 +140,39 @@ class VirtualUser:
                 body.get("session"),
                 body.get("counter"),
                 round(time.monotonic() - started, 6),
+                at=round(sent, 3),
             )
         except (OSError, ValueError) as error:
-            observation = Observation(index, 0, None, None, None, None, round(time.monotonic() - started, 6), str(error))
+            elapsed = round(time.monotonic() - started, 6)
+            observation = Observation(index, 0, None, None, None, None, elapsed, str(error), at=round(sent, 3))
         self.evidence.observations.append(observation)
         return observation
 
-    def browse(self, requests_count: int, deadline: float | None = None) -> UserEvidence:
-        """Make up to `requests_count` /whoami requests, stopping at `deadline` (time.monotonic())."""
+    def browse(self, requests_count: int, deadline: float | None = None, pause: float = 0.0) -> UserEvidence:
+        """Make up to `requests_count` /whoami requests, `pause` s apart, stopping at `deadline` (monotonic)."""
         for _ in range(requests_count):
             if deadline is not None and time.monotonic() > deadline:
                 break
             self.whoami()
+            if pause:
+                time.sleep(pause)
         return self.evidence
 
 
-def run_users(url: str, username: str, password: str, names: list[str], requests_count: int, seconds: float) -> list[dict]:
-    """Run several users at once, each logging in then browsing; bounded by count and by time."""
+def run_users(
+    url: str,
+    username: str,
+    password: str,
+    names: list[str],
+    requests_count: int,
+    seconds: float,
+    pause: float = 0.0,
+    idle: float = 0.0,
+) -> list[dict]:
+    """Run several users at once, each logging in then browsing; bounded by count and by time.
+
+    With `idle`, each user browses, stays away `idle` seconds, then browses again (a returning visitor).
+    """
     deadline = time.monotonic() + seconds
     results: list[UserEvidence] = []
 
@@ -163,7 +180,10 @@ def run_users(url: str, username: str, password: str, names: list[str], requests
         user = VirtualUser(url, name)
         try:
             user.login(username, password)
-            user.browse(requests_count, deadline)
+            user.browse(requests_count, deadline, pause)
+            if idle:
+                time.sleep(min(idle, max(0.0, deadline - time.monotonic())))
+                user.browse(requests_count, deadline, pause)
         except (LoginFailed, OSError) as error:
             user.evidence.login_error = str(error)
         results.append(user.evidence)
@@ -176,6 +196,37 @@ def run_users(url: str, username: str, password: str, names: list[str], requests
     return [evidence.to_dict() for evidence in sorted(results, key=lambda e: e.name)]
 
 
+def flood(url: str, count: int, seconds: float, threads: int = 8) -> dict:
+    """Anonymous visits without cookies: each one makes a new session in the store. Bounded by count and time."""
+    deadline = time.monotonic() + seconds
+    done = {"ok": 0, "failed": 0}
+    lock = threading.Lock()
+    per_thread = count // threads
+
+    def one() -> None:
+        for _ in range(per_thread):
+            if time.monotonic() > deadline:
+                return
+            try:
+                with urllib.request.urlopen(url + "whoami", timeout=5) as answer:
+                    answer.read()
+                    key = "ok" if answer.status == 200 else "failed"
+            except OSError:
+                key = "failed"
+            with lock:
+                done[key] += 1
+
+    workers = [threading.Thread(target=one) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(seconds + 10)
+    return done
+
+
 if __name__ == "__main__":
     job = json.loads(sys.argv[1])
-    print(json.dumps(run_users(**job)))
+    if job.pop("flood", False):
+        print(json.dumps(flood(**job)))
+    else:
+        print(json.dumps(run_users(**job)))

@@ -111,6 +111,7 @@ def image_specs(config: LabConfig) -> dict[str, ImageSpec]:
         ImageSpec("postgres", DOCKERFILES / "postgres", build_args=base),
         ImageSpec("redis", DOCKERFILES / "redis", build_args=base),
         ImageSpec("memcached", DOCKERFILES / "memcached", build_args=base),
+        ImageSpec("nfs", DOCKERFILES / "nfs", build_args=base),
     ]
     return {spec.key: spec for spec in specs}
 

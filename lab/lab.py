@@ -6,6 +6,8 @@ balance mode (that is all `switch` does), it changes only what differs.
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import socket
 import time
 import urllib.error
@@ -19,9 +21,9 @@ from .engine import DockerEngine
 from .errors import ConfigError, LabNotFound, NginxConfigError, NotReady, PortInUse
 from .images import ensure_images, image_specs
 from .nginx_conf import CONF_PATH
-from .plan import ContainerSpec, Plan, build_plan, image_keys
+from .plan import ContainerSpec, Plan, build_plan, container_name, image_keys, store_names
 from .readiness import wait_until_ready
-from .state import LabState, StateStore, new_secrets
+from .state import LabState, StateStore, new_key, new_secrets
 from .stores import APP_DATABASE
 
 Progress = Callable[[str], None]
@@ -56,6 +58,22 @@ def fetch(url: str, timeout: float = 3.0) -> tuple[int, dict[str, str]]:
         return error.code, dict(error.headers)
     except (urllib.error.URLError, OSError):
         return 0, {}
+
+
+def nfs_client() -> tuple[str, str]:
+    """Which NFS client the nodes use ("kernel" or "fuse"), and why; LAB_NFS_CLIENT overrides."""
+    forced = os.environ.get("LAB_NFS_CLIENT", "")
+    if forced in ("kernel", "fuse"):
+        return forced, f"LAB_NFS_CLIENT={forced}"
+    local_engine = os.environ.get("DOCKER_HOST", "unix://").startswith("unix://")
+    try:
+        with open("/proc/filesystems") as known:
+            kernel_has_nfs = any(line.split()[-1] in ("nfs", "nfs4") for line in known if line.strip())
+    except OSError:
+        kernel_has_nfs = False
+    if local_engine and kernel_has_nfs:
+        return "kernel", "this machine's kernel has an NFS client: Docker mounts the export as a volume"
+    return "fuse", "no kernel NFS client here: every node mounts the export itself through FUSE and libnfs"
 
 
 def in_parallel(function: Callable, items: Iterable) -> list:
@@ -105,13 +123,19 @@ class Lab:
         self._check_port(config)
 
         tags = ensure_images(self.engine, config, image_keys(config), self.progress)
-        plan = build_plan(config, state.secrets, tags)
+        client = nfs_client()[0]
+        if "nfs" in store_names(config):
+            self.progress(f"nfs client: {client}: {nfs_client()[1]}")
+        plan = build_plan(config, state.secrets, tags, nfs_client=client)
         self.engine.ensure_network(plan.network, dict(plan.network_labels))
-        for volume in plan.volumes:
-            self.engine.ensure_volume(volume.name, dict(volume.labels))
+        self._ensure_volumes(plan)
 
         actions: dict[str, str] = {}
         self._converge("stores", plan.stores, plan, actions)
+        if client == "kernel" and "nfs" in store_names(config):
+            address = self.engine.address(container_name(config.name, "nfs"), plan.network)
+            plan = build_plan(config, state.secrets, tags, nfs_client=client, nfs_address=address)
+            self._ensure_volumes(plan)
         database = f"{config.name}-{APP_DATABASE}"
         # A new database container (or a new Django) needs migrations; a kept one with the same image does not.
         if actions[database] != "kept" or state.prepared_image != tags["node"]:
@@ -132,6 +156,29 @@ class Lab:
         if state is None:
             raise LabNotFound(f"no lab named {self.name!r} on this machine; start one with `lab up`")
         return self.up(state.config, **{key: value for key, value in changes.items() if value is not None})
+
+    def rotate_secret_key(self) -> UpResult:
+        """Give every node a new SECRET_KEY and keep the old one in SECRET_KEY_FALLBACKS: no one is logged out."""
+        state = self._state()
+        old = state.secrets
+        rotated = dataclasses.replace(
+            old, secret_key=new_key(), secret_key_fallbacks=(old.secret_key, *old.secret_key_fallbacks)[:3]
+        )
+        self.states.save(state.replace(secrets=rotated))
+        self.progress("SECRET_KEY rotated; the previous key stays in SECRET_KEY_FALLBACKS")
+        return self.up(state.config)
+
+    def restart(self, part: str, timeout: int = 3) -> float:
+        """Restart one of the lab's containers (`node-2`, `redis`, ...) and wait until it is ready again."""
+        spec = {spec.name: spec for spec in self.plan().containers()}[f"{self.name}-{part}"]
+        started = time.monotonic()
+        self.engine.restart(spec.name, timeout=timeout)
+        wait_until_ready(self.engine, spec.name, spec.check, timeout=60)
+        return time.monotonic() - started
+
+    def _ensure_volumes(self, plan: Plan) -> None:
+        for volume in plan.volumes:
+            self.engine.ensure_volume(volume.name, dict(volume.labels), dict(volume.driver_opts))
 
     def _check_port(self, config: LabConfig) -> None:
         """Fail before creating anything when another program holds the lab's port."""
@@ -218,7 +265,7 @@ class Lab:
         """The plan of the lab's saved configuration (no image is built)."""
         state = self._state()
         tags = {key: spec.tag for key, spec in image_specs(state.config).items()}
-        return build_plan(state.config, state.secrets, tags)
+        return build_plan(state.config, state.secrets, tags, nfs_client=nfs_client()[0])
 
     def _state(self) -> LabState:
         state = self.states.load(self.name)
@@ -263,6 +310,7 @@ class Lab:
             "workers": config.workers,
             "secret_key_per_node": config.secret_key_per_node,
             "django_version": config.django_version,
+            "nfs_client": nfs_client()[0] if config.backend == "nfs" else None,
             "running": bool(containers) and all(c["health"] in ("healthy", "running") for c in containers),
             "containers": containers,
         }

@@ -77,6 +77,7 @@ QUICK_CELLS = [
     ("local_file", "cookie_hash"),
     ("locmem", "sticky"),
     ("signed_cookies", "least_conn"),
+    ("nfs", "round_robin"),
 ]
 
 
@@ -120,17 +121,28 @@ class CellResult:
     def nodes_seen(self) -> list[str]:
         return sorted({node for user in self.users for node in user.nodes_seen})
 
+    def latency_ms(self) -> dict[str, float]:
+        """Median and 95th percentile of the answered requests' times, in milliseconds."""
+        times = sorted(o.seconds * 1000 for user in self.users for o in user.observations if o.status == 200)
+        if not times:
+            return {"median": 0.0, "p95": 0.0}
+        return {"median": round(times[len(times) // 2], 2), "p95": round(times[int(len(times) * 0.95) - 1], 2)}
+
     def evidence_problem(self) -> str | None:
         """Why the observation cannot carry a verdict, or None when it can."""
         failed = [user.name for user in self.users if not user.logged_in]
         if failed:
             return f"login failed for {', '.join(failed)}: {self.users[0].login_error}"
-        if not BALANCE_MODES[self.balance].pins_users:
+        if not BALANCE_MODES[self.balance].pins_users and self.observed_kept:
             single = [user.name for user in self.kept_users if len(user.nodes_seen) < 2]
-            if single:
+            # round_robin rotates every request, so any user on one node means the spread failed.
+            # least_conn follows load: with many users at once, one user may stay on the least busy
+            # node by chance, so a few may; most users, and all users together, must see several.
+            allowed = 0 if self.balance == "round_robin" else len(self.users) // 3
+            if len(single) > allowed or len(self.nodes_seen) < 2:
                 return (
-                    f"not evidence: under {self.balance} users {', '.join(single)} saw one node only, "
-                    "so keeping the login proves nothing"
+                    f"not evidence: under {self.balance} users {', '.join(single) or '(all)'} saw one node only "
+                    f"(nodes seen: {', '.join(self.nodes_seen)}), so keeping the login proves nothing"
                 )
         return None
 
@@ -175,6 +187,7 @@ class CellResult:
             "requests_logged_in": self.requests_logged_in,
             "requests": self.requests,
             "nodes_seen": self.nodes_seen,
+            "latency_ms": self.latency_ms(),
             "seconds": round(self.seconds, 2),
             "switch_seconds": round(self.switch_seconds, 2),
             "lost": self.lost_details(),
@@ -185,9 +198,11 @@ class CellResult:
 def run_cell(lab: Lab, clients: Clients, backend: str, balance: str, requests_count: int = 20) -> CellResult:
     """Switch the lab to (backend, balance), run every virtual user, and judge what they saw."""
     started = time.monotonic()
-    lab.switch(backend=backend, balance=balance)
+    changed = lab.switch(backend=backend, balance=balance).changed
     switched = time.monotonic() - started
     clients.ensure()
+    if any("-node-" in name for name in changed):
+        clients.run(3, seconds=20)  # new nodes: warm them up, so latency measures the store, not start-up
     users = clients.run(requests_count, seconds=60)
     username, _ = lab.login()
     return CellResult(backend, balance, username, users, time.monotonic() - started, switched)

@@ -26,11 +26,23 @@ def block(name: str, args: Sequence[str], body: list[dict]) -> dict:
     return {"directive": name, "args": list(args), "block": body}
 
 
+# Docker's embedded DNS, inside every container on a user-defined network.
+DOCKER_DNS = "127.0.0.11"
+
+
 def upstream_block(servers: Sequence[str], mode: BalanceMode) -> dict:
-    """The upstream of Django nodes, balanced by `mode`; servers are host:port strings."""
-    # A failed node is skipped for a few seconds instead of being retried on every request.
-    lines = [directive("server", server, "max_fails=1", "fail_timeout=5s") for server in servers]
-    return block("upstream", [UPSTREAM], mode.upstream_directives() + lines)
+    """The upstream of Django nodes, balanced by `mode`; servers are host:port strings.
+
+    A restarted container may come back with another address, so nginx re-resolves the names
+    (`resolve`, with a shared zone) instead of keeping the addresses it saw at start; `route` names
+    each node, so a sticky cookie still names the same node after it moved.
+    """
+    lines = [
+        # A failed node is skipped for a few seconds instead of being retried on every request.
+        directive("server", server, "resolve", f"route={server.split(':')[0]}", "max_fails=1", "fail_timeout=5s")
+        for server in servers
+    ]
+    return block("upstream", [UPSTREAM], [directive("zone", UPSTREAM, "256k"), *mode.upstream_directives(), *lines])
 
 
 def config_id(servers: Sequence[str], mode: BalanceMode) -> str:
@@ -85,6 +97,8 @@ def render(servers: Sequence[str], mode: BalanceMode) -> str:
                 directive("log_format", "lab", LOG_FORMAT),
                 directive("access_log", "/dev/stdout", "lab"),
                 directive("server_tokens", "off"),
+                directive("resolver", DOCKER_DNS, "valid=1s", "ipv6=off"),
+                directive("resolver_timeout", "2s"),
                 upstream_block(servers, mode),
                 block(
                     "server",

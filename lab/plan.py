@@ -17,7 +17,7 @@ from .balance import BALANCE_MODES
 from .config import LabConfig
 from .nginx_conf import CONF_PATH, NGINX_PORT, config_id, render
 from .readiness import Check, ExecCheck, HttpCheck
-from .stores import APP_DATABASE, STORES, database_settings
+from .stores import APP_DATABASE, STORES, database_settings, store_command
 
 LABEL = "django-lab"
 LAB_LABEL = f"{LABEL}.lab"
@@ -40,6 +40,7 @@ class Secrets:
     node_secret_keys: tuple[str, ...]
     demo_user: str
     demo_password: str
+    secret_key_fallbacks: tuple[str, ...] = ()  # earlier keys, still accepted after a rotation
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,10 @@ class ContainerSpec:
     check: Check | None = None
     stop_timeout: int = 5
     files: Mapping[str, str] = field(default_factory=dict)
+    # Only what a container needs; nothing in the lab runs privileged.
+    cap_add: tuple[str, ...] = ()
+    devices: tuple[str, ...] = ()
+    security_opt: tuple[str, ...] = ()
 
     def fingerprint(self) -> str:
         """A hash of everything that needs a new container when it changes."""
@@ -74,6 +79,7 @@ class ContainerSpec:
             self.command,
             [(m.volume, m.target) for m in self.mounts],
             sorted((port, list(bind)) for port, bind in self.ports.items()),
+            [list(self.cap_add), list(self.devices), list(self.security_opt)],
         ]
         return hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:16]
 
@@ -82,6 +88,7 @@ class ContainerSpec:
 class VolumeSpec:
     name: str
     labels: Mapping[str, str]
+    driver_opts: Mapping[str, str] = field(default_factory=dict)  # e.g. an NFS mount for the kernel client
 
 
 @dataclass(frozen=True)
@@ -124,15 +131,34 @@ def image_keys(config: LabConfig) -> tuple[str, ...]:
     return ("node", "nginx", *(STORES[name].image for name in store_names(config)))
 
 
-def build_plan(config: LabConfig, secrets: Secrets, tags: Mapping[str, str]) -> Plan:
-    """Describe the lab for `config`; `tags` maps image keys to built image tags."""
+def nfs_volume_options(address: str) -> dict[str, str]:
+    """A local volume the host kernel mounts over NFSv4.1; `soft` so an outage fails instead of hanging."""
+    return {
+        "type": "nfs",
+        "o": f"addr={address},vers=4.1,port=2049,soft,timeo=30,retrans=2",
+        "device": ":/export",
+    }
+
+
+def build_plan(
+    config: LabConfig,
+    secrets: Secrets,
+    tags: Mapping[str, str],
+    nfs_client: str = "fuse",
+    nfs_address: str | None = None,
+) -> Plan:
+    """Describe the lab for `config`; `tags` maps image keys to built image tags.
+
+    With the kernel NFS client the nodes mount a volume that names the server's address, which
+    is known only once the server runs: plan once without it, then again with it.
+    """
     lab = config.name
     backend = BACKENDS[config.backend]
     volumes: list[VolumeSpec] = []
 
-    def volume(part: str, role: str = "data") -> str:
+    def volume(part: str, role: str = "data", driver_opts: Mapping[str, str] | None = None) -> str:
         name = container_name(lab, part)
-        volumes.append(VolumeSpec(name, labels(lab, role)))
+        volumes.append(VolumeSpec(name, labels(lab, role), dict(driver_opts or {})))
         return name
 
     stores = []
@@ -145,9 +171,11 @@ def build_plan(config: LabConfig, secrets: Secrets, tags: Mapping[str, str]) -> 
                 role="store",
                 image=tags[store.image],
                 labels=labels(lab, "store", store=store_name),
-                command=store.command,
+                command=store_command(store, config.redis_aof, config.memcached_mb, config.memcached_growth_factor),
                 mounts=mounts,
                 check=store.check,
+                cap_add=store.cap_add,
+                security_opt=store.security_opt,
             )
         )
 
@@ -176,11 +204,19 @@ def build_plan(config: LabConfig, secrets: Secrets, tags: Mapping[str, str]) -> 
     if "DATABASES" in backend_settings:  # a backend adds databases; the shared one stays "default"
         node_settings["DATABASES"] = {**database["DATABASES"], **backend_settings["DATABASES"]}
     shared = volume("shared-sessions") if backend.shared_volume else None
+    extras = backend.node_extras(hosts, nfs_client)
+    nfs_volume = None
+    if extras.nfs_mount_at and nfs_address:
+        # Named after the address, so a server that moved gets a new volume (and new nodes).
+        tag = hashlib.sha256(nfs_address.encode()).hexdigest()[:6]
+        nfs_volume = volume(f"nfs-mount-{tag}", driver_opts=nfs_volume_options(nfs_address))
     nodes = []
     for index in range(1, config.nodes + 1):
         mounts = [Mount(volume(f"node-{index}-data"), NODE_DATA_DIR)]
         if shared:
             mounts.append(Mount(shared, SHARED_SESSIONS_DIR))
+        if nfs_volume:
+            mounts.append(Mount(nfs_volume, extras.nfs_mount_at))
         env = {
             **site_env,
             "LAB_NODE": f"node-{index}",
@@ -189,6 +225,8 @@ def build_plan(config: LabConfig, secrets: Secrets, tags: Mapping[str, str]) -> 
             else secrets.secret_key,
             "LAB_SETTINGS": json.dumps(node_settings, sort_keys=True),
             "LAB_WORKERS": str(config.workers),
+            "LAB_SECRET_KEY_FALLBACKS": json.dumps(list(secrets.secret_key_fallbacks)),
+            **extras.env,
         }
         if backend.node_commands:
             env["LAB_NODE_COMMANDS"] = json.dumps([list(command) for command in backend.node_commands])
@@ -202,6 +240,8 @@ def build_plan(config: LabConfig, secrets: Secrets, tags: Mapping[str, str]) -> 
                 mounts=tuple(mounts),
                 check=ExecCheck(("lab-health",)),
                 stop_timeout=3,
+                cap_add=extras.cap_add,
+                devices=extras.devices,
             )
         )
 

@@ -53,6 +53,29 @@ def terminal_table(data: dict) -> str:
     return "\n".join(lines)
 
 
+def latency_rows(data: dict) -> tuple[list[str], list[tuple[str, list[str]]]]:
+    """Per backend and mode: "median / p95" milliseconds of the answered requests."""
+    backends, modes, cells = _grid(data)
+    rows = []
+    for backend in backends:
+        values = []
+        for mode in modes:
+            cell = cells.get((backend, mode))
+            latency = cell.get("latency_ms") if cell and not cell.get("pending") else None
+            values.append(f"{latency['median']:.1f} / {latency['p95']:.1f}" if latency else "-")
+        rows.append((backend, values))
+    return modes, rows
+
+
+def latency_table(data: dict) -> str:
+    modes, rows = latency_rows(data)
+    width = 17
+    lines = ["per-request latency through nginx, ms (median / p95), all users of a cell at once"]
+    lines.append(f"{'':15}" + "".join(f"{mode:>{width}}" for mode in modes))
+    lines += [f"{backend:15}" + "".join(f"{v:>{width}}" for v in values) for backend, values in rows]
+    return "\n".join(lines)
+
+
 def markdown(data: dict) -> str:
     backends, modes, cells = _grid(data)
     meta = data["meta"]
@@ -69,6 +92,17 @@ def markdown(data: dict) -> str:
     for backend in backends:
         out.append(f"| `{backend}` | " + " | ".join(cell_text(cells.get((backend, m))) for m in modes) + " |")
     out += ["", "`kept 9/9 3n`: every user kept the login; 9 of 9 users; 3 nodes served them. `!`: unexpected.", ""]
+    lat_modes, lat_rows = latency_rows(data)
+    out += [
+        "## Per-request latency (ms, median / p95)",
+        "",
+        "Measured through nginx in the same run, all users of a cell at once.",
+        "",
+        "| backend | " + " | ".join(lat_modes) + " |",
+        "|---|" + "---|" * len(lat_modes),
+    ]
+    out += [f"| `{backend}` | " + " | ".join(values) + " |" for backend, values in lat_rows]
+    out.append("")
     for cell in data["cells"]:
         if cell.get("pending"):
             continue
@@ -108,6 +142,13 @@ def _chart(cell: dict, colours: dict[str, str]) -> str:
                 )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _latency_html(data: dict) -> str:
+    modes, rows = latency_rows(data)
+    head = "".join(f"<th>{m}</th>" for m in modes)
+    body = "".join(f"<tr><th>{b}</th>{''.join(f'<td>{v}</td>' for v in values)}</tr>" for b, values in rows)
+    return f"<table><tr><th></th>{head}</tr>{body}</table>"
 
 
 def html_page(data: dict) -> str:
@@ -163,6 +204,9 @@ container ({meta['nat_users']} share one address behind a "NAT" client), logging
 {meta['requests_per_user']} requests. A cell is <b>kept</b> when every user stayed logged in with a counter rising
 by one on every request. Outlined cells were not what the lab expected.</p>
 <table><tr><th></th>{''.join(f'<th>{m}</th>' for m in modes)}</tr>{''.join(rows)}</table>
+<h2>Per-request latency, ms (median / p95)</h2>
+<p>Measured through nginx in the same run, with all users of a cell at once.</p>
+{_latency_html(data)}
 <p>Each chart below: one row per user, one square per request after login, coloured by the node that served it;
 a red cross where the user was no longer logged in.{legend}</p>
 {''.join(sections)}

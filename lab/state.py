@@ -25,11 +25,16 @@ def default_directory() -> Path:
     return base / "django-lab"
 
 
+def new_key() -> str:
+    """A fresh Django SECRET_KEY."""
+    return secrets.token_urlsafe(50)
+
+
 def new_secrets() -> Secrets:
     """Fresh random keys and demo password for a new lab."""
     return Secrets(
-        secret_key=secrets.token_urlsafe(50),
-        node_secret_keys=tuple(secrets.token_urlsafe(50) for _ in range(MAX_NODES)),
+        secret_key=new_key(),
+        node_secret_keys=tuple(new_key() for _ in range(MAX_NODES)),
         demo_user="demo",
         demo_password=secrets.token_urlsafe(9),
     )
@@ -64,6 +69,7 @@ class StateStore:
         data = json.loads(path.read_text())
         saved = data["secrets"]
         saved["node_secret_keys"] = tuple(saved["node_secret_keys"])
+        saved["secret_key_fallbacks"] = tuple(saved.get("secret_key_fallbacks", ()))
         return LabState(LabConfig.from_dict(data["config"]), Secrets(**saved), data.get("prepared_image"))
 
     def save(self, state: LabState) -> None:

@@ -27,6 +27,8 @@ class Store:
     data_dir: str | None = None  # kept on a lab volume when set
     command: tuple[str, ...] | None = None
     summary: str = ""
+    cap_add: tuple[str, ...] = ()
+    security_opt: tuple[str, ...] = ()
 
 
 STORES: dict[str, Store] = {
@@ -61,10 +63,43 @@ STORES: dict[str, Store] = {
             check=ExecCheck(("bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/11211")),
             summary="Memcached, 64 MB",
         ),
+        Store(
+            name="nfs",
+            image="nfs",
+            port=2049,
+            data_dir="/export",
+            # Ready when both the NFS and the (pinned) mountd ports accept connections.
+            check=ExecCheck(("bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/2049 && exec 4<>/dev/tcp/127.0.0.1/20048")),
+            summary="nfs-ganesha: an NFS server in user space exporting /export",
+            # ganesha opens files by handle (open_by_handle_at): DAC_READ_SEARCH, and a seccomp profile
+            # that allows it. Nothing more; never --privileged.
+            cap_add=("DAC_READ_SEARCH",),
+            security_opt=("seccomp=unconfined",),
+        ),
     )
 }
 
+NFS_EXPORT = "/export"
+NFS_MOUNT_PORT = 20048
+
 APP_DATABASE = "postgres"
+
+
+def store_command(
+    store: Store, redis_aof: bool = False, memcached_mb: int = 64, memcached_growth_factor: float = 1.25
+) -> tuple[str, ...] | None:
+    """The store's command with the lab's options: Redis persistence, Memcached's memory cap."""
+    command = store.command
+    if store.name == "redis" and redis_aof:
+        command = tuple("yes" if part == "no" and command[i - 1] == "--appendonly" else part for i, part in enumerate(command))
+        command += ("--appendfsync", "everysec")
+    if store.name == "memcached":
+        command = tuple(f"--memory-limit={memcached_mb}" if part.startswith("--memory-limit=") else part for part in command)
+        if memcached_growth_factor != 1.25:
+            command += (f"--slab-growth-factor={memcached_growth_factor}",)
+        if memcached_mb < 2:  # memcached refuses an item limit above half its memory (1 MB by default)
+            command += ("--max-item-size=512k",)
+    return command
 
 
 def database_settings(host: str) -> dict:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import NODE_DATA_DIR, SHARED_SESSIONS_DIR, SessionBackend
+from .base import NODE_DATA_DIR, SHARED_SESSIONS_DIR, NodeExtras, SessionBackend
 from .cached_db import CachedDb
 from .db import Db
 from .local_file import LocalFile
@@ -30,4 +30,4 @@ BACKENDS: dict[str, SessionBackend] = {
     )
 }
 
-__all__ = ["BACKENDS", "NODE_DATA_DIR", "SHARED_SESSIONS_DIR", "SessionBackend"]
+__all__ = ["BACKENDS", "NODE_DATA_DIR", "SHARED_SESSIONS_DIR", "NodeExtras", "SessionBackend"]

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Mapping
 
 # Where a node keeps data of its own (a per-node volume) and where the shared-file volume is mounted.
 NODE_DATA_DIR = "/var/lib/lab"
 SHARED_SESSIONS_DIR = "/srv/shared-sessions"
+
+
+@dataclass(frozen=True)
+class NodeExtras:
+    """What a backend adds to every node container beyond settings."""
+
+    env: Mapping[str, str] = field(default_factory=dict)
+    cap_add: tuple[str, ...] = ()
+    devices: tuple[str, ...] = ()
+    nfs_mount_at: str | None = None  # mount an NFS volume here (the host kernel's client)
 
 
 class SessionBackend:
@@ -33,6 +44,10 @@ class SessionBackend:
     def settings(self, hosts: Mapping[str, str]) -> dict:
         """Django settings this backend adds; `hosts` maps each of its stores to a host name."""
         raise NotImplementedError("subclasses of SessionBackend must provide a settings() method")
+
+    def node_extras(self, hosts: Mapping[str, str], nfs_client: str) -> NodeExtras:
+        """Environment, capabilities, devices or mounts every node needs; none by default."""
+        return NodeExtras()
 
     def __repr__(self) -> str:
         return f"<SessionBackend {self.name}>"

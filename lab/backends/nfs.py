@@ -1,4 +1,7 @@
-from .base import SessionBackend
+from ..stores import NFS_EXPORT, NFS_MOUNT_PORT
+from .base import NodeExtras, SessionBackend
+
+NFS_SESSIONS_DIR = "/srv/nfs-sessions"
 
 
 class Nfs(SessionBackend):
@@ -6,8 +9,19 @@ class Nfs(SessionBackend):
     summary = "file sessions on an NFS export mounted by every node"
     survives_round_robin = True
     reason = "every node mounts the same export over the network"
-    available = False
-    unavailable_reason = "the NFS server and client containers are not built yet; use shared_file for now"
+    stores = ("nfs",)
 
     def settings(self, hosts):
-        raise NotImplementedError("the nfs backend is not available yet")
+        return {
+            "SESSION_ENGINE": "django.contrib.sessions.backends.file",
+            "SESSION_FILE_PATH": NFS_SESSIONS_DIR,
+        }
+
+    def node_extras(self, hosts, nfs_client):
+        if nfs_client == "kernel":
+            # The engine's host mounts the export as a volume of type nfs; the node needs nothing extra.
+            return NodeExtras(nfs_mount_at=NFS_SESSIONS_DIR)
+        # No kernel client: each node mounts the export itself through FUSE and libnfs. Ports go in the
+        # URL because the node cannot ask the server's portmapper.
+        url = f"nfs://{hosts['nfs']}{NFS_EXPORT}?nfsport=2049&mountport={NFS_MOUNT_PORT}&version=3"
+        return NodeExtras(env={"LAB_NFS_URL": url}, cap_add=("SYS_ADMIN",), devices=("/dev/fuse",))

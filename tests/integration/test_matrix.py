@@ -13,7 +13,7 @@ import pytest
 from lab import BACKENDS, BALANCE_MODES, LabConfig
 from lab.clients import Clients
 from lab.matrix import QUICK_CELLS, all_cells, run_cell
-from lab.report import terminal_table, write_reports
+from lab.report import latency_table, terminal_table, write_reports
 
 from .conftest import free_port
 
@@ -77,7 +77,7 @@ def matrix(module_lab_factory, request):
         "cells": cells,
     }
     paths = write_reports(data)
-    run.say("\n" + terminal_table(data))
+    run.say("\n" + terminal_table(data) + "\n\n" + latency_table(data))
     run.say(f"report: {paths['html']} (also latest.html, latest.md, latest.json)")
 
 

@@ -45,6 +45,14 @@ def test_a_kept_verdict_from_one_node_under_round_robin_is_not_evidence():
     assert not result.passed
 
 
+def test_least_conn_tolerates_a_few_users_on_the_least_busy_node_but_not_most():
+    spread = [user(f"u{i}", ["node-1", "node-2", "node-3"]) for i in range(7)]
+    few = cell("redis", "least_conn", spread + [user("s1", ["node-2"] * 3), user("s2", ["node-1"] * 3)])
+    assert few.evidence_problem() is None
+    most = cell("redis", "least_conn", spread[:2] + [user(f"s{i}", ["node-1"] * 3) for i in range(7)])
+    assert "not evidence" in most.evidence_problem()
+
+
 def test_pinned_modes_may_show_one_node_per_user():
     result = cell("local_file", "ip_hash", [user(f"u{i}", [f"node-{i % 3 + 1}"] * 5) for i in range(6)])
     assert result.evidence_problem() is None and result.passed
@@ -90,6 +98,7 @@ def test_reports_render_from_the_cells_dictionaries(tmp_path):
     table = terminal_table(data)
     assert "kept 1/1 2n" in table and "lost 0/1 2n" in table and "pending" in table
     assert "request 1 reached node-2" in markdown(data)
+    assert "10.0 / 10.0" in markdown(data)  # every made-up request took 10 ms
     page = html_page(data)
     assert page.count("<svg") == 2 and 'class="lost"' in page and "pending" in page
     paths = write_reports(data, tmp_path)

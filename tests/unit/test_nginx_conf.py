@@ -30,7 +30,7 @@ def find(directives, name):
 def test_upstream_per_mode(mode, tmp_path):
     http = find(parsed(render(SERVERS, BALANCE_MODES[mode]), tmp_path), "http")[0]["block"]
     upstream = find(http, "upstream")[0]["block"]
-    balancing = [[d["directive"], *d["args"]] for d in upstream if d["directive"] != "server"]
+    balancing = [[d["directive"], *d["args"]] for d in upstream if d["directive"] not in ("server", "zone")]
     assert balancing == EXPECTED_UPSTREAM[mode]
     assert [d["args"][0] for d in find(upstream, "server")] == SERVERS
 
@@ -63,3 +63,12 @@ def test_log_format_with_spaces_is_quoted(tmp_path):
 def test_no_servers_is_an_error():
     with pytest.raises(ValueError):
         render([], BALANCE_MODES["round_robin"])
+
+
+def test_nodes_are_re_resolved_and_named_for_sticky_routes(tmp_path):
+    http = find(parsed(render(SERVERS, BALANCE_MODES["sticky"]), tmp_path), "http")[0]["block"]
+    assert find(http, "resolver")[0]["args"][0] == "127.0.0.11"
+    upstream = find(http, "upstream")[0]["block"]
+    assert find(upstream, "zone")
+    first = find(upstream, "server")[0]["args"]
+    assert "resolve" in first and "route=lab-node-1" in first

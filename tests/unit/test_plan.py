@@ -6,7 +6,7 @@ from lab import BACKENDS, LabConfig
 from lab.plan import LAB_LABEL, ROLE_LABEL, SPEC_LABEL, build_plan, image_keys
 from lab.state import new_secrets
 
-TAGS = {key: f"django-lab/{key}:test" for key in ("node", "nginx", "postgres", "redis", "memcached")}
+TAGS = {key: f"django-lab/{key}:test" for key in ("node", "nginx", "postgres", "redis", "memcached", "nfs")}
 SECRETS = new_secrets()
 
 
@@ -49,9 +49,8 @@ def test_upstream_lists_every_node():
 def test_nodes_get_the_backend_and_the_shared_database(backend):
     plan = plan_for(backend=backend)
     settings = node_settings(plan.nodes[0])
-    assert settings["SESSION_ENGINE"] == BACKENDS[backend].settings({"redis": "t-redis", "memcached": "t-memcached"})[
-        "SESSION_ENGINE"
-    ]
+    hosts = {"redis": "t-redis", "memcached": "t-memcached", "nfs": "t-nfs"}
+    assert settings["SESSION_ENGINE"] == BACKENDS[backend].settings(hosts)["SESSION_ENGINE"]
     assert settings["DATABASES"]["default"]["HOST"] == "t-postgres"
     assert [s.name for s in plan.stores] == ["t-postgres", *(f"t-{s}" for s in BACKENDS[backend].stores)]
 
@@ -96,3 +95,29 @@ def test_fingerprint_is_not_a_label_of_the_spec():
 def test_image_keys_follow_the_backend():
     assert image_keys(LabConfig(backend="signed_cookies")) == ("node", "nginx", "postgres")
     assert image_keys(LabConfig(backend="cached_db")) == ("node", "nginx", "postgres", "redis")
+
+
+def test_nfs_over_fuse_gives_nodes_fuse_and_the_server_only_what_it_needs():
+    plan = build_plan(LabConfig(name="t", backend="nfs"), SECRETS, {**TAGS, "nfs": "django-lab/nfs:test"})
+    server = plan.stores[1]
+    assert server.name == "t-nfs" and server.cap_add == ("DAC_READ_SEARCH",)
+    assert server.security_opt == ("seccomp=unconfined",)
+    for node in plan.nodes:
+        assert node.cap_add == ("SYS_ADMIN",) and node.devices == ("/dev/fuse",)
+        assert node.env["LAB_NFS_URL"].startswith("nfs://t-nfs/export?nfsport=2049&mountport=20048")
+        assert not {m.volume for m in node.mounts} & {m.volume for m in server.mounts}, "no shared volume"
+    assert all(not (c.cap_add or c.devices or c.security_opt) for c in (plan.stores[0], plan.nginx))
+
+
+def test_nfs_over_the_kernel_mounts_a_volume_that_names_the_server():
+    tags = {**TAGS, "nfs": "django-lab/nfs:test"}
+    config = LabConfig(name="t", backend="nfs")
+    without = build_plan(config, SECRETS, tags, nfs_client="kernel")
+    assert not without.nodes[0].cap_add and "LAB_NFS_URL" not in without.nodes[0].env
+    first = build_plan(config, SECRETS, tags, nfs_client="kernel", nfs_address="10.1.2.3")
+    (volume,) = [v for v in first.volumes if v.driver_opts]
+    assert volume.driver_opts["type"] == "nfs" and "addr=10.1.2.3" in volume.driver_opts["o"]
+    assert "soft" in volume.driver_opts["o"]
+    assert any(m.volume == volume.name and m.target == "/srv/nfs-sessions" for m in first.nodes[0].mounts)
+    moved = build_plan(config, SECRETS, tags, nfs_client="kernel", nfs_address="10.1.2.4")
+    assert moved.nodes[0].fingerprint() != first.nodes[0].fingerprint()

@@ -19,6 +19,8 @@ for _name, _value in json.loads(os.environ.get("LAB_SETTINGS", "{}")).items():
 
 LAB_NODE = os.environ.get("LAB_NODE", "unknown")
 SECRET_KEY = os.environ["LAB_SECRET_KEY"]
+# After `lab rotate-key`: sessions signed with an earlier key stay valid (Django >= 4.1).
+SECRET_KEY_FALLBACKS = json.loads(os.environ.get("LAB_SECRET_KEY_FALLBACKS", "[]"))
 DEBUG = False
 # Reached as 127.0.0.1:PORT from the host and by the nginx container's name from client networks.
 ALLOWED_HOSTS = ["*"]

@@ -1,0 +1,72 @@
+import time
+
+from .base import Case, Experiment, Traffic, ended_logged_out, failures, logged_out, node_before, timeline
+
+
+class RollingRestart(Experiment):
+    name = "rolling-restart"
+    summary = "restart every node, one at a time, as a deploy does"
+    cases = (Case("local_file", "ip_hash"), Case("redis", "round_robin"), Case("locmem", "sticky", "1 worker"))
+    quick = ()
+
+    def expect(self, case):
+        if case.backend == "locmem":
+            return "every user is logged out", "a restart empties the node's memory, and every node restarts"
+        if case.backend == "local_file":
+            return (
+                "every session file survives, yet exactly the users nginx sent elsewhere mid-restart are logged out",
+                "the files live on the node's volume, which outlives the container; but the node that stands in "
+                "gives such a user a new, empty session and a new session cookie, which orphans the old one",
+            )
+        return "no session is lost", "the sessions live in Redis, which no restart touches"
+
+    def prepare(self, lab, case):
+        # One worker per node, so locmem keeps sessions at all before the restarts.
+        lab.switch(backend=case.backend, balance=case.balance)
+        lab.up(workers=1 if case.option == "1 worker" else lab.config().workers)
+
+    def measure(self, lab, clients, case, outcome):
+        username, _ = lab.login()
+        nodes = lab.config().nodes
+        with Traffic(clients, seconds=4 + 3.5 * nodes) as traffic:
+            time.sleep(2)
+            first = traffic.started + traffic.mark("rolling restart begins")
+            for index in range(1, nodes + 1):
+                traffic.mark(f"node-{index} restarting")
+                lab.restart(f"node-{index}")
+            traffic.mark("every node restarted")
+            users = traffic.users()
+        files = sum(
+            int(lab.engine.exec(f"{lab.name}-node-{i}", ["bash", "-c", "ls /var/lib/lab/sessions | wc -l"])[1] or 0)
+            for i in range(1, nodes + 1)
+        )
+
+        def served_elsewhere(user) -> bool:
+            # Under ip_hash only a failover sends a user away from home; nginx keeps a failed node out
+            # for fail_timeout after it is back, so any time after the restarts began counts.
+            home = node_before(user, first)
+            return any(o.at >= first and o.node not in (None, home) for o in user.observations)
+
+        elsewhere = sorted(u.name for u in users if served_elsewhere(u))
+        lost = [u.name for u in users if ended_logged_out(u, username)]
+        glimpsed = [u.name for u in users if logged_out(u, username, after=first)]
+        failed = failures(users, after=first)
+        outcome.figures = {
+            "users": len(users),
+            "served_by_another_node_while_theirs_restarted": len(elsewhere),
+            "session_files_on_node_volumes_after": files,
+            "sessions_lost": len(lost),
+            "users_who_saw_a_logged_out_page": len(glimpsed),
+            "failed_requests": len(failed),
+        }
+        outcome.observed = (
+            f"{len(lost)} of {len(users)} sessions lost; {len(glimpsed)} users saw a logged-out page on the way; "
+            f"{len(failed)} requests failed"
+        )
+        if case.backend == "locmem":
+            outcome.passed = len(lost) == len(users)
+        elif case.backend == "local_file":
+            outcome.passed = sorted(lost) == elsewhere and files >= len(users)
+        else:
+            outcome.passed = not lost
+        outcome.events, outcome.timeline = traffic.events, timeline(users, username, traffic.started)

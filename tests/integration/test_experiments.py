@@ -1,0 +1,51 @@
+"""Failure experiments against one live lab: one case per (experiment, backend, balance)."""
+
+import time
+
+import pytest
+
+from lab import LabConfig
+from lab.experiment_report import write_experiment_reports
+from lab.experiments import EXPERIMENTS
+
+from .conftest import free_port
+
+pytestmark = pytest.mark.integration
+
+
+def pytest_generate_tests(metafunc):
+    if "experiment_case" not in metafunc.fixturenames:
+        return
+    full = metafunc.config.getoption("experiments") == "full"
+    params = [
+        pytest.param((experiment, case), id=f"{experiment.name}-{case.label.replace('/', '-').replace(' ', '')}")
+        for experiment in EXPERIMENTS.values()
+        for case in (experiment.cases if full else experiment.quick)
+    ]
+    metafunc.parametrize("experiment_case", params)
+
+
+@pytest.fixture(scope="module")
+def experiments(module_lab_factory, request):
+    lab = module_lab_factory("exp")
+    lab.up(LabConfig(name=lab.name, port=free_port()))
+    outcomes, started = [], time.monotonic()
+    yield lab, outcomes
+    if outcomes:
+        paths = write_experiment_reports(outcomes, time.monotonic() - started, lab.engine.describe())
+        reporter = request.config.pluginmanager.getplugin("terminalreporter")
+        capture = request.config.pluginmanager.getplugin("capturemanager")
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(f"\nexperiments report: {paths['html']} (also latest-experiments.*)")
+
+
+def test_experiment(experiment_case, experiments):
+    experiment, case = experiment_case
+    lab, outcomes = experiments
+    outcome = experiment.run(lab, case)
+    outcomes.append(outcome)
+    assert outcome.restored == "yes", outcome.restored
+    assert outcome.passed, (
+        f"{experiment.name} {case.label}: expected {outcome.expected} ({outcome.reason}); "
+        f"observed {outcome.observed}; figures {outcome.figures}"
+    )

@@ -1,0 +1,118 @@
+"""The nfs backend is real NFS: a userspace server, every node mounting its export, and what an outage does."""
+
+import time
+
+import pytest
+
+from lab import LabConfig
+from lab.evidence import VirtualUser
+from lab.lab import nfs_client
+
+from .conftest import free_port
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def lab(module_lab_factory):
+    lab = module_lab_factory("nfs")
+    lab.up(LabConfig(name=lab.name, backend="nfs", nodes=2, port=free_port()))
+    return lab
+
+
+def attrs(lab, part):
+    return lab.engine.client.containers.get(f"{lab.name}-{part}").attrs
+
+
+def run(lab, part, command):
+    code, output = lab.engine.exec(f"{lab.name}-{part}", ["bash", "-c", command])
+    assert code == 0, output
+    return output
+
+
+def test_every_node_mounts_the_servers_export(lab):
+    client, _ = nfs_client()
+    for node in ("node-1", "node-2"):
+        mounts = run(lab, node, "cat /proc/mounts")
+        if client == "fuse":
+            assert f"libnfs:nfs://{lab.name}-nfs/export /srv/nfs-sessions fuse" in mounts
+        else:
+            assert " /srv/nfs-sessions nfs" in mounts
+
+
+def test_a_file_written_on_one_node_is_read_on_the_other_and_lands_in_the_export(lab):
+    run(lab, "node-1", "echo written-on-node-1 > /srv/nfs-sessions/probe.txt")
+    assert run(lab, "node-2", "cat /srv/nfs-sessions/probe.txt").strip() == "written-on-node-1"
+    assert run(lab, "nfs", "cat /export/probe.txt").strip() == "written-on-node-1"
+    run(lab, "node-2", "rm /srv/nfs-sessions/probe.txt")
+    assert "probe.txt" not in run(lab, "nfs", "ls /export")
+
+
+def test_no_node_shares_a_docker_volume_with_the_server(lab):
+    server = {m.get("Name") for m in attrs(lab, "nfs")["Mounts"]}
+    for node in ("node-1", "node-2"):
+        assert not server & {m.get("Name") for m in attrs(lab, node)["Mounts"]}
+
+
+def test_capabilities_only_where_they_are_needed(lab):
+    server = attrs(lab, "nfs")["HostConfig"]
+    assert server["CapAdd"] == ["DAC_READ_SEARCH"] and server["SecurityOpt"] == ["seccomp=unconfined"]
+    for node in ("node-1", "node-2"):
+        host = attrs(lab, node)["HostConfig"]
+        if nfs_client()[0] == "fuse":
+            assert host["CapAdd"] == ["SYS_ADMIN"]
+            assert [d["PathOnHost"] for d in host["Devices"]] == ["/dev/fuse"]
+    for part in ("postgres", "nginx", "nfs", "node-1", "node-2"):
+        assert attrs(lab, part)["HostConfig"]["Privileged"] is False
+    for part in ("postgres", "nginx"):
+        host = attrs(lab, part)["HostConfig"]
+        assert not host["CapAdd"] and not host["Devices"] and not host["SecurityOpt"]
+
+
+def test_sessions_on_nfs_survive_round_robin_and_land_in_the_export(lab):
+    username, password = lab.login()
+    user = VirtualUser(lab.status()["url"])
+    user.login(username, password)
+    evidence = user.browse(10)
+    assert set(evidence.nodes_seen) == {"node-1", "node-2"}
+    assert evidence.kept(username), evidence.first_failure(username)
+    assert "sessionid" in run(lab, "nfs", "ls /export")
+
+
+def test_a_server_outage_fails_requests_fast_and_sessions_survive_it(lab):
+    username, password = lab.login()
+    user = VirtualUser(lab.status()["url"], timeout=20)
+    user.login(username, password)
+    before = user.browse(2).observations[-1].counter
+    nodes = {row["name"]: row["id"] for row in lab.engine.lab_containers(lab.name) if row["role"] == "node"}
+    lab.engine.stop(f"{lab.name}-nfs", timeout=1)
+    try:
+        during = [user.whoami() for _ in range(4)]
+    finally:
+        lab.engine.start(f"{lab.name}-nfs")
+    assert all(o.status != 200 for o in during), "nothing can be served while the export is away"
+    assert max(o.seconds for o in during) < 10, [o.seconds for o in during]
+
+    deadline, recovered = time.monotonic() + 30, None
+    while time.monotonic() < deadline:
+        observation = user.whoami()
+        if observation.status == 200:
+            recovered = observation
+            break
+        time.sleep(0.3)
+    assert recovered is not None, "the nodes did not recover within 30 s"
+    # The session lived on the server's volume: the same user, and the counter carries on.
+    after = user.browse(4).observations[-4:]
+    assert all(o.user == username for o in after) and after[0].counter > before
+    assert {row["name"]: row["id"] for row in lab.engine.lab_containers(lab.name) if row["role"] == "node"} == nodes
+
+
+def test_the_kernel_client_path(lab_factory, monkeypatch):
+    client, why = nfs_client()
+    if client != "kernel":
+        pytest.skip(f"kernel NFS client path not tested on this machine: {why}")
+    monkeypatch.setenv("LAB_NFS_CLIENT", "kernel")
+    lab = lab_factory("nfskernel")
+    lab.up(LabConfig(name=lab.name, backend="nfs", nodes=2, port=free_port()))
+    run(lab, "node-1", "echo kernel > /srv/nfs-sessions/probe.txt")
+    assert run(lab, "node-2", "cat /srv/nfs-sessions/probe.txt").strip() == "kernel"
