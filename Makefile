@@ -15,7 +15,7 @@ UP_OPTIONS := $(if $(BACKEND),--backend $(BACKEND)) $(if $(BALANCE),--balance $(
 SWITCH_OPTIONS := $(if $(BACKEND),--backend $(BACKEND)) $(if $(BALANCE),--balance $(BALANCE)) \
 	$(if $(NODES),--nodes $(NODES))
 
-.PHONY: help setup engine venv images lab-up lab-switch lab-status lab-logs lab-down test test-unit matrix experiments \
+.PHONY: help setup engine venv images lab-up lab-switch lab-status lab-logs lab-down test test-unit matrix experiments bench bench-quick \
 	bench-lifecycle clean
 
 help: ## list these targets
@@ -63,6 +63,12 @@ experiments: images ## every failure experiment on a live lab; report in reports
 
 test-unit: venv ## run the unit tests only (no Docker)
 	$(VENV)/bin/pytest tests/unit
+
+bench: images ## throughput and latency per backend and balancing mode (report in reports/latest-bench.html)
+	$(VENV)/bin/python -m lab.bench load
+
+bench-quick: images ## the same, four backends, about a minute
+	$(VENV)/bin/python -m lab.bench load --quick
 
 bench-lifecycle: images ## time image build, lab up, switch and down
 	$(VENV)/bin/python -m lab.bench lifecycle

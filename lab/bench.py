@@ -86,7 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     life = commands.add_parser("lifecycle", help="time image build, up, switch and down")
     life.add_argument("--rounds", type=int, default=3, help="rounds of up/switch/down (default 3)")
     life.add_argument("--no-cold", action="store_true", help="skip the cold image build")
+    load = commands.add_parser("load", help="throughput and latency per session backend and balancing mode")
+    load.add_argument("--quick", action="store_true", help="four backends, 3 s each (about a minute)")
     args = parser.parse_args(argv)
+    if args.command == "load":
+        return load_main(args.quick)
     try:
         figures = lifecycle(args.rounds, cold=not args.no_cold)
         machine = f"{DockerEngine().describe()}, {os.cpu_count()} cores"
@@ -94,6 +98,28 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: error: {error}", file=sys.stderr)
         return 1
     print_table(figures, machine)
+    return 0
+
+
+def load_main(quick: bool) -> int:
+    """A fresh lab named bench-load, the load benchmark on it, its report, and the lab removed."""
+    from .bench_report import table, write_bench_reports
+    from .loadbench import run
+
+    lab = Lab("bench-load", progress=lambda line: None)
+    try:
+        lab.down()
+        lab.up(LabConfig(name="bench-load", port=free_port(), nodes=3, workers=2))
+        print(f"load benchmark ({'quick' if quick else 'full'}) on {DockerEngine().describe()}, {os.cpu_count()} cores", flush=True)
+        results = run(lab, quick, progress=lambda line: print(line, flush=True))
+        results["meta"]["machine"] = f"{DockerEngine().describe()}, {os.cpu_count()} cores"
+    except LabError as error:
+        print(f"bench: error: {error}", file=sys.stderr)
+        return 1
+    finally:
+        lab.down()
+    print("\n" + table(results))
+    print(f"report: {write_bench_reports(results)['html']}")
     return 0
 
 

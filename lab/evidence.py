@@ -224,9 +224,22 @@ def flood(url: str, count: int, seconds: float, threads: int = 8) -> dict:
     return done
 
 
+def login_cookies(url: str, username: str, password: str, count: int) -> list[str]:
+    """Log `count` users in and return each one's Cookie header, for a load generator to replay."""
+    headers = []
+    for number in range(count):
+        user = VirtualUser(url, f"load-{number}")
+        user.login(username, password)
+        user.whoami()  # sticky balancing hands out its node cookie on an answer
+        headers.append("; ".join(f"{c.name}={c.value}" for c in user.cookies))
+    return headers
+
+
 if __name__ == "__main__":
     job = json.loads(sys.argv[1])
-    if job.pop("flood", False):
+    if job.pop("cookies", False):
+        print(json.dumps(login_cookies(**job)))
+    elif job.pop("flood", False):
         print(json.dumps(flood(**job)))
     else:
         print(json.dumps(run_users(**job)))

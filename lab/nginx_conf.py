@@ -26,6 +26,9 @@ def block(name: str, args: Sequence[str], body: list[dict]) -> dict:
     return {"directive": name, "args": list(args), "block": body}
 
 
+# A node that fails a request is left out this long (nginx's passive health check).
+FAIL_TIMEOUT_S = 5
+
 # Docker's embedded DNS, inside every container on a user-defined network.
 DOCKER_DNS = "127.0.0.11"
 
@@ -39,7 +42,7 @@ def upstream_block(servers: Sequence[str], mode: BalanceMode) -> dict:
     """
     lines = [
         # A failed node is skipped for a few seconds instead of being retried on every request.
-        directive("server", server, "resolve", f"route={server.split(':')[0]}", "max_fails=1", "fail_timeout=5s")
+        directive("server", server, "resolve", f"route={server.split(':')[0]}", "max_fails=1", f"fail_timeout={FAIL_TIMEOUT_S}s")
         for server in servers
     ]
     return block("upstream", [UPSTREAM], [directive("zone", UPSTREAM, "256k"), *mode.upstream_directives(), *lines])
