@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import html
 import json
-import time
 from pathlib import Path
 
-from .report import REPORTS
+from .report import REPORTS, write_files
 
 
 def table(results: dict) -> str:
-    lines = [f"{'backend (round_robin)':24} {'req/s':>8} {'vs none':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}  node share"]
+    lines = [f"{'backend (round_robin)':24} {'req/s':>8} {'vs none':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} {'login':>6}  node share"]
     for row in results["backends"]:
         share = " ".join(f"{n[-1]}:{v:.0%}" for n, v in row["node_share"].items())
         lines.append(
             f"{row['backend']:24} {row['requests_per_s']:8.0f} {row['vs_signed_cookies']:8.2f} {row['p50_ms']:8.1f} "
-            f"{row['p95_ms']:8.1f} {row['p99_ms']:8.1f} {row['errors']:7}  {share}"
+            f"{row['p95_ms']:8.1f} {row['p99_ms']:8.1f} {row['errors']:7} {row.get('logged_in_share', 1):6.0%}  {share}"
         )
     if results["modes"]:
         lines.append(f"\n{'balance (redis)':24} {'req/s':>8} {'':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}  node share")
@@ -38,7 +37,8 @@ def table(results: dict) -> str:
     lines.append(
         f"{m['users']} logged-in users from {m['clients']} client containers x {m['connections_per_client']} "
         f"connections, {m['seconds_per_cell']} s per cell, {m['nodes']} nodes x {m['workers']} workers; "
-        f"{m['total_seconds']} s in all"
+        f"{m['total_seconds']} s in all; login = share of answers that still showed the user logged in "
+        "(a backend that loses it serves anonymous visitors instead, which costs something else)"
     )
     return "\n".join(lines)
 
@@ -80,20 +80,9 @@ def html_page(results: dict) -> str:
 
 def write_bench_reports(results: dict, directory: Path = REPORTS) -> dict[str, Path]:
     """Write bench-<time>.{json,md,html} and point latest-bench.* at them."""
-    directory.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    written = {}
-    renders = (
-        ("json", lambda r: json.dumps(r, indent=1)),
-        ("md", lambda r: "# Session backends under load\n\n```\n" + table(r) + "\n```\n"),
-        ("html", html_page),
-    )
-    for suffix, render in renders:
-        path = directory / f"bench-{stamp}.{suffix}"
-        path.write_text(render(results))
-        latest = directory / f"latest-bench.{suffix}"
-        if latest.is_symlink() or latest.exists():
-            latest.unlink()
-        latest.symlink_to(path.name)
-        written[suffix] = path
-    return written
+    renders = {
+        "json": lambda r: json.dumps(r, indent=1),
+        "md": lambda r: "# Session backends under load\n\n```\n" + table(r) + "\n```\n",
+        "html": html_page,
+    }
+    return write_files("bench", results, renders, directory)

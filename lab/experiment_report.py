@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from .experiments import Outcome
-from .report import REPORTS
+from .report import REPORTS, write_files
 
 BAR = {"requests": "#9aa7b4", "failures": "#d62728", "logouts": "#ff9f1c"}
 
@@ -86,21 +86,11 @@ did not match the expectation.</p><table><tr><th>experiment</th><th>case</th><th
 
 def write_experiment_reports(outcomes: list[Outcome], seconds: float, machine: str, directory: Path = REPORTS) -> dict[str, Path]:
     """Write experiments-<time>.{json,md,html} and point latest-experiments.* at them."""
-    directory.mkdir(parents=True, exist_ok=True)
     data = {
         "finished": time.strftime("%Y-%m-%d %H:%M"),
         "machine": machine,
         "seconds": seconds,
         "outcomes": [o.to_dict() for o in outcomes],
     }
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    written = {}
-    for suffix, render in (("json", lambda d: json.dumps(d, indent=1)), ("md", markdown), ("html", html_page)):
-        path = directory / f"experiments-{stamp}.{suffix}"
-        path.write_text(render(data))
-        latest = directory / f"latest-experiments.{suffix}"
-        if latest.is_symlink() or latest.exists():
-            latest.unlink()
-        latest.symlink_to(path.name)
-        written[suffix] = path
-    return written
+    renders = {"json": lambda d: json.dumps(d, indent=1), "md": markdown, "html": html_page}
+    return write_files("experiments", data, renders, directory)

@@ -23,6 +23,10 @@ end
 function response(status, headers, body)
   local node = headers["X-Lab-Node"] or ("status " .. status)
   counts[node] = (counts[node] or 0) + 1
+  -- The sample site's page says so when the session did not carry the login.
+  if body and string.find(body, "not logged in", 1, true) then
+    counts["anonymous"] = (counts["anonymous"] or 0) + 1
+  end
 end
 
 function done(summary, latency, requests)

@@ -52,6 +52,8 @@ def combine(parts: list[dict]) -> dict:
         "p99_ms": round(sum(p["p99_ms"] * p["requests"] for p in parts) / total, 2),
         "errors": sum(p["errors"] + p["non_2xx"] for p in parts),
         "node_share": {n: round(c / served, 3) for n, c in sorted(nodes.items()) if n.startswith("node-")},
+        # Backends that lose the login under this balancing serve most requests to an anonymous visitor.
+        "logged_in_share": round(1 - nodes.get("anonymous", 0) / served, 3),
     }
 
 

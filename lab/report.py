@@ -214,17 +214,24 @@ a red cross where the user was no longer logged in.{legend}</p>
 """
 
 
-def write_reports(data: dict, directory: Path = REPORTS) -> dict[str, Path]:
-    """Write matrix-<time>.{json,md,html} and point latest.* at them; return the paths."""
+def write_files(prefix: str, data: dict, renders: dict, directory: Path = REPORTS) -> dict[str, Path]:
+    """Write <prefix>-<time>.<suffix> for each renderer, and point <latest>.<suffix> at the newest."""
     directory.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
+    latest_name = "latest" if prefix == "matrix" else f"latest-{prefix}"
     written = {}
-    for suffix, render in (("json", lambda d: json.dumps(d, indent=1)), ("md", markdown), ("html", html_page)):
-        path = directory / f"matrix-{stamp}.{suffix}"
+    for suffix, render in renders.items():
+        path = directory / f"{prefix}-{stamp}.{suffix}"
         path.write_text(render(data))
-        latest = directory / f"latest.{suffix}"
+        latest = directory / f"{latest_name}.{suffix}"
         if latest.is_symlink() or latest.exists():
             latest.unlink()
         latest.symlink_to(path.name)
         written[suffix] = path
     return written
+
+
+def write_reports(data: dict, directory: Path = REPORTS) -> dict[str, Path]:
+    """Write matrix-<time>.{json,md,html} and point latest.* at them; return the paths."""
+    renders = {"json": lambda d: json.dumps(d, indent=1), "md": markdown, "html": html_page}
+    return write_files("matrix", data, renders, directory)
