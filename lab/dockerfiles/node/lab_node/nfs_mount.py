@@ -85,6 +85,9 @@ _FILE_ERRORS = {
     errno.ENOENT, errno.EEXIST, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EISDIR,
     errno.ENOTEMPTY, errno.EINVAL, errno.ENAMETOOLONG, errno.EXDEV, errno.ENOSPC, errno.EROFS,
 }
+# The file was replaced (another node renamed a new session file over it) between a lookup and its
+# use: libnfs says ESTALE, or EFAULT on a READ. The name is fine and now holds the new file.
+_STALE = {errno.ESTALE, errno.EFAULT}
 RECONNECT_PAUSE = 1.0  # seconds between attempts, so an outage costs each request one timeout at most
 
 
@@ -133,9 +136,11 @@ class NfsClient:
         self.generation += 1
 
     def call(self, name: str, *arguments, by_path: bool = True):
-        """Run one libnfs call; after a lost connection, reconnect once and retry a path-based call."""
+        """Run one libnfs call. A call by path is retried when the file was replaced under it, and
+        after a lost connection it gets one reconnect; a call on a handle cannot be retried."""
         with self.lock:
-            for attempt in (1, 2):
+            stale_retries, reconnected = 3, False
+            while True:
                 if self.context is None:
                     if time.monotonic() - self.last_attempt < RECONNECT_PAUSE:
                         raise mfusepy.FuseOSError(errno.EIO)
@@ -146,16 +151,24 @@ class NfsClient:
                 result = getattr(self.lib, name)(self.context, *arguments)
                 if result >= 0:
                     return result
-                if -result in _FILE_ERRORS:
-                    raise mfusepy.FuseOSError(-result)
+                error = -result
+                if error in _STALE:
+                    if by_path and stale_retries:
+                        stale_retries -= 1
+                        continue
+                    raise mfusepy.FuseOSError(errno.ESTALE)
+                if error not in (errno.ENOENT, errno.EEXIST):  # those two are everyday answers
+                    print(f"nfs_mount: {name} failed: {errno.errorcode.get(error, error)}", file=sys.stderr, flush=True)
+                if error in _FILE_ERRORS:
+                    raise mfusepy.FuseOSError(error)
                 # The connection is gone: forget it. A handle belongs to the old connection, so only
-                # a call by path is worth retrying.
+                # a call by path is worth retrying, once.
                 self.lib.nfs_destroy_context(self.context)
                 self.context = None
-                self.last_attempt = 0.0 if attempt == 1 else time.monotonic()
-                if not by_path:
-                    break
-            raise mfusepy.FuseOSError(errno.EIO)
+                if not by_path or reconnected:
+                    self.last_attempt = time.monotonic()
+                    raise mfusepy.FuseOSError(errno.EIO)
+                self.last_attempt, reconnected = 0.0, True
 
     def stat(self, path: str) -> NfsStat64:
         result = NfsStat64()
@@ -205,16 +218,17 @@ class NfsFilesystem(mfusepy.Operations):
 
     def __init__(self, client: NfsClient):
         self.nfs = client
-        self.handles: dict[int, tuple[int, int]] = {}  # FUSE fh -> (connection generation, libnfs handle)
+        # FUSE fh -> (connection generation, libnfs handle, path, open flags)
+        self.handles: dict[int, tuple[int, int, str, int]] = {}
         self.next_fh = 1
 
-    def _remember(self, handle: int) -> int:
+    def _remember(self, handle: int, path: str, flags: int) -> int:
         fh, self.next_fh = self.next_fh, self.next_fh + 1
-        self.handles[fh] = (self.nfs.generation, handle)
+        self.handles[fh] = (self.nfs.generation, handle, path, flags)
         return fh
 
     def _handle(self, fh: int) -> int:
-        generation, handle = self.handles.get(fh, (None, None))
+        generation, handle, _, _ = self.handles.get(fh, (None, None, None, None))
         if generation != self.nfs.generation:
             raise mfusepy.FuseOSError(errno.EIO)  # opened on a connection that is gone
         return handle
@@ -236,13 +250,28 @@ class NfsFilesystem(mfusepy.Operations):
         return self.nfs.listdir(path)
 
     def open(self, path, flags):
-        return self._remember(self.nfs.open(path, flags & ~(os.O_CREAT | os.O_EXCL)))
+        flags &= ~(os.O_CREAT | os.O_EXCL)
+        return self._remember(self.nfs.open(path, flags), path, flags)
 
     def create(self, path, mode, flags):
-        return self._remember(self.nfs.create(path, flags, stat.S_IMODE(mode)))
+        return self._remember(self.nfs.create(path, flags, stat.S_IMODE(mode)), path, flags & ~(os.O_CREAT | os.O_EXCL))
 
     def read(self, path, size, offset, fh):
-        return self.nfs.read(self._handle(fh), offset, size)
+        try:
+            return self.nfs.read(self._handle(fh), offset, size)
+        except mfusepy.FuseOSError as error:
+            if error.errno != errno.ESTALE:
+                raise
+        # Another node renamed a new file over this one between our open and read. A local file
+        # would still read the old inode; over NFS it is gone, so read what the name holds now.
+        generation, handle, opened_path, flags = self.handles[fh]
+        fresh = self.nfs.open(opened_path, flags)
+        self.handles[fh] = (self.nfs.generation, fresh, opened_path, flags)
+        try:
+            self.nfs.call("nfs_close", ctypes.c_void_p(handle), by_path=False)
+        except mfusepy.FuseOSError:
+            pass
+        return self.nfs.read(fresh, offset, size)
 
     def write(self, path, data, offset, fh):
         return self.nfs.write(self._handle(fh), offset, bytes(data))
@@ -259,7 +288,7 @@ class NfsFilesystem(mfusepy.Operations):
         return 0
 
     def release(self, path, fh):
-        generation, handle = self.handles.pop(fh, (None, None))
+        generation, handle, _, _ = self.handles.pop(fh, (None, None, None, None))
         if generation == self.nfs.generation:
             try:
                 self.nfs.call("nfs_close", ctypes.c_void_p(handle), by_path=False)
