@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import sys
 import time
@@ -16,16 +15,10 @@ from .config import LabConfig
 from .engine import DockerEngine
 from .errors import LabError
 from .images import ensure_images, image_specs
-from .lab import Lab
+from .lab import Lab, free_port
 from .state import StateStore
 
 TARGETS = {"warm up": 8.0, "switch": 4.0, "down": 3.0}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def timed(action) -> float:

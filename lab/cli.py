@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from typing import Sequence
 
 from .backends import BACKENDS
@@ -167,8 +168,6 @@ def run(args: argparse.Namespace) -> int:
 
 def run_experiment(lab: Lab, args: argparse.Namespace) -> None:
     """Run an experiment's cases (or one chosen by --backend/--balance) and write its report."""
-    import time
-
     from .experiment_report import summary_lines, write_experiment_reports
     from .experiments import EXPERIMENTS, Case
 

@@ -49,6 +49,13 @@ def port_is_free(host: str, port: int) -> bool:
         return probe.connect_ex((host, port)) != 0
 
 
+def free_port() -> int:
+    """A port nothing on this machine listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def fetch(url: str, timeout: float = 3.0) -> tuple[int, dict[str, str]]:
     """GET `url`; (status, headers), or (0, {}) when nothing answered."""
     try:
@@ -123,16 +130,17 @@ class Lab:
         self._check_port(config)
 
         tags = ensure_images(self.engine, config, image_keys(config), self.progress)
-        client = nfs_client()[0]
-        if "nfs" in store_names(config):
-            self.progress(f"nfs client: {client}: {nfs_client()[1]}")
+        client, why = nfs_client()
+        uses_nfs = "nfs" in store_names(config)
+        if uses_nfs:
+            self.progress(f"nfs client: {client}: {why}")
         plan = build_plan(config, state.secrets, tags, nfs_client=client)
         self.engine.ensure_network(plan.network, dict(plan.network_labels))
         self._ensure_volumes(plan)
 
         actions: dict[str, str] = {}
         self._converge("stores", plan.stores, plan, actions)
-        if client == "kernel" and "nfs" in store_names(config):
+        if client == "kernel" and uses_nfs:
             address = self.engine.address(container_name(config.name, "nfs"), plan.network)
             plan = build_plan(config, state.secrets, tags, nfs_client=client, nfs_address=address)
             self._ensure_volumes(plan)

@@ -47,10 +47,8 @@ STORES: dict[str, Store] = {
             image="redis",
             port=6379,
             data_dir="/var/lib/redis",
-            command=(
-                "redis-server", "--bind", "0.0.0.0", "--protected-mode", "no",
-                "--save", "", "--appendonly", "no", "--dir", "/var/lib/redis",
-            ),
+            # Persistence flags come from store_command: none by default, append-only with --redis-aof.
+            command=("redis-server", "--bind", "0.0.0.0", "--protected-mode", "no", "--save", "", "--dir", "/var/lib/redis"),
             check=ExecCheck(("redis-cli", "ping")),
             summary="Redis without persistence",
         ),
@@ -90,9 +88,8 @@ def store_command(
 ) -> tuple[str, ...] | None:
     """The store's command with the lab's options: Redis persistence, Memcached's memory cap."""
     command = store.command
-    if store.name == "redis" and redis_aof:
-        command = tuple("yes" if part == "no" and command[i - 1] == "--appendonly" else part for i, part in enumerate(command))
-        command += ("--appendfsync", "everysec")
+    if store.name == "redis":
+        command += ("--appendonly", "yes", "--appendfsync", "everysec") if redis_aof else ("--appendonly", "no")
     if store.name == "memcached":
         command = tuple(f"--memory-limit={memcached_mb}" if part.startswith("--memory-limit=") else part for part in command)
         if memcached_growth_factor != 1.25:

@@ -1,6 +1,5 @@
 """Integration fixtures: real labs on the real engine, each under a unique name, always taken down."""
 
-import socket
 import uuid
 
 import pytest
@@ -8,16 +7,11 @@ import pytest
 from lab import Lab, LabError
 from lab.engine import DockerEngine
 from lab.evidence import VirtualUser
+from lab.lab import free_port  # noqa: F401 (the tests import it from here)
 from lab.state import StateStore
 
 TEST_PREFIX = "labtest-"
 NOTHING = {"containers": [], "networks": [], "volumes": []}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def browse(lab: Lab, requests_count: int = 12):
