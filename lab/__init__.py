@@ -16,10 +16,12 @@ from .errors import (
     EngineUnavailable,
     ImageBuildError,
     LabError,
+    LabBusy,
     LabNotFound,
     NginxConfigError,
     NotReady,
     PortInUse,
+    StateCorrupt,
 )
 from .lab import Lab, UpResult
 
@@ -34,10 +36,12 @@ __all__ = [
     "Lab",
     "LabConfig",
     "LabError",
+    "LabBusy",
     "LabNotFound",
     "NginxConfigError",
     "NotReady",
     "PortInUse",
     "SessionBackend",
+    "StateCorrupt",
     "UpResult",
 ]

@@ -6,18 +6,18 @@ import argparse
 import json
 import os
 import sys
+import threading
 import time
 from typing import Sequence
 
 from .backends import BACKENDS
 from .balance import BALANCE_MODES
-from .config import MAX_NODES, LabConfig
+from .config import MAX_NODES, LabConfig, check_host, check_name, is_loopback
 from .engine import DockerEngine
-from .errors import ConfigError, LabError
+from .errors import ConfigError, LabError, LabNotFound
 from .images import ensure_images, image_specs
 from .lab import Lab
 
-DEFAULT_NAME = os.environ.get("LAB_NAME", "djlab")
 
 
 def say(line: str) -> None:
@@ -31,6 +31,30 @@ def node_count(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if not 1 <= value <= MAX_NODES:
         raise argparse.ArgumentTypeError(f"nodes must be between 1 and {MAX_NODES}, not {value}")
+    return value
+
+
+def lab_name(text: str) -> str:
+    try:
+        return check_name(text)
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def host_address(text: str) -> str:
+    try:
+        return check_host(text)
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
     return value
 
 
@@ -71,14 +95,21 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve one Django site from several containers behind nginx, and see which session "
         "set-ups keep users logged in.",
     )
-    parser.add_argument("--name", default=DEFAULT_NAME, help=f"lab name (default {DEFAULT_NAME}; env LAB_NAME)")
+    default_name = os.environ.get("LAB_NAME", "djlab")  # argparse checks it with lab_name too
+    parser.add_argument(
+        "--name", type=lab_name, default=default_name, help=f"lab name (default {default_name}; env LAB_NAME)"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     up = commands.add_parser("up", help="bring a lab up (or bring a running one to these options)")
     add_topology_options(up)
     up.add_argument("--port", type=port_number, help="port nginx publishes (default 8080)")
-    up.add_argument("--host", help="address nginx publishes on (default 127.0.0.1)")
-    up.add_argument("--workers", type=int, help="gunicorn workers per node (default 2)")
+    up.add_argument(
+        "--host",
+        type=host_address,
+        help="IPv4 address nginx publishes on (default 127.0.0.1; any other lets other machines log in as the demo user)",
+    )
+    up.add_argument("--workers", type=positive, help="gunicorn workers per node, 1..16 (default 2)")
     up.add_argument("--django-version", help="Django release the nodes run (default %s)" % LabConfig.django_version)
     up.add_argument("--site", help="Django project folder the nodes run (default: sample_site)")
 
@@ -93,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     logs = commands.add_parser("logs", help="show a container's log, e.g. `lab logs node-1`")
     logs.add_argument("target", help="nginx, node-N, postgres, redis, memcached")
-    logs.add_argument("--tail", type=int, default=100, help="lines to show (default 100)")
+    logs.add_argument("--tail", type=positive, default=100, help="lines to show (default 100)")
 
     experiment = commands.add_parser(
         "experiment", help="disturb the running lab under traffic and measure what users saw (see `lab experiments`)"
@@ -125,8 +156,6 @@ def run(args: argparse.Namespace) -> int:
         print_up(lab, result.seconds)
     elif args.command == "switch":
         changes = {key: getattr(args, key) for key in ("backend", "balance", "nodes", "secret_key_per_node")}
-        if all(value is None for value in changes.values()):
-            raise LabError("say what to switch: --backend, --balance, --nodes or --secret-key-per-node")
         result = lab.switch(**changes)
         say(f"switched in {result.seconds:.1f} s; changed: {', '.join(result.changed) or 'nothing'}")
     elif args.command == "down":
@@ -175,7 +204,7 @@ def run_experiment(lab: Lab, args: argparse.Namespace) -> None:
     if experiment is None:
         raise ConfigError(f"unknown experiment {args.experiment_name!r}; valid: {', '.join(EXPERIMENTS)}")
     if lab.config() is None:
-        raise LabError(f"no lab named {lab.name!r}; start one with `lab up` first")
+        raise LabNotFound(f"no lab named {lab.name!r}; start one with `lab up` first")
     cases = [
         c for c in experiment.cases
         if (args.backend or c.backend) == c.backend and (args.balance or c.balance) == c.balance
@@ -194,6 +223,13 @@ def run_experiment(lab: Lab, args: argparse.Namespace) -> None:
 
 def print_up(lab: Lab, seconds: float) -> None:
     report = lab.status()
+    host = report["url"].split("//")[1].rsplit(":", 1)[0]
+    if not is_loopback(host):
+        print(
+            f"lab: warning: nginx publishes on {host}, not only on this machine: anyone who reaches this "
+            f"address can log in as {report['username']}",
+            file=sys.stderr,
+        )
     say(
         f"\nLab {report['name']} is up in {seconds:.1f} s: {report['nodes']} nodes, "
         f"backend {report['backend']}, balance {report['balance']}\n"
@@ -231,8 +267,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"lab: error: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
-        print("lab: interrupted; `lab status` shows what is running, `lab down` removes it", file=sys.stderr)
+        print(f"lab: interrupted; {what_was_left(args.name)}", file=sys.stderr)
         return 130
+    except Exception as error:  # a bug: still one line, and the way to the traceback
+        if os.environ.get("LAB_DEBUG"):
+            raise
+        print(f"lab: internal error: {type(error).__name__}: {error} (LAB_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 1
+
+
+def what_was_left(name: str) -> str:
+    """After Ctrl-C: the lab's containers, asked of the engine for at most a second and a half."""
+    found: list = []
+
+    def ask() -> None:
+        try:
+            found.append(DockerEngine().lab_containers(name))
+        except LabError:
+            pass
+
+    asker = threading.Thread(target=ask, daemon=True)
+    asker.start()
+    asker.join(1.5)
+    if not found:
+        left = "the lab may be partly up"
+    elif not found[0]:
+        left = f"no container of lab {name} was started"
+    else:
+        left = f"{len(found[0])} containers of lab {name} are left ({', '.join(c['name'] for c in found[0][:4])}" + (
+            ", ...)" if len(found[0]) > 4 else ")"
+        )
+    return f"{left}; `lab --name {name} up` completes it, `lab --name {name} down` removes it"
 
 
 if __name__ == "__main__":

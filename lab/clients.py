@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import EngineError
-from .evidence import UserEvidence
+from .evidence import JOB_ENV, UserEvidence
 from .lab import Lab, in_parallel
-from .plan import ContainerSpec, container_name, labels
+from .plan import ContainerSpec, container_name, labels, limits
 
 EVIDENCE_SCRIPT = Path(__file__).with_name("evidence.py")
 SCRIPT_IN_CONTAINER = "/tmp/lab_evidence.py"
@@ -23,6 +23,12 @@ DIRECT_CLIENTS = 6
 NAT_USERS = 3
 # PID 1 ignores SIGTERM unless it traps it; trapping lets `docker stop` end a client at once.
 IDLE = ("bash", "-c", "trap 'exit 0' TERM; sleep infinity & wait")
+
+
+def run_job(engine, container: str, job: dict) -> tuple[int, str]:
+    """Run evidence.py in a client container with `job` in its environment: the job holds the demo
+    password, and a command line is visible to every user of the host."""
+    return engine.exec(container, ["python3", SCRIPT_IN_CONTAINER], env={JOB_ENV: json.dumps(job)})
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,7 @@ def client_groups(lab: str, image: str, direct: int = DIRECT_CLIENTS, nat_users:
                 labels=labels(lab, "client"),
                 command=IDLE,
                 stop_timeout=1,
+                **limits("client"),
             ),
             users=users,
         )
@@ -99,7 +106,7 @@ class Clients:
                 "pause": pause,
                 "idle": idle,
             }
-            code, output = engine.exec(group.container.name, ["python3", SCRIPT_IN_CONTAINER, json.dumps(job)])
+            code, output = run_job(engine, group.container.name, job)
             if code != 0:
                 raise EngineError(f"virtual users in {group.container.name} failed (exit {code}):\n{output[-2000:]}")
             address = engine.address(group.container.name, group.network)
@@ -114,7 +121,7 @@ class Clients:
         """`count` anonymous visits from the first client, each making a new session; bounded in time."""
         group = self.groups[0]
         job = {"flood": True, "url": f"http://{self.nginx}/", "count": count, "seconds": seconds}
-        code, output = self.lab.engine.exec(group.container.name, ["python3", SCRIPT_IN_CONTAINER, json.dumps(job)])
+        code, output = run_job(self.lab.engine, group.container.name, job)
         if code != 0:
             raise EngineError(f"the session flood from {group.container.name} failed (exit {code}):\n{output[-2000:]}")
         return json.loads(output.strip().splitlines()[-1])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,37 @@ SAMPLE_SITE = PROJECT_ROOT / "sample_site"
 
 MAX_NODES = 16
 DEFAULT_DJANGO_VERSION = "6.1.3"
-_LAB_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+_LAB_NAME = re.compile(r"[a-z][a-z0-9-]{0,30}")
+_DJANGO_VERSION = re.compile(r"\d+\.\d+(\.\d+)?")
+
+
+def check_name(name: str) -> str:
+    """Return `name` if it is a valid lab name, else raise ConfigError. Checked before any file or
+    container is named after it (it becomes a file name and every container's prefix)."""
+    if not isinstance(name, str) or not _LAB_NAME.fullmatch(name):
+        shown = repr(name) if len(str(name)) <= 40 else repr(str(name)[:40]) + f"... ({len(name)} characters)"
+        raise ConfigError(
+            f"invalid lab name {shown}: use 1-31 lowercase letters, digits or '-', starting with a letter"
+        )
+    return name
+
+
+def check_host(host: str) -> str:
+    """Return `host` if nginx can publish on it (an IPv4 address), else raise ConfigError."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        raise ConfigError(
+            f"invalid --host {host!r}: give an IPv4 address of this machine, e.g. 127.0.0.1 (the default)"
+        ) from None
+    if address.version != 4:
+        raise ConfigError(f"--host {host!r} is IPv6; the lab publishes on IPv4 only: use 127.0.0.1 (the default)")
+    return host
+
+
+def is_loopback(host: str) -> bool:
+    """Whether only this machine can reach `host`."""
+    return ipaddress.ip_address(host).is_loopback
 
 
 @dataclass(frozen=True)
@@ -44,10 +75,8 @@ class LabConfig:
 
     def validate(self) -> None:
         """Raise ConfigError naming the first invalid field and the valid choices."""
-        if not _LAB_NAME.match(self.name):
-            raise ConfigError(
-                f"invalid lab name {self.name!r}: use 1-31 lowercase letters, digits or '-', starting with a letter"
-            )
+        check_name(self.name)
+        check_host(self.host)
         if self.backend not in BACKENDS:
             raise ConfigError(f"unknown backend {self.backend!r}; valid backends: {', '.join(BACKENDS)}")
         if self.balance not in BALANCE_MODES:
@@ -62,7 +91,7 @@ class LabConfig:
             raise ConfigError(f"memcached memory must be between 1 and 4096 MB, not {self.memcached_mb}")
         if not 1 <= self.port <= 65535:
             raise ConfigError(f"port must be between 1 and 65535, not {self.port}")
-        if not re.match(r"^\d+\.\d+(\.\d+)?$", self.django_version):
+        if not isinstance(self.django_version, str) or not _DJANGO_VERSION.fullmatch(self.django_version):
             raise ConfigError(f"django version must look like 6.1.3, not {self.django_version!r}")
         backend = BACKENDS[self.backend]
         if not backend.available:

@@ -20,6 +20,7 @@ import requests
 
 from .errors import EngineError, EngineUnavailable, ImageBuildError, PortInUse
 from .plan import LAB_LABEL, ROLE_LABEL, SPEC_LABEL, ContainerSpec
+from .security import LOG_CONFIG, NO_NEW_PRIVILEGES
 
 ENGINE_HELP = (
     "start the Docker engine (as root on Debian, `make engine` installs and starts it; elsewhere install "
@@ -28,16 +29,25 @@ ENGINE_HELP = (
 
 
 @contextlib.contextmanager
-def translated(action: str) -> Iterator[None]:
-    """Turn Docker's and the transport's exceptions into LabErrors that name `action`."""
+def translated(action: str, failure: type[EngineError] = EngineError) -> Iterator[None]:
+    """Turn Docker's and the transport's exceptions (timeouts too) into LabErrors that name `action`.
+
+    `failure` is the class raised when the engine refused or failed the action.
+    """
     try:
         yield
     except docker.errors.APIError as error:
-        explanation = error.explanation or str(error)
+        explanation = (error.explanation or str(error)).strip()
         if "port is already allocated" in explanation or "address already in use" in explanation:
             raise PortInUse(f"{action}: the port is already in use ({explanation})") from error
-        raise EngineError(f"{action}: Docker said: {explanation}") from error
-    except (requests.exceptions.ConnectionError, docker.errors.DockerException) as error:
+        raise failure(f"{action}: Docker said: {explanation}") from error
+    except requests.exceptions.ConnectionError as error:  # ConnectTimeout included: nothing answered
+        raise EngineUnavailable(f"{action}: cannot reach the Docker engine ({error}); {ENGINE_HELP}") from error
+    except requests.exceptions.Timeout as error:
+        raise failure(f"{action}: the Docker engine did not answer in time ({error})") from error
+    except requests.exceptions.RequestException as error:
+        raise failure(f"{action}: the connection to the Docker engine failed ({error})") from error
+    except docker.errors.DockerException as error:
         raise EngineUnavailable(f"{action}: cannot reach the Docker engine ({error}); {ENGINE_HELP}") from error
 
 
@@ -139,9 +149,15 @@ class DockerEngine:
                 network=network,
                 volumes={m.volume: {"bind": m.target, "mode": "rw"} for m in spec.mounts},
                 ports={f"{port}/tcp": bind for port, bind in spec.ports.items()},
+                user=spec.user,
+                # lab.security: drop every capability, add back the role's, never gain more.
+                cap_drop=["ALL"],
                 cap_add=list(spec.cap_add) or None,
                 devices=[f"{device}:{device}:rwm" for device in spec.devices] or None,
-                security_opt=list(spec.security_opt) or None,
+                security_opt=[NO_NEW_PRIVILEGES, *spec.security_opt],
+                mem_limit=f"{spec.memory_mb}m",
+                pids_limit=spec.pids_limit,
+                log_config=LOG_CONFIG,
             )
         for path, content in spec.files.items():
             self.put_file(spec.name, path, content)
@@ -184,10 +200,13 @@ class DockerEngine:
         with translated(f"starting {container}"):
             self.client.containers.get(container).start()
 
-    def exec(self, container: str, command: Sequence[str]) -> tuple[int, str]:
-        """Run a command in a running container; (exit code, combined output)."""
+    def exec(self, container: str, command: Sequence[str], env: dict | None = None) -> tuple[int, str]:
+        """Run a command in a running container; (exit code, combined output).
+
+        Secrets go in `env`, never in `command`: a process's arguments are visible to every user.
+        """
         with translated(f"running {command[0]} in {container}"):
-            result = self.client.containers.get(container).exec_run(list(command))
+            result = self.client.containers.get(container).exec_run(list(command), environment=env)
         return result.exit_code, result.output.decode(errors="replace")
 
     def put_file(self, container: str, path: str, content: str) -> None:
@@ -213,10 +232,8 @@ class DockerEngine:
         self.remove(spec.name, timeout=0)
         self.create(spec, network)
         try:
-            with translated(f"waiting for {spec.name}"):
+            with translated(f"waiting up to {timeout:.0f} s for {spec.name} to finish"):
                 result = self.client.containers.get(spec.name).wait(timeout=timeout)
-        except EngineUnavailable as error:
-            raise EngineError(f"{spec.name} did not finish within {timeout:.0f} s") from error
         finally:
             output = self.logs(spec.name, tail=60)
             self.remove(spec.name, timeout=0)
@@ -314,7 +331,7 @@ class DockerEngine:
         """Build `tag` from a tar context, reporting each step (and a line now and then) to `on_line`."""
         recent: list[str] = []
         last_report = time.monotonic()
-        with translated(f"building image {tag}"):
+        with translated(f"building image {tag}", ImageBuildError):
             stream = self.client.api.build(
                 fileobj=io.BytesIO(context),
                 custom_context=True,
@@ -329,7 +346,7 @@ class DockerEngine:
             for chunk in stream:
                 if "error" in chunk:
                     tail = "\n".join(recent[-25:])
-                    raise ImageBuildError(f"building {tag} failed: {chunk['error'].strip()}\n{tail}")
+                    raise ImageBuildError(f"building image {tag} failed: {chunk['error'].strip()}\n{tail}")
                 for line in chunk.get("stream", "").splitlines():
                     line = line.rstrip()
                     if not line:

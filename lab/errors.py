@@ -1,16 +1,19 @@
 """Every error the lab raises, one tree, each message naming the action and what went wrong.
 
-    LabError
-     ├── ConfigError        the user asked for something invalid (the CLI exits 2)
-     ├── LabNotFound        no lab of that name is known
+    LabError                the CLI exits 1: the engine or the lab failed
+     ├── ConfigError        the user asked for something invalid (exit 2)
+     ├── LabNotFound        no lab of that name is known (exit 2)
+     ├── LabBusy            another command is changing the same lab (names its pid)
+     ├── StateCorrupt       the lab's state file cannot be read (names the file and the way out)
      ├── EngineUnavailable  the Docker engine cannot be reached at all
      └── EngineError        the engine refused or failed an action
           ├── ImageBuildError   an image did not build (carries the build's last lines)
-          ├── PortInUse         the published port is taken
+          ├── PortInUse         the published port is taken (exit 2: pick another)
           ├── NotReady          a container did not become ready (carries its last log lines)
           └── NginxConfigError  `nginx -t` rejected a configuration (warnings count as errors)
 
-Only `lab.engine` translates Docker's exceptions into these; everything else raises them directly.
+Only `lab.engine` translates Docker's exceptions (timeouts included) into these; everything else
+raises them directly. Exit codes: 2 for the user's mistake, 1 for everything that failed.
 """
 
 from __future__ import annotations
@@ -31,6 +34,16 @@ class ConfigError(LabError):
 class LabNotFound(LabError):
     """No lab of that name is running or remembered."""
 
+    exit_code = 2
+
+
+class LabBusy(LabError):
+    """Another `lab` command holds the lab's lock."""
+
+
+class StateCorrupt(LabError):
+    """The lab's state file is not what the lab wrote."""
+
 
 class EngineUnavailable(LabError):
     """The Docker engine did not answer."""
@@ -45,7 +58,9 @@ class ImageBuildError(EngineError):
 
 
 class PortInUse(EngineError):
-    """The port nginx should publish is already taken."""
+    """The port nginx should publish is already taken: the user picks another (exit 2)."""
+
+    exit_code = 2
 
 
 class NotReady(EngineError):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import http.cookiejar
 import json
+import os
 import re
-import sys
 import threading
 import time
 import urllib.error
@@ -17,6 +17,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import asdict, dataclass, field, fields
 
+JOB_ENV = "LAB_JOB"  # what a client container is asked to do, as JSON (it carries the password)
 _CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
@@ -236,7 +237,7 @@ def login_cookies(url: str, username: str, password: str, count: int) -> list[st
 
 
 if __name__ == "__main__":
-    job = json.loads(sys.argv[1])
+    job = json.loads(os.environ[JOB_ENV])
     if job.pop("cookies", False):
         print(json.dumps(login_cookies(**job)))
     elif job.pop("flood", False):

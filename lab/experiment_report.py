@@ -15,7 +15,9 @@ BAR = {"requests": "#9aa7b4", "failures": "#d62728", "logouts": "#ff9f1c"}
 
 def summary_lines(outcomes: list[Outcome]) -> list[str]:
     return [
-        f"{'ok ' if o.passed else 'NO '} {o.experiment:20} {o.case:28} {o.observed}  ({o.seconds:.0f} s)" for o in outcomes
+        f"{'ok ' if o.passed else 'NO '} {o.experiment:20} {o.case:28} {o.observed}  ({o.seconds:.0f} s)"
+        + (f"\n{'':4}judged per user: {o.why}" if o.why else "")
+        for o in outcomes
     ]
 
 
@@ -69,7 +71,8 @@ def html_page(data: dict) -> str:
     )
     sections = "".join(
         f"<section><h2>{o['experiment']}: {html.escape(o['case'])}</h2><p>Expected <b>{html.escape(o['expected'])}</b>: "
-        f"{html.escape(o['reason'])}.<br>Observed: {html.escape(o['observed'])}.</p>{_chart(o)}"
+        f"{html.escape(o['reason'])}.<br>Observed: {html.escape(o['observed'])}.<br>"
+        f"Judged per user: {html.escape(o.get('why', ''))}.</p>{_chart(o)}"
         f"<pre>{html.escape(json.dumps(o['figures'], indent=1))}</pre></section>"
         for o in data["outcomes"]
     )

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Protocol
 
 from .config import PROJECT_ROOT, LabConfig
-from .errors import EngineError, ImageBuildError
+from .errors import ImageBuildError
 
 REPOSITORY = "django-lab"
 DOCKERFILES = PROJECT_ROOT / "lab" / "dockerfiles"
@@ -163,16 +163,14 @@ def ensure_images(
         ensure_base(engine, config.base_suite, progress)
         progress(f"building image {spec.tag}")
         started = time.monotonic()
-        try:
-            engine.build_image(
-                spec.tag,
-                spec.context(),
-                spec.build_args,
-                {IMAGE_LABEL: key},
-                on_line=lambda line, key=key: progress(f"  [{key}] {line}"),
-                no_cache=rebuild,
-            )
-        except EngineError as error:
-            raise ImageBuildError(f"building image {spec.tag} failed: {error}") from error
+        # The engine's errors name the image already (ImageBuildError); no second wrapper.
+        engine.build_image(
+            spec.tag,
+            spec.context(),
+            spec.build_args,
+            {IMAGE_LABEL: key},
+            on_line=lambda line, key=key: progress(f"  [{key}] {line}"),
+            no_cache=rebuild,
+        )
         progress(f"built {spec.tag} in {time.monotonic() - started:.0f} s")
     return tags

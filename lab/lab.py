@@ -7,16 +7,17 @@ balance mode (that is all `switch` does), it changes only what differs.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from .config import LabConfig
+from .config import LabConfig, check_name
 from .engine import DockerEngine
 from .errors import ConfigError, LabNotFound, NginxConfigError, NotReady, PortInUse
 from .images import ensure_images, image_specs
@@ -43,10 +44,21 @@ class UpResult:
 
 
 def port_is_free(host: str, port: int) -> bool:
-    """Whether nothing on this machine listens on host:port."""
+    """Whether nothing on this machine listens on host:port; ConfigError when `host` is not this machine's."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRNOTAVAIL:
+                raise ConfigError(f"--host {host} is not an address of this machine; use 127.0.0.1 (the default)") from None
+            if error.errno == errno.EADDRINUSE:
+                return False
+            if error.errno != errno.EACCES:  # a low port needs root to bind here, not in Docker: fall through
+                raise
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.settimeout(0.5)
-        return probe.connect_ex((host, port)) != 0
+        return probe.connect_ex(("127.0.0.1" if host == "0.0.0.0" else host, port)) != 0
 
 
 def free_port() -> int:
@@ -84,12 +96,33 @@ def nfs_client() -> tuple[str, str]:
 
 
 def in_parallel(function: Callable, items: Iterable) -> list:
-    """Call `function` on every item at once (containers start in parallel); re-raise the first error."""
+    """Call `function` on every item at once (containers start in parallel); re-raise the first error.
+
+    Daemon threads, joined in short steps: Ctrl-C reaches the main thread at once, and no worker (a
+    readiness wait of up to 90 s) holds the process after it.
+    """
     items = list(items)
-    if not items:
-        return []
-    with ThreadPoolExecutor(max_workers=len(items)) as pool:
-        return list(pool.map(function, items))
+    if len(items) <= 1:
+        return [function(item) for item in items]
+    results: list = [None] * len(items)
+    errors: list[BaseException | None] = [None] * len(items)
+
+    def run(index: int, item) -> None:
+        try:
+            results[index] = function(item)
+        except BaseException as error:  # handed to the caller below
+            errors[index] = error
+
+    threads = [threading.Thread(target=run, args=(i, item), daemon=True) for i, item in enumerate(items)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        while thread.is_alive():
+            thread.join(0.1)
+    first = next((error for error in errors if error is not None), None)
+    if first is not None:
+        raise first
+    return results
 
 
 class Lab:
@@ -102,10 +135,11 @@ class Lab:
         states: StateStore | None = None,
         progress: Progress | None = None,
     ):
-        self.name = name
+        self.name = check_name(name)
         self.engine = engine or DockerEngine()
         self.states = states or StateStore()
         self.progress = progress or (lambda line: None)
+        self._lock = self.states.lock(name)
 
     # -- bring up and change -----------------------------------------------------------------------
 
@@ -116,18 +150,23 @@ class Lab:
 
     def up(self, config: LabConfig | None = None, **changes) -> UpResult:
         """Bring the lab to `config` (default: its saved one, else the defaults) with `changes` applied."""
+        with self._lock:
+            return self._up(config, **changes)
+
+    def _up(self, config: LabConfig | None = None, **changes) -> UpResult:
         started = time.monotonic()
         state = self.states.load(self.name)
         config = (config or (state.config if state else LabConfig(name=self.name))).replace(**changes)
         if config.name != self.name:
             raise ConfigError(f"this lab is {self.name!r}, not {config.name!r}")
+        # Every refusal comes before the first write: a refused command leaves no state and no container.
+        self._check_port(config, state.config if state else None)
         state = LabState(config, state.secrets if state else new_secrets(), state.prepared_image if state else None)
         self.states.save(state)
         self.progress(
             f"lab {config.name}: {config.nodes} nodes x {config.workers} workers, "
             f"backend {config.backend}, balance {config.balance}"
         )
-        self._check_port(config)
 
         tags = ensure_images(self.engine, config, image_keys(config), self.progress)
         client, why = nfs_client()
@@ -160,21 +199,24 @@ class Lab:
 
     def switch(self, **changes) -> UpResult:
         """Change a running lab's backend, balance mode, node count or keys; only what must change."""
-        state = self.states.load(self.name)
-        if state is None:
-            raise LabNotFound(f"no lab named {self.name!r} on this machine; start one with `lab up`")
-        return self.up(state.config, **{key: value for key, value in changes.items() if value is not None})
+        changes = {key: value for key, value in changes.items() if value is not None}
+        if not changes:
+            raise ConfigError("say what to switch: --backend, --balance, --nodes or --secret-key-per-node")
+        with self._lock:
+            state = self._state()
+            return self._up(state.config, **changes)
 
     def rotate_secret_key(self) -> UpResult:
         """Give every node a new SECRET_KEY and keep the old one in SECRET_KEY_FALLBACKS: no one is logged out."""
-        state = self._state()
-        old = state.secrets
-        rotated = dataclasses.replace(
-            old, secret_key=new_key(), secret_key_fallbacks=(old.secret_key, *old.secret_key_fallbacks)[:3]
-        )
-        self.states.save(state.replace(secrets=rotated))
-        self.progress("SECRET_KEY rotated; the previous key stays in SECRET_KEY_FALLBACKS")
-        return self.up(state.config)
+        with self._lock:
+            state = self._state()
+            old = state.secrets
+            rotated = dataclasses.replace(
+                old, secret_key=new_key(), secret_key_fallbacks=(old.secret_key, *old.secret_key_fallbacks)[:3]
+            )
+            self.states.save(state.replace(secrets=rotated))
+            self.progress("SECRET_KEY rotated; the previous key stays in SECRET_KEY_FALLBACKS")
+            return self._up(state.config)
 
     def restart(self, part: str, timeout: int = 3) -> float:
         """Restart one of the lab's containers (`node-2`, `redis`, ...) and wait until it is ready again."""
@@ -188,10 +230,13 @@ class Lab:
         for volume in plan.volumes:
             self.engine.ensure_volume(volume.name, dict(volume.labels), dict(volume.driver_opts))
 
-    def _check_port(self, config: LabConfig) -> None:
+    def _check_port(self, config: LabConfig, previous: LabConfig | None) -> None:
         """Fail before creating anything when another program holds the lab's port."""
         nginx = f"{config.name}-nginx"
-        ours = any(row["name"] == nginx and row["state"] == "running" for row in self.engine.lab_containers(self.name))
+        same_bind = previous is not None and (previous.host, previous.port) == (config.host, config.port)
+        ours = same_bind and any(
+            row["name"] == nginx and row["state"] == "running" for row in self.engine.lab_containers(self.name)
+        )
         if not ours and not port_is_free(config.host, config.port):
             raise PortInUse(
                 f"port {config.port} on {config.host} is already in use by another program; "
@@ -335,9 +380,13 @@ class Lab:
     # -- take down ---------------------------------------------------------------------------------
 
     def down(self, keep_data: bool = False) -> dict[str, int]:
-        """Remove everything labelled as this lab's (volumes and saved state too, unless `keep_data`)."""
-        removed = self.engine.remove_lab(self.name, keep_volumes=keep_data)
-        forgot = False if keep_data else self.states.delete(self.name)
+        """Remove everything labelled as this lab's (volumes and saved state too, unless `keep_data`).
+
+        Works from the labels alone, so a lab whose state file is lost or unreadable still comes down.
+        """
+        with self._lock:
+            removed = self.engine.remove_lab(self.name, keep_volumes=keep_data)
+            forgot = False if keep_data else self.states.delete(self.name)
         removed["state"] = int(forgot)
         return removed
 

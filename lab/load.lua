@@ -36,10 +36,20 @@ function done(summary, latency, requests)
   end
   local parts = {}
   for node, count in pairs(nodes) do table.insert(parts, string.format('"%s": %d', node, count)) end
+  -- The whole latency distribution, in 0.1 ms buckets, so clients that ran at once can be merged
+  -- into one distribution (latency(i) is the i-th distinct value in microseconds, and its count).
+  local buckets = {}
+  for i = 1, #latency do
+    local value, count = latency(i)
+    local bucket = math.floor(value / 100)
+    buckets[bucket] = (buckets[bucket] or 0) + count
+  end
+  local histogram = {}
+  for bucket, count in pairs(buckets) do table.insert(histogram, string.format('"%d": %d', bucket, count)) end
   local e = summary.errors
   io.write(string.format(
-    'LABJSON {"requests": %d, "seconds": %.3f, "errors": %d, "non_2xx": %d, "p50_ms": %.3f, "p95_ms": %.3f, "p99_ms": %.3f, "nodes": {%s}}\n',
+    'LABJSON {"requests": %d, "seconds": %.3f, "errors": %d, "non_2xx": %d, "p50_ms": %.3f, "p95_ms": %.3f, "p99_ms": %.3f, "nodes": {%s}, "latency_0.1ms": {%s}}\n',
     summary.requests, summary.duration / 1e6, e.connect + e.read + e.write + e.timeout, e.status,
     latency:percentile(50) / 1e3, latency:percentile(95) / 1e3, latency:percentile(99) / 1e3,
-    table.concat(parts, ", ")))
+    table.concat(parts, ", "), table.concat(histogram, ", ")))
 end

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .backends import BACKENDS
 from .balance import BALANCE_MODES
-from .clients import SCRIPT_IN_CONTAINER, ClientGroup, Clients
+from .clients import ClientGroup, Clients, run_job
 from .errors import EngineError
 from .lab import Lab, in_parallel
 
@@ -37,9 +37,28 @@ def _wrk(lab: Lab, container: str, url: str, seconds: float, connections: int) -
     return json.loads(line.removeprefix("LABJSON "))
 
 
+def merged_percentiles(parts: list[dict], percents=(50, 95, 99)) -> dict[str, float]:
+    """Percentiles of the merged latency distribution of clients that ran at once (0.1 ms buckets)."""
+    histogram: dict[int, int] = {}
+    for part in parts:
+        for bucket, count in part["latency_0.1ms"].items():
+            histogram[int(bucket)] = histogram.get(int(bucket), 0) + count
+    total = sum(histogram.values())
+    found = {}
+    for percent in percents:
+        needed, seen = total * percent / 100, 0
+        for bucket in sorted(histogram):
+            seen += histogram[bucket]
+            if seen >= needed:
+                found[f"p{percent}_ms"] = round((bucket + 0.5) / 10, 2)  # the bucket's middle
+                break
+        else:
+            found[f"p{percent}_ms"] = 0.0
+    return found
+
+
 def combine(parts: list[dict]) -> dict:
-    """One figure for clients that ran at once: rates add up; percentiles are request-weighted means."""
-    total = sum(p["requests"] for p in parts) or 1
+    """One figure for clients that ran at once: rates add up; percentiles come from the merged distribution."""
     nodes: dict[str, int] = {}
     for part in parts:
         for node, count in part["nodes"].items():
@@ -47,9 +66,7 @@ def combine(parts: list[dict]) -> dict:
     served = sum(count for node, count in nodes.items() if node.startswith("node-")) or 1
     return {
         "requests_per_s": round(sum(p["requests"] / p["seconds"] for p in parts), 1),
-        "p50_ms": round(sum(p["p50_ms"] * p["requests"] for p in parts) / total, 2),
-        "p95_ms": round(sum(p["p95_ms"] * p["requests"] for p in parts) / total, 2),
-        "p99_ms": round(sum(p["p99_ms"] * p["requests"] for p in parts) / total, 2),
+        **merged_percentiles(parts),
         "errors": sum(p["errors"] + p["non_2xx"] for p in parts),
         "node_share": {n: round(c / served, 3) for n, c in sorted(nodes.items()) if n.startswith("node-")},
         # Backends that lose the login under this balancing serve most requests to an anonymous visitor.
@@ -74,7 +91,7 @@ class LoadBench:
         """Real logins through nginx, from this client's own address; their cookies go to wrk."""
         username, password = self.lab.login()
         job = {"cookies": True, "url": self.nginx, "username": username, "password": password, "count": USERS_PER_CLIENT}
-        code, output = self.lab.engine.exec(group.container.name, ["python3", SCRIPT_IN_CONTAINER, json.dumps(job)])
+        code, output = run_job(self.lab.engine, group.container.name, job)
         if code != 0:
             raise EngineError(f"logging load users in from {group.container.name} failed:\n{output[-1500:]}")
         cookies = json.loads(output.strip().splitlines()[-1])

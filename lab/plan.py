@@ -17,6 +17,7 @@ from .balance import BALANCE_MODES
 from .config import LabConfig
 from .nginx_conf import CONF_PATH, NGINX_PORT, config_id, render
 from .readiness import Check, ExecCheck, HttpCheck
+from .security import profile
 from .stores import APP_DATABASE, STORES, database_settings, store_command
 
 LABEL = "django-lab"
@@ -25,6 +26,12 @@ ROLE_LABEL = f"{LABEL}.role"
 NODE_LABEL = f"{LABEL}.node"
 SPEC_LABEL = f"{LABEL}.spec"
 NODE_PORT = 8000
+
+
+def limits(profile_name: str, extra_memory_mb: int = 0) -> dict:
+    """ContainerSpec fields from a security profile: its capabilities, memory and process limits."""
+    chosen = profile(profile_name)
+    return {"cap_add": chosen.capabilities, "memory_mb": chosen.memory_mb + extra_memory_mb, "pids_limit": chosen.pids}
 
 
 def labels(lab: str, role: str, **extra: str) -> dict[str, str]:
@@ -41,6 +48,12 @@ class Secrets:
     demo_user: str
     demo_password: str
     secret_key_fallbacks: tuple[str, ...] = ()  # earlier keys, still accepted after a rotation
+    db_password: str = ""  # PostgreSQL's password for the lab's user
+    redis_password: str = ""
+
+    def store_passwords(self) -> dict[str, str]:
+        """The lab's password per store that takes one."""
+        return {"postgres": self.db_password, "redis": self.redis_password}
 
 
 @dataclass(frozen=True)
@@ -65,10 +78,13 @@ class ContainerSpec:
     check: Check | None = None
     stop_timeout: int = 5
     files: Mapping[str, str] = field(default_factory=dict)
-    # Only what a container needs; nothing in the lab runs privileged.
+    # Only what a container needs (lab.security); every capability else is dropped, nothing is privileged.
     cap_add: tuple[str, ...] = ()
     devices: tuple[str, ...] = ()
     security_opt: tuple[str, ...] = ()
+    memory_mb: int = 256
+    pids_limit: int = 128
+    user: str | None = None  # None: the image's own user
 
     def fingerprint(self) -> str:
         """A hash of everything that needs a new container when it changes."""
@@ -80,6 +96,7 @@ class ContainerSpec:
             [(m.volume, m.target) for m in self.mounts],
             sorted((port, list(bind)) for port, bind in self.ports.items()),
             [list(self.cap_add), list(self.devices), list(self.security_opt)],
+            [self.memory_mb, self.pids_limit, self.user],
         ]
         return hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:16]
 
@@ -161,10 +178,12 @@ def build_plan(
         volumes.append(VolumeSpec(name, labels(lab, role), dict(driver_opts or {})))
         return name
 
+    passwords = secrets.store_passwords()
     stores = []
     for store_name in store_names(config):
         store = STORES[store_name]
         mounts = (Mount(volume(f"{store_name}-data"), store.data_dir),) if store.data_dir else ()
+        cache_mb = config.memcached_mb if store_name == "memcached" else 0
         stores.append(
             ContainerSpec(
                 name=container_name(lab, store_name),
@@ -172,15 +191,16 @@ def build_plan(
                 image=tags[store.image],
                 labels=labels(lab, "store", store=store_name),
                 command=store_command(store, config.redis_aof, config.memcached_mb, config.memcached_growth_factor),
+                env={store.password_env: passwords[store_name]} if store.password_env else {},
                 mounts=mounts,
                 check=store.check,
-                cap_add=store.cap_add,
                 security_opt=store.security_opt,
+                **limits(store_name, extra_memory_mb=cache_mb),
             )
         )
 
     hosts = {name: container_name(lab, name) for name in store_names(config)}
-    database = database_settings(hosts[APP_DATABASE])
+    database = database_settings(hosts[APP_DATABASE], secrets.db_password)
     site_env = {"LAB_SITE_SETTINGS": config.site_settings}
 
     prepare = ContainerSpec(
@@ -197,9 +217,10 @@ def build_plan(
             "LAB_DEMO_PASSWORD": secrets.demo_password,
         },
         command=("django-admin", "lab_prepare"),
+        **limits("job"),
     )
 
-    backend_settings = backend.settings(hosts)
+    backend_settings = backend.settings(hosts, passwords)
     node_settings = {**database, **backend_settings}
     if "DATABASES" in backend_settings:  # a backend adds databases; the shared one stays "default"
         node_settings["DATABASES"] = {**database["DATABASES"], **backend_settings["DATABASES"]}
@@ -240,8 +261,9 @@ def build_plan(
                 mounts=tuple(mounts),
                 check=ExecCheck(("lab-health",)),
                 stop_timeout=3,
-                cap_add=extras.cap_add,
                 devices=extras.devices,
+                user=extras.user,
+                **limits(extras.role, extra_memory_mb=64 * max(0, config.workers - 2)),
             )
         )
 
@@ -257,6 +279,7 @@ def build_plan(
         check=HttpCheck(f"{config.url}nginx-health"),
         stop_timeout=3,
         files={CONF_PATH: nginx_conf},
+        **limits("nginx"),
     )
     return Plan(
         config=config,

@@ -169,14 +169,15 @@ def html_page(data: dict) -> str:
                 f'<td class="{klass}"><a href="#{backend}-{mode}">{html.escape(cell_text(cell))}</a></td>'
             )
         rows.append(f"<tr><th>{backend}</th>{''.join(tds)}</tr>")
-    legend = " ".join(f'<span class="key" style="background:{c}"></span>{n}' for n, c in colours.items())
+    # Node names come from the X-Lab-Node header, that is from whatever site runs: escaped like all site values.
+    legend = " ".join(f'<span class="key" style="background:{c}"></span>{html.escape(n)}' for n, c in colours.items())
     sections = []
     for cell in data["cells"]:
         if cell.get("pending"):
             continue
         lost = "".join(
-            f"<li>{html.escape(l['user'])}: request {l['request']} reached {l['hit']} and saw {l['saw']}; "
-            f"the session was made on {l['session_made_on']}</li>"
+            f"<li>{html.escape(str(l['user']))}: request {l['request']} reached {html.escape(str(l['hit']))} and saw "
+            f"{html.escape(str(l['saw']))}; the session was made on {html.escape(str(l['session_made_on']))}</li>"
             for l in cell["lost"][:6]
         )
         problem = f'<p class="problem">{html.escape(cell["evidence_problem"])}</p>' if cell["evidence_problem"] else ""

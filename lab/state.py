@@ -13,7 +13,9 @@ import secrets
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from .config import MAX_NODES, LabConfig
+from .config import MAX_NODES, LabConfig, check_name
+from .errors import LabError, StateCorrupt
+from .lock import LabLock
 from .plan import Secrets
 
 
@@ -37,6 +39,8 @@ def new_secrets() -> Secrets:
         node_secret_keys=tuple(new_key() for _ in range(MAX_NODES)),
         demo_user="demo",
         demo_password=secrets.token_urlsafe(9),
+        db_password=secrets.token_urlsafe(18),
+        redis_password=secrets.token_urlsafe(18),
     )
 
 
@@ -59,32 +63,63 @@ class StateStore:
         self.directory = Path(directory) if directory else default_directory()
 
     def path(self, name: str) -> Path:
-        return self.directory / f"{name}.json"
+        """The state file of lab `name`; the name is checked first, so it never escapes the folder."""
+        return self.directory / f"{check_name(name)}.json"
+
+    def lock(self, name: str) -> LabLock:
+        """The lock a command holds while it changes lab `name`."""
+        return LabLock(self.directory / f"{check_name(name)}.lock", name)
 
     def load(self, name: str) -> LabState | None:
-        """The saved state of lab `name`, or None."""
+        """The saved state of lab `name`, or None; StateCorrupt when the file is not what the lab wrote."""
         path = self.path(name)
         if not path.is_file():
             return None
-        data = json.loads(path.read_text())
-        saved = data["secrets"]
-        saved["node_secret_keys"] = tuple(saved["node_secret_keys"])
-        saved["secret_key_fallbacks"] = tuple(saved.get("secret_key_fallbacks", ()))
-        return LabState(LabConfig.from_dict(data["config"]), Secrets(**saved), data.get("prepared_image"))
+        try:
+            data = json.loads(path.read_text())
+            saved = dict(data["secrets"])
+            saved["node_secret_keys"] = tuple(saved["node_secret_keys"])
+            saved["secret_key_fallbacks"] = tuple(saved.get("secret_key_fallbacks", ()))
+            secrets_ = Secrets(**saved)
+            if len(secrets_.node_secret_keys) < MAX_NODES or not all(
+                isinstance(value, str) and value for value in (secrets_.secret_key, secrets_.demo_password)
+            ):
+                raise ValueError("the secrets are incomplete")
+            config = LabConfig.from_dict(data["config"])
+            if config.name != name:
+                raise ValueError(f"it describes lab {config.name!r}")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, LabError) as error:
+            raise StateCorrupt(
+                f"the state file of lab {name!r} ({path}) cannot be read: {error}. Restore it from a backup, "
+                f"or run `lab --name {name} down` to remove the lab's containers, volumes and this file"
+            ) from None
+        # State written before the stores had passwords: give them one now (stores are recreated with it).
+        fresh = new_secrets()
+        if not secrets_.db_password or not secrets_.redis_password:
+            secrets_ = replace(
+                secrets_,
+                db_password=secrets_.db_password or fresh.db_password,
+                redis_password=secrets_.redis_password or fresh.redis_password,
+            )
+        return LabState(config, secrets_, data.get("prepared_image"))
 
     def save(self, state: LabState) -> None:
-        """Write the state readable by this user only."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        """Write the state readable by this user only, whatever file or mode was there before."""
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = self.path(state.config.name)
         data = {"config": state.config.to_dict(), "secrets": asdict(state.secrets), "prepared_image": state.prepared_image}
         temporary = path.with_suffix(".tmp")
-        temporary.touch(mode=0o600)
-        temporary.write_text(json.dumps(data, indent=2))
+        temporary.unlink(missing_ok=True)  # a leftover may carry a wider mode; O_EXCL below makes a new one
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            os.fchmod(out.fileno(), 0o600)  # the umask cannot widen it, and cannot narrow it below need
+            out.write(json.dumps(data, indent=2))
         temporary.replace(path)
 
     def delete(self, name: str) -> bool:
-        """Forget lab `name`; True when there was something to forget."""
+        """Forget lab `name` (its state and lock files); True when there was a state to forget."""
         path = self.path(name)
+        path.with_suffix(".lock").unlink(missing_ok=True)
         if path.exists():
             path.unlink()
             return True

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 from .readiness import Check, ExecCheck
 
-# The app database's credentials. The store is reachable only on the lab's own network.
+# The app database's name and user; its password is the lab's own (in the lab's state), and
+# PostgreSQL admits only the lab's network.
 DB_NAME = "lab"
 DB_USER = "lab"
-DB_PASSWORD = "lab"
 
 
 @dataclass(frozen=True)
@@ -27,8 +27,9 @@ class Store:
     data_dir: str | None = None  # kept on a lab volume when set
     command: tuple[str, ...] | None = None
     summary: str = ""
-    cap_add: tuple[str, ...] = ()
     security_opt: tuple[str, ...] = ()
+    # The environment variable that hands the store the lab's password for it (None: no password).
+    password_env: str | None = None
 
 
 STORES: dict[str, Store] = {
@@ -41,6 +42,7 @@ STORES: dict[str, Store] = {
             data_dir="/var/lib/postgresql/data",
             check=ExecCheck(("pg_isready", "--quiet", "--host", "127.0.0.1", "--username", DB_USER)),
             summary="PostgreSQL: the site's database (users; db and cached_db sessions)",
+            password_env="LAB_DB_PASSWORD",
         ),
         Store(
             name="redis",
@@ -48,9 +50,11 @@ STORES: dict[str, Store] = {
             port=6379,
             data_dir="/var/lib/redis",
             # Persistence flags come from store_command: none by default, append-only with --redis-aof.
-            command=("redis-server", "--bind", "0.0.0.0", "--protected-mode", "no", "--save", "", "--dir", "/var/lib/redis"),
-            check=ExecCheck(("redis-cli", "ping")),
-            summary="Redis without persistence",
+            # lab-redis-start hands redis-server the lab's password on stdin, never on a command line.
+            command=("lab-redis-start", "--bind", "0.0.0.0", "--protected-mode", "no", "--save", "", "--dir", "/var/lib/redis"),
+            check=ExecCheck(("bash", "-c", 'REDISCLI_AUTH="$LAB_REDIS_PASSWORD" redis-cli ping | grep -qx PONG')),
+            summary="Redis without persistence, with the lab's password",
+            password_env="LAB_REDIS_PASSWORD",
         ),
         Store(
             name="memcached",
@@ -69,9 +73,8 @@ STORES: dict[str, Store] = {
             # Ready when both the NFS and the (pinned) mountd ports accept connections.
             check=ExecCheck(("bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/2049 && exec 4<>/dev/tcp/127.0.0.1/20048")),
             summary="nfs-ganesha: an NFS server in user space exporting /export",
-            # ganesha opens files by handle (open_by_handle_at): DAC_READ_SEARCH, and a seccomp profile
-            # that allows it. Nothing more; never --privileged.
-            cap_add=("DAC_READ_SEARCH",),
+            # ganesha opens files by handle (open_by_handle_at), which Docker's seccomp profile refuses;
+            # its capabilities are in lab.security. Never --privileged.
             security_opt=("seccomp=unconfined",),
         ),
     )
@@ -99,8 +102,8 @@ def store_command(
     return command
 
 
-def database_settings(host: str) -> dict:
-    """Django's default database on the lab's PostgreSQL."""
+def database_settings(host: str, password: str) -> dict:
+    """Django's default database on the lab's PostgreSQL, with the lab's password."""
     return {
         "DATABASES": {
             "default": {
@@ -109,7 +112,7 @@ def database_settings(host: str) -> dict:
                 "PORT": STORES[APP_DATABASE].port,
                 "NAME": DB_NAME,
                 "USER": DB_USER,
-                "PASSWORD": DB_PASSWORD,
+                "PASSWORD": password,
                 "CONN_MAX_AGE": 60,
                 "OPTIONS": {"connect_timeout": 3},
             }

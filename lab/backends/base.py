@@ -7,6 +7,8 @@ from typing import Mapping
 
 # Where a node keeps data of its own (a per-node volume) and where the shared-file volume is mounted.
 NODE_DATA_DIR = "/var/lib/lab"
+# The site's user in the node image: gunicorn, the client containers and NFS calls run as it.
+SITE_UID = 1000
 SHARED_SESSIONS_DIR = "/srv/shared-sessions"
 
 
@@ -15,9 +17,10 @@ class NodeExtras:
     """What a backend adds to every node container beyond settings."""
 
     env: Mapping[str, str] = field(default_factory=dict)
-    cap_add: tuple[str, ...] = ()
+    role: str = "node"  # the security profile (lab.security) the node runs under
     devices: tuple[str, ...] = ()
     nfs_mount_at: str | None = None  # mount an NFS volume here (the host kernel's client)
+    user: str | None = None  # start as this user instead of the image's (root, to mount, then drop)
 
 
 class SessionBackend:
@@ -41,8 +44,9 @@ class SessionBackend:
 
     # -- what a backend must provide ---------------------------------------------------------------
 
-    def settings(self, hosts: Mapping[str, str]) -> dict:
-        """Django settings this backend adds; `hosts` maps each of its stores to a host name."""
+    def settings(self, hosts: Mapping[str, str], passwords: Mapping[str, str] | None = None) -> dict:
+        """Django settings this backend adds; `hosts` maps each of its stores to a host name, `passwords`
+        to the lab's password for it (None: no password)."""
         raise NotImplementedError("subclasses of SessionBackend must provide a settings() method")
 
     def node_extras(self, hosts: Mapping[str, str], nfs_client: str) -> NodeExtras:

@@ -9,8 +9,8 @@ class CachedDb(SessionBackend):
     reason = "reads come from the shared Redis and fall back to the shared database"
     stores = ("redis",)
 
-    def settings(self, hosts):
+    def settings(self, hosts, passwords=None):
         return {
             "SESSION_ENGINE": "django.contrib.sessions.backends.cached_db",
-            "CACHES": {"default": redis_cache(hosts["redis"])},
+            "CACHES": {"default": redis_cache(hosts["redis"], (passwords or {}).get("redis"))},
         }

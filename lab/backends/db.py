@@ -7,5 +7,5 @@ class Db(SessionBackend):
     survives_round_robin = True
     reason = "every node queries the same django_session table"
 
-    def settings(self, hosts):
+    def settings(self, hosts, passwords=None):
         return {"SESSION_ENGINE": "django.contrib.sessions.backends.db"}

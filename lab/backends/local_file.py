@@ -7,7 +7,7 @@ class LocalFile(SessionBackend):
     survives_round_robin = False
     reason = "each node reads only its own directory, so another node never finds the session file"
 
-    def settings(self, hosts):
+    def settings(self, hosts, passwords=None):
         return {
             "SESSION_ENGINE": "django.contrib.sessions.backends.file",
             "SESSION_FILE_PATH": f"{NODE_DATA_DIR}/sessions",

@@ -7,5 +7,5 @@ class Locmem(SessionBackend):
     survives_round_robin = False
     reason = "the cache lives in one worker process: other nodes, and other workers of the same node, miss it"
 
-    def settings(self, hosts):
+    def settings(self, hosts, passwords=None):
         return cache_sessions({"BACKEND": "django.core.cache.backends.locmem.LocMemCache"})

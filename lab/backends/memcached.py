@@ -8,7 +8,7 @@ class Memcached(SessionBackend):
     reason = "every node talks to the same Memcached server"
     stores = ("memcached",)
 
-    def settings(self, hosts):
+    def settings(self, hosts, passwords=None):
         return cache_sessions(
             {
                 "BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache",

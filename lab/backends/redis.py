@@ -1,11 +1,14 @@
+from urllib.parse import quote
+
 from .base import SessionBackend, cache_sessions
 
 
-def redis_cache(host: str) -> dict:
+def redis_cache(host: str, password: str | None = None) -> dict:
     """Django's built-in RedisCache on the lab's Redis, with timeouts so an outage fails fast."""
+    credentials = f":{quote(password, safe='')}@" if password else ""
     return {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": f"redis://{host}:6379/0",
+        "LOCATION": f"redis://{credentials}{host}:6379/0",
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
 
@@ -17,5 +20,5 @@ class Redis(SessionBackend):
     reason = "every node talks to the same Redis server"
     stores = ("redis",)
 
-    def settings(self, hosts):
-        return cache_sessions(redis_cache(hosts["redis"]))
+    def settings(self, hosts, passwords=None):
+        return cache_sessions(redis_cache(hosts["redis"], (passwords or {}).get("redis")))

@@ -8,7 +8,7 @@ class SharedFile(SessionBackend):
     reason = "every node reads and writes the same directory (one machine only: a local volume)"
     shared_volume = True
 
-    def settings(self, hosts):
+    def settings(self, hosts, passwords=None):
         return {
             "SESSION_ENGINE": "django.contrib.sessions.backends.file",
             "SESSION_FILE_PATH": SHARED_SESSIONS_DIR,

@@ -7,5 +7,5 @@ class SignedCookies(SessionBackend):
     survives_round_robin = True
     reason = "the browser carries the session; any node that shares the SECRET_KEY can verify it"
 
-    def settings(self, hosts):
+    def settings(self, hosts, passwords=None):
         return {"SESSION_ENGINE": "django.contrib.sessions.backends.signed_cookies"}

@@ -8,7 +8,7 @@ class Sqlite(SessionBackend):
     reason = "each node has its own SQLite file, so the session row exists on one node only"
     node_commands = (("migrate", "sessions", "--database", "sessions", "--verbosity", "0"),)
 
-    def settings(self, hosts):
+    def settings(self, hosts, passwords=None):
         return {
             "SESSION_ENGINE": "django.contrib.sessions.backends.db",
             "DATABASES": {

@@ -15,6 +15,7 @@ from ..clients import Clients
 from ..errors import LabError
 from ..evidence import UserEvidence
 from ..lab import Lab
+from ..rules import Judgement
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,11 @@ class Outcome:
     timeline: list[dict] = field(default_factory=list)
     restored: str = "yes"
     seconds: float = 0.0
+    why: str = ""  # the rule's explanation: which users broke it, or what held
+
+    def judge(self, judgement: Judgement) -> None:
+        """Record a rule's verdict (lab.rules) as this case's."""
+        self.passed, self.why = judgement.passed, judgement.why
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -78,38 +84,6 @@ class Traffic:
     def users(self) -> list[UserEvidence]:
         """Wait for the traffic to end and return what every user saw."""
         return self._future.result(timeout=self.seconds + 60)
-
-
-def logged_in_at_some_point(user: UserEvidence, username: str) -> bool:
-    return any(o.user == username for o in user.observations)
-
-
-def logged_out(user: UserEvidence, username: str, after: float = 0.0) -> bool:
-    """The user was logged in, then, after `after` (epoch), got an answer as an anonymous visitor."""
-    seen = False
-    for o in user.observations:
-        if o.user == username:
-            seen = True
-        elif seen and o.status == 200 and o.user is None and o.at >= after:
-            return True
-    return False
-
-
-def ended_logged_out(user: UserEvidence, username: str) -> bool:
-    """The user was logged in, and the last answer they got showed them anonymous: the session is gone."""
-    answered = [o for o in user.observations if o.status == 200]
-    return logged_in_at_some_point(user, username) and bool(answered) and answered[-1].user is None
-
-
-def failures(users: list[UserEvidence], after: float = 0.0) -> list:
-    """Requests after `after` (epoch) that got no answer or an error status."""
-    return [o for u in users for o in u.observations if o.at >= after and o.status != 200]
-
-
-def node_before(user: UserEvidence, moment: float) -> str | None:
-    """The node that served the user's last request before `moment` (epoch)."""
-    earlier = [o for o in user.observations if o.at < moment and o.node]
-    return earlier[-1].node if earlier else None
 
 
 def timeline(users: list[UserEvidence], username: str, started: float) -> list[dict]:

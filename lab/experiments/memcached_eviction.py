@@ -1,7 +1,8 @@
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from .base import Case, Experiment, ended_logged_out, timeline
+from ..rules import Judgement, ended_logged_out, everyone_logged_out, no_one_logged_out
+from .base import Case, Experiment, timeline
 
 CAP_MB = 2
 FLOOD = 8000
@@ -72,6 +73,8 @@ class MemcachedEviction(Experiment):
             f"{out} of {len(users)} returning users logged out; memcached evicted {stats.get('evictions', 0)} items "
             f"and holds {stats.get('curr_items', 0)} of about {per_item:.0f} bytes each"
         )
-        evicted_users = out == len(users) if case.option == "one slab class" else out == 0
-        outcome.passed = evicted_users and stats.get("evictions", 0) > 0
+        evictions = stats.get("evictions", 0)
+        cache_filled = Judgement(evictions > 0, f"memcached evicted {evictions} items")
+        logins = everyone_logged_out(users, username) if case.option == "one slab class" else no_one_logged_out(users, username)
+        outcome.judge(cache_filled & logins)
         outcome.events, outcome.timeline = events, timeline(users, username, started)

@@ -1,7 +1,8 @@
 import time
 
 from ..backends import BACKENDS
-from .base import Case, Experiment, Traffic, ended_logged_out, failures, node_before, timeline
+from ..rules import Judgement, ended_logged_out, failures, logged_out_exactly_when, no_one_logged_out, node_before
+from .base import Case, Experiment, Traffic, timeline
 
 
 class NodeDown(Experiment):
@@ -42,7 +43,9 @@ class NodeDown(Experiment):
             f"{len(failed)} requests failed while nginx failed over"
         )
         if BACKENDS[case.backend].survives_round_robin:
-            outcome.passed = not out and bool(bound)
+            someone_moved = Judgement(bool(bound), f"{len(bound)} users were on node-1 and had to move")
+            outcome.judge(no_one_logged_out(users, username) & someone_moved)
         else:
-            outcome.passed = bool(bound) and out == bound
+            on_node_1 = lambda user: node_before(user, stopped) == "node-1"  # noqa: E731
+            outcome.judge(logged_out_exactly_when(users, username, on_node_1, "were on node-1 when it stopped"))
         outcome.events, outcome.timeline = traffic.events, timeline(users, username, traffic.started)

@@ -1,7 +1,18 @@
 import time
 
 from ..nginx_conf import FAIL_TIMEOUT_S
-from .base import Case, Experiment, Traffic, ended_logged_out, failures, logged_out, node_before, timeline
+from ..rules import (
+    Judgement,
+    ended_logged_out,
+    everyone_logged_out,
+    failures,
+    handed_new_session,
+    logged_out,
+    logged_out_exactly_when,
+    no_one_logged_out,
+    served_elsewhere,
+)
+from .base import Case, Experiment, Traffic, timeline
 
 
 class RollingRestart(Experiment):
@@ -18,7 +29,8 @@ class RollingRestart(Experiment):
             return "every user is logged out", "a restart empties the node's memory, and every node restarts"
         if case.backend == "local_file":
             return (
-                "every session file survives, yet exactly the users nginx sent elsewhere mid-restart are logged out",
+                "every session file survives, yet exactly the users whom another node served mid-restart and "
+                "handed a new session cookie are logged out",
                 "the files live on the node's volume, which outlives the container; but the node that stands in "
                 "gives such a user a new, empty session and a new session cookie, which orphans the old one",
             )
@@ -47,19 +59,20 @@ class RollingRestart(Experiment):
             for i in range(1, nodes + 1)
         )
 
-        def served_elsewhere(user) -> bool:
-            # Under ip_hash only a failover sends a user away from home; nginx keeps a failed node out
-            # for fail_timeout after it is back, so any time after the restarts began counts.
-            home = node_before(user, first)
-            return any(o.at >= first and o.node not in (None, home) for o in user.observations)
+        # Under ip_hash only a failover sends a user away from home; nginx keeps a failed node out for
+        # fail_timeout after it is back, so any time after the restarts began counts. A user served
+        # elsewhere by an answer that carried no new session (a failed request) keeps its login.
+        def orphaned(user) -> bool:
+            return served_elsewhere(user, first) and handed_new_session(user, first)
 
-        elsewhere = sorted(u.name for u in users if served_elsewhere(u))
+        elsewhere = sorted(u.name for u in users if served_elsewhere(u, first))
         lost = [u.name for u in users if ended_logged_out(u, username)]
         glimpsed = [u.name for u in users if logged_out(u, username, after=first)]
         failed = failures(users, after=first)
         outcome.figures = {
             "users": len(users),
             "served_by_another_node_while_theirs_restarted": len(elsewhere),
+            "served_elsewhere_and_handed_a_new_session": sum(orphaned(u) for u in users),
             "session_files_on_node_volumes_after": files,
             "sessions_lost": len(lost),
             "users_who_saw_a_logged_out_page": len(glimpsed),
@@ -70,9 +83,17 @@ class RollingRestart(Experiment):
             f"{len(failed)} requests failed"
         )
         if case.backend == "locmem":
-            outcome.passed = len(lost) == len(users)
+            outcome.judge(everyone_logged_out(users, username))
         elif case.backend == "local_file":
-            outcome.passed = sorted(lost) == elsewhere and files >= len(users)
+            kept_files = Judgement(
+                files >= len(users), f"{files} session files on the node volumes for {len(users)} users"
+            )
+            outcome.judge(
+                logged_out_exactly_when(
+                    users, username, orphaned, "were served by another node mid-restart and handed a new session"
+                )
+                & kept_files
+            )
         else:
-            outcome.passed = not lost
+            outcome.judge(no_one_logged_out(users, username))
         outcome.events, outcome.timeline = traffic.events, timeline(users, username, traffic.started)

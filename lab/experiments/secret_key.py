@@ -1,6 +1,7 @@
 import time
 
-from .base import Case, Experiment, Traffic, ended_logged_out, failures, timeline
+from ..rules import Judgement, ended_logged_out, everyone_logged_out, failures, no_one_logged_out
+from .base import Case, Experiment, Traffic, timeline
 
 DJANGO_REASON = "Session data corrupted"
 
@@ -51,6 +52,9 @@ class SecretKeyMismatch(Experiment):
             f"different keys: {lost_mismatch} of {len(mismatched)} logged out (Django: {reason or 'nothing logged'}); "
             f"rotation with a fallback: {lost_rotation} of {len(rotated)} logged out"
         )
-        outcome.passed = lost_mismatch == len(mismatched) and bool(reason) and lost_rotation == 0
+        logged = Judgement(bool(reason), f"Django logged {reason!r}" if reason else "Django logged no reason")
+        outcome.judge(
+            everyone_logged_out(mismatched, username) & logged & no_one_logged_out(rotated, username)
+        )
         outcome.events = first_events + [(t + 100, f"(second run) {label}") for t, label in traffic.events]
         outcome.timeline = first_timeline

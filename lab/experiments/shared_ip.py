@@ -1,5 +1,6 @@
 from collections import Counter
 
+from ..rules import all_on_one_node, each_pinned_and_spread, each_saw_every_node, no_one_logged_out
 from .base import Case, Experiment, timeline
 
 
@@ -12,9 +13,12 @@ class SharedIp(Experiment):
 
     def expect(self, case):
         return {
-            "ip_hash": ("all 30 users land on one node: skew 3.0", "ip_hash sees one address, so one node"),
-            "round_robin": ("load spread evenly: skew near 1.0", "every request goes to the next node"),
-            "sticky": ("users spread over the nodes: skew below 1.5", "each user gets a node cookie, handed out in turn"),
+            "ip_hash": ("all 30 users land on one node (skew 3.0)", "ip_hash sees one address, so one node"),
+            "round_robin": ("every user is served by every node (skew near 1.0)", "every request goes to the next node"),
+            "sticky": (
+                "each user stays on one node, and the users cover every node",
+                "each user gets a node cookie, handed out in turn",
+            ),
         }[case.balance]
 
     def measure(self, lab, clients, case, outcome):
@@ -31,7 +35,11 @@ class SharedIp(Experiment):
             "skew_max_over_mean": round(skew, 2),
         }
         outcome.observed = f"requests per node {dict(sorted(per_node.items()))}: skew {skew:.2f}"
-        limits = {"ip_hash": skew >= 2.99, "round_robin": skew < 1.3, "sticky": skew < 1.5}
-        outcome.passed = limits[case.balance] and all(u.kept(username) for u in users)
+        spread = {
+            "ip_hash": lambda: all_on_one_node(users),
+            "round_robin": lambda: each_saw_every_node(users, nodes),
+            "sticky": lambda: each_pinned_and_spread(users, nodes),
+        }[case.balance]()
+        outcome.judge(spread & no_one_logged_out(users, username))
         started = min((o.at for u in users for o in u.observations), default=0.0)
         outcome.timeline = timeline(users, username, started)

@@ -22,6 +22,17 @@ def browse(lab: Lab, requests_count: int = 12):
     return user.browse(requests_count)
 
 
+def gunicorn_processes(lab: Lab, node: str) -> set[tuple[str, str]]:
+    """(uid, effective capabilities in hex) of a node's gunicorn processes, read from /proc."""
+    code, output = lab.engine.exec(
+        f"{lab.name}-{node}",
+        ["bash", "-c", "for s in /proc/[0-9]*/status; do grep -q '^Name:.*gunicorn' $s && "
+                       "awk '/^Uid:/{u=$2} /^CapEff:/{c=$2} END{print u, c}' $s; done; true"],
+    )
+    assert code == 0, output
+    return {tuple(line.split()) for line in output.splitlines() if line.strip()}
+
+
 @pytest.fixture(scope="session")
 def engine():
     engine = DockerEngine()

@@ -47,5 +47,5 @@ def test_experiment(experiment_case, experiments):
     assert outcome.restored == "yes", outcome.restored
     assert outcome.passed, (
         f"{experiment.name} {case.label}: expected {outcome.expected} ({outcome.reason}); "
-        f"observed {outcome.observed}; figures {outcome.figures}"
+        f"observed {outcome.observed}; judged per user: {outcome.why}; figures {outcome.figures}"
     )

@@ -5,9 +5,11 @@ import dataclasses
 import pytest
 
 from lab import BALANCE_MODES, LabConfig, NginxConfigError
+from lab.clients import Clients
 from lab.lab import fetch
+from lab.security import PROFILES
 
-from .conftest import NOTHING, browse, free_port
+from .conftest import NOTHING, browse, free_port, gunicorn_processes
 
 pytestmark = pytest.mark.integration
 NODES = {"node-1", "node-2", "node-3"}
@@ -48,6 +50,51 @@ def test_redis_under_round_robin_keeps_the_user_on_every_node(lab):
     assert set(evidence.nodes_seen) == NODES, "not evidence: the user did not reach every node"
     assert evidence.kept("demo"), evidence.first_failure("demo")
     assert [o.counter for o in evidence.observations] == list(range(1, 13))
+
+
+def test_every_container_is_hardened_as_its_profile_says(lab):
+    clients = Clients(lab, direct=1, nat_users=0)
+    clients.ensure()
+    profiles = {"nginx": "nginx", "node": "node", "client": "client"}
+    checked = set()
+    for row in lab.engine.lab_containers(lab.name):
+        host = lab.engine.client.containers.get(row["name"]).attrs["HostConfig"]
+        profile = PROFILES[row["labels"].get("django-lab.store") or profiles[row["role"]]]
+        assert host["CapDrop"] == ["ALL"] and sorted(host["CapAdd"] or []) == sorted(profile.capabilities), row["name"]
+        assert "no-new-privileges:true" in host["SecurityOpt"] and host["Privileged"] is False, row["name"]
+        assert host["Memory"] >= profile.memory_mb * 2**20 and host["PidsLimit"] == profile.pids, row["name"]
+        assert host["LogConfig"] == {"Type": "json-file", "Config": {"max-file": "3", "max-size": "10m"}}, row["name"]
+        checked.add(row["role"])
+    assert checked == {"nginx", "node", "store", "client"}
+
+
+def test_nodes_serve_as_the_site_user_with_no_capability(lab):
+    assert gunicorn_processes(lab, "node-1") == {("1000", "0000000000000000")}
+
+
+def test_the_stores_take_only_the_labs_own_passwords_from_the_labs_own_network(lab):
+    state = lab.states.load(lab.name)
+    node = f"{lab.name}-node-1"
+    probe = (
+        "import psycopg, sys\n"
+        "for password in sys.argv[1:]:\n"
+        "    try:\n"
+        "        psycopg.connect(host='{host}', user='lab', dbname='lab', password=password, connect_timeout=3).close()\n"
+        "        print('accepted')\n"
+        "    except psycopg.OperationalError:\n"
+        "        print('refused')\n"
+    ).format(host=f"{lab.name}-postgres")
+    lab.engine.put_file(node, "/tmp/probe.py", probe)
+    code, output = lab.engine.exec(node, ["python", "/tmp/probe.py", "lab", "wrong"], env=None)
+    assert output.split() == ["refused", "refused"], output  # the image's old fixed password is gone
+    code, output = lab.engine.exec(node, ["bash", "-c", 'python /tmp/probe.py "$P"'], env={"P": state.secrets.db_password})
+    assert output.split() == ["accepted"], output
+    code, hba = lab.engine.exec(f"{lab.name}-postgres", ["cat", "/var/lib/postgresql/data/pg_hba.conf"])
+    subnet = lab.engine.client.networks.get(f"{lab.name}-net").attrs["IPAM"]["Config"][0]["Subnet"]
+    hosts = {line.split()[3] for line in hba.splitlines() if line.startswith("host")}
+    assert hosts == {"127.0.0.1/32", subnet}, hba
+    code, output = lab.engine.exec(f"{lab.name}-redis", ["redis-cli", "ping"])
+    assert "NOAUTH" in output, output
 
 
 def test_up_again_changes_nothing(lab):
@@ -110,7 +157,8 @@ def test_logs_show_the_requests_a_node_served(lab):
 
 def test_down_removes_every_labelled_resource_and_is_idempotent(lab):
     removed = lab.down()
-    assert removed["containers"] == 5 and removed["networks"] == 1 and removed["volumes"] >= 4
+    # nginx, 3 nodes, postgres and the one client container; the lab network and the client network.
+    assert removed["containers"] == 6 and removed["networks"] == 2 and removed["volumes"] >= 4
     assert lab.engine.lab_resources(lab.name) == NOTHING
     assert lab.states.load(lab.name) is None
     assert lab.down() == {"containers": 0, "networks": 0, "volumes": 0, "state": 0}

@@ -1,5 +1,6 @@
 """The nfs backend is real NFS: a userspace server, every node mounting its export, and what an outage does."""
 
+import os
 import time
 
 import pytest
@@ -7,14 +8,20 @@ import pytest
 from lab import LabConfig
 from lab.evidence import VirtualUser
 from lab.lab import nfs_client
+from lab.security import PROFILES
 
-from .conftest import free_port
+from .conftest import free_port, gunicorn_processes
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def lab(module_lab_factory):
+def fuse_mode_before():
+    return os.stat("/dev/fuse").st_mode if os.path.exists("/dev/fuse") else None
+
+
+@pytest.fixture(scope="module")
+def lab(module_lab_factory, fuse_mode_before):
     lab = module_lab_factory("nfs")
     lab.up(LabConfig(name=lab.name, backend="nfs", nodes=2, port=free_port()))
     return lab
@@ -56,17 +63,46 @@ def test_no_node_shares_a_docker_volume_with_the_server(lab):
 
 def test_capabilities_only_where_they_are_needed(lab):
     server = attrs(lab, "nfs")["HostConfig"]
-    assert server["CapAdd"] == ["DAC_READ_SEARCH"] and server["SecurityOpt"] == ["seccomp=unconfined"]
+    assert server["CapAdd"] == list(PROFILES["nfs"].capabilities) and server["CapDrop"] == ["ALL"]
+    assert "seccomp=unconfined" in server["SecurityOpt"]
     for node in ("node-1", "node-2"):
         host = attrs(lab, node)["HostConfig"]
         if nfs_client()[0] == "fuse":
-            assert host["CapAdd"] == ["SYS_ADMIN"]
+            assert host["CapAdd"] == ["SYS_ADMIN", "SETUID", "SETGID"] and host["CapDrop"] == ["ALL"]
             assert [d["PathOnHost"] for d in host["Devices"]] == ["/dev/fuse"]
     for part in ("postgres", "nginx", "nfs", "node-1", "node-2"):
         assert attrs(lab, part)["HostConfig"]["Privileged"] is False
-    for part in ("postgres", "nginx"):
-        host = attrs(lab, part)["HostConfig"]
-        assert not host["CapAdd"] and not host["Devices"] and not host["SecurityOpt"]
+    assert not attrs(lab, "postgres")["HostConfig"]["CapAdd"] and not attrs(lab, "postgres")["HostConfig"]["Devices"]
+
+
+def test_gunicorn_runs_as_the_site_user_with_no_capability_while_root_holds_the_mount(lab):
+    for node in ("node-1", "node-2"):
+        assert gunicorn_processes(lab, node) == {("1000", "0000000000000000")}
+        mounter = run(lab, node, "for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline | grep -q '^python -m lab_[n]ode.nfs_mount' "
+                                 "&& awk '/^Uid:/{print $2}' $p/status; done; true")
+        assert mounter.split() == ["0"], "the FUSE mount is root's, made before the drop"
+
+
+def test_the_hosts_fuse_device_is_left_as_it_was(lab, fuse_mode_before):
+    if fuse_mode_before is None:
+        pytest.skip("this machine has no /dev/fuse")
+    assert os.stat("/dev/fuse").st_mode == fuse_mode_before
+
+
+def test_the_export_squashes_root(lab):
+    # The nodes speak NFS as the site user; a client that says it is root becomes the anonymous user.
+    url = run(lab, "node-1", "echo $LAB_NFS_URL").strip().replace("uid=1000&gid=1000", "uid=0&gid=0")
+    script = (
+        "import os; from lab_node.nfs_mount import NfsClient; client = NfsClient(%r); "
+        "client.create('/squash-probe', os.O_WRONLY | os.O_CREAT, 0o600)" % url
+    )
+    run(lab, "node-1", f"python -c \"{script}\"")
+    owner = run(lab, "nfs", "stat -c '%u' /export/squash-probe").strip()
+    run(lab, "nfs", "rm -f /export/squash-probe")
+    assert owner not in ("0", ""), f"root was not squashed: the file belongs to uid {owner}"
+    sessions_owner = run(lab, "node-1", "echo probe > /srv/nfs-sessions/owner-probe && stat -c '%u' /srv/nfs-sessions/owner-probe")
+    run(lab, "node-1", "rm /srv/nfs-sessions/owner-probe")
+    assert sessions_owner.strip() == "1000"
 
 
 def test_sessions_on_nfs_survive_round_robin_and_land_in_the_export(lab):

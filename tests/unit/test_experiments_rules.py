@@ -5,7 +5,8 @@ import pytest
 from lab import BACKENDS, BALANCE_MODES, LabConfig
 from lab.evidence import Observation, UserEvidence
 from lab.experiments import EXPERIMENTS
-from lab.experiments.base import ended_logged_out, failures, logged_out, node_before, timeline
+from lab.experiments.base import timeline
+from lab.rules import ended_logged_out, failures, logged_out, node_before
 from lab.stores import STORES, store_command
 
 

@@ -42,3 +42,25 @@ def test_state_round_trip_is_private(tmp_path):
     assert stat.S_IMODE(store.path("s").stat().st_mode) == 0o600
     assert store.names() == ["s"]
     assert store.delete("s") and store.load("s") is None and not store.delete("s")
+
+
+def test_bench_percentiles_come_from_the_merged_distribution_not_a_mean_of_percentiles():
+    from lab.loadbench import merged_percentiles
+
+    fast = {"requests": 100, "latency_0.1ms": {"10": 100}}  # 100 answers at 1.0-1.1 ms
+    slow = {"requests": 100, "latency_0.1ms": {"1000": 96, "2000": 4}}  # at 100 ms, 4 at 200 ms
+    merged = merged_percentiles([fast, slow])
+    assert merged == {"p50_ms": 1.05, "p95_ms": 100.05, "p99_ms": 200.05}
+    # A request-weighted mean of each client's p99 would have said about 100.5 ms.
+
+
+def test_the_readme_lists_every_security_profile_as_the_code_grants_it():
+    from lab.config import PROJECT_ROOT
+    from lab.security import PROFILES
+
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    for name, profile in PROFILES.items():
+        granted = " ".join(profile.capabilities) or "none"
+        assert any(
+            line.startswith(f"| `{name}`") and f"| {granted}" in line.replace("`", "") for line in readme.splitlines()
+        ), f"README's table does not say that {name} gets {granted}"

@@ -110,3 +110,18 @@ def test_reports_render_from_the_cells_dictionaries(tmp_path):
 def test_per_node_stores_survive_only_where_users_are_pinned_to_one_worker_free_store(backend):
     kept_modes = {mode for mode in BALANCE_MODES if EXPECTED[(backend, mode)].kept}
     assert kept_modes == {"ip_hash", "sticky"}
+
+
+def test_the_html_report_escapes_every_value_a_site_sends():
+    # A custom site controls its node header, user names and pages: none of it may become markup.
+    evil = "<script>alert(1)</script>"
+    hostile = user(evil, [evil, "node-2"], users=["demo", evil], login_node=evil)
+    data = {
+        "meta": {
+            "finished": "now", "machine": "test", "nodes": 3, "workers": 2, "users_per_cell": 1,
+            "nat_users": 0, "requests_per_user": 2, "cells_run": 1, "seconds": 1.0,
+        },
+        "cells": [cell("local_file", "round_robin", [hostile]).to_dict()],
+    }
+    page = html_page(data)
+    assert "<script>" not in page and "&lt;script&gt;" in page

@@ -100,20 +100,52 @@ def test_image_keys_follow_the_backend():
 def test_nfs_over_fuse_gives_nodes_fuse_and_the_server_only_what_it_needs():
     plan = build_plan(LabConfig(name="t", backend="nfs"), SECRETS, {**TAGS, "nfs": "django-lab/nfs:test"})
     server = plan.stores[1]
-    assert server.name == "t-nfs" and server.cap_add == ("DAC_READ_SEARCH",)
+    assert server.name == "t-nfs" and server.cap_add == ("DAC_READ_SEARCH", "SETUID", "SETGID")
     assert server.security_opt == ("seccomp=unconfined",)
     for node in plan.nodes:
-        assert node.cap_add == ("SYS_ADMIN",) and node.devices == ("/dev/fuse",)
+        # Root only to mount; lab-node-start drops to the site's user before gunicorn.
+        assert node.cap_add == ("SYS_ADMIN", "SETUID", "SETGID") and node.devices == ("/dev/fuse",)
+        assert node.user == "root"
         assert node.env["LAB_NFS_URL"].startswith("nfs://t-nfs/export?nfsport=2049&mountport=20048")
+        assert "uid=1000&gid=1000" in node.env["LAB_NFS_URL"], "NFS calls go out as the site's user"
         assert not {m.volume for m in node.mounts} & {m.volume for m in server.mounts}, "no shared volume"
-    assert all(not (c.cap_add or c.devices or c.security_opt) for c in (plan.stores[0], plan.nginx))
+    assert not plan.stores[0].cap_add and not plan.stores[0].devices and not plan.stores[0].security_opt
+    assert plan.nginx.cap_add == ("SETUID", "SETGID", "CHOWN") and not plan.nginx.devices
+
+
+def test_nodes_without_nfs_start_as_the_image_user_with_no_capability():
+    for backend in ("redis", "local_file", "shared_file", "sqlite"):
+        plan = build_plan(LabConfig(name="t", backend=backend), SECRETS, TAGS)
+        for node in plan.nodes:
+            assert node.user is None and node.cap_add == () and node.devices == ()
+
+
+def test_every_container_has_a_profile_with_limits():
+    plan = build_plan(LabConfig(name="t", backend="memcached", memcached_mb=100), SECRETS, TAGS)
+    for spec in (*plan.containers(), plan.prepare):
+        assert spec.memory_mb >= 64 and 32 <= spec.pids_limit <= 512, spec.name
+    memcached = next(s for s in plan.stores if s.name == "t-memcached")
+    assert memcached.memory_mb == 164, "the cache's size plus memcached's own"
+
+
+def test_store_passwords_come_from_the_lab_secrets_not_the_image():
+    plan = build_plan(LabConfig(name="t", backend="cached_db"), SECRETS, TAGS)
+    postgres, redis = plan.stores
+    assert postgres.env["LAB_DB_PASSWORD"] == SECRETS.db_password
+    assert redis.env["LAB_REDIS_PASSWORD"] == SECRETS.redis_password
+    settings = json.loads(plan.nodes[0].env["LAB_SETTINGS"])
+    assert settings["DATABASES"]["default"]["PASSWORD"] == SECRETS.db_password
+    assert f":{SECRETS.redis_password}@t-redis" in settings["CACHES"]["default"]["LOCATION"]
+    # No password is part of any command line.
+    for spec in (*plan.containers(), plan.prepare):
+        assert not any(secret in " ".join(spec.command or ()) for secret in (SECRETS.db_password, SECRETS.redis_password, SECRETS.demo_password))
 
 
 def test_nfs_over_the_kernel_mounts_a_volume_that_names_the_server():
     tags = {**TAGS, "nfs": "django-lab/nfs:test"}
     config = LabConfig(name="t", backend="nfs")
     without = build_plan(config, SECRETS, tags, nfs_client="kernel")
-    assert not without.nodes[0].cap_add and "LAB_NFS_URL" not in without.nodes[0].env
+    assert not without.nodes[0].cap_add and not without.nodes[0].user and "LAB_NFS_URL" not in without.nodes[0].env
     first = build_plan(config, SECRETS, tags, nfs_client="kernel", nfs_address="10.1.2.3")
     (volume,) = [v for v in first.volumes if v.driver_opts]
     assert volume.driver_opts["type"] == "nfs" and "addr=10.1.2.3" in volume.driver_opts["o"]

@@ -326,6 +326,8 @@ def main(url: str, mountpoint: str) -> None:
         mountpoint,
         foreground=True,
         nothreads=True,
+        # Mounted by root at start; the site's user, which serves, must see it too.
+        allow_other=True,
         fsname="libnfs:" + url.split("?")[0],
         attr_timeout=0,
         entry_timeout=0,

@@ -1,0 +1,139 @@
+"""Every experiment rule on made-up evidence: one trace it accepts and one it rejects."""
+
+from lab.evidence import Observation, UserEvidence
+from lab.rules import (
+    all_on_one_node,
+    each_pinned_and_spread,
+    each_saw_every_node,
+    every_request_answered_in,
+    everyone_logged_out,
+    handed_new_session,
+    logged_out_exactly_when,
+    moved_by_address,
+    moved_only_to,
+    no_one_logged_out,
+    no_one_moved,
+    node_before,
+    served_elsewhere,
+)
+
+IN, OUT = "demo", None
+
+
+def user(name, rows, address="10.0.0.1"):
+    """rows: (at, node, who, session[, status, seconds])."""
+    evidence = UserEvidence(name, address=address, logged_in=True)
+    for i, row in enumerate(rows):
+        at, node, who, session, *rest = row
+        status, seconds = (rest + [200, 0.01])[:2] if rest else (200, 0.01)
+        evidence.observations.append(Observation(i, status, who, node, session, i, seconds, at=at))
+    return evidence
+
+
+def stays(name, node="node-1", address="10.0.0.1"):
+    return user(name, [(100, node, IN, "s1"), (101, node, IN, "s1"), (102, node, IN, "s1")], address)
+
+
+def loses(name, node="node-1"):
+    return user(name, [(100, node, IN, "s1"), (101, "node-2", OUT, "s2"), (102, "node-2", OUT, "s2")])
+
+
+def test_no_one_logged_out():
+    assert no_one_logged_out([stays("a"), stays("b")], IN).passed
+    judged = no_one_logged_out([stays("a"), loses("b")], IN)
+    assert not judged.passed and "b" in judged.why
+
+
+def test_no_one_logged_out_needs_users_who_were_logged_in():
+    never = user("n", [(100, "node-1", OUT, "s1")])
+    assert not no_one_logged_out([never], IN).passed
+
+
+def test_everyone_logged_out():
+    assert everyone_logged_out([loses("a"), loses("b")], IN).passed
+    judged = everyone_logged_out([loses("a"), stays("b")], IN)
+    assert not judged.passed and "b" in judged.why
+
+
+def test_logged_out_exactly_when_is_decided_per_user():
+    on_node_1 = lambda u: node_before(u, 100.5) == "node-1"  # noqa: E731
+    assert logged_out_exactly_when([loses("a"), stays("b", "node-2")], IN, on_node_1, "were on node-1").passed
+    # b was on node-1 and kept its login: the rule names b, whatever the counts say.
+    judged = logged_out_exactly_when([loses("a"), stays("b"), loses("c", "node-3")], IN, on_node_1, "were on node-1")
+    assert not judged.passed and "b" in judged.why and "c" in judged.why
+
+
+def test_logged_out_exactly_when_without_a_cause_is_not_evidence():
+    judged = logged_out_exactly_when([stays("a")], IN, lambda u: False, "were on node-1")
+    assert not judged.passed and judged.why.startswith("not evidence")
+
+
+def test_served_elsewhere_with_a_new_session_is_what_logs_out_under_a_rolling_restart():
+    orphaned = loses("a")
+    failed_over_without_answer = user("b", [(100, "node-1", IN, "s1"), (101, None, None, None, 502), (102, "node-1", IN, "s1")])
+    assert served_elsewhere(orphaned, 100.5) and handed_new_session(orphaned, 100.5)
+    assert not served_elsewhere(failed_over_without_answer, 100.5)
+    # The 9-served-elsewhere, 8-lost case: a user another node served with the old session kept.
+    same_session = user("c", [(100, "node-1", IN, "s1"), (101, "node-2", IN, "s1"), (102, "node-1", IN, "s1")])
+    assert served_elsewhere(same_session, 100.5) and not handed_new_session(same_session, 100.5)
+    cause = lambda u: served_elsewhere(u, 100.5) and handed_new_session(u, 100.5)  # noqa: E731
+    assert logged_out_exactly_when([orphaned, failed_over_without_answer, same_session], IN, cause, "orphaned").passed
+    assert not logged_out_exactly_when([orphaned, same_session, loses("d")], IN, lambda u: served_elsewhere(u, 100.5) and u.name != "d", "x").passed
+
+
+def mover(name, before, after, address="10.0.0.1"):
+    return user(name, [(100, before, IN, "s"), (101, before, IN, "s"), (103, after, IN, "s"), (104, after, IN, "s")], address)
+
+
+def test_no_one_moved():
+    assert no_one_moved([mover("a", "node-1", "node-1")], 102, 102.5).passed
+    assert not no_one_moved([mover("a", "node-1", "node-4")], 102, 102.5).passed
+
+
+def test_consistent_hash_moves_users_only_to_the_new_node():
+    good = [mover("a", "node-1", "node-4"), mover("b", "node-2", "node-2")]
+    assert moved_only_to(good, "node-4", 102, 102.5).passed
+    astray = [mover("a", "node-1", "node-4"), mover("b", "node-2", "node-3")]
+    judged = moved_only_to(astray, "node-4", 102, 102.5)
+    assert not judged.passed and "b" in judged.why
+    assert not moved_only_to([mover("a", "node-1", "node-1")], "node-4", 102, 102.5).passed  # nobody moved
+
+
+def test_ip_hash_moves_users_with_their_address():
+    together = [mover("a", "node-1", "node-3", "10.0.9.1"), mover("b", "node-1", "node-3", "10.0.9.1")]
+    assert moved_by_address(together, 102, 102.5).passed
+    split = [mover("a", "node-1", "node-3", "10.0.9.1"), mover("b", "node-1", "node-2", "10.0.9.1")]
+    assert not moved_by_address(split, 102, 102.5).passed
+    assert not moved_by_address([mover("a", "node-1", "node-1")], 102, 102.5).passed
+
+
+def test_all_on_one_node():
+    assert all_on_one_node([stays("a"), stays("b")]).passed
+    assert not all_on_one_node([stays("a"), stays("b", "node-2")]).passed
+
+
+def test_each_saw_every_node():
+    rotating = user("a", [(100, "node-1", IN, "s"), (101, "node-2", IN, "s"), (102, "node-3", IN, "s")])
+    assert each_saw_every_node([rotating], 3).passed
+    assert not each_saw_every_node([rotating, stays("b")], 3).passed
+
+
+def test_each_pinned_and_spread():
+    spread = [stays("a", "node-1"), stays("b", "node-2"), stays("c", "node-3")]
+    assert each_pinned_and_spread(spread, 3).passed
+    assert not each_pinned_and_spread([stays("a"), stays("b")], 3).passed  # node-2 and node-3 unused
+    wandering = user("w", [(100, "node-1", IN, "s"), (101, "node-2", IN, "s")])
+    assert not each_pinned_and_spread([*spread, wandering], 3).passed
+
+
+def test_every_request_answered_in_bounds_each_users_slowest_request():
+    quick = user("a", [(100, "node-1", IN, "s", 200, 0.2), (101, None, None, None, 0, 3.0)])
+    assert every_request_answered_in([quick], 10, after=99).passed
+    hung = user("b", [(100, "node-1", IN, "s", 200, 0.2), (101, None, None, None, 0, 30.0)])
+    assert not every_request_answered_in([quick, hung], 10, after=99).passed
+
+
+def test_judgements_combine_and_keep_the_first_failure():
+    good, bad = no_one_logged_out([stays("a")], IN), no_one_logged_out([loses("b")], IN)
+    assert (good & good).passed
+    assert (good & bad).why == bad.why and not (bad & good).passed
