@@ -16,7 +16,7 @@ SWITCH_OPTIONS := $(if $(BACKEND),--backend $(BACKEND)) $(if $(BALANCE),--balanc
 	$(if $(NODES),--nodes $(NODES))
 
 .PHONY: help setup engine venv images lab-up lab-switch lab-status lab-logs lab-down test test-unit matrix experiments bench bench-quick \
-	bench-lifecycle clean
+	bench-lifecycle bench-profile clean
 
 help: ## list these targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -72,6 +72,9 @@ bench-quick: images ## the same, four backends, about a minute
 
 bench-lifecycle: images ## time image build, lab up, switch and down
 	$(VENV)/bin/python -m lab.bench lifecycle
+
+bench-profile: images ## where up, switch, a matrix cell and the full matrix spend their time, against floors
+	$(VENV)/bin/python -m lab.bench profile --matrix
 
 clean: ## remove .venv (labs and images stay; `make lab-down` removes a lab)
 	rm -rf $(VENV)

@@ -75,10 +75,17 @@ class Clients:
         plan = lab.plan()
         self.nginx = plan.nginx.name
         self.groups = client_groups(lab.name, plan.nodes[0].image, direct, nat_users)
+        self._ensured_for: str | None = None  # the nginx container the clients were last attached to
 
     def ensure(self) -> None:
-        """Create the client networks and containers, and attach nginx to every client network."""
+        """Create the client networks and containers, and attach nginx to every client network.
+
+        Once done for the running nginx, a second call costs one look-up (a matrix calls it per cell).
+        """
         engine = self.lab.engine
+        nginx_id = engine.container_id(self.nginx)
+        if nginx_id is not None and nginx_id == self._ensured_for:
+            return
 
         def one(group: ClientGroup) -> None:
             engine.ensure_network(group.network, labels(self.lab.name, "client-network"))
@@ -87,6 +94,7 @@ class Clients:
             engine.put_file(group.container.name, SCRIPT_IN_CONTAINER, EVIDENCE_SCRIPT.read_text())
 
         in_parallel(one, self.groups)
+        self._ensured_for = nginx_id
 
     def run(
         self, requests_count: int = 20, seconds: float = 60, pause: float = 0.0, idle: float = 0.0

@@ -21,6 +21,7 @@ import requests
 from .errors import EngineError, EngineUnavailable, ImageBuildError, PortInUse
 from .plan import LAB_LABEL, ROLE_LABEL, SPEC_LABEL, ContainerSpec
 from .security import LOG_CONFIG, NO_NEW_PRIVILEGES
+from .stopwatch import Stopwatch
 
 ENGINE_HELP = (
     "start the Docker engine (as root on Debian, `make engine` installs and starts it; elsewhere install "
@@ -54,8 +55,9 @@ def translated(action: str, failure: type[EngineError] = EngineError) -> Iterato
 class DockerEngine:
     """The local Docker engine, reached through the Docker SDK for Python."""
 
-    def __init__(self, client: docker.DockerClient | None = None):
+    def __init__(self, client: docker.DockerClient | None = None, stopwatch: Stopwatch | None = None):
         self._client = client
+        self.stopwatch = stopwatch or Stopwatch()  # what each kind of engine call cost, for the profile
 
     @property
     def client(self) -> docker.DockerClient:
@@ -110,6 +112,12 @@ class DockerEngine:
         except docker.errors.NotFound:
             return None
 
+    def container_id(self, container: str) -> str | None:
+        """The container's id, or None when there is none of that name."""
+        with translated(f"inspecting {container}"):
+            found = self._get(container)
+        return found.id if found is not None else None
+
     def status(self, container: str) -> tuple[str, int | None]:
         """(state, exit code): state is Docker's ("running", "exited", ...) or "missing"."""
         with translated(f"inspecting {container}"):
@@ -118,6 +126,12 @@ class DockerEngine:
                 return "missing", None
             state = found.attrs["State"]
             return state["Status"], state.get("ExitCode") if state["Status"] != "running" else None
+
+    def matches(self, spec: ContainerSpec) -> bool:
+        """Whether a container runs from exactly this spec (so ensure_container would keep it)."""
+        with translated(f"inspecting {spec.name}"):
+            existing = self._get(spec.name)
+        return existing is not None and existing.status == "running" and existing.labels.get(SPEC_LABEL) == spec.fingerprint()
 
     def ensure_container(self, spec: ContainerSpec, network: str) -> str:
         """Make container `spec.name` match `spec`; return "kept", "started", "created" or "recreated"."""
@@ -129,6 +143,7 @@ class DockerEngine:
             if existing.labels.get(SPEC_LABEL) == fingerprint:
                 if existing.status == "running":
                     return "kept"
+                self.put_files(spec)  # it starts on the plan's files, not on those it stopped with
                 with translated(f"starting {spec.name}"):
                     existing.start()
                 return "started"
@@ -139,7 +154,7 @@ class DockerEngine:
 
     def create(self, spec: ContainerSpec, network: str, fingerprint: str | None = None) -> None:
         """Create and start a container from `spec` on `network`."""
-        with translated(f"creating {spec.name}"):
+        with translated(f"creating {spec.name}"), self.stopwatch.step("container create"):
             container = self.client.containers.create(
                 spec.image,
                 command=list(spec.command) if spec.command else None,
@@ -159,10 +174,9 @@ class DockerEngine:
                 pids_limit=spec.pids_limit,
                 log_config=LOG_CONFIG,
             )
-        for path, content in spec.files.items():
-            self.put_file(spec.name, path, content)
+        self.put_files(spec)
         try:
-            with translated(f"starting {spec.name}"):
+            with translated(f"starting {spec.name}"), self.stopwatch.step("container start"):
                 container.start()
         except PortInUse as error:
             self.remove(spec.name, timeout=0)
@@ -179,9 +193,9 @@ class DockerEngine:
             if found is None:
                 return False
             if found.status == "running" and timeout > 0:
-                with contextlib.suppress(docker.errors.NotFound):
+                with contextlib.suppress(docker.errors.NotFound), self.stopwatch.step("container stop"):
                     found.stop(timeout=timeout)
-            with contextlib.suppress(docker.errors.NotFound):
+            with contextlib.suppress(docker.errors.NotFound), self.stopwatch.step("container remove"):
                 found.remove(force=True)
         return True
 
@@ -206,8 +220,19 @@ class DockerEngine:
         Secrets go in `env`, never in `command`: a process's arguments are visible to every user.
         """
         with translated(f"running {command[0]} in {container}"):
-            result = self.client.containers.get(container).exec_run(list(command), environment=env)
+            with self.stopwatch.step("exec (checks, jobs, traffic)"):
+                result = self.client.containers.get(container).exec_run(list(command), environment=env)
         return result.exit_code, result.output.decode(errors="replace")
+
+    def signal(self, container: str, name: str) -> None:
+        """Send a signal (e.g. "HUP") to a container's main process."""
+        with translated(f"sending {name} to {container}"), self.stopwatch.step("signal"):
+            self.client.containers.get(container).kill(signal=name)
+
+    def put_files(self, spec: ContainerSpec) -> None:
+        """Write every file of `spec` into its container."""
+        for path, content in spec.files.items():
+            self.put_file(spec.name, path, content)
 
     def put_file(self, container: str, path: str, content: str) -> None:
         """Write one text file into a container (running or not)."""
@@ -219,7 +244,8 @@ class DockerEngine:
             info.size, info.mode, info.mtime = len(data), 0o644, int(time.time())
             tar.addfile(info, io.BytesIO(data))
         with translated(f"writing {path} into {container}"):
-            self.client.containers.get(container).put_archive(str(target.parent), buffer.getvalue())
+            with self.stopwatch.step("file copy"):
+                self.client.containers.get(container).put_archive(str(target.parent), buffer.getvalue())
 
     def logs(self, container: str, tail: int = 40) -> str:
         """The container's last `tail` log lines ("" when it does not exist)."""

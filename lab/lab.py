@@ -168,7 +168,8 @@ class Lab:
             f"backend {config.backend}, balance {config.balance}"
         )
 
-        tags = ensure_images(self.engine, config, image_keys(config), self.progress)
+        with self.engine.stopwatch.step("images (check or build)"):
+            tags = ensure_images(self.engine, config, image_keys(config), self.progress)
         client, why = nfs_client()
         uses_nfs = "nfs" in store_names(config)
         if uses_nfs:
@@ -178,20 +179,40 @@ class Lab:
         self._ensure_volumes(plan)
 
         actions: dict[str, str] = {}
-        self._converge("stores", plan.stores, plan, actions)
-        if client == "kernel" and uses_nfs:
-            address = self.engine.address(container_name(config.name, "nfs"), plan.network)
-            plan = build_plan(config, state.secrets, tags, nfs_client=client, nfs_address=address)
-            self._ensure_volumes(plan)
-        database = f"{config.name}-{APP_DATABASE}"
+        planned = {"plan": plan}
         # A new database container (or a new Django) needs migrations; a kept one with the same image does not.
-        if actions[database] != "kept" or state.prepared_image != tags["node"]:
-            self._prepare(plan)
-            state = state.replace(prepared_image=tags["node"])
-            self.states.save(state)
-        self._converge("nodes", plan.nodes, plan, actions)
-        nodes_changed = any(actions[node.name] != "kept" for node in plan.nodes)
-        self._converge_nginx(plan, actions, reload=nodes_changed)
+        database = next(spec for spec in plan.stores if spec.name == f"{config.name}-{APP_DATABASE}")
+        migrate = state.prepared_image != tags["node"] or not self.engine.matches(database)
+
+        def stores_and_migrations() -> None:
+            self._converge("stores", plan.stores, plan, actions)
+            if client == "kernel" and uses_nfs:
+                address = self.engine.address(container_name(config.name, "nfs"), plan.network)
+                planned["plan"] = build_plan(config, state.secrets, tags, nfs_client=client, nfs_address=address)
+                self._ensure_volumes(planned["plan"])
+            if migrate:
+                self._prepare(plan)
+                self.states.save(state.replace(prepared_image=tags["node"]))
+
+        serving = self._serving(config)
+
+        def nodes() -> None:
+            self._converge("nodes", planned["plan"].nodes, planned["plan"], actions)
+            if not serving:  # a lab coming up: nginx may start as soon as its nodes answer
+                self._converge_nginx(planned["plan"], actions, reload=True)
+
+        if uses_nfs or (migrate and serving):
+            # Nodes mount a store at start, or users are on the lab and new nodes must find migrated tables.
+            stores_and_migrations()
+            nodes()
+        else:
+            # Nodes need no store to boot: they load Django (a node's longest step) while the stores start
+            # and migrations run. `up` returns, and prints the URL, only once both are done.
+            in_parallel(lambda step: step(), [stores_and_migrations, nodes])
+        plan = planned["plan"]
+        if serving:
+            nodes_changed = any(actions[node.name] != "kept" for node in plan.nodes)
+            self._converge_nginx(plan, actions, reload=nodes_changed)
         # Last, once nginx no longer sends anyone to them: stores and nodes the plan dropped.
         self._remove_stale(plan)
         seconds = time.monotonic() - started
@@ -218,6 +239,19 @@ class Lab:
             self.progress("SECRET_KEY rotated; the previous key stays in SECRET_KEY_FALLBACKS")
             return self._up(state.config)
 
+    def warm_up(self, requests_per_worker: int = 3) -> None:
+        """A few anonymous requests straight to every node's workers (a login page and a session),
+        so their first-request costs (imports, connections) are paid before anything is measured."""
+        config = self.config()
+        count = requests_per_worker * config.workers
+        # bash's /dev/tcp: no Python start per node; the kernel hands each connection to some worker.
+        script = (
+            f"for i in $(seq {count}); do for path in /accounts/login/ /whoami; do "
+            "exec 3<>/dev/tcp/127.0.0.1/8000 && printf 'GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n' \"$path\" >&3 "
+            "&& cat <&3 >/dev/null; exec 3<&-; done; done"
+        )
+        in_parallel(lambda node: self.engine.exec(node.name, ["bash", "-c", script]), self.plan().nodes)
+
     def restart(self, part: str, timeout: int = 3) -> float:
         """Restart one of the lab's containers (`node-2`, `redis`, ...) and wait until it is ready again."""
         spec = {spec.name: spec for spec in self.plan().containers()}[f"{self.name}-{part}"]
@@ -227,8 +261,10 @@ class Lab:
         return time.monotonic() - started
 
     def _ensure_volumes(self, plan: Plan) -> None:
-        for volume in plan.volumes:
-            self.engine.ensure_volume(volume.name, dict(volume.labels), dict(volume.driver_opts))
+        in_parallel(
+            lambda volume: self.engine.ensure_volume(volume.name, dict(volume.labels), dict(volume.driver_opts)),
+            plan.volumes,
+        )
 
     def _check_port(self, config: LabConfig, previous: LabConfig | None) -> None:
         """Fail before creating anything when another program holds the lab's port."""
@@ -243,11 +279,26 @@ class Lab:
                 f"pick another with `lab up --port N` (or `make lab-up PORT=N`)"
             )
 
+    def _serving(self, config: LabConfig) -> bool:
+        """Whether the lab's nginx runs, so users may be on it now."""
+        nginx = f"{config.name}-nginx"
+        return any(row["name"] == nginx and row["state"] == "running" for row in self.engine.lab_containers(self.name))
+
+    def _ensure(self, spec: ContainerSpec, network: str) -> str:
+        """Make one container match its spec. A kept container that can reload its files (a node's
+        config) and does not run the planned ones gets them and the signal: "reloaded", not recreated."""
+        action = self.engine.ensure_container(spec, network)
+        if action == "kept" and spec.reload_signal and spec.check and not spec.check.passes(self.engine, spec.name):
+            self.engine.put_files(spec)
+            self.engine.signal(spec.name, spec.reload_signal)
+            action = "reloaded"
+        return action
+
     def _converge(self, what: str, specs: Iterable[ContainerSpec], plan: Plan, actions: dict) -> None:
-        """Create or recreate `specs` in parallel, then wait until every one is ready."""
+        """Create, recreate or reload `specs` in parallel, then wait until every one is ready."""
         specs = list(specs)
         started = time.monotonic()
-        results = in_parallel(lambda spec: self.engine.ensure_container(spec, plan.network), specs)
+        results = in_parallel(lambda spec: self._ensure(spec, plan.network), specs)
         actions.update({spec.name: action for spec, action in zip(specs, results)})
         in_parallel(lambda spec: wait_until_ready(self.engine, spec.name, spec.check, timeout=90), specs)
         summary = ", ".join(f"{spec.name.removeprefix(plan.config.name + '-')} {actions[spec.name]}" for spec in specs)
@@ -288,8 +339,9 @@ class Lab:
 
     def apply_nginx_conf(self, plan: Plan) -> None:
         """Hand nginx a new configuration; it is tested (`nginx -t`, warnings fail) before the reload."""
-        self.engine.put_file(plan.nginx.name, CONF_PATH + ".next", plan.nginx_conf)
-        code, output = self.engine.exec(plan.nginx.name, ["lab-nginx-apply"])
+        with self.engine.stopwatch.step("nginx reload"):
+            self.engine.put_file(plan.nginx.name, CONF_PATH + ".next", plan.nginx_conf)
+            code, output = self.engine.exec(plan.nginx.name, ["lab-nginx-apply"])
         if code != 0:
             raise NginxConfigError(f"nginx rejected the new configuration; the running one is unchanged:\n{output}")
 
@@ -305,7 +357,7 @@ class Lab:
             status, _ = fetch(f"{plan.config.url}health")
             if self.live_config_id(plan.config) == plan.nginx_config_id and status == 200:
                 return
-            time.sleep(0.1)
+            time.sleep(0.02)  # two local requests a try: cheap, and a reload lands within milliseconds
         raise NotReady(
             plan.nginx.name,
             f"nginx did not serve configuration {plan.nginx_config_id} with a healthy node within {timeout:.0f} s",

@@ -202,7 +202,7 @@ def run_cell(lab: Lab, clients: Clients, backend: str, balance: str, requests_co
     switched = time.monotonic() - started
     clients.ensure()
     if any("-node-" in name for name in changed):
-        clients.run(3, seconds=20)  # new nodes: warm them up, so latency measures the store, not start-up
+        lab.warm_up()  # new or restarted workers: so latency measures the store, not a first request
     users = clients.run(requests_count, seconds=60)
     username, _ = lab.login()
     return CellResult(backend, balance, username, users, time.monotonic() - started, switched)

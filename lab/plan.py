@@ -16,7 +16,7 @@ from .backends import BACKENDS, NODE_DATA_DIR, SHARED_SESSIONS_DIR
 from .balance import BALANCE_MODES
 from .config import LabConfig
 from .nginx_conf import CONF_PATH, NGINX_PORT, config_id, render
-from .readiness import Check, ExecCheck, HttpCheck
+from .readiness import Check, ExecCheck, HttpCheck, NodeCheck
 from .security import profile
 from .stores import APP_DATABASE, STORES, database_settings, store_command
 
@@ -26,6 +26,8 @@ ROLE_LABEL = f"{LABEL}.role"
 NODE_LABEL = f"{LABEL}.node"
 SPEC_LABEL = f"{LABEL}.spec"
 NODE_PORT = 8000
+# What the lab decides for a node (settings, keys, commands), as a file the node reads at each start.
+NODE_CONFIG_PATH = "/etc/lab/node.json"
 
 
 def limits(profile_name: str, extra_memory_mb: int = 0) -> dict:
@@ -85,6 +87,9 @@ class ContainerSpec:
     memory_mb: int = 256
     pids_limit: int = 128
     user: str | None = None  # None: the image's own user
+    # When only `files` changed: write them again and send this signal (the process reloads them)
+    # instead of recreating the container. None: files are written before the first start only.
+    reload_signal: str | None = None
 
     def fingerprint(self) -> str:
         """A hash of everything that needs a new container when it changes."""
@@ -148,6 +153,30 @@ def image_keys(config: LabConfig) -> tuple[str, ...]:
     return ("node", "nginx", *(STORES[name].image for name in store_names(config)))
 
 
+def node_config(
+    settings: dict,
+    secret_key: str,
+    fallbacks: tuple[str, ...] = (),
+    commands: tuple[tuple[str, ...], ...] = (),
+    demo: tuple[str, str] | None = None,
+) -> str:
+    """The node's config file (lab_node.settings reads it): Django settings, keys, start-up commands."""
+    content = {
+        "settings": settings,
+        "secret_key": secret_key,
+        "secret_key_fallbacks": list(fallbacks),
+        "commands": [list(command) for command in commands],
+    }
+    if demo:
+        content["demo_user"], content["demo_password"] = demo
+    return json.dumps(content, sort_keys=True)
+
+
+def node_config_id(config_file: str) -> str:
+    """The id a node answers with (X-Lab-Config-Id) once it runs `config_file`."""
+    return hashlib.sha256(config_file.encode()).hexdigest()[:12]
+
+
 def nfs_volume_options(address: str) -> dict[str, str]:
     """A local volume the host kernel mounts over NFSv4.1; `soft` so an outage fails instead of hanging."""
     return {
@@ -170,6 +199,7 @@ def build_plan(
     is known only once the server runs: plan once without it, then again with it.
     """
     lab = config.name
+    network = container_name(lab, "net")
     backend = BACKENDS[config.backend]
     volumes: list[VolumeSpec] = []
 
@@ -208,15 +238,13 @@ def build_plan(
         role="job",
         image=tags["node"],
         labels=labels(lab, "job"),
-        env={
-            **site_env,
-            "LAB_NODE": "prepare",
-            "LAB_SECRET_KEY": secrets.secret_key,
-            "LAB_SETTINGS": json.dumps(database),
-            "LAB_DEMO_USER": secrets.demo_user,
-            "LAB_DEMO_PASSWORD": secrets.demo_password,
-        },
+        env={**site_env, "LAB_NODE": "prepare"},
         command=("django-admin", "lab_prepare"),
+        files={
+            NODE_CONFIG_PATH: node_config(
+                database, secrets.secret_key, demo=(secrets.demo_user, secrets.demo_password)
+            )
+        },
         **limits("job"),
     )
 
@@ -224,7 +252,9 @@ def build_plan(
     node_settings = {**database, **backend_settings}
     if "DATABASES" in backend_settings:  # a backend adds databases; the shared one stays "default"
         node_settings["DATABASES"] = {**database["DATABASES"], **backend_settings["DATABASES"]}
-    shared = volume("shared-sessions") if backend.shared_volume else None
+    # Every node mounts the shared folder, whatever the backend: then a switch to or from shared_file
+    # changes only the node's config file, not its container.
+    shared = volume("shared-sessions")
     extras = backend.node_extras(hosts, nfs_client)
     nfs_volume = None
     if extras.nfs_mount_at and nfs_address:
@@ -238,19 +268,11 @@ def build_plan(
             mounts.append(Mount(shared, SHARED_SESSIONS_DIR))
         if nfs_volume:
             mounts.append(Mount(nfs_volume, extras.nfs_mount_at))
-        env = {
-            **site_env,
-            "LAB_NODE": f"node-{index}",
-            "LAB_SECRET_KEY": secrets.node_secret_keys[index - 1]
-            if config.secret_key_per_node
-            else secrets.secret_key,
-            "LAB_SETTINGS": json.dumps(node_settings, sort_keys=True),
-            "LAB_WORKERS": str(config.workers),
-            "LAB_SECRET_KEY_FALLBACKS": json.dumps(list(secrets.secret_key_fallbacks)),
-            **extras.env,
-        }
-        if backend.node_commands:
-            env["LAB_NODE_COMMANDS"] = json.dumps([list(command) for command in backend.node_commands])
+        env = {**site_env, "LAB_NODE": f"node-{index}", "LAB_WORKERS": str(config.workers), **extras.env}
+        secret_key = secrets.node_secret_keys[index - 1] if config.secret_key_per_node else secrets.secret_key
+        config_file = node_config(
+            node_settings, secret_key, secrets.secret_key_fallbacks, backend.node_commands
+        )
         nodes.append(
             ContainerSpec(
                 name=node_name(lab, index),
@@ -259,8 +281,16 @@ def build_plan(
                 labels=labels(lab, "node", node=str(index)),
                 env=env,
                 mounts=tuple(mounts),
-                check=ExecCheck(("lab-health",)),
+                # Healthy, and running this very configuration (the node answers with its id).
+                check=NodeCheck(
+                    network=network,
+                    port=NODE_PORT,
+                    config_id=node_config_id(config_file),
+                    fallback=ExecCheck(("lab-health", node_config_id(config_file))),
+                ),
                 stop_timeout=3,
+                files={NODE_CONFIG_PATH: config_file},
+                reload_signal="HUP",
                 devices=extras.devices,
                 user=extras.user,
                 **limits(extras.role, extra_memory_mb=64 * max(0, config.workers - 2)),
@@ -283,7 +313,7 @@ def build_plan(
     )
     return Plan(
         config=config,
-        network=container_name(lab, "net"),
+        network=network,
         network_labels=labels(lab, "network"),
         volumes=tuple(volumes),
         stores=tuple(stores),

@@ -142,6 +142,25 @@ def logged_out_exactly_when(users: list[UserEvidence], username: str, cause: Use
     return Judgement(True, f"exactly the {len(caused)} users who {described} ended logged out")
 
 
+def logged_out_only_if(users: list[UserEvidence], username: str, cause: UserTest, described: str) -> Judgement:
+    """Per user: ended logged out only if `cause` holds for that user; and someone kept the login."""
+    out = [u for u in users if ended_logged_out(u, username)]
+    unexplained = [u for u in out if not cause(u)]
+    if unexplained:
+        return Judgement(False, f"{_names(unexplained)} ended logged out though not {described}")
+    if len(out) == len(users):
+        return Judgement(False, "not evidence: every user ended logged out, so nothing shows a session survived")
+    explained = f"; {_names(out)} {described} and lost it" if out else ""
+    return Judgement(True, f"{len(users) - len(out)} of {len(users)} users stayed logged in{explained}")
+
+
+def anonymous_between(user: UserEvidence, username: str, start: float, end: float) -> bool:
+    """The user, logged in before, got an answer as an anonymous visitor between `start` and `end`."""
+    return logged_out(user, username, after=start) and any(
+        start <= o.at <= end and o.status == 200 and o.user is None for o in user.observations
+    )
+
+
 def no_one_moved(users: list[UserEvidence], before: float, after: float) -> Judgement:
     """No user changed node between `before` and `after`."""
     movers = [u for u in users if moved(u, before, after)]

@@ -35,7 +35,6 @@ class SessionBackend:
     survives_round_robin: bool = False
     reason: str = ""
     stores: tuple[str, ...] = ()
-    shared_volume: bool = False
     available: bool = True
     unavailable_reason: str = ""
     # Django management commands (argument lists) each node runs before it serves, e.g. to migrate

@@ -6,7 +6,6 @@ class SharedFile(SessionBackend):
     summary = "file sessions on one volume mounted by every node"
     survives_round_robin = True
     reason = "every node reads and writes the same directory (one machine only: a local volume)"
-    shared_volume = True
 
     def settings(self, hosts, passwords=None):
         return {

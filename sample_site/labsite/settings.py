@@ -51,6 +51,12 @@ WSGI_APPLICATION = "labsite.wsgi.application"
 
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}}
 
+# Demo logins only: see labsite/hashers.py for why, and what it saves.
+PASSWORD_HASHERS = [
+    "labsite.hashers.LabDemoPBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 USE_TZ = True

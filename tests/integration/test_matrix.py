@@ -98,3 +98,24 @@ def test_cell(cell, matrix):
         f"expected {'kept' if result.expected.kept else 'lost'} ({result.expected.reason}), "
         f"observed {result.summary()}. {lost}"
     )
+
+
+def test_a_cell_after_another_gives_the_verdict_it_gives_alone(lab_factory):
+    """A switch reloads nodes in place; the cell after it must not be helped by the cell before."""
+
+    def node_ids(lab):
+        return {row["name"]: row["id"] for row in lab.engine.lab_containers(lab.name) if row["role"] == "node"}
+
+    verdicts = {}
+    for order, cells in {"alone": [("locmem", "sticky")], "after redis": [("redis", "sticky"), ("locmem", "sticky")]}.items():
+        lab = lab_factory("order")
+        lab.up(LabConfig(name=lab.name, backend=cells[0][0], balance=cells[0][1], port=free_port()))
+        clients = Clients(lab)
+        clients.ensure()
+        before = node_ids(lab)
+        results = [run_cell(lab, clients, backend, balance) for backend, balance in cells]
+        verdicts[order] = (results[-1].observed_kept, results[-1].passed, results[-1].evidence_problem())
+        if order == "after redis":
+            assert results[0].observed_kept, "redis/sticky keeps the login, so the cell before could help"
+            assert node_ids(lab) == before, "the switch to locmem reloaded the nodes in their containers"
+    assert verdicts["alone"] == verdicts["after redis"] == (False, True, None), verdicts

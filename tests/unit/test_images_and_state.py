@@ -64,3 +64,21 @@ def test_the_readme_lists_every_security_profile_as_the_code_grants_it():
         assert any(
             line.startswith(f"| `{name}`") and f"| {granted}" in line.replace("`", "") for line in readme.splitlines()
         ), f"README's table does not say that {name} gets {granted}"
+
+
+def test_the_stopwatch_adds_up_steps_across_threads():
+    import threading
+
+    from lab.stopwatch import Stopwatch
+
+    watch = Stopwatch()
+    threads = [threading.Thread(target=watch.add, args=("container start", seconds)) for seconds in (0.5, 1.5, 1.0)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with watch.step("nginx reload"):
+        pass
+    steps = watch.take()
+    assert (steps["container start"].count, steps["container start"].total, steps["container start"].longest) == (3, 3.0, 1.5)
+    assert steps["nginx reload"].count == 1 and watch.take() == {}

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from lab import BACKENDS, LabConfig
-from lab.plan import LAB_LABEL, ROLE_LABEL, SPEC_LABEL, build_plan, image_keys
+from lab.plan import LAB_LABEL, NODE_CONFIG_PATH, ROLE_LABEL, SPEC_LABEL, build_plan, image_keys, node_config_id
 from lab.state import new_secrets
 
 TAGS = {key: f"django-lab/{key}:test" for key in ("node", "nginx", "postgres", "redis", "memcached", "nfs")}
@@ -14,8 +14,12 @@ def plan_for(**options):
     return build_plan(LabConfig(name="t", **options), SECRETS, TAGS)
 
 
+def node_config(node):
+    return json.loads(node.files[NODE_CONFIG_PATH])
+
+
 def node_settings(node):
-    return json.loads(node.env["LAB_SETTINGS"])
+    return node_config(node)["settings"]
 
 
 def test_names_and_counts():
@@ -60,19 +64,23 @@ def test_sqlite_keeps_sessions_per_node_and_migrates_them():
     settings = node_settings(node)
     assert settings["DATABASES"]["sessions"]["ENGINE"] == "django.db.backends.sqlite3"
     assert "default" in settings["DATABASES"]
-    assert "migrate" in json.loads(node.env["LAB_NODE_COMMANDS"])[0]
+    assert "migrate" in node_config(node)["commands"][0]
 
 
-def test_shared_file_mounts_one_volume_on_every_node():
-    plan = plan_for(backend="shared_file")
-    shared = {m.volume for n in plan.nodes for m in n.mounts if m.target == "/srv/shared-sessions"}
-    assert shared == {"t-shared-sessions"}
-    assert "t-shared-sessions" not in {m.volume for n in plan_for(backend="local_file").nodes for m in n.mounts}
+def test_every_node_mounts_the_one_shared_volume_so_shared_file_is_a_config_change():
+    for backend in ("shared_file", "local_file", "redis"):
+        plan = plan_for(backend=backend)
+        shared = {m.volume for n in plan.nodes for m in n.mounts if m.target == "/srv/shared-sessions"}
+        assert shared == {"t-shared-sessions"}
+    settings = node_settings(plan_for(backend="shared_file").nodes[0])
+    assert settings["SESSION_FILE_PATH"] == "/srv/shared-sessions"
 
 
 def test_one_secret_key_unless_asked_for_one_per_node():
-    assert len({n.env["LAB_SECRET_KEY"] for n in plan_for().nodes}) == 1
-    assert len({n.env["LAB_SECRET_KEY"] for n in plan_for(secret_key_per_node=True).nodes}) == 3
+    assert len({node_config(n)["secret_key"] for n in plan_for().nodes}) == 1
+    assert len({node_config(n)["secret_key"] for n in plan_for(secret_key_per_node=True).nodes}) == 3
+    # Keys live in the node's config file, not in its environment (which `docker inspect` shows).
+    assert not any(SECRETS.secret_key in value for n in plan_for().nodes for value in n.env.values())
 
 
 def test_switching_balance_keeps_every_container_and_changes_only_nginx_conf():
@@ -81,11 +89,20 @@ def test_switching_balance_keeps_every_container_and_changes_only_nginx_conf():
     assert before.nginx_conf != after.nginx_conf and before.nginx_config_id != after.nginx_config_id
 
 
-def test_switching_backend_recreates_nodes_not_the_database():
-    before, after = plan_for(backend="redis"), plan_for(backend="memcached")
+@pytest.mark.parametrize("backend", ["local_file", "shared_file", "db", "sqlite", "locmem", "memcached", "cached_db", "signed_cookies"])
+def test_switching_backend_reloads_nodes_instead_of_recreating_them(backend):
+    before, after = plan_for(backend="redis"), plan_for(backend=backend)
     assert before.stores[0].fingerprint() == after.stores[0].fingerprint()
-    assert before.nodes[0].fingerprint() != after.nodes[0].fingerprint()
+    assert [n.fingerprint() for n in before.nodes] == [n.fingerprint() for n in after.nodes]
+    assert before.nodes[0].files != after.nodes[0].files and after.nodes[0].reload_signal == "HUP"
+    # The node's readiness check names the config it must run, so a stale node is never "ready".
+    assert after.nodes[0].check.command == ("lab-health", node_config_id(after.nodes[0].files[NODE_CONFIG_PATH]))
     assert before.nginx.fingerprint() == after.nginx.fingerprint()
+
+
+def test_switching_to_nfs_recreates_nodes_which_must_mount_at_start():
+    before, after = plan_for(backend="redis"), build_plan(LabConfig(name="t", backend="nfs"), SECRETS, TAGS)
+    assert before.nodes[0].fingerprint() != after.nodes[0].fingerprint()
 
 
 def test_fingerprint_is_not_a_label_of_the_spec():
@@ -133,7 +150,7 @@ def test_store_passwords_come_from_the_lab_secrets_not_the_image():
     postgres, redis = plan.stores
     assert postgres.env["LAB_DB_PASSWORD"] == SECRETS.db_password
     assert redis.env["LAB_REDIS_PASSWORD"] == SECRETS.redis_password
-    settings = json.loads(plan.nodes[0].env["LAB_SETTINGS"])
+    settings = node_settings(plan.nodes[0])
     assert settings["DATABASES"]["default"]["PASSWORD"] == SECRETS.db_password
     assert f":{SECRETS.redis_password}@t-redis" in settings["CACHES"]["default"]["LOCATION"]
     # No password is part of any command line.

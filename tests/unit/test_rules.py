@@ -137,3 +137,15 @@ def test_judgements_combine_and_keep_the_first_failure():
     good, bad = no_one_logged_out([stays("a")], IN), no_one_logged_out([loses("b")], IN)
     assert (good & good).passed
     assert (good & bad).why == bad.why and not (bad & good).passed
+
+
+def test_logged_out_only_if_allows_the_users_the_cause_explains_and_no_others():
+    from lab.rules import anonymous_between, logged_out_only_if
+
+    in_window = lambda u: anonymous_between(u, IN, 100.5, 101.5)  # noqa: E731
+    hit = loses("hit")  # anonymous at 101: inside the restart window
+    late = user("late", [(100, "node-1", IN, "s1"), (103, "node-2", OUT, "s2")])  # anonymous only after it
+    assert logged_out_only_if([hit, stays("a")], IN, in_window, "hit the restart").passed
+    judged = logged_out_only_if([hit, late, stays("a")], IN, in_window, "hit the restart")
+    assert not judged.passed and "late" in judged.why
+    assert not logged_out_only_if([hit], IN, in_window, "hit the restart").passed  # no one kept: not evidence

@@ -1,11 +1,18 @@
-"""Run the management commands the session backend asks of every node (LAB_NODE_COMMANDS, JSON)."""
+"""Run the management commands the session backend asks of every node (from the lab's config file).
+
+Django is imported only when there is a command to run: this runs before every gunicorn start.
+"""
 
 import json
 import os
 
-import django
-from django.core.management import call_command
+with open(os.environ.get("LAB_CONFIG_FILE", "/etc/lab/node.json")) as config:
+    commands = json.load(config).get("commands", [])
 
-django.setup()
-for arguments in json.loads(os.environ["LAB_NODE_COMMANDS"]):
-    call_command(*arguments)
+if commands:
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    for arguments in commands:
+        call_command(*arguments)

@@ -1,5 +1,4 @@
-import os
-
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -10,8 +9,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         call_command("migrate", interactive=False, verbosity=1)
-        username = os.environ.get("LAB_DEMO_USER", "demo")
+        username = settings.LAB_DEMO_USER
         user, created = get_user_model().objects.get_or_create(username=username)
-        user.set_password(os.environ["LAB_DEMO_PASSWORD"])
+        user.set_password(settings.LAB_DEMO_PASSWORD)
         user.save()
         self.stdout.write(f"demo user {username!r} {'created' if created else 'updated'}")
