@@ -8,10 +8,15 @@ users behind a single address. The clients carry the lab's labels; `lab down` re
 
 from __future__ import annotations
 
+import hashlib
 import json
+import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import direct
 from .errors import EngineError
 from .evidence import JOB_ENV, UserEvidence
 from .lab import Lab, in_parallel
@@ -19,15 +24,37 @@ from .plan import ContainerSpec, container_name, labels, limits
 
 EVIDENCE_SCRIPT = Path(__file__).with_name("evidence.py")
 SCRIPT_IN_CONTAINER = "/tmp/lab_evidence.py"
+AGENT_PORT = 8765
 DIRECT_CLIENTS = 6
 NAT_USERS = 3
-# PID 1 ignores SIGTERM unless it traps it; trapping lets `docker stop` end a client at once.
-IDLE = ("bash", "-c", "trap 'exit 0' TERM; sleep infinity & wait")
 
 
-def run_job(engine, container: str, job: dict) -> tuple[int, str]:
-    """Run evidence.py in a client container with `job` in its environment: the job holds the demo
-    password, and a command line is visible to every user of the host."""
+def run_job(engine, group: "ClientGroup", job: dict) -> tuple[int, str]:
+    """Run one job of evidence.py in a client container; (exit code, output whose last line is JSON).
+
+    Asked of the container's agent over its network where this machine reaches containers (measured:
+    0.35 s less per matrix cell than a `docker exec` and a Python start in 7 containers); otherwise
+    run inside it, the job in its environment. Either way the demo password in the job is never on a
+    command line, which every user of the host can read.
+    """
+    container = group.container.name
+    if not direct.unreachable():
+        address = engine.address(container, group.network)
+        request = urllib.request.Request(
+            f"http://{address}:{AGENT_PORT}/", data=json.dumps(job).encode(), headers={"Content-Type": "application/json"}
+        )
+        deadline = time.monotonic() + 10  # a client container just started: its agent may not listen yet
+        while address:
+            try:
+                with urllib.request.urlopen(request, timeout=job.get("seconds", 60) + 30) as answer:
+                    direct.learn(None)
+                    return 0, answer.read().decode()
+            except urllib.error.HTTPError as error:
+                return 1, f"the agent in {container} answered {error.code}: {error.read()[-1500:]!r}"
+            except (urllib.error.URLError, OSError) as error:
+                if not direct.learn(error) or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
     return engine.exec(container, ["python3", SCRIPT_IN_CONTAINER], env={JOB_ENV: json.dumps(job)})
 
 
@@ -47,6 +74,7 @@ class ClientGroup:
 def client_groups(lab: str, image: str, direct: int = DIRECT_CLIENTS, nat_users: int = NAT_USERS) -> list[ClientGroup]:
     """`direct` single-user clients, each on its own network, and one client whose users share an address."""
     parts = [(f"client-{i}", f"clients-{i}", (f"user-{i}",)) for i in range(1, direct + 1)]
+    script = EVIDENCE_SCRIPT.read_text()
     if nat_users:
         parts.append(("client-nat", "clients-nat", tuple(f"nat-{i}" for i in range(1, nat_users + 1))))
     return [
@@ -57,7 +85,10 @@ def client_groups(lab: str, image: str, direct: int = DIRECT_CLIENTS, nat_users:
                 role="client",
                 image=image,
                 labels=labels(lab, "client"),
-                command=IDLE,
+                command=("python3", SCRIPT_IN_CONTAINER, "serve", str(AGENT_PORT)),
+                # The script's hash, so a client whose agent runs an older script is recreated.
+                env={"LAB_EVIDENCE_SCRIPT": hashlib.sha256(script.encode()).hexdigest()[:12]},
+                files={SCRIPT_IN_CONTAINER: script},
                 stop_timeout=1,
                 **limits("client"),
             ),
@@ -89,9 +120,8 @@ class Clients:
 
         def one(group: ClientGroup) -> None:
             engine.ensure_network(group.network, labels(self.lab.name, "client-network"))
-            engine.ensure_container(group.container, group.network)
+            engine.ensure_container(group.container, group.network)  # the script is among its files
             engine.connect(group.network, self.nginx)
-            engine.put_file(group.container.name, SCRIPT_IN_CONTAINER, EVIDENCE_SCRIPT.read_text())
 
         in_parallel(one, self.groups)
         self._ensured_for = nginx_id
@@ -114,7 +144,7 @@ class Clients:
                 "pause": pause,
                 "idle": idle,
             }
-            code, output = run_job(engine, group.container.name, job)
+            code, output = run_job(engine, group, job)
             if code != 0:
                 raise EngineError(f"virtual users in {group.container.name} failed (exit {code}):\n{output[-2000:]}")
             address = engine.address(group.container.name, group.network)
@@ -129,7 +159,7 @@ class Clients:
         """`count` anonymous visits from the first client, each making a new session; bounded in time."""
         group = self.groups[0]
         job = {"flood": True, "url": f"http://{self.nginx}/", "count": count, "seconds": seconds}
-        code, output = run_job(self.lab.engine, group.container.name, job)
+        code, output = run_job(self.lab.engine, group, job)
         if code != 0:
             raise EngineError(f"the session flood from {group.container.name} failed (exit {code}):\n{output[-2000:]}")
         return json.loads(output.strip().splitlines()[-1])

@@ -10,6 +10,7 @@ import http.cookiejar
 import json
 import os
 import re
+import sys
 import threading
 import time
 import urllib.error
@@ -236,11 +237,41 @@ def login_cookies(url: str, username: str, password: str, count: int) -> list[st
     return headers
 
 
-if __name__ == "__main__":
-    job = json.loads(os.environ[JOB_ENV])
+def run_job(job: dict):
+    """One job a client container is given: log users in and browse, log in for cookies, or flood."""
+    job = dict(job)
     if job.pop("cookies", False):
-        print(json.dumps(login_cookies(**job)))
-    elif job.pop("flood", False):
-        print(json.dumps(flood(**job)))
+        return login_cookies(**job)
+    if job.pop("flood", False):
+        return flood(**job)
+    return run_users(**job)
+
+
+def serve(port: int) -> None:
+    """Run jobs POSTed as JSON, answering with the result: a client container's long-lived agent, so a
+    job costs neither a `docker exec` nor a Python start."""
+    import http.server
+    import signal
+
+    class Agent(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            job = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            body = json.dumps(run_job(job)).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):  # one line per job would only fill the log
+            pass
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # PID 1: `docker stop` ends it at once
+    http.server.ThreadingHTTPServer(("0.0.0.0", port), Agent).serve_forever()
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["serve"]:
+        serve(int(sys.argv[2]))
     else:
-        print(json.dumps(run_users(**job)))
+        print(json.dumps(run_job(json.loads(os.environ[JOB_ENV]))))

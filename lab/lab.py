@@ -210,11 +210,17 @@ class Lab:
             # and migrations run. `up` returns, and prints the URL, only once both are done.
             in_parallel(lambda step: step(), [stores_and_migrations, nodes])
         plan = planned["plan"]
-        if serving:
-            nodes_changed = any(actions[node.name] != "kept" for node in plan.nodes)
-            self._converge_nginx(plan, actions, reload=nodes_changed)
-        # Last, once nginx no longer sends anyone to them: stores and nodes the plan dropped.
-        self._remove_stale(plan)
+        # Every node runs the new plan now, so stores it dropped have no client left: they go while
+        # nginx is brought up to date. Dropped nodes go last, once nginx no longer sends anyone to them.
+        nodes_changed = any(actions[node.name] != "kept" for node in plan.nodes)
+        in_parallel(
+            lambda step: step(),
+            [
+                lambda: self._remove_stale(plan, roles=("store", "job")),
+                lambda: self._converge_nginx(plan, actions, reload=nodes_changed) if serving else None,
+            ],
+        )
+        self._remove_stale(plan, roles=("node",))
         seconds = time.monotonic() - started
         return UpResult(plan, actions, seconds)
 
@@ -304,13 +310,13 @@ class Lab:
         summary = ", ".join(f"{spec.name.removeprefix(plan.config.name + '-')} {actions[spec.name]}" for spec in specs)
         self.progress(f"{what} ready in {time.monotonic() - started:.1f} s: {summary}")
 
-    def _remove_stale(self, plan: Plan) -> None:
-        """Remove the lab's stores and nodes that the plan no longer has (their volumes stay until down)."""
+    def _remove_stale(self, plan: Plan, roles: tuple[str, ...]) -> None:
+        """Remove the lab's containers of these roles that the plan no longer has (volumes stay until down)."""
         wanted = {spec.name for spec in plan.containers()}
         stale = [
             row["name"]
             for row in self.engine.lab_containers(self.name)
-            if row["role"] in ("store", "node", "job") and row["name"] not in wanted
+            if row["role"] in roles and row["name"] not in wanted
         ]
         in_parallel(lambda name: self.engine.remove(name, timeout=3), stale)
         if stale:

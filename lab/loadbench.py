@@ -91,7 +91,7 @@ class LoadBench:
         """Real logins through nginx, from this client's own address; their cookies go to wrk."""
         username, password = self.lab.login()
         job = {"cookies": True, "url": self.nginx, "username": username, "password": password, "count": USERS_PER_CLIENT}
-        code, output = run_job(self.lab.engine, group.container.name, job)
+        code, output = run_job(self.lab.engine, group, job)
         if code != 0:
             raise EngineError(f"logging load users in from {group.container.name} failed:\n{output[-1500:]}")
         cookies = json.loads(output.strip().splitlines()[-1])

@@ -12,6 +12,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 
+from . import direct
 from .errors import NotReady
 
 
@@ -97,7 +98,7 @@ class NodeCheck(Check):
         return self.fallback.command
 
     def passes(self, engine, container):
-        if _DIRECT["reachable"] is False:
+        if direct.unreachable():
             return self.fallback.passes(engine, container)
         address = engine.address(container, self.network)
         if not address:
@@ -106,21 +107,13 @@ class NodeCheck(Check):
             with urllib.request.urlopen(f"http://{address}:{self.port}/health", timeout=1) as response:
                 ok = response.status == 200 and response.headers.get("X-Lab-Config-Id") == self.config_id
         except urllib.error.HTTPError:
-            ok = False
-        except (urllib.error.URLError, OSError) as error:
-            reason = getattr(error, "reason", error)
-            if isinstance(reason, ConnectionRefusedError):
-                _DIRECT["reachable"] = True  # routed here; nothing listens yet
-                return False
-            if _DIRECT["reachable"] is None:
-                _DIRECT["reachable"] = False  # no route to containers from here: ask inside them
-                return self.fallback.passes(engine, container)
             return False
-        _DIRECT["reachable"] = True
+        except (urllib.error.URLError, OSError) as error:
+            if direct.learn(error):
+                return False  # routed here, nothing listens yet
+            return self.fallback.passes(engine, container) if direct.unreachable() else False
+        direct.learn(None)
         return ok
-
-
-_DIRECT: dict[str, bool | None] = {"reachable": None}  # can this machine reach container addresses?
 
 
 def wait_until_ready(
