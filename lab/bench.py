@@ -15,10 +15,11 @@ from .config import LabConfig
 from .engine import DockerEngine
 from .errors import LabError
 from .images import ensure_images, image_specs
-from .lab import Lab, free_port
+from .host import free_port
+from .lab import Lab
 from .state import StateStore
 
-TARGETS = {"warm up": 8.0, "switch": 4.0, "down": 3.0}
+TARGETS = {"warm up": 3.0, "switch": 1.5, "down": 2.0}
 
 
 def timed(action) -> float:

@@ -19,7 +19,8 @@ from pathlib import Path
 from . import direct
 from .errors import EngineError
 from .evidence import JOB_ENV, UserEvidence
-from .lab import Lab, in_parallel
+from .lab import Lab
+from .parallel import in_parallel
 from .plan import ContainerSpec, container_name, labels, limits
 
 EVIDENCE_SCRIPT = Path(__file__).with_name("evidence.py")

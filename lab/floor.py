@@ -13,7 +13,7 @@ import urllib.request
 
 from .engine import DockerEngine
 from .errors import NotReady
-from .lab import in_parallel
+from .parallel import in_parallel
 from .plan import Plan
 
 

@@ -7,21 +7,17 @@ balance mode (that is all `switch` does), it changes only what differs.
 from __future__ import annotations
 
 import dataclasses
-import errno
-import os
-import socket
-import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from .config import LabConfig, check_name
 from .engine import DockerEngine
 from .errors import ConfigError, LabNotFound, NginxConfigError, NotReady, PortInUse
+from .host import fetch, nfs_client, port_is_free
 from .images import ensure_images, image_specs
 from .nginx_conf import CONF_PATH
+from .parallel import in_parallel
 from .plan import ContainerSpec, Plan, build_plan, container_name, image_keys, store_names
 from .readiness import wait_until_ready
 from .state import LabState, StateStore, new_key, new_secrets
@@ -41,88 +37,6 @@ class UpResult:
     @property
     def changed(self) -> list[str]:
         return [name for name, action in self.actions.items() if action != "kept"]
-
-
-def port_is_free(host: str, port: int) -> bool:
-    """Whether nothing on this machine listens on host:port; ConfigError when `host` is not this machine's."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as error:
-            if error.errno == errno.EADDRNOTAVAIL:
-                raise ConfigError(f"--host {host} is not an address of this machine; use 127.0.0.1 (the default)") from None
-            if error.errno == errno.EADDRINUSE:
-                return False
-            if error.errno != errno.EACCES:  # a low port needs root to bind here, not in Docker: fall through
-                raise
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.settimeout(0.5)
-        return probe.connect_ex(("127.0.0.1" if host == "0.0.0.0" else host, port)) != 0
-
-
-def free_port() -> int:
-    """A port nothing on this machine listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def fetch(url: str, timeout: float = 3.0) -> tuple[int, dict[str, str]]:
-    """GET `url`; (status, headers), or (0, {}) when nothing answered."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status, dict(response.headers)
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers)
-    except (urllib.error.URLError, OSError):
-        return 0, {}
-
-
-def nfs_client() -> tuple[str, str]:
-    """Which NFS client the nodes use ("kernel" or "fuse"), and why; LAB_NFS_CLIENT overrides."""
-    forced = os.environ.get("LAB_NFS_CLIENT", "")
-    if forced in ("kernel", "fuse"):
-        return forced, f"LAB_NFS_CLIENT={forced}"
-    local_engine = os.environ.get("DOCKER_HOST", "unix://").startswith("unix://")
-    try:
-        with open("/proc/filesystems") as known:
-            kernel_has_nfs = any(line.split()[-1] in ("nfs", "nfs4") for line in known if line.strip())
-    except OSError:
-        kernel_has_nfs = False
-    if local_engine and kernel_has_nfs:
-        return "kernel", "this machine's kernel has an NFS client: Docker mounts the export as a volume"
-    return "fuse", "no kernel NFS client here: every node mounts the export itself through FUSE and libnfs"
-
-
-def in_parallel(function: Callable, items: Iterable) -> list:
-    """Call `function` on every item at once (containers start in parallel); re-raise the first error.
-
-    Daemon threads, joined in short steps: Ctrl-C reaches the main thread at once, and no worker (a
-    readiness wait of up to 90 s) holds the process after it.
-    """
-    items = list(items)
-    if len(items) <= 1:
-        return [function(item) for item in items]
-    results: list = [None] * len(items)
-    errors: list[BaseException | None] = [None] * len(items)
-
-    def run(index: int, item) -> None:
-        try:
-            results[index] = function(item)
-        except BaseException as error:  # handed to the caller below
-            errors[index] = error
-
-    threads = [threading.Thread(target=run, args=(i, item), daemon=True) for i, item in enumerate(items)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        while thread.is_alive():
-            thread.join(0.1)
-    first = next((error for error in errors if error is not None), None)
-    if first is not None:
-        raise first
-    return results
 
 
 class Lab:

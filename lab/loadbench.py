@@ -17,7 +17,8 @@ from .backends import BACKENDS
 from .balance import BALANCE_MODES
 from .clients import ClientGroup, Clients, run_job
 from .errors import EngineError
-from .lab import Lab, in_parallel
+from .lab import Lab
+from .parallel import in_parallel
 
 LUA = Path(__file__).with_name("load.lua")
 LUA_IN_CONTAINER = "/tmp/lab_load.lua"

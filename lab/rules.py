@@ -174,7 +174,7 @@ def moved_only_to(users: list[UserEvidence], node: str, before: float, after: fl
     movers = [u for u in users if moved(u, before, after)]
     astray = [u for u in movers if node_after(u, after) != node]
     if not movers:
-        return Judgement(False, f"not evidence: no user moved, so nothing shows where movers go")
+        return Judgement(False, "not evidence: no user moved, so nothing shows where movers go")
     if astray:
         return Judgement(False, f"{_names(astray)} moved between old nodes, not to {node}")
     return Judgement(True, f"{len(movers)} of {len(users)} users moved, every one to {node}")

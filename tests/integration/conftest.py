@@ -7,7 +7,7 @@ import pytest
 from lab import Lab, LabError
 from lab.engine import DockerEngine
 from lab.evidence import VirtualUser
-from lab.lab import free_port  # noqa: F401 (the tests import it from here)
+from lab.host import free_port  # noqa: F401 (the tests import it from here)
 from lab.state import StateStore
 
 TEST_PREFIX = "labtest-"

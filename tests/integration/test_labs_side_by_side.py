@@ -9,7 +9,7 @@ import pytest
 from lab import LabConfig, NotReady, PortInUse
 from lab.cli import main
 from lab.config import SAMPLE_SITE
-from lab.lab import fetch
+from lab.host import fetch
 
 from .conftest import NOTHING, free_port
 

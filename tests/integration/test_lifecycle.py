@@ -6,7 +6,7 @@ import pytest
 
 from lab import BALANCE_MODES, LabConfig, NginxConfigError
 from lab.clients import Clients
-from lab.lab import fetch
+from lab.host import fetch
 from lab.security import PROFILES
 
 from .conftest import NOTHING, browse, free_port, gunicorn_processes

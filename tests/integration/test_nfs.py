@@ -7,7 +7,7 @@ import pytest
 
 from lab import LabConfig
 from lab.evidence import VirtualUser
-from lab.lab import nfs_client
+from lab.host import nfs_client
 from lab.security import PROFILES
 
 from .conftest import free_port, gunicorn_processes

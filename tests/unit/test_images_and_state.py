@@ -82,3 +82,17 @@ def test_the_stopwatch_adds_up_steps_across_threads():
     steps = watch.take()
     assert (steps["container start"].count, steps["container start"].total, steps["container start"].longest) == (3, 3.0, 1.5)
     assert steps["nginx reload"].count == 1 and watch.take() == {}
+
+
+def test_reaching_containers_directly_is_learned_from_the_first_attempt(monkeypatch):
+    import urllib.error
+
+    from lab import direct
+
+    monkeypatch.setitem(direct._reachable, "containers", None)
+    assert direct.learn(urllib.error.URLError(ConnectionRefusedError())) and not direct.unreachable()
+    monkeypatch.setitem(direct._reachable, "containers", None)
+    assert not direct.learn(urllib.error.URLError(TimeoutError())) and direct.unreachable()
+    # Once routed, a later timeout (a busy container) does not take the direct path away.
+    monkeypatch.setitem(direct._reachable, "containers", True)
+    assert not direct.learn(OSError("timed out")) and not direct.unreachable()
