@@ -3,6 +3,8 @@ import shutil
 import stat
 import tarfile
 
+import pytest
+
 from lab import LabConfig
 from lab.config import SAMPLE_SITE
 from lab.images import image_specs
@@ -96,3 +98,44 @@ def test_reaching_containers_directly_is_learned_from_the_first_attempt(monkeypa
     # Once routed, a later timeout (a busy container) does not take the direct path away.
     monkeypatch.setitem(direct._reachable, "containers", True)
     assert not direct.learn(OSError("timed out")) and not direct.unreachable()
+
+
+@pytest.mark.parametrize(
+    "raised, expected, says",
+    [
+        ("read timeout", "EngineError", "did not answer in time"),
+        ("connection refused", "EngineUnavailable", "cannot reach the Docker engine"),
+    ],
+)
+def test_transport_errors_become_one_line_lab_errors(raised, expected, says):
+    import requests
+
+    from lab import errors
+    from lab.engine import translated
+
+    exception = {
+        "read timeout": requests.exceptions.ReadTimeout("Read timed out. (read timeout=120)"),
+        "connection refused": requests.exceptions.ConnectionError("Connection refused"),
+    }[raised]
+    with pytest.raises(getattr(errors, expected)) as caught:
+        with translated("waiting up to 180 s for t-prepare to finish"):
+            raise exception
+    message = str(caught.value)
+    assert message.startswith("waiting up to 180 s for t-prepare to finish: ") and says in message
+    assert "\n" not in message
+
+
+def test_a_failed_build_names_the_image_once():
+    from lab.errors import ImageBuildError
+    from lab.images import ensure_images
+
+    class Engine:
+        def image_exists(self, tag):
+            return "base" in tag
+
+        def build_image(self, tag, *args, **kwargs):
+            raise ImageBuildError(f"building image {tag} failed: pip exited 1")
+
+    with pytest.raises(ImageBuildError) as caught:
+        ensure_images(Engine(), LabConfig(name="t"), ["redis"], lambda line: None)
+    assert str(caught.value).count("building image") == 1
