@@ -237,7 +237,7 @@ class Lab:
             self.progress(f"removed {', '.join(stale)}")
 
     def _prepare(self, plan: Plan) -> None:
-        """Migrate the shared database and set the demo user, once, before any node starts."""
+        """Migrate the shared database and set the demo user: a one-off job, so N nodes never race to migrate."""
         started = time.monotonic()
         code, output = self.engine.run_job(plan.prepare, plan.network)
         if code != 0:
