@@ -17,6 +17,7 @@ from .errors import LabError
 from .images import ensure_images, image_specs
 from .host import free_port
 from .lab import Lab
+from .plan import HEALTH
 from .state import StateStore
 
 TARGETS = {"warm up": 3.0, "switch": 1.5, "down": 2.0}
@@ -29,10 +30,10 @@ def timed(action) -> float:
 
 
 def first_healthy(url: str) -> None:
-    """Confirm, from outside the lab's own code, that nginx answers /health with 200."""
-    with urllib.request.urlopen(url + "health", timeout=5) as answer:
+    """Confirm, from outside the lab's own code, that nginx answers a node's health check with 200."""
+    with urllib.request.urlopen(url + HEALTH, timeout=5) as answer:
         if answer.status != 200:
-            raise LabError(f"{url}health answered {answer.status}")
+            raise LabError(f"{url}{HEALTH} answered {answer.status}")
 
 
 def lifecycle(rounds: int, cold: bool) -> dict[str, list[float]]:

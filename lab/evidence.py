@@ -18,13 +18,15 @@ import urllib.parse
 import urllib.request
 from dataclasses import asdict, dataclass, field, fields
 
+# The lab's own page on every node (lab_node.urls), whatever the site: who asks, where it landed.
+WHOAMI = "__lab__/whoami"
 JOB_ENV = "LAB_JOB"  # what a client container is asked to do, as JSON (it carries the password)
 _CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 @dataclass(frozen=True)
 class Observation:
-    """One /whoami request as the user saw it."""
+    """One request of the lab's /__lab__/whoami as the user saw it."""
 
     index: int
     status: int
@@ -39,7 +41,7 @@ class Observation:
 
 @dataclass
 class UserEvidence:
-    """Everything one virtual user saw: the login, then each /whoami answer."""
+    """Everything one virtual user saw: the login, then each /__lab__/whoami answer."""
 
     name: str
     client: str = ""  # the container the user ran in ("" for this machine)
@@ -128,11 +130,11 @@ class VirtualUser:
         self.evidence.logged_in = True
 
     def whoami(self) -> Observation:
-        """One /whoami request, recorded."""
+        """One /__lab__/whoami request, recorded."""
         index = len(self.evidence.observations)
         started, sent = time.monotonic(), time.time()
         try:
-            status, headers, raw = self._request("whoami")
+            status, headers, raw = self._request(WHOAMI)
             body = json.loads(raw) if headers.get("Content-Type", "").startswith("application/json") else {}
             observation = Observation(
                 index,
@@ -151,7 +153,7 @@ class VirtualUser:
         return observation
 
     def browse(self, requests_count: int, deadline: float | None = None, pause: float = 0.0) -> UserEvidence:
-        """Make up to `requests_count` /whoami requests, `pause` s apart, stopping at `deadline` (monotonic)."""
+        """Make up to `requests_count` whoami requests, `pause` s apart, stopping at `deadline` (monotonic)."""
         for _ in range(requests_count):
             if deadline is not None and time.monotonic() > deadline:
                 break
@@ -210,7 +212,7 @@ def flood(url: str, count: int, seconds: float, threads: int = 8) -> dict:
             if time.monotonic() > deadline:
                 return
             try:
-                with urllib.request.urlopen(url + "whoami", timeout=5) as answer:
+                with urllib.request.urlopen(url + WHOAMI, timeout=5) as answer:
                     answer.read()
                     key = "ok" if answer.status == 200 else "failed"
             except OSError:

@@ -14,7 +14,7 @@ import urllib.request
 from .engine import DockerEngine
 from .errors import NotReady
 from .parallel import in_parallel
-from .plan import Plan
+from .plan import HEALTH, Plan
 
 
 def _until(check, seconds: float = 90, what: str = "") -> None:
@@ -53,7 +53,7 @@ def up_floor(engine: DockerEngine, plan: Plan) -> float:
     def nodes_then_nginx() -> None:
         in_parallel(start_and_wait, plan.nodes)
         engine.create(plan.nginx, plan.network)
-        _until(lambda: _answers(f"{plan.config.url}health"), what=plan.nginx.name)
+        _until(lambda: _answers(f"{plan.config.url}{HEALTH}"), what=plan.nginx.name)
 
     in_parallel(lambda step: step(), [database_then_migrations, nodes_then_nginx])
     return time.monotonic() - started

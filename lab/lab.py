@@ -13,12 +13,13 @@ from typing import Callable, Iterable
 
 from .config import LabConfig, check_name
 from .engine import DockerEngine
+from .evidence import WHOAMI
 from .errors import ConfigError, LabNotFound, NginxConfigError, NotReady, PortInUse
 from .host import fetch, nfs_client, port_is_free
 from .images import ensure_images, image_specs
 from .nginx_conf import CONF_PATH
 from .parallel import in_parallel
-from .plan import ContainerSpec, Plan, build_plan, container_name, image_keys, store_names
+from .plan import HEALTH, ContainerSpec, Plan, build_plan, container_name, image_keys, store_names
 from .readiness import wait_until_ready
 from .state import LabState, StateStore, new_key, new_secrets
 from .stores import APP_DATABASE
@@ -166,7 +167,7 @@ class Lab:
         count = requests_per_worker * config.workers
         # bash's /dev/tcp: no Python start per node; the kernel hands each connection to some worker.
         script = (
-            f"for i in $(seq {count}); do for path in /accounts/login/ /whoami; do "
+            f"for i in $(seq {count}); do for path in /accounts/login/ /{WHOAMI}; do "
             "exec 3<>/dev/tcp/127.0.0.1/8000 && printf 'GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n' \"$path\" >&3 "
             "&& cat <&3 >/dev/null; exec 3<&-; done; done"
         )
@@ -274,7 +275,7 @@ class Lab:
         """Wait until nginx serves the planned configuration and a node answers through it."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            status, _ = fetch(f"{plan.config.url}health")
+            status, _ = fetch(f"{plan.config.url}{HEALTH}")
             if self.live_config_id(plan.config) == plan.nginx_config_id and status == 200:
                 return
             time.sleep(0.02)  # two local requests a try: cheap, and a reload lands within milliseconds

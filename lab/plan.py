@@ -26,6 +26,7 @@ ROLE_LABEL = f"{LABEL}.role"
 NODE_LABEL = f"{LABEL}.node"
 SPEC_LABEL = f"{LABEL}.spec"
 NODE_PORT = 8000
+HEALTH = "__lab__/health"  # a node's health check (lab_node.middleware), under the lab's reserved prefix
 # What the lab decides for a node (settings, keys, commands), as a file the node reads at each start.
 NODE_CONFIG_PATH = "/etc/lab/node.json"
 

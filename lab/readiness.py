@@ -77,7 +77,7 @@ class HttpCheck(Check):
 
 @dataclass(frozen=True)
 class NodeCheck(Check):
-    """Ready when a node answers /health with 200 and the given configuration id (X-Lab-Config-Id).
+    """Ready when a node answers /__lab__/health with 200 and the given configuration id (X-Lab-Config-Id).
 
     Asked straight over the lab's network from this machine, which costs the engine nothing; where
     this machine cannot reach containers (a VM-based engine), `fallback` runs inside the container.
@@ -91,7 +91,7 @@ class NodeCheck(Check):
 
     @property
     def description(self) -> str:
-        return f"/health with configuration {self.config_id}"
+        return f"/__lab__/health with configuration {self.config_id}"
 
     @property
     def command(self) -> tuple[str, ...]:
@@ -104,7 +104,7 @@ class NodeCheck(Check):
         if not address:
             return False
         try:
-            with urllib.request.urlopen(f"http://{address}:{self.port}/health", timeout=1) as response:
+            with urllib.request.urlopen(f"http://{address}:{self.port}/__lab__/health", timeout=1) as response:
                 ok = response.status == 200 and response.headers.get("X-Lab-Config-Id") == self.config_id
         except urllib.error.HTTPError:
             return False

@@ -10,6 +10,7 @@ from lab import LabConfig, NotReady, PortInUse
 from lab.cli import main
 from lab.config import SAMPLE_SITE
 from lab.host import fetch
+from lab.plan import HEALTH
 
 from .conftest import NOTHING, free_port
 
@@ -36,7 +37,7 @@ def test_two_labs_side_by_side_and_down_touches_only_its_own(lab_factory, engine
     try:
         assert main(["--name", first.name, "down"]) == 0
         assert engine.lab_resources(first.name) == NOTHING
-        assert fetch(second.status()["url"] + "health")[0] == 200
+        assert fetch(second.status()["url"] + HEALTH)[0] == 200
         assert len(engine.lab_resources(second.name)["containers"]) == 4
         bystander.reload()
         assert bystander.status == "running", "down removed a container that is not the lab's"

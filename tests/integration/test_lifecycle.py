@@ -6,7 +6,9 @@ import pytest
 
 from lab import BALANCE_MODES, LabConfig, NginxConfigError
 from lab.clients import Clients
+from lab.evidence import VirtualUser
 from lab.host import fetch
+from lab.plan import HEALTH
 from lab.security import PROFILES
 
 from .conftest import NOTHING, browse, free_port, gunicorn_processes
@@ -97,6 +99,17 @@ def test_the_stores_take_only_the_labs_own_passwords_from_the_labs_own_network(l
     assert "NOAUTH" in output, output
 
 
+def test_every_answer_of_the_site_names_node_user_and_session_from_the_labs_middleware(lab):
+    status = lab.status()
+    user = VirtualUser(status["url"])
+    anonymous = user._request("accounts/login/")[1]  # the site's own page
+    assert anonymous["X-Lab-Node"].startswith("node-") and anonymous["X-Lab-User"] == ""
+    user.login(status["username"], status["password"])
+    _, headers, _ = user._request("")  # the site's home page, not a lab URL
+    assert headers["X-Lab-User"].isdigit() and len(headers["X-Lab-Session"]) == 8
+    assert user.whoami().user == status["username"], "the lab's own /__lab__/whoami beside the site's URLs"
+
+
 def test_up_again_changes_nothing(lab):
     before = container_ids(lab)
     result = lab.up()
@@ -136,7 +149,7 @@ def test_nginx_refuses_a_bad_config_and_keeps_serving(lab, breakage, message):
     with pytest.raises(NginxConfigError, match=message):
         lab.apply_nginx_conf(broken)
     assert lab.live_config_id(plan.config) == serving
-    assert fetch(plan.config.url + "health")[0] == 200
+    assert fetch(plan.config.url + HEALTH)[0] == 200
 
 
 def test_locmem_under_round_robin_logs_the_user_out(lab):
@@ -152,7 +165,7 @@ def test_locmem_under_round_robin_logs_the_user_out(lab):
 def test_logs_show_the_requests_a_node_served(lab):
     browse(lab, 3)
     logs = "".join(lab.logs(f"node-{i}") for i in (1, 2, 3))
-    assert "GET /whoami" in logs
+    assert "GET /__lab__/whoami" in logs
 
 
 def test_down_removes_every_labelled_resource_and_is_idempotent(lab):

@@ -1,10 +1,15 @@
+import hashlib
+
 from django.conf import settings
 from django.db import DatabaseError, connections
 from django.http import JsonResponse
 
+HEALTH = "/__lab__/health"
+
 
 class LabNodeMiddleware:
-    """Name the serving node and its configuration on every response; answer /health before sessions."""
+    """On every response, whatever the site: the node, its configuration, the authenticated user's id and
+    a hash of the session key. Answers the lab's health check before sessions are touched."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -12,9 +17,14 @@ class LabNodeMiddleware:
         self.config_id = settings.LAB_CONFIG_ID
 
     def __call__(self, request):
-        response = self.health() if request.path == "/health" else self.get_response(request)
+        response = self.health() if request.path == HEALTH else self.get_response(request)
         response["X-Lab-Node"] = self.node
         response["X-Lab-Config-Id"] = self.config_id
+        user = getattr(request, "user", None)
+        response["X-Lab-User"] = str(user.pk) if user is not None and user.is_authenticated else ""
+        session = getattr(request, "session", None)
+        key = session.session_key if session is not None else None
+        response["X-Lab-Session"] = hashlib.sha256(key.encode()).hexdigest()[:8] if key else ""
         return response
 
     def health(self):

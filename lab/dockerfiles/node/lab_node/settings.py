@@ -37,6 +37,9 @@ DEBUG = False
 ALLOWED_HOSTS = ["*"]
 INSTALLED_APPS = [*INSTALLED_APPS, "lab_node"]  # noqa: F821 (from the site's settings)
 MIDDLEWARE = ["lab_node.middleware.LabNodeMiddleware", *MIDDLEWARE]  # noqa: F821
+# The lab's URLs (under /__lab__/) in front of the site's own.
+LAB_SITE_URLCONF = ROOT_URLCONF  # noqa: F821
+ROOT_URLCONF = "lab_node.urls"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
