@@ -52,6 +52,11 @@ def translated(action: str, failure: type[EngineError] = EngineError) -> Iterato
         raise EngineUnavailable(f"{action}: cannot reach the Docker engine ({error}); {ENGINE_HELP}") from error
 
 
+def _made_from(container, fingerprint: str) -> bool:
+    """Whether an existing container was created from the spec with this fingerprint."""
+    return container is not None and container.labels.get(SPEC_LABEL) == fingerprint
+
+
 class DockerEngine:
     """The local Docker engine, reached through the Docker SDK for Python."""
 
@@ -131,7 +136,7 @@ class DockerEngine:
         """Whether a container runs from exactly this spec (so ensure_container would keep it)."""
         with translated(f"inspecting {spec.name}"):
             existing = self._get(spec.name)
-        return existing is not None and existing.status == "running" and existing.labels.get(SPEC_LABEL) == spec.fingerprint()
+        return _made_from(existing, spec.fingerprint()) and existing.status == "running"
 
     def ensure_container(self, spec: ContainerSpec, network: str) -> str:
         """Make container `spec.name` match `spec`; return "kept", "started", "created" or "recreated"."""
@@ -140,7 +145,7 @@ class DockerEngine:
             existing = self._get(spec.name)
         action = "created"
         if existing is not None:
-            if existing.labels.get(SPEC_LABEL) == fingerprint:
+            if _made_from(existing, fingerprint):
                 if existing.status == "running":
                     return "kept"
                 self.put_files(spec)  # it starts on the plan's files, not on those it stopped with

@@ -239,7 +239,7 @@ def login_cookies(url: str, username: str, password: str, count: int) -> list[st
     return headers
 
 
-def run_job(job: dict):
+def perform(job: dict):
     """One job a client container is given: log users in and browse, log in for cookies, or flood."""
     job = dict(job)
     if job.pop("cookies", False):
@@ -258,7 +258,7 @@ def serve(port: int) -> None:
     class Agent(http.server.BaseHTTPRequestHandler):
         def do_POST(self):
             job = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            body = json.dumps(run_job(job)).encode()
+            body = json.dumps(perform(job)).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -276,4 +276,4 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["serve"]:
         serve(int(sys.argv[2]))
     else:
-        print(json.dumps(run_job(json.loads(os.environ[JOB_ENV]))))
+        print(json.dumps(perform(json.loads(os.environ[JOB_ENV]))))

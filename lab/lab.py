@@ -189,11 +189,8 @@ class Lab:
 
     def _check_port(self, config: LabConfig, previous: LabConfig | None) -> None:
         """Fail before creating anything when another program holds the lab's port."""
-        nginx = f"{config.name}-nginx"
         same_bind = previous is not None and (previous.host, previous.port) == (config.host, config.port)
-        ours = same_bind and any(
-            row["name"] == nginx and row["state"] == "running" for row in self.engine.lab_containers(self.name)
-        )
+        ours = same_bind and self._serving(config)
         if not ours and not port_is_free(config.host, config.port):
             raise PortInUse(
                 f"port {config.port} on {config.host} is already in use by another program; "
