@@ -11,12 +11,12 @@ NODE ?= nginx
 
 UP_OPTIONS := $(if $(BACKEND),--backend $(BACKEND)) $(if $(BALANCE),--balance $(BALANCE)) \
 	$(if $(NODES),--nodes $(NODES)) $(if $(PORT),--port $(PORT)) $(if $(WORKERS),--workers $(WORKERS)) \
-	$(if $(DJANGO_VERSION),--django-version $(DJANGO_VERSION))
+	$(if $(DJANGO_VERSION),--django-version $(DJANGO_VERSION)) $(if $(SITE),--site $(SITE))
 SWITCH_OPTIONS := $(if $(BACKEND),--backend $(BACKEND)) $(if $(BALANCE),--balance $(BALANCE)) \
 	$(if $(NODES),--nodes $(NODES))
 
 .PHONY: help setup engine venv images lab-up lab-switch lab-status lab-logs lab-down test test-unit matrix experiments bench bench-quick \
-	bench-lifecycle bench-profile clean
+	bench-lifecycle bench-profile bench-site lab-readiness lab-matrix clean
 
 help: ## list these targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -37,7 +37,7 @@ setup: venv engine ## everything the lab needs on this machine
 images: setup ## build every image the lab uses (a second run builds nothing)
 	$(LAB) --name $(NAME) build
 
-lab-up: setup ## bring the lab up (BACKEND= BALANCE= NODES= PORT= WORKERS= DJANGO_VERSION=)
+lab-up: setup ## bring the lab up (BACKEND= BALANCE= NODES= PORT= WORKERS= DJANGO_VERSION= SITE=your/project)
 	$(LAB) --name $(NAME) up $(UP_OPTIONS)
 
 lab-switch: setup ## change a running lab (BACKEND= BALANCE= NODES=)
@@ -48,6 +48,12 @@ lab-status: setup ## show the lab's containers, URL and login
 
 lab-logs: setup ## show a container's log (NODE=node-1, nginx, redis, ...)
 	$(LAB) --name $(NAME) logs $(NODE)
+
+lab-readiness: setup ## what in the lab's site breaks on several machines, probed on its nodes
+	$(LAB) --name $(NAME) readiness
+
+lab-matrix: setup ## the quick matrix on the lab's site (SITE=your/project brings it up first; FULL=1 for all cells)
+	$(LAB) --name $(NAME) matrix $(if $(SITE),--site $(SITE)) $(if $(FULL),,--quick)
 
 lab-down: setup ## remove the lab's containers, network and volumes
 	$(LAB) --name $(NAME) down
@@ -72,6 +78,9 @@ bench-quick: images ## the same, four backends, about a minute
 
 bench-lifecycle: images ## time image build, lab up, switch and down
 	$(VENV)/bin/python -m lab.bench lifecycle
+
+bench-site: images ## your own site: cold build, fresh and warm `lab up --site`, a code change rolled out
+	$(VENV)/bin/python -m lab.bench site
 
 bench-profile: images ## where up, switch, a matrix cell and the full matrix spend their time, against floors
 	$(VENV)/bin/python -m lab.bench profile --matrix

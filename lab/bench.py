@@ -176,7 +176,19 @@ def main(argv: list[str] | None = None) -> int:
     speed = commands.add_parser("profile", help="where up, switch and a matrix cell spend their time, against floors")
     speed.add_argument("--rounds", type=int, default=3, help="rounds of floor/up/switch/down (default 3)")
     speed.add_argument("--matrix", action="store_true", help="also time the full matrix (about 2 minutes)")
+    own = commands.add_parser("site", help="cold build, fresh and warm `lab up --site`, a code change rolled out")
+    own.add_argument("--rounds", type=int, default=3, help="rounds of up/up/change (default 3)")
     args = parser.parse_args(argv)
+    if args.command == "site":
+        from . import sitebench
+
+        try:
+            figures = sitebench.run(args.rounds, progress=lambda line: print(line, flush=True))
+        except LabError as error:
+            print(f"bench: error: {error}", file=sys.stderr)
+            return 1
+        sitebench.print_table(figures, f"{DockerEngine().describe()}, {os.cpu_count()} cores")
+        return 0
     if args.command == "load":
         return load_main(args.quick)
     if args.command == "profile":

@@ -111,7 +111,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     up.add_argument("--workers", type=positive, help="gunicorn workers per node, 1..16 (default 2)")
     up.add_argument("--django-version", help="Django release the nodes run (default %s)" % LabConfig.django_version)
-    up.add_argument("--site", help="Django project folder the nodes run (default: sample_site)")
+    up.add_argument("--site", help="your Django project folder (the one with manage.py; default: sample_site)")
+    up.add_argument(
+        "--settings",
+        dest="site_settings",
+        help="the site's settings module, e.g. mysite.settings.production (default: the one manage.py names)",
+    )
+    up.add_argument(
+        "--requirements",
+        help="the site's requirements file (default: its requirements.txt, else its pyproject's dependencies)",
+    )
 
     switch = commands.add_parser("switch", help="change a running lab's backend or balancing mode")
     add_topology_options(switch)
@@ -133,6 +142,16 @@ def build_parser() -> argparse.ArgumentParser:
     experiment.add_argument("--backend", choices=list(BACKENDS), help="run the case with this backend only")
     experiment.add_argument("--balance", choices=list(BALANCE_MODES), help="run the case with this mode only")
     commands.add_parser("experiments", help="list the failure experiments and their cases")
+    matrix = commands.add_parser(
+        "matrix", help="every backend x balancing mode on the lab's site, judged with evidence; writes reports/latest.*"
+    )
+    matrix.add_argument("--site", help="bring the lab up with this Django project folder first")
+    matrix.add_argument("--quick", action="store_true", help="seven telling cells instead of all fifty")
+    matrix.add_argument("--probe", help="the page virtual users browse (default: the site's LOGIN_REDIRECT_URL)")
+    readiness = commands.add_parser(
+        "readiness", help="what in the site's settings and code breaks on several machines, probed on the nodes"
+    )
+    readiness.add_argument("--json", action="store_true", help="print JSON instead of the report")
     commands.add_parser("rotate-key", help="new SECRET_KEY on every node, the old one kept as a fallback")
 
     commands.add_parser("backends", help="list the session backends")
@@ -149,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
         changes = {
             key: getattr(args, key)
             for key in ("backend", "balance", "nodes", "port", "host", "workers", "django_version", "site",
-                        "secret_key_per_node")
+                        "site_settings", "requirements", "secret_key_per_node")
             if getattr(args, key) is not None
         }
         result = lab.up(**changes)
@@ -177,6 +196,22 @@ def run(args: argparse.Namespace) -> int:
             say(f"{item.name:20} {item.summary}\n{'':20} cases: {', '.join(c.label for c in item.cases)}")
     elif args.command == "experiment":
         run_experiment(lab, args)
+    elif args.command == "matrix":
+        run_matrix_command(lab, args)
+    elif args.command == "readiness":
+        from .hazard_report import markdown, write
+        from .hazards import assess
+        from .report import REPORTS
+
+        site = (lab.config() or LabConfig(name=args.name)).site
+        say(f"probing the site on lab {args.name}'s nodes ...")
+        findings, seen = assess(lab)
+        paths = write(REPORTS, args.name, site, findings, seen)
+        if args.json:
+            print(paths["json"].read_text())
+        else:
+            print(markdown(site, findings, seen))
+            say(f"report: {paths['markdown']} (and {paths['json'].name})")
     elif args.command == "rotate-key":
         result = lab.rotate_secret_key()
         say(f"SECRET_KEY rotated in {result.seconds:.1f} s; sessions signed with the old key stay valid")
@@ -193,6 +228,26 @@ def run(args: argparse.Namespace) -> int:
         ensure_images(DockerEngine(), config, list(image_specs(config)), say, rebuild=args.rebuild)
         say("images ready")
     return 0
+
+
+def run_matrix_command(lab: Lab, args: argparse.Namespace) -> None:
+    """Bring the lab up on --site when asked, run the matrix on it, and write the reports."""
+    from .matrix import run_matrix
+    from .report import terminal_table, write_reports
+
+    if args.site or lab.config() is None:
+        result = lab.up(**({"site": args.site} if args.site else {}))
+        say(f"lab {lab.name} up in {result.seconds:.1f} s")
+    data = run_matrix(
+        lab,
+        quick=args.quick,
+        probe=args.probe,
+        on_cell=lambda r: say(f"  {r.backend}/{r.balance}: {r.summary()} in {r.seconds:.1f} s"
+                              + ("" if r.passed else f"  (expected {'kept' if r.expected.kept else 'lost'})")),
+    )
+    paths = write_reports(data)
+    say("\n" + terminal_table(data))
+    say(f"report: {paths['html']} (also reports/latest.html, latest.md, latest.json); the lab stays up: `lab down`")
 
 
 def run_experiment(lab: Lab, args: argparse.Namespace) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from . import direct
 from .errors import EngineError
-from .evidence import JOB_ENV, UserEvidence
+from .evidence import JOB_ENV, WHOAMI, UserEvidence
 from .lab import Lab
 from .parallel import in_parallel
 from .plan import ContainerSpec, container_name, labels, limits
@@ -106,7 +106,7 @@ class Clients:
         self.lab = lab
         plan = lab.plan()
         self.nginx = plan.nginx.name
-        self.groups = client_groups(lab.name, plan.nodes[0].image, direct, nat_users)
+        self.groups = client_groups(lab.name, plan.client_image, direct, nat_users)
         self._ensured_for: str | None = None  # the nginx container the clients were last attached to
 
     def ensure(self) -> None:
@@ -128,10 +128,12 @@ class Clients:
         self._ensured_for = nginx_id
 
     def run(
-        self, requests_count: int = 20, seconds: float = 60, pause: float = 0.0, idle: float = 0.0
+        self, requests_count: int = 20, seconds: float = 60, pause: float = 0.0, idle: float = 0.0, probe: str = WHOAMI
     ) -> list[UserEvidence]:
-        """Every user logs in through nginx and makes `requests_count` requests; all clients at once."""
+        """Every user logs in through the site's login page and requests `probe` `requests_count` times;
+        all clients at once."""
         username, password = self.lab.login()
+        login_path = self.lab.login_path()
         engine = self.lab.engine
 
         def one(group: ClientGroup) -> list[UserEvidence]:
@@ -144,6 +146,8 @@ class Clients:
                 "seconds": seconds,
                 "pause": pause,
                 "idle": idle,
+                "login_path": login_path,
+                "probe": probe,
             }
             code, output = run_job(engine, group, job)
             if code != 0:

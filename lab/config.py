@@ -11,6 +11,7 @@ from pathlib import Path
 from .backends import BACKENDS
 from .balance import BALANCE_MODES
 from .errors import ConfigError
+from .site import settings_module
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_SITE = PROJECT_ROOT / "sample_site"
@@ -64,7 +65,8 @@ class LabConfig:
     django_version: str = DEFAULT_DJANGO_VERSION
     secret_key_per_node: bool = False
     site: str = str(SAMPLE_SITE)
-    site_settings: str = "labsite.settings"
+    site_settings: str = ""  # the site's settings module; "" means: the one its manage.py names
+    requirements: str = ""  # the site's requirements file; "" means: its requirements.txt or pyproject, if any
     base_suite: str = "trixie"
     redis_aof: bool = False  # Redis appends every write to a file on its volume (survives a restart)
     memcached_mb: int = 64
@@ -96,11 +98,19 @@ class LabConfig:
         backend = BACKENDS[self.backend]
         if not backend.available:
             raise ConfigError(f"backend {self.backend!r} is not available yet: {backend.unavailable_reason}")
-        if not (Path(self.site) / "manage.py").is_file():
+        site = Path(self.site).expanduser().resolve()
+        if not (site / "manage.py").is_file():
             raise ConfigError(f"site {self.site!r} has no manage.py; point --site at a Django project folder")
+        # Saved resolved: the lab's state and images name the same folder and module from anywhere.
+        object.__setattr__(self, "site", str(site))
+        object.__setattr__(self, "site_settings", settings_module(site, self.site_settings))
 
     def replace(self, **changes) -> "LabConfig":
-        """Return a validated copy with some fields changed."""
+        """Return a validated copy with some fields changed. Another site brings its own settings module
+        and requirements unless they are given too."""
+        if "site" in changes and Path(changes["site"]).expanduser().resolve() != Path(self.site):
+            changes.setdefault("site_settings", "")
+            changes.setdefault("requirements", "")
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:

@@ -376,6 +376,10 @@ class DockerEngine:
             )
             for chunk in stream:
                 if "error" in chunk:
+                    # A build step that diagnosed its own failure (lab-...: error: ...) says it in one line.
+                    diagnosed = [line.split(": error: ", 1)[1] for line in recent if line.startswith("lab-") and ": error: " in line]
+                    if diagnosed:
+                        raise ImageBuildError(f"building image {tag} failed: {diagnosed[-1]}")
                     tail = "\n".join(recent[-25:])
                     raise ImageBuildError(f"building image {tag} failed: {chunk['error'].strip()}\n{tail}")
                 for line in chunk.get("stream", "").splitlines():
@@ -384,6 +388,6 @@ class DockerEngine:
                         continue
                     recent.append(line)
                     # Steps always; other output only every 10 s, to show a long step is alive.
-                    if line.startswith("Step ") or time.monotonic() - last_report > 10:
+                    if line.startswith(("Step ", "lab-")) or time.monotonic() - last_report > 10:
                         on_line(line[:160])
                         last_report = time.monotonic()

@@ -5,6 +5,7 @@
      ├── LabNotFound        no lab of that name is known (exit 2)
      ├── LabBusy            another command is changing the same lab (names its pid)
      ├── StateCorrupt       the lab's state file cannot be read (names the file and the way out)
+ ├── SiteError          Django cannot load the user's site (carries its last lines)
      ├── EngineUnavailable  the Docker engine cannot be reached at all
      └── EngineError        the engine refused or failed an action
           ├── ImageBuildError   an image did not build (carries the build's last lines)
@@ -43,6 +44,10 @@ class LabBusy(LabError):
 
 class StateCorrupt(LabError):
     """The lab's state file is not what the lab wrote."""
+
+
+class SiteError(LabError):
+    """The site's own code or settings failed where the lab asked Django about it."""
 
 
 class EngineUnavailable(LabError):

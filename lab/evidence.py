@@ -21,7 +21,12 @@ from dataclasses import asdict, dataclass, field, fields
 # The lab's own page on every node (lab_node.urls), whatever the site: who asks, where it landed.
 WHOAMI = "__lab__/whoami"
 JOB_ENV = "LAB_JOB"  # what a client container is asked to do, as JSON (it carries the password)
-_CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+LOGIN_PATH = "accounts/login/"  # Django's default LOGIN_URL; the lab passes each site's own
+_CSRF_FIELD = re.compile(r'name=["\']csrfmiddlewaretoken["\'] value=["\']([^"\']+)["\']')
+_INPUT_NAME = re.compile(r'<input[^>]*\bname=["\']([\w-]+)["\']', re.I)
+# The login form's name field, by what sites call it: Django's AuthenticationForm ("username", whatever
+# USERNAME_FIELD is), django-allauth ("login"), hand-written forms ("email").
+_LOGIN_FIELDS = ("username", "login", "email")
 
 
 @dataclass(frozen=True)
@@ -96,16 +101,20 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 class VirtualUser:
     """A client with its own cookie jar, talking to the lab through nginx, one connection per request."""
 
-    def __init__(self, base_url: str, name: str = "user", timeout: float = 10.0):
+    def __init__(
+        self, base_url: str, name: str = "user", timeout: float = 10.0, login_path: str = LOGIN_PATH, probe: str = WHOAMI
+    ):
         self.base_url = base_url.rstrip("/") + "/"
+        self.login_path = login_path.lstrip("/")
+        self.probe = probe.lstrip("/")
         self.cookies = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect)
         self.timeout = timeout
         self.evidence = UserEvidence(name)
 
-    def _request(self, path: str, data: dict | None = None) -> tuple[int, dict, bytes]:
+    def _request(self, path: str, data: dict | None = None, headers: dict | None = None) -> tuple[int, dict, bytes]:
         body = urllib.parse.urlencode(data).encode() if data is not None else None
-        request = urllib.request.Request(self.base_url + path, data=body)
+        request = urllib.request.Request(self.base_url + path, data=body, headers=headers or {})
         if data is not None:
             request.add_header("Referer", self.base_url + path)
         try:
@@ -115,27 +124,46 @@ class VirtualUser:
             return error.code, dict(error.headers), error.read()
 
     def login(self, username: str, password: str) -> None:
-        """Load the login page, post the form with its CSRF token, and check the login was accepted."""
-        status, _, page = self._request("accounts/login/")
-        match = _CSRF_FIELD.search(page.decode(errors="replace"))
+        """Load the site's login page, post its form with the CSRF token, and check the login was accepted
+        (the lab's middleware names the authenticated user on the answer: X-Lab-User)."""
+        path = self.login_path
+        status, _, raw = self._request(path)
+        page = raw.decode(errors="replace")
+        match = _CSRF_FIELD.search(page)
         if status != 200 or not match:
-            raise LoginFailed(f"the login page answered {status}{'' if match else ' without a CSRF token'}")
+            raise LoginFailed(f"the login page /{path} answered {status}{'' if match else ' without a CSRF token'}")
+        names = set(_INPUT_NAME.findall(page))
+        field = next((name for name in _LOGIN_FIELDS if name in names), "username")
         status, headers, _ = self._request(
-            "accounts/login/",
-            {"username": username, "password": password, "csrfmiddlewaretoken": match.group(1)},
+            path, {field: username, "password": password, "csrfmiddlewaretoken": match.group(1)}
         )
         self.evidence.login_node = headers.get("X-Lab-Node")
-        if status != 302:
-            raise LoginFailed(f"login answered {status} from {self.evidence.login_node}, not a redirect")
+        if not headers.get("X-Lab-User"):
+            raise LoginFailed(
+                f"posting /{path} as {username!r} ({field}=) answered {status} from {self.evidence.login_node} "
+                "without logging in"
+            )
         self.evidence.logged_in = True
 
     def whoami(self) -> Observation:
-        """One /__lab__/whoami request, recorded."""
+        """One request of the probe page (the lab's /__lab__/whoami, or a page of the site), recorded.
+
+        On a site's page the lab's middleware answers in headers what whoami answers in JSON."""
         index = len(self.evidence.observations)
         started, sent = time.monotonic(), time.time()
         try:
-            status, headers, raw = self._request(WHOAMI)
-            body = json.loads(raw) if headers.get("Content-Type", "").startswith("application/json") else {}
+            # A site's page counts in the session only when asked (whoami counts by itself).
+            status, headers, raw = self._request(self.probe, headers=None if self.probe == WHOAMI else {"X-Lab-Probe": "1"})
+            if self.probe == WHOAMI:
+                body = json.loads(raw) if headers.get("Content-Type", "").startswith("application/json") else {}
+            else:
+                counter = headers.get("X-Lab-Counter", "")
+                body = {
+                    "user": headers.get("X-Lab-Username") or None,
+                    "session": headers.get("X-Lab-Session") or None,
+                    "counter": int(counter) if counter.isdigit() else None,
+                }
+                status = 200 if 200 <= status < 300 else status
             observation = Observation(
                 index,
                 status,
@@ -172,6 +200,8 @@ def run_users(
     seconds: float,
     pause: float = 0.0,
     idle: float = 0.0,
+    login_path: str = LOGIN_PATH,
+    probe: str = WHOAMI,
 ) -> list[dict]:
     """Run several users at once, each logging in then browsing; bounded by count and by time.
 
@@ -181,7 +211,7 @@ def run_users(
     results: list[UserEvidence] = []
 
     def one(name: str) -> None:
-        user = VirtualUser(url, name)
+        user = VirtualUser(url, name, login_path=login_path, probe=probe)
         try:
             user.login(username, password)
             user.browse(requests_count, deadline, pause)
@@ -228,11 +258,11 @@ def flood(url: str, count: int, seconds: float, threads: int = 8) -> dict:
     return done
 
 
-def login_cookies(url: str, username: str, password: str, count: int) -> list[str]:
+def login_cookies(url: str, username: str, password: str, count: int, login_path: str = LOGIN_PATH) -> list[str]:
     """Log `count` users in and return each one's Cookie header, for a load generator to replay."""
     headers = []
     for number in range(count):
-        user = VirtualUser(url, f"load-{number}")
+        user = VirtualUser(url, f"load-{number}", login_path=login_path)
         user.login(username, password)
         user.whoami()  # sticky balancing hands out its node cookie on an answer
         headers.append("; ".join(f"{c.name}={c.value}" for c in user.cookies))

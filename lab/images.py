@@ -20,6 +20,7 @@ from typing import Callable, Iterable, Protocol
 
 from .config import PROJECT_ROOT, LabConfig
 from .errors import ImageBuildError
+from .site import requirements
 
 REPOSITORY = "django-lab"
 DOCKERFILES = PROJECT_ROOT / "lab" / "dockerfiles"
@@ -54,6 +55,8 @@ class ImageSpec:
     dockerfile_dir: Path
     extra_dirs: dict[str, Path] = field(default_factory=dict)
     build_args: dict[str, str] = field(default_factory=dict)
+    generated: dict[str, bytes] = field(default_factory=dict)  # files made by the lab (a site's requirements)
+    base_key: str | None = None  # built FROM this image of the lab (its tag goes in as FROM_IMAGE)
 
     def files(self) -> list[tuple[str, Path]]:
         """(name in the build context, file on disk), sorted, without caches and local databases."""
@@ -68,6 +71,8 @@ class ImageSpec:
         digest = hashlib.sha256()
         for name, path in self.files():
             digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+        for name, content in sorted(self.generated.items()):
+            digest.update(name.encode() + b"\0" + content + b"\0")
         for key, value in sorted(self.build_args.items()):
             digest.update(f"{key}={value}\0".encode())
         return f"{REPOSITORY}/{self.key}:{digest.hexdigest()[:12]}"
@@ -78,6 +83,10 @@ class ImageSpec:
         with tarfile.open(fileobj=buffer, mode="w") as tar:
             for name, path in self.files():
                 tar.add(str(path), arcname=name, recursive=False)
+            for name, content in sorted(self.generated.items()):
+                info = tarfile.TarInfo(name)
+                info.size = len(content)
+                tar.addfile(info, io.BytesIO(content))
             ca = HOST_CA_BUNDLE.read_bytes() if HOST_CA_BUNDLE.is_file() else b""
             info = tarfile.TarInfo("lab-ca.crt")
             info.size = len(ca)
@@ -100,13 +109,31 @@ def base_tag(suite: str) -> str:
 def image_specs(config: LabConfig) -> dict[str, ImageSpec]:
     """Every image a lab with this configuration can use, by key."""
     base = {"BASE_IMAGE": base_tag(config.base_suite)}
-    specs = [
+    node = ImageSpec("node", DOCKERFILES / "node", build_args={**base, "DJANGO_VERSION": config.django_version})
+    # The site in two layers over the node: its requirements (when it has any), then its code.
+    site_requirements = requirements(Path(config.site), config.requirements)
+    layers = [node]
+    if site_requirements is not None:
+        layers.append(
+            ImageSpec(
+                "site-deps",
+                DOCKERFILES / "site-deps",
+                build_args={"FROM_IMAGE": node.tag},
+                generated={"requirements.txt": site_requirements.encode()},
+                base_key="node",
+            )
+        )
+    layers.append(
         ImageSpec(
-            "node",
-            DOCKERFILES / "node",
+            "site",
+            DOCKERFILES / "site",
             extra_dirs={"site": Path(config.site)},
-            build_args={**base, "DJANGO_VERSION": config.django_version},
-        ),
+            build_args={"FROM_IMAGE": layers[-1].tag},
+            base_key=layers[-1].key,
+        )
+    )
+    specs = [
+        *layers,
         ImageSpec("nginx", NGINX_DIR, build_args={**base, "DEBIAN_MIRROR": DEBIAN_MIRROR}),
         ImageSpec("postgres", DOCKERFILES / "postgres", build_args=base),
         ImageSpec("redis", DOCKERFILES / "redis", build_args=base),
@@ -155,7 +182,13 @@ def ensure_images(
     """Build whichever of the named images are missing; return their tags by key."""
     specs = image_specs(config)
     tags = {}
-    for key in keys:
+    wanted: list[str] = []
+    for key in keys:  # an image's base image first
+        chain = [key]
+        while specs[chain[-1]].base_key:
+            chain.append(specs[chain[-1]].base_key)
+        wanted.extend(reversed(chain))
+    for key in dict.fromkeys(wanted):
         spec = specs[key]
         tags[key] = spec.tag
         if engine.image_exists(spec.tag) and not rebuild:

@@ -7,6 +7,7 @@ balance mode (that is all `switch` does), it changes only what differs.
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
@@ -14,12 +15,12 @@ from typing import Callable, Iterable
 from .config import LabConfig, check_name
 from .engine import DockerEngine
 from .evidence import WHOAMI
-from .errors import ConfigError, LabNotFound, NginxConfigError, NotReady, PortInUse
+from .errors import ConfigError, LabNotFound, NginxConfigError, NotReady, PortInUse, SiteError
 from .host import fetch, nfs_client, port_is_free
 from .images import ensure_images, image_specs
 from .nginx_conf import CONF_PATH
 from .parallel import in_parallel
-from .plan import HEALTH, ContainerSpec, Plan, build_plan, container_name, image_keys, store_names
+from .plan import HEALTH, ContainerSpec, Plan, build_plan, container_name, facts_job, image_keys, store_names
 from .readiness import wait_until_ready
 from .state import LabState, StateStore, new_key, new_secrets
 from .stores import APP_DATABASE
@@ -76,38 +77,47 @@ class Lab:
             raise ConfigError(f"this lab is {self.name!r}, not {config.name!r}")
         # Every refusal comes before the first write: a refused command leaves no state and no container.
         self._check_port(config, state.config if state else None)
-        state = LabState(config, state.secrets if state else new_secrets(), state.prepared_image if state else None)
-        self.states.save(state)
         self.progress(
             f"lab {config.name}: {config.nodes} nodes x {config.workers} workers, "
             f"backend {config.backend}, balance {config.balance}"
         )
-
+        # Images before the state: a site whose requirements do not build leaves nothing behind.
         with self.engine.stopwatch.step("images (check or build)"):
             tags = ensure_images(self.engine, config, image_keys(config), self.progress)
+        state = LabState(config, state.secrets, state.prepared_image, state.site_facts) if state else LabState(
+            config, new_secrets()
+        )
+        self.states.save(state)
         client, why = nfs_client()
         uses_nfs = "nfs" in store_names(config)
         if uses_nfs:
             self.progress(f"nfs client: {client}: {why}")
         plan = build_plan(config, state.secrets, tags, nfs_client=client)
         self.engine.ensure_network(plan.network, dict(plan.network_labels))
+        if not state.site_facts or state.site_facts.get("image") != tags["site"]:
+            state = state.replace(site_facts=self._ask_site(plan, tags["site"]))
+            self.states.save(state)
+        facts = state.site_facts
+        plan = build_plan(config, state.secrets, tags, nfs_client=client, facts=facts)
         self._ensure_volumes(plan)
 
         actions: dict[str, str] = {}
         planned = {"plan": plan}
         # A new database container (or a new Django) needs migrations; a kept one with the same image does not.
         database = next(spec for spec in plan.stores if spec.name == f"{config.name}-{APP_DATABASE}")
-        migrate = state.prepared_image != tags["node"] or not self.engine.matches(database)
+        migrate = state.prepared_image != tags["site"] or not self.engine.matches(database)
 
         def stores_and_migrations() -> None:
             self._converge("stores", plan.stores, plan, actions)
             if client == "kernel" and uses_nfs:
                 address = self.engine.address(container_name(config.name, "nfs"), plan.network)
-                planned["plan"] = build_plan(config, state.secrets, tags, nfs_client=client, nfs_address=address)
+                planned["plan"] = build_plan(
+                    config, state.secrets, tags, nfs_client=client, nfs_address=address, facts=facts
+                )
                 self._ensure_volumes(planned["plan"])
             if migrate:
                 self._prepare(plan)
-                self.states.save(state.replace(prepared_image=tags["node"]))
+                self.states.save(state.replace(prepared_image=tags["site"]))
 
         serving = self._serving(config)
 
@@ -167,7 +177,7 @@ class Lab:
         count = requests_per_worker * config.workers
         # bash's /dev/tcp: no Python start per node; the kernel hands each connection to some worker.
         script = (
-            f"for i in $(seq {count}); do for path in /accounts/login/ /{WHOAMI}; do "
+            f"for i in $(seq {count}); do for path in /{self.login_path()} /{WHOAMI}; do "
             "exec 3<>/dev/tcp/127.0.0.1/8000 && printf 'GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n' \"$path\" >&3 "
             "&& cat <&3 >/dev/null; exec 3<&-; done; done"
         )
@@ -234,6 +244,39 @@ class Lab:
         if stale:
             self.progress(f"removed {', '.join(stale)}")
 
+    def _ask_site(self, plan: Plan, image: str) -> dict:
+        """Ask Django about the site once per site image: login page and name, STATIC_URL, overrides."""
+        started = time.monotonic()
+        job = facts_job(plan)
+        code, output = self.engine.run_job(job, plan.network, timeout=90)
+        lines = output.strip().splitlines()
+        try:
+            facts = json.loads(lines[-1]) if code == 0 and lines else None
+        except ValueError:
+            facts = None
+        if not isinstance(facts, dict):
+            raise SiteError(
+                f"Django could not load the site {plan.config.site} with settings {plan.config.site_settings} "
+                f"(exit {code}); its last lines:\n" + "\n".join(lines[-15:])
+            )
+        facts["image"] = image
+        self.progress(
+            f"site {plan.config.site}: settings {facts['settings_module']}, Django {facts['django']}; "
+            f"login at {facts['login_url']} as {facts['login_name']}"
+            + (f"; static files at {facts['static_url']}" if facts.get("static_url") else "")
+            + f" ({time.monotonic() - started:.1f} s)"
+        )
+        for override in facts.get("overrides", []):
+            self.progress(f"  overrides {override['setting']} -> {override['value']} ({override['reason']})")
+        return facts
+
+    def site(self) -> dict:
+        """What Django said about the lab's site: login page and name, static URL, the lab's overrides."""
+        facts = self._state().site_facts
+        if not facts:
+            raise LabNotFound(f"lab {self.name!r} has not been brought up yet; run `lab up`")
+        return facts
+
     def _prepare(self, plan: Plan) -> None:
         """Migrate the shared database and set the demo user: a one-off job, so N nodes never race to migrate."""
         started = time.monotonic()
@@ -288,7 +331,7 @@ class Lab:
         """The plan of the lab's saved configuration (no image is built)."""
         state = self._state()
         tags = {key: spec.tag for key, spec in image_specs(state.config).items()}
-        return build_plan(state.config, state.secrets, tags, nfs_client=nfs_client()[0])
+        return build_plan(state.config, state.secrets, tags, nfs_client=nfs_client()[0], facts=state.site_facts)
 
     def _state(self) -> LabState:
         state = self.states.load(self.name)
@@ -297,9 +340,14 @@ class Lab:
         return state
 
     def login(self) -> tuple[str, str]:
-        """The demo user's name and password."""
-        secrets = self._state().secrets
-        return secrets.demo_user, secrets.demo_password
+        """The demo user's login name (an email on a site that logs in by email) and password."""
+        state = self._state()
+        facts = state.site_facts or {}
+        return facts.get("login_name", state.secrets.demo_user), state.secrets.demo_password
+
+    def login_path(self) -> str:
+        """The site's login page, without the leading slash (LOGIN_URL, or the admin's)."""
+        return ((self._state().site_facts or {}).get("login_url") or "/accounts/login/").lstrip("/")
 
     def status(self) -> dict:
         """The lab's configuration, login, URL and each container's state and health."""
@@ -325,7 +373,9 @@ class Lab:
         return {
             "name": config.name,
             "url": config.url,
-            "username": state.secrets.demo_user,
+            "username": self.login()[0],
+            "login_url": config.url + self.login_path(),
+            "site": config.site,
             "password": state.secrets.demo_password,
             "backend": config.backend,
             "balance": config.balance,

@@ -91,7 +91,14 @@ class LoadBench:
     def _log_in(self, group: ClientGroup) -> None:
         """Real logins through nginx, from this client's own address; their cookies go to wrk."""
         username, password = self.lab.login()
-        job = {"cookies": True, "url": self.nginx, "username": username, "password": password, "count": USERS_PER_CLIENT}
+        job = {
+            "cookies": True,
+            "url": self.nginx,
+            "username": username,
+            "password": password,
+            "count": USERS_PER_CLIENT,
+            "login_path": self.lab.login_path(),
+        }
         code, output = run_job(self.lab.engine, group, job)
         if code != 0:
             raise EngineError(f"logging load users in from {group.container.name} failed:\n{output[-1500:]}")

@@ -48,17 +48,27 @@ def upstream_block(servers: Sequence[str], mode: BalanceMode) -> dict:
     return block("upstream", [UPSTREAM], [directive("zone", UPSTREAM, "256k"), *mode.upstream_directives(), *lines])
 
 
-def config_id(servers: Sequence[str], mode: BalanceMode) -> str:
+def config_id(servers: Sequence[str], mode: BalanceMode, static_url: str | None = None) -> str:
     """A short name for one configuration, sent as X-Lab-Config so a reload can be seen to have landed."""
-    return hashlib.sha256(json.dumps([list(servers), mode.name]).encode()).hexdigest()[:12]
+    parts = [list(servers), mode.name] + ([static_url] if static_url else [])
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:12]
 
 
-def lab_headers(servers: Sequence[str], mode: BalanceMode) -> list[dict]:
+def lab_headers(servers: Sequence[str], mode: BalanceMode, static_url: str | None = None) -> list[dict]:
     """Headers on every answer that say which balancing configuration served it."""
     return [
         directive("add_header", "X-Lab-Balance", mode.name, "always"),
-        directive("add_header", "X-Lab-Config", config_id(servers, mode), "always"),
+        directive("add_header", "X-Lab-Config", config_id(servers, mode, static_url), "always"),
     ]
+
+
+def static_location(static_url: str, static_root: str, headers: list[dict]) -> dict:
+    """The site's collected static files, served by nginx itself (as in production), not by a node."""
+    return block(
+        "location",
+        ["^~", static_url],
+        headers + [directive("alias", static_root.rstrip("/") + "/"), directive("expires", "1h")],
+    )
 
 
 def proxy_location(headers: list[dict]) -> dict:
@@ -83,11 +93,14 @@ def proxy_location(headers: list[dict]) -> dict:
     )
 
 
-def render(servers: Sequence[str], mode: BalanceMode) -> str:
-    """The whole nginx.conf for a balancer over `servers` using `mode`."""
+def render(
+    servers: Sequence[str], mode: BalanceMode, static_url: str | None = None, static_root: str = "/srv/static"
+) -> str:
+    """The whole nginx.conf for a balancer over `servers` using `mode`, serving STATIC_URL when given."""
     if not servers:
         raise ValueError("an upstream needs at least one server")
-    headers = lab_headers(servers, mode)
+    headers = lab_headers(servers, mode, static_url)
+    static = [static_location(static_url, static_root, headers)] if static_url else []
     payload = [
         directive("worker_processes", "auto"),
         directive("pid", "/run/nginx.pid"),
@@ -109,6 +122,7 @@ def render(servers: Sequence[str], mode: BalanceMode) -> str:
                     [
                         directive("listen", str(NGINX_PORT)),
                         block("location", ["=", "/nginx-health"], headers + [directive("return", "200", "ok\n")]),
+                        *static,
                         proxy_location(headers),
                     ],
                 ),

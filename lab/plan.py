@@ -7,9 +7,11 @@ carries a fingerprint of its spec, and a container whose fingerprint changed is 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
+from urllib.parse import quote
 from typing import Mapping
 
 from .backends import BACKENDS, NODE_DATA_DIR, SHARED_SESSIONS_DIR
@@ -18,7 +20,7 @@ from .config import LabConfig
 from .nginx_conf import CONF_PATH, NGINX_PORT, config_id, render
 from .readiness import Check, ExecCheck, HttpCheck, NodeCheck
 from .security import profile
-from .stores import APP_DATABASE, STORES, database_settings, store_command
+from .stores import APP_DATABASE, DB_NAME, DB_USER, STORES, database_settings, store_command
 
 LABEL = "django-lab"
 LAB_LABEL = f"{LABEL}.lab"
@@ -29,6 +31,8 @@ NODE_PORT = 8000
 HEALTH = "__lab__/health"  # a node's health check (lab_node.middleware), under the lab's reserved prefix
 # What the lab decides for a node (settings, keys, commands), as a file the node reads at each start.
 NODE_CONFIG_PATH = "/etc/lab/node.json"
+# Where the site's static files are collected (once per lab), which nginx serves at STATIC_URL.
+STATIC_ROOT = "/srv/static"
 
 
 def limits(profile_name: str, extra_memory_mb: int = 0) -> dict:
@@ -128,6 +132,7 @@ class Plan:
     nginx: ContainerSpec
     nginx_conf: str
     nginx_config_id: str
+    client_image: str = ""  # the lab's node image without the site: clients need Python, not the site
 
     def containers(self) -> tuple[ContainerSpec, ...]:
         """The long-running containers (not the one-off prepare job)."""
@@ -151,7 +156,18 @@ def store_names(config: LabConfig) -> tuple[str, ...]:
 
 def image_keys(config: LabConfig) -> tuple[str, ...]:
     """Image keys this configuration runs."""
-    return ("node", "nginx", *(STORES[name].image for name in store_names(config)))
+    return ("site", "nginx", *(STORES[name].image for name in store_names(config)))
+
+
+@dataclass(frozen=True)
+class SiteContext:
+    """What every node's config tells the site besides settings: the environment a site configured from
+    it reads, the hosts and origins the lab is reached by, and why each setting is overridden."""
+
+    environment: Mapping[str, str] = field(default_factory=dict)
+    hosts: tuple[str, ...] = ()
+    origins: tuple[str, ...] = ()
+    reasons: Mapping[str, str] = field(default_factory=dict)
 
 
 def node_config(
@@ -160,13 +176,20 @@ def node_config(
     fallbacks: tuple[str, ...] = (),
     commands: tuple[tuple[str, ...], ...] = (),
     demo: tuple[str, str] | None = None,
+    site: SiteContext | None = None,
 ) -> str:
     """The node's config file (lab_node.settings reads it): Django settings, keys, start-up commands."""
+    site = site or SiteContext()
     content = {
         "settings": settings,
         "secret_key": secret_key,
         "secret_key_fallbacks": list(fallbacks),
         "commands": [list(command) for command in commands],
+        "environment": {**site.environment, "DJANGO_SECRET_KEY": secret_key, "SECRET_KEY": secret_key},
+        "hosts": list(site.hosts),
+        "origins": list(site.origins),
+        "reasons": dict(site.reasons),
+        "static_root": STATIC_ROOT,
     }
     if demo:
         content["demo_user"], content["demo_password"] = demo
@@ -187,18 +210,70 @@ def nfs_volume_options(address: str) -> dict[str, str]:
     }
 
 
+def site_context(config: LabConfig, hosts: Mapping[str, str], passwords: Mapping[str, str]) -> SiteContext:
+    """The environment, hosts and reasons every node's config carries for the site."""
+    database = hosts[APP_DATABASE]
+    environment = {
+        "DATABASE_URL": f"postgres://{DB_USER}:{quote(passwords['postgres'], safe='')}@{database}:5432/{DB_NAME}",
+        "DJANGO_DEBUG": "False",
+        "DEBUG": "False",
+    }
+    if "redis" in hosts:  # database 1: the site's own data apart from the lab's sessions (database 0)
+        environment["REDIS_URL"] = f"redis://:{quote(passwords['redis'], safe='')}@{hosts['redis']}:6379/1"
+    nginx = container_name(config.name, "nginx")
+    names = ["*"] if config.host == "0.0.0.0" else list(dict.fromkeys([config.host, "127.0.0.1", "localhost"]))
+    lab_hosts = tuple(dict.fromkeys([*names, nginx]))
+    environment["DJANGO_ALLOWED_HOSTS"] = environment["ALLOWED_HOSTS"] = ",".join(lab_hosts)
+    origins = tuple(
+        dict.fromkeys(
+            [f"http://{host}:{config.port}" for host in names if host != "*"] + [f"http://{nginx}"]
+        )
+    )
+    backend = f"the session backend under test ({config.backend})"
+    reasons = {
+        "DATABASES": "several nodes need one shared database: the lab's PostgreSQL",
+        "SESSION_ENGINE": backend,
+        "SESSION_CACHE_ALIAS": backend,
+        "SESSION_FILE_PATH": backend,
+        "CACHES": f"{backend}, on the lab's own alias",
+    }
+    return SiteContext(environment, lab_hosts, origins, reasons)
+
+
+def facts_job(plan: "Plan") -> ContainerSpec:
+    """A one-off container that asks Django about the site (lab_node.site_facts), configured as node-1."""
+    node = plan.nodes[0]
+    return dataclasses.replace(
+        node,
+        name=container_name(plan.config.name, "facts"),
+        role="job",
+        labels=labels(plan.config.name, "job"),
+        command=("python", "-m", "lab_node.site_facts"),
+        env={**node.env, "LAB_NODE": "facts"},
+        mounts=(),
+        check=None,
+        reload_signal=None,
+        devices=(),
+        user=None,
+        **limits("job"),
+    )
+
+
 def build_plan(
     config: LabConfig,
     secrets: Secrets,
     tags: Mapping[str, str],
     nfs_client: str = "fuse",
     nfs_address: str | None = None,
+    facts: Mapping | None = None,
 ) -> Plan:
     """Describe the lab for `config`; `tags` maps image keys to built image tags.
 
     With the kernel NFS client the nodes mount a volume that names the server's address, which
-    is known only once the server runs: plan once without it, then again with it.
+    is known only once the server runs: plan once without it, then again with it. `facts` are what
+    Django said about the site (lab_node.site_facts): the demo user's login name and STATIC_URL.
     """
+    facts = facts or {}
     lab = config.name
     network = container_name(lab, "net")
     backend = BACKENDS[config.backend]
@@ -233,17 +308,24 @@ def build_plan(
     hosts = {name: container_name(lab, name) for name in store_names(config)}
     database = database_settings(hosts[APP_DATABASE], secrets.db_password)
     site_env = {"LAB_SITE_SETTINGS": config.site_settings}
+    site = site_context(config, hosts, passwords)
+    static_url = facts.get("static_url")
+    static = (Mount(volume("static"), STATIC_ROOT),) if static_url else ()
 
     prepare = ContainerSpec(
         name=container_name(lab, "prepare"),
         role="job",
-        image=tags["node"],
+        image=tags["site"],
         labels=labels(lab, "job"),
         env={**site_env, "LAB_NODE": "prepare"},
         command=("django-admin", "lab_prepare"),
+        mounts=static,
         files={
             NODE_CONFIG_PATH: node_config(
-                database, secrets.secret_key, demo=(secrets.demo_user, secrets.demo_password)
+                database,
+                secrets.secret_key,
+                demo=(facts.get("login_name", secrets.demo_user), secrets.demo_password),
+                site=site,
             )
         },
         **limits("job"),
@@ -264,7 +346,7 @@ def build_plan(
         nfs_volume = volume(f"nfs-mount-{tag}", driver_opts=nfs_volume_options(nfs_address))
     nodes = []
     for index in range(1, config.nodes + 1):
-        mounts = [Mount(volume(f"node-{index}-data"), NODE_DATA_DIR)]
+        mounts = [Mount(volume(f"node-{index}-data"), NODE_DATA_DIR), *static]
         if shared:
             mounts.append(Mount(shared, SHARED_SESSIONS_DIR))
         if nfs_volume:
@@ -272,13 +354,13 @@ def build_plan(
         env = {**site_env, "LAB_NODE": f"node-{index}", "LAB_WORKERS": str(config.workers), **extras.env}
         secret_key = secrets.node_secret_keys[index - 1] if config.secret_key_per_node else secrets.secret_key
         config_file = node_config(
-            node_settings, secret_key, secrets.secret_key_fallbacks, backend.node_commands
+            node_settings, secret_key, secrets.secret_key_fallbacks, backend.node_commands, site=site
         )
         nodes.append(
             ContainerSpec(
                 name=node_name(lab, index),
                 role="node",
-                image=tags["node"],
+                image=tags["site"],
                 labels=labels(lab, "node", node=str(index)),
                 env=env,
                 mounts=tuple(mounts),
@@ -300,13 +382,14 @@ def build_plan(
 
     mode = BALANCE_MODES[config.balance]
     servers = [f"{node.name}:{NODE_PORT}" for node in nodes]
-    nginx_conf = render(servers, mode)
+    nginx_conf = render(servers, mode, static_url=static_url, static_root=STATIC_ROOT)
     nginx = ContainerSpec(
         name=container_name(lab, "nginx"),
         role="nginx",
         image=tags["nginx"],
         labels=labels(lab, "nginx"),
         ports={NGINX_PORT: (config.host, config.port)},
+        mounts=static,
         check=HttpCheck(f"{config.url}nginx-health"),
         stop_timeout=3,
         files={CONF_PATH: nginx_conf},
@@ -322,5 +405,6 @@ def build_plan(
         nodes=tuple(nodes),
         nginx=nginx,
         nginx_conf=nginx_conf,
-        nginx_config_id=config_id(servers, mode),
+        nginx_config_id=config_id(servers, mode, static_url),
+        client_image=tags.get("node", ""),
     )

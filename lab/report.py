@@ -86,6 +86,9 @@ def markdown(data: dict) -> str:
         f"gunicorn workers, {meta['users_per_cell']} virtual users per cell ({meta['nat_users']} of them behind "
         f"one shared address), {meta['requests_per_user']} requests each after login.",
         "",
+        f"Site: `{meta.get('site', 'sample_site')}`, logged in through its own login page; each request "
+        f"asks `{meta.get('probe', '/__lab__/whoami')}`.",
+        "",
         "| backend | " + " | ".join(modes) + " |",
         "|---|" + "---|" * len(modes),
     ]
@@ -202,7 +205,8 @@ section {{ margin-top: 1.5rem; }} h2 {{ font-size: 1.05rem; }}
 <p>Measured {html.escape(meta['finished'])} on {html.escape(meta['machine'])}: {meta['nodes']} Django nodes x
 {meta['workers']} gunicorn workers; {meta['users_per_cell']} virtual users per cell, each from its own client
 container ({meta['nat_users']} share one address behind a "NAT" client), logging in through nginx and making
-{meta['requests_per_user']} requests. A cell is <b>kept</b> when every user stayed logged in with a counter rising
+{meta['requests_per_user']} requests of <code>{html.escape(meta.get('probe', '/__lab__/whoami'))}</code> on the site
+<code>{html.escape(meta.get('site', 'sample_site'))}</code>. A cell is <b>kept</b> when every user stayed logged in with a counter rising
 by one on every request. Outlined cells were not what the lab expected.</p>
 <table><tr><th></th>{''.join(f'<th>{m}</th>' for m in modes)}</tr>{''.join(rows)}</table>
 <h2>Per-request latency, ms (median / p95)</h2>

@@ -50,7 +50,8 @@ class LabState:
 
     config: LabConfig
     secrets: Secrets
-    prepared_image: str | None = None  # the node image whose migrations last ran
+    prepared_image: str | None = None  # the site image whose migrations last ran
+    site_facts: dict | None = None  # what Django said about the site (lab_node.site_facts), with its image
 
     def replace(self, **changes) -> "LabState":
         return replace(self, **changes)
@@ -101,13 +102,19 @@ class StateStore:
                 db_password=secrets_.db_password or fresh.db_password,
                 redis_password=secrets_.redis_password or fresh.redis_password,
             )
-        return LabState(config, secrets_, data.get("prepared_image"))
+        facts = data.get("site_facts")
+        return LabState(config, secrets_, data.get("prepared_image"), facts if isinstance(facts, dict) else None)
 
     def save(self, state: LabState) -> None:
         """Write the state readable by this user only, whatever file or mode was there before."""
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = self.path(state.config.name)
-        data = {"config": state.config.to_dict(), "secrets": asdict(state.secrets), "prepared_image": state.prepared_image}
+        data = {
+            "config": state.config.to_dict(),
+            "secrets": asdict(state.secrets),
+            "prepared_image": state.prepared_image,
+            "site_facts": state.site_facts,
+        }
         temporary = path.with_suffix(".tmp")
         temporary.unlink(missing_ok=True)  # a leftover may carry a wider mode; O_EXCL below makes a new one
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -56,9 +56,10 @@ class SessionBackend:
         return f"<SessionBackend {self.name}>"
 
 
-def cache_sessions(cache: dict) -> dict:
-    """Settings for sessions kept in Django's cache framework, on the given default cache."""
-    return {
-        "SESSION_ENGINE": "django.contrib.sessions.backends.cache",
-        "CACHES": {"default": cache},
-    }
+# The lab's cache alias for sessions: a site's own caches ("default" among them) are left as they are.
+SESSIONS_CACHE = "lab_sessions"
+
+
+def cache_sessions(cache: dict, engine: str = "django.contrib.sessions.backends.cache") -> dict:
+    """Settings for sessions kept in Django's cache framework, on the lab's own cache alias."""
+    return {"SESSION_ENGINE": engine, "SESSION_CACHE_ALIAS": SESSIONS_CACHE, "CACHES": {SESSIONS_CACHE: cache}}

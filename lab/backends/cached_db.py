@@ -1,4 +1,4 @@
-from .base import SessionBackend
+from .base import SessionBackend, cache_sessions
 from .redis import redis_cache
 
 
@@ -10,7 +10,7 @@ class CachedDb(SessionBackend):
     stores = ("redis",)
 
     def settings(self, hosts, passwords=None):
-        return {
-            "SESSION_ENGINE": "django.contrib.sessions.backends.cached_db",
-            "CACHES": {"default": redis_cache(hosts["redis"], (passwords or {}).get("redis"))},
-        }
+        return cache_sessions(
+            redis_cache(hosts["redis"], (passwords or {}).get("redis")),
+            engine="django.contrib.sessions.backends.cached_db",
+        )

@@ -17,7 +17,7 @@ NOTHING = {"containers": [], "networks": [], "volumes": []}
 def browse(lab: Lab, requests_count: int = 12):
     """Log in as the demo user through nginx and make `requests_count` /__lab__/whoami requests."""
     status = lab.status()
-    user = VirtualUser(status["url"])
+    user = VirtualUser(status["url"], login_path=lab.login_path())
     user.login(status["username"], status["password"])
     return user.browse(requests_count)
 

@@ -4,15 +4,12 @@
 serves every cell (switched, not recreated); the report is written when the module finishes.
 """
 
-import os
-import platform
-import time
-
 import pytest
 
 from lab import BACKENDS, BALANCE_MODES, LabConfig
 from lab.clients import Clients
-from lab.matrix import QUICK_CELLS, all_cells, run_cell
+from lab.evidence import WHOAMI
+from lab.matrix import QUICK_CELLS, all_cells, report_data, run_cell
 from lab.report import latency_table, terminal_table, write_reports
 
 from .conftest import free_port
@@ -56,26 +53,7 @@ def matrix(module_lab_factory, request):
     yield run
     if not run.results:
         return
-    cells = [result.to_dict() for result in run.results]
-    if request.config.getoption("matrix") == "full":
-        cells += [
-            {"backend": b, "balance": m, "pending": True}
-            for b, backend in BACKENDS.items() if not backend.available for m in BALANCE_MODES
-        ]
-    data = {
-        "meta": {
-            "finished": time.strftime("%Y-%m-%d %H:%M"),
-            "machine": f"{lab.engine.describe()}, {os.cpu_count()} cores, {platform.system()}",
-            "nodes": NODES,
-            "workers": WORKERS,
-            "users_per_cell": len(run.results[0].users),
-            "nat_users": sum(len(g.users) for g in clients.groups if g.shares_address),
-            "requests_per_user": REQUESTS,
-            "cells_run": len(run.results),
-            "seconds": sum(result.seconds for result in run.results),  # the cells alone, not the set-up
-        },
-        "cells": cells,
-    }
+    data = report_data(lab, clients, run.results, REQUESTS, request.config.getoption("matrix") == "full", WHOAMI)
     paths = write_reports(data)
     run.say("\n" + terminal_table(data) + "\n\n" + latency_table(data))
     run.say(f"report: {paths['html']} (also latest.html, latest.md, latest.json)")

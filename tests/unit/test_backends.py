@@ -49,7 +49,7 @@ def test_each_backend_chooses_its_engine_and_only_cache_engines_set_a_cache(back
     engine = ENGINES[backend.name]
     assert settings["SESSION_ENGINE"] == f"django.contrib.sessions.backends.{engine}"
     if engine in ("cache", "cached_db"):
-        assert settings["CACHES"]["default"]["BACKEND"].startswith("django.core.cache.backends.")
+        assert settings["CACHES"]["lab_sessions"]["BACKEND"].startswith("django.core.cache.backends.")
     else:
         assert "CACHES" not in settings
     if engine == "file":
@@ -57,10 +57,10 @@ def test_each_backend_chooses_its_engine_and_only_cache_engines_set_a_cache(back
 
 
 def test_shared_stores_point_at_the_lab_hosts():
-    assert BACKENDS["redis"].settings(HOSTS)["CACHES"]["default"]["LOCATION"] == "redis://lab-redis:6379/0"
-    with_password = BACKENDS["redis"].settings(HOSTS, {"redis": "s3cret/+"})["CACHES"]["default"]["LOCATION"]
+    assert BACKENDS["redis"].settings(HOSTS)["CACHES"]["lab_sessions"]["LOCATION"] == "redis://lab-redis:6379/0"
+    with_password = BACKENDS["redis"].settings(HOSTS, {"redis": "s3cret/+"})["CACHES"]["lab_sessions"]["LOCATION"]
     assert with_password == "redis://:s3cret%2F%2B@lab-redis:6379/0"
-    assert BACKENDS["memcached"].settings(HOSTS)["CACHES"]["default"]["LOCATION"] == "lab-memcached:11211"
+    assert BACKENDS["memcached"].settings(HOSTS)["CACHES"]["lab_sessions"]["LOCATION"] == "lab-memcached:11211"
     assert BACKENDS["cached_db"].stores == ("redis",)
 
 

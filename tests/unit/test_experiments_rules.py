@@ -69,7 +69,7 @@ def test_store_options_are_part_of_the_plan():
     from lab.plan import build_plan
     from lab.state import new_secrets
 
-    tags = {k: f"t/{k}:1" for k in ("node", "nginx", "postgres", "redis", "memcached", "nfs")}
+    tags = {k: f"t/{k}:1" for k in ("node", "site", "nginx", "postgres", "redis", "memcached", "nfs")}
     plain = build_plan(LabConfig(name="t"), new_secrets(), tags)
     aof = build_plan(LabConfig(name="t", redis_aof=True), new_secrets(), tags)
     assert plain.stores[1].fingerprint() != aof.stores[1].fingerprint()

@@ -11,29 +11,52 @@ from lab.images import image_specs
 from lab.state import LabState, StateStore, new_secrets
 
 
-def node_spec(site):
-    return image_specs(LabConfig(site=str(site)))["node"]
+def site_specs(site, **options):
+    """Each image's tag (a tag is read from the files when asked, so keep the strings)."""
+    return {key: spec.tag for key, spec in image_specs(LabConfig(site=str(site), **options)).items()}
 
 
-def test_tags_name_the_content(tmp_path):
+def test_tags_name_the_content_and_a_code_change_rebuilds_only_the_code_layer(tmp_path):
     site = tmp_path / "site"
     shutil.copytree(SAMPLE_SITE, site)
-    first = node_spec(site).tag
-    assert node_spec(site).tag == first  # stable
+    (site / "requirements.txt").write_text("django-environ==0.12.0\n")
+    first = site_specs(site)
+    assert site_specs(site)["site"] == first["site"]  # stable
     (site / "__pycache__").mkdir(exist_ok=True)
     (site / "__pycache__" / "x.pyc").write_bytes(b"cache")
-    assert node_spec(site).tag == first  # caches do not count
+    assert site_specs(site)["site"] == first["site"]  # caches do not count
     (site / "labsite" / "views.py").write_text("# changed\n")
-    assert node_spec(site).tag != first
+    changed = site_specs(site)
+    assert changed["site"] != first["site"]
+    assert changed["site-deps"] == first["site-deps"] and changed["node"] == first["node"]
+    (site / "requirements.txt").write_text("django-environ==0.11.2\n")
+    assert site_specs(site)["site-deps"] != first["site-deps"]
+    assert site_specs(site)["node"] == first["node"]
+
+
+def test_layers_build_on_each_other():
+    specs = image_specs(LabConfig())  # the sample site declares no requirements: no site-deps layer
+    assert "site-deps" not in specs
+    assert specs["site"].base_key == "node" and specs["site"].build_args["FROM_IMAGE"] == specs["node"].tag
 
 
 def test_django_version_is_part_of_the_tag():
     assert image_specs(LabConfig(django_version="5.2.19"))["node"].tag != image_specs(LabConfig())["node"].tag
 
 
-def test_context_holds_dockerfile_site_and_ca_bundle():
+def test_contexts_hold_dockerfile_site_requirements_and_ca_bundle(tmp_path):
     names = tarfile.open(fileobj=io.BytesIO(image_specs(LabConfig())["node"].context())).getnames()
-    assert {"Dockerfile", "lab-ca.crt", "site/manage.py", "lab_node/settings.py"} <= set(names)
+    assert {"Dockerfile", "lab-ca.crt", "lab_node/settings.py"} <= set(names)
+    names = tarfile.open(fileobj=io.BytesIO(image_specs(LabConfig())["site"].context())).getnames()
+    assert {"Dockerfile", "site/manage.py"} <= set(names)
+    site = tmp_path / "site"
+    shutil.copytree(SAMPLE_SITE, site)
+    (site / "requirements").mkdir()
+    (site / "requirements" / "base.txt").write_text("Django==5.1.4\n")
+    (site / "requirements.txt").write_text("-r requirements/base.txt\n-e .\nwhitenoise==6.8.2  # static\n")
+    deps = image_specs(LabConfig(site=str(site)))["site-deps"]
+    archive = tarfile.open(fileobj=io.BytesIO(deps.context()))
+    assert archive.extractfile("requirements.txt").read().decode() == "Django==5.1.4\nwhitenoise==6.8.2\n"
 
 
 def test_state_round_trip_is_private(tmp_path):

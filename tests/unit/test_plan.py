@@ -6,7 +6,7 @@ from lab import BACKENDS, LabConfig
 from lab.plan import LAB_LABEL, NODE_CONFIG_PATH, ROLE_LABEL, SPEC_LABEL, build_plan, image_keys, node_config_id
 from lab.state import new_secrets
 
-TAGS = {key: f"django-lab/{key}:test" for key in ("node", "nginx", "postgres", "redis", "memcached", "nfs")}
+TAGS = {key: f"django-lab/{key}:test" for key in ("node", "site", "nginx", "postgres", "redis", "memcached", "nfs")}
 SECRETS = new_secrets()
 
 
@@ -110,8 +110,8 @@ def test_fingerprint_is_not_a_label_of_the_spec():
 
 
 def test_image_keys_follow_the_backend():
-    assert image_keys(LabConfig(backend="signed_cookies")) == ("node", "nginx", "postgres")
-    assert image_keys(LabConfig(backend="cached_db")) == ("node", "nginx", "postgres", "redis")
+    assert image_keys(LabConfig(backend="signed_cookies")) == ("site", "nginx", "postgres")
+    assert image_keys(LabConfig(backend="cached_db")) == ("site", "nginx", "postgres", "redis")
 
 
 def test_nfs_over_fuse_gives_nodes_fuse_and_the_server_only_what_it_needs():
@@ -152,7 +152,7 @@ def test_store_passwords_come_from_the_lab_secrets_not_the_image():
     assert redis.env["LAB_REDIS_PASSWORD"] == SECRETS.redis_password
     settings = node_settings(plan.nodes[0])
     assert settings["DATABASES"]["default"]["PASSWORD"] == SECRETS.db_password
-    assert f":{SECRETS.redis_password}@t-redis" in settings["CACHES"]["default"]["LOCATION"]
+    assert f":{SECRETS.redis_password}@t-redis" in settings["CACHES"]["lab_sessions"]["LOCATION"]
     # No password is part of any command line.
     for spec in (*plan.containers(), plan.prepare):
         assert not any(secret in " ".join(spec.command or ()) for secret in (SECRETS.db_password, SECRETS.redis_password, SECRETS.demo_password))

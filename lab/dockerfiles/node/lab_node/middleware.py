@@ -33,3 +33,26 @@ class LabNodeMiddleware:
         except DatabaseError as error:
             return JsonResponse({"node": self.node, "ok": False, "error": str(error)}, status=503)
         return JsonResponse({"node": self.node, "ok": True})
+
+
+PROBE_HEADER = "HTTP_X_LAB_PROBE"
+COUNTER = "lab_counter"  # the lab's own key in the session; a site's keys are left alone
+
+
+class LabProbeMiddleware:
+    """Just inside the session middleware: a request the lab marks as a probe (X-Lab-Probe) counts in the
+    session, and its answer says the count and the user's name, so any page of any site is evidence."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = getattr(request, "session", None)
+        if PROBE_HEADER not in request.META or session is None:
+            return self.get_response(request)
+        session[COUNTER] = session.get(COUNTER, 0) + 1  # saved by the session middleware on the way out
+        response = self.get_response(request)
+        response["X-Lab-Counter"] = str(session.get(COUNTER, ""))
+        user = getattr(request, "user", None)
+        response["X-Lab-Username"] = user.get_username() if user is not None and user.is_authenticated else ""
+        return response

@@ -1,48 +1,126 @@
-"""Settings every lab node runs: the site's own settings, then what the lab decides for this node.
+"""Settings every lab node runs: the site's own settings, then only what several nodes demand.
 
-The lab writes its decisions (session backend, caches, databases, SECRET_KEY) to one JSON file,
-LAB_CONFIG_FILE. A switch writes the file again and restarts gunicorn inside the running container,
-so the node keeps its container, volumes and address. LAB_CONFIG_ID names the file's content; every
-answer carries it (X-Lab-Config-Id), so the lab sees which configuration a node really runs.
+The lab writes its decisions (database, session backend, caches, SECRET_KEY, the environment a site
+configured from it expects) to one JSON file, LAB_CONFIG_FILE. A switch writes the file again and
+restarts gunicorn inside the running container, so the node keeps its container, volumes and address.
+LAB_CONFIG_ID names the file's content; every answer carries it (X-Lab-Config-Id).
+
+Every setting the lab changes is recorded in LAB_OVERRIDES with its reason: `lab up` prints them and
+the readiness report lists them, so nothing is changed behind the developer's back.
 """
 
 import hashlib
 import importlib
 import json
 import os
+import re
 
-_site = importlib.import_module(os.environ.get("LAB_SITE_SETTINGS", "labsite.settings"))
-globals().update({name: getattr(_site, name) for name in dir(_site) if name.isupper()})
+from django.conf import global_settings
 
 with open(os.environ.get("LAB_CONFIG_FILE", "/etc/lab/node.json"), "rb") as _file:
     _raw = _file.read()
 _lab = json.loads(_raw)
 LAB_CONFIG_ID = hashlib.sha256(_raw).hexdigest()[:12]
 
-# Dict settings (DATABASES, CACHES) merge by alias, so the lab can add a "sessions" database and keep
-# "default"; everything else is replaced.
+# A site configured from its environment (DATABASE_URL, DJANGO_SECRET_KEY, REDIS_URL, ...) finds the
+# lab's values there, as it would on a platform that sets them.
+for _name, _value in _lab.get("environment", {}).items():
+    os.environ.setdefault(_name, _value)
+
+LAB_SITE_SETTINGS = os.environ.get("LAB_SITE_SETTINGS", "labsite.settings")
+_site = importlib.import_module(LAB_SITE_SETTINGS)
+globals().update({name: getattr(_site, name) for name in dir(_site) if name.isupper()})
+
+LAB_OVERRIDES = []  # {"setting", "value", "reason"} for each setting the lab changed
+_REASONS = _lab.get("reasons", {})
+
+
+def _current(name):
+    return globals().get(name, getattr(global_settings, name, None))
+
+
+def _override(name, value, reason, shown=None):
+    """Set `name` and record it when it differs from the site's value."""
+    if _current(name) != value:
+        LAB_OVERRIDES.append({"setting": name, "value": shown if shown is not None else repr(value), "reason": reason})
+    globals()[name] = value
+
+
+def _describe(value):
+    """A short, secret-free description of a DATABASES or CACHES entry."""
+    if isinstance(value, dict) and ("ENGINE" in value or "BACKEND" in value):
+        engine = (value.get("ENGINE") or value.get("BACKEND")).rsplit(".", 1)[-1]
+        where = str(value.get("HOST") or value.get("LOCATION") or "a local path")
+        return f"{engine} at {re.sub(r'//[^@/]*@', '//', where)}"  # never a password
+    return repr(value)
+
+
+# Dict settings (DATABASES, CACHES) merge by alias: the lab sets "default" database and its own session
+# cache, and the site's other aliases stay. Everything else is replaced.
 for _name, _value in _lab["settings"].items():
-    _current = globals().get(_name)
-    globals()[_name] = {**_current, **_value} if isinstance(_current, dict) and isinstance(_value, dict) else _value
+    _reason = _REASONS.get(_name, "the session backend under test")
+    if isinstance(_value, dict):
+        _merged = dict(_current(_name) or {})
+        for _alias, _entry in _value.items():
+            if _merged.get(_alias) != _entry:
+                LAB_OVERRIDES.append({"setting": f"{_name}[{_alias!r}]", "value": _describe(_entry), "reason": _reason})
+            _merged[_alias] = _entry
+        globals()[_name] = _merged
+    else:
+        _override(_name, _value, _reason)
 
 LAB_NODE = os.environ.get("LAB_NODE", "unknown")
 LAB_NODE_COMMANDS = _lab.get("commands", [])
 LAB_DEMO_USER = _lab.get("demo_user", "demo")
 LAB_DEMO_PASSWORD = _lab.get("demo_password")  # only the one-off job that sets the demo user gets it
-SECRET_KEY = _lab["secret_key"]
+
+_override(
+    "SECRET_KEY",
+    _lab["secret_key"],
+    "one key per lab: every node must sign sessions and CSRF tokens alike",
+    shown="the lab's key",
+)
 # After `lab rotate-key`: sessions signed with an earlier key stay valid (Django >= 4.1).
 SECRET_KEY_FALLBACKS = _lab.get("secret_key_fallbacks", [])
-DEBUG = False
-# Reached as 127.0.0.1:PORT from the host and by the nginx container's name from client networks.
-ALLOWED_HOSTS = ["*"]
-INSTALLED_APPS = [*INSTALLED_APPS, "lab_node"]  # noqa: F821 (from the site's settings)
-MIDDLEWARE = ["lab_node.middleware.LabNodeMiddleware", *MIDDLEWARE]  # noqa: F821
-# The lab's URLs (under /__lab__/) in front of the site's own.
-LAB_SITE_URLCONF = ROOT_URLCONF  # noqa: F821
+_override("DEBUG", False, "the lab serves like production does, behind nginx")
+
+# The hosts and origins the lab is reached by, added to the site's own (not replaced by "*").
+_hosts = _lab.get("hosts", [])
+if "*" not in _current("ALLOWED_HOSTS"):
+    _override(
+        "ALLOWED_HOSTS",
+        [*_current("ALLOWED_HOSTS"), *(h for h in _hosts if h not in _current("ALLOWED_HOSTS"))],
+        "extended with the lab's hosts (nginx's address and name)",
+    )
+_origins = _lab.get("origins", [])
+_override(
+    "CSRF_TRUSTED_ORIGINS",
+    [*_current("CSRF_TRUSTED_ORIGINS"), *(o for o in _origins if o not in _current("CSRF_TRUSTED_ORIGINS"))],
+    "extended with the lab's URL, so its login forms post",
+)
+# The lab serves plain http on this machine: HTTPS-only settings would lock a browser out of it.
+_HTTP = "the lab serves plain http; with it a browser could not use the lab's URL"
+_override("SECURE_SSL_REDIRECT", False, _HTTP)
+_override("SECURE_HSTS_SECONDS", 0, _HTTP)
+_override("SESSION_COOKIE_SECURE", False, _HTTP)
+_override("CSRF_COOKIE_SECURE", False, _HTTP)
+_override("SESSION_COOKIE_DOMAIN", None, "the lab is reached at its own address, not the site's domain")
+_override("CSRF_COOKIE_DOMAIN", None, "the lab is reached at its own address, not the site's domain")
+if "django.contrib.staticfiles" in _current("INSTALLED_APPS"):
+    _override("STATIC_ROOT", _lab.get("static_root", "/srv/static"), "collected once per lab into a volume nginx serves")
+
+# The lab's own parts: an app, a middleware on each side of the session, and URLs under /__lab__/.
+INSTALLED_APPS = [*_current("INSTALLED_APPS"), "lab_node"]
+_middleware = list(_current("MIDDLEWARE"))
+_session_at = next((i for i, m in enumerate(_middleware) if m.endswith("SessionMiddleware")), len(_middleware) - 1)
+_middleware.insert(_session_at + 1, "lab_node.middleware.LabProbeMiddleware")
+MIDDLEWARE = ["lab_node.middleware.LabNodeMiddleware", *_middleware]
+LAB_SITE_URLCONF = _current("ROOT_URLCONF")
 ROOT_URLCONF = "lab_node.urls"
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": "WARNING"},
-}
+if not globals().get("LOGGING"):
+    LOGGING = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "handlers": {"console": {"class": "logging.StreamHandler"}},
+        "root": {"handlers": ["console"], "level": "WARNING"},
+    }

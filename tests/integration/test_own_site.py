@@ -1,0 +1,138 @@
+"""Your own Django project in the lab: fixture sites of different shapes under tests/sites/, each run on
+real nodes, logged in through its own login page, and given its readiness report.
+
+- tutorial: configured from the environment (dj-database-url, python-dotenv), WhiteNoise with manifest
+  static files, its own pins (Django 5.1, gunicorn 23), `migrate` in its Procfile, HTTPS forced.
+- emailsite: a custom user model that logs in by email, SQLite, DEBUG on, one hard-coded host, a
+  SECRET_KEY made up per process when the variable is missing.
+- uploads: files saved on the node's disk, file sessions, a login rate limit in the local-memory
+  cache, a nightly job in the settings.
+- broken: a requirement that must be compiled against a library the node image lacks.
+"""
+
+import json
+import re
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from lab import LabConfig, cli
+from lab.clients import Clients
+from lab.config import SAMPLE_SITE
+from lab.evidence import VirtualUser
+from lab.hazards import FOUND, assess
+from lab.matrix import run_cell
+
+from .conftest import free_port
+
+pytestmark = pytest.mark.integration
+SITES = Path(__file__).resolve().parent.parent / "sites"
+
+
+def found(lab) -> set[str]:
+    findings, _ = assess(lab)
+    return {finding.key for finding in findings if finding.level == FOUND}
+
+
+@pytest.fixture(scope="module")
+def tutorial(module_lab_factory):
+    lab = module_lab_factory("tutorial")
+    lab.up(LabConfig(name=lab.name, site=str(SITES / "tutorial"), nodes=3, port=free_port()))
+    return lab
+
+
+def test_the_site_runs_its_own_pins_and_settings_module(tutorial):
+    facts = tutorial.site()
+    assert facts["django"] == "5.1.4" and facts["settings_module"] == "tutorial.settings"
+    assert facts["login_url"] == "/accounts/login/" and facts["static_url"] == "/static/"
+    overridden = {override["setting"] for override in facts["overrides"]}
+    assert {"DATABASES['default']", "SECURE_SSL_REDIRECT", "STATIC_ROOT", "SESSION_ENGINE"} <= overridden
+    assert "ALLOWED_HOSTS" not in overridden  # the site reads them from DJANGO_ALLOWED_HOSTS, which the lab set
+    assert tutorial._state().secrets.redis_password not in json.dumps(facts)  # store URLs shown without passwords
+
+
+def test_a_second_up_with_nothing_changed_changes_nothing(tutorial):
+    assert tutorial.up().changed == []
+
+
+def test_users_log_in_through_the_sites_page_keep_it_under_redis_and_lose_it_under_locmem(tutorial):
+    clients = Clients(tutorial)
+    clients.ensure()
+    kept = run_cell(tutorial, clients, "redis", "round_robin", requests_count=12, probe="/")
+    assert kept.evidence_problem() is None, kept.evidence_problem()
+    assert kept.observed_kept and len(kept.nodes_seen) == 3, kept.summary()
+    lost = run_cell(tutorial, clients, "locmem", "round_robin", requests_count=12, probe="/")
+    assert lost.evidence_problem() is None, lost.evidence_problem()
+    assert not lost.observed_kept and lost.lost_details(), lost.summary()
+    tutorial.switch(backend="redis")
+
+
+def test_static_files_are_collected_once_and_served_by_nginx(tutorial):
+    status = tutorial.status()
+    user = VirtualUser(status["url"], login_path=tutorial.login_path(), probe="/")
+    user.login(status["username"], status["password"])
+    _, headers, page = user._request("")
+    assert headers.get("X-Lab-Node")  # the page came from a node
+    stylesheet = re.search(rb'href="(/static/notes/style\.[0-9a-f]{12}\.css)"', page)
+    assert stylesheet, page[:300]  # the manifest's hashed name: collectstatic ran
+    with urllib.request.urlopen(status["url"].rstrip("/") + stylesheet.group(1).decode()) as answer:
+        assert answer.status == 200 and "X-Lab-Node" not in answer.headers  # nginx answered, no node
+
+
+def test_the_tutorials_readiness_report_finds_what_it_plants(tutorial):
+    findings, seen = assess(tutorial)
+    levels = {finding.key: finding.level for finding in findings}
+    assert {key for key, level in levels.items() if level == FOUND} == {"migrate_at_start", "ssl_redirect_behind_proxy"}
+    assert levels["conn_max_age"] == "note"  # dj-database-url's conn_max_age=600
+    assert any("SECURE_" in line for line in seen.deploy_check)  # Django's own check ran on the site's settings
+
+
+def test_lab_matrix_quick_on_the_site_writes_its_report(tutorial, state_dir, monkeypatch, capsys):
+    monkeypatch.setenv("LAB_STATE_DIR", str(state_dir))
+    code = cli.main(["--name", tutorial.name, "matrix", "--quick", "--probe", "/"])
+    output = capsys.readouterr()
+    assert code == 0, output.err
+    report = (Path(cli.__file__).resolve().parent.parent / "reports" / "latest.md").read_text()
+    assert str(SITES / "tutorial") in report and "asks `/`" in report
+    assert "report:" in output.err + output.out
+
+
+@pytest.mark.parametrize(
+    "site, planted",
+    [
+        ("emailsite", {"secret_key_per_process", "sqlite_database", "debug_on", "allowed_hosts_hardcoded"}),
+        ("uploads", {"locmem_cache", "media_on_node_disk", "file_sessions_or_cache", "scheduled_jobs"}),
+        (None, {"sqlite_database", "debug_on", "allowed_hosts_hardcoded"}),  # the lab's own sample site
+    ],
+)
+def test_readiness_finds_what_each_site_plants_and_nothing_else(site, planted, lab_factory):
+    lab = lab_factory(site or "sample")
+    folder = SITES / site if site else SAMPLE_SITE
+    lab.up(LabConfig(name=lab.name, site=str(folder), nodes=2, port=free_port()))
+    # A user logs in through the site's own login page and is known on the page it lands on.
+    status, facts = lab.status(), lab.site()
+    user = VirtualUser(status["url"], login_path=lab.login_path(), probe=facts["login_redirect_url"] or "/")
+    user.login(*lab.login())
+    assert {o.user for o in user.browse(4).observations} == {status["username"]}
+    assert found(lab) == planted
+
+
+def test_the_email_login_site_makes_its_demo_user_by_email_and_staff(lab_factory):
+    lab = lab_factory("email")
+    lab.up(LabConfig(name=lab.name, site=str(SITES / "emailsite"), nodes=2, port=free_port()))
+    assert lab.login()[0] == "demo@example.com" and lab.login_path() == "login/"  # LOGIN_URL = "login", a URL name
+    admin = VirtualUser(lab.status()["url"], login_path="admin/login/", probe="admin/")
+    admin.login(*lab.login())  # only staff may log in to the admin
+    assert [o.status for o in admin.browse(2).observations] == [200, 200]
+
+
+def test_a_requirement_that_cannot_build_fails_in_one_line_and_leaves_nothing(engine, state_dir, monkeypatch, capsys):
+    monkeypatch.setenv("LAB_STATE_DIR", str(state_dir))
+    name = "labtest-broken"
+    code = cli.main(["--name", name, "up", "--site", str(SITES / "broken"), "--port", str(free_port())])
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("lab:")]
+    assert code == 1
+    assert len(errors) == 1 and "psycopg2" in errors[0] and "pg_config" in errors[0], errors
+    assert engine.lab_resources(name) == {"containers": [], "networks": [], "volumes": []}
+    assert not (state_dir / f"{name}.json").exists()

@@ -1,0 +1,52 @@
+"""Reading a site's folder: its settings module, its requirements, what its files do at start."""
+
+import pytest
+
+from lab.errors import ConfigError
+from lab.site import cache_users, migrate_at_start, requirements, scheduled_jobs, settings_module, uploads
+
+
+def make(tmp_path, files: dict[str, str]):
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return tmp_path
+
+
+def test_the_settings_module_comes_from_manage_py_or_is_checked(tmp_path):
+    site = make(tmp_path, {"manage.py": 'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings.dev")\n',
+                           "shop/settings/prod.py": ""})
+    assert settings_module(site) == "shop.settings.dev"
+    assert settings_module(site, "shop.settings.prod") == "shop.settings.prod"
+    with pytest.raises(ConfigError, match="not in"):
+        settings_module(site, "shop.settings.missing")
+    with pytest.raises(ConfigError, match="dotted module"):
+        settings_module(site, "../etc")
+    with pytest.raises(ConfigError, match="--settings"):
+        settings_module(make(tmp_path / "other", {"manage.py": "print()\n"}))
+
+
+def test_requirements_from_a_file_with_includes_or_from_pyproject(tmp_path):
+    assert requirements(make(tmp_path / "none", {"manage.py": ""})) is None
+    site = make(tmp_path / "pyproject", {"pyproject.toml": '[project]\nname = "x"\ndependencies = ["Django>=5.1", "whitenoise"]\n'})
+    assert requirements(site) == "Django>=5.1\nwhitenoise\n"
+    with pytest.raises(ConfigError, match="no such file"):
+        requirements(site, str(tmp_path / "missing.txt"))
+
+
+def test_start_files_that_migrate_and_schedulers_and_cache_and_upload_code(tmp_path):
+    site = make(
+        tmp_path,
+        {
+            "Procfile": "release: python manage.py migrate\nweb: gunicorn app.wsgi\n",
+            "docker/entrypoint.sh": "#!/bin/sh\npython manage.py migrate --noinput\nexec gunicorn app.wsgi\n",
+            "app/apps.py": "from apscheduler.schedulers.background import BackgroundScheduler\n",
+            "app/views.py": "from django.core.cache import cache\n# cache.set( in a comment\n",
+            "app/models.py": "    avatar = models.ImageField(upload_to='a')\n",
+        },
+    )
+    assert [str(hit) for hit in migrate_at_start(site)] == ["docker/entrypoint.sh:2: python manage.py migrate --noinput"]
+    assert [hit.file for hit in scheduled_jobs(site)] == ["app/apps.py"]
+    assert [hit.line for hit in cache_users(site)] == [1]
+    assert [hit.file for hit in uploads(site)] == ["app/models.py"]
