@@ -219,14 +219,17 @@ class DockerEngine:
         with translated(f"starting {container}"):
             self.client.containers.get(container).start()
 
-    def exec(self, container: str, command: Sequence[str], env: dict | None = None) -> tuple[int, str]:
-        """Run a command in a running container; (exit code, combined output).
+    def exec(
+        self, container: str, command: Sequence[str], env: dict | None = None, user: str = ""
+    ) -> tuple[int, str]:
+        """Run a command in a running container, as `user` (default: the container's); (exit code,
+        combined output).
 
         Secrets go in `env`, never in `command`: a process's arguments are visible to every user.
         """
         with translated(f"running {command[0]} in {container}"):
             with self.stopwatch.step("exec (checks, jobs, traffic)"):
-                result = self.client.containers.get(container).exec_run(list(command), environment=env)
+                result = self.client.containers.get(container).exec_run(list(command), environment=env, user=user)
         return result.exit_code, result.output.decode(errors="replace")
 
     def signal(self, container: str, name: str) -> None:

@@ -22,7 +22,7 @@ def markdown(site: str, findings: list[Finding], seen: Observed) -> str:
         "|---|---|---|",
     ]
     for finding in findings:
-        evidence = finding.evidence[0].replace("|", "\\|") if finding.evidence else ""
+        evidence = "; ".join(finding.evidence).replace("|", "\\|")
         lines.append(f"| {finding.title} | {_MARK[finding.level]} | {evidence} |")
     for finding in findings:
         if finding.level == "ok":

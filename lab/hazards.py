@@ -275,8 +275,12 @@ def judge(seen: Observed) -> list[Finding]:
     return [hazard(seen) for hazard in HAZARDS]
 
 
+# The site's user, as gunicorn runs (a node that mounts NFS starts as root, without root's powers).
+SITE_USER = "django"
+
+
 def _probe(lab, node: str, *arguments: str) -> dict:
-    code, output = lab.engine.exec(node, ["python", "-m", "lab_node.probes", *arguments])
+    code, output = lab.engine.exec(node, ["python", "-m", "lab_node.probes", *arguments], user=SITE_USER)
     lines = output.strip().splitlines()
     try:
         return json.loads(lines[-1]) if code == 0 else {"error": "\n".join(lines[-5:])}
@@ -300,7 +304,7 @@ def gather(lab) -> Observed:
             lambda: _probe(lab, two, "key"),
             lambda: _probe(lab, one, "database"),
             lambda: _probe(lab, one, "deploy-check"),
-            lambda: lab.engine.exec(one, ["python", "-m", "lab_node.site_facts"])[1],
+            lambda: lab.engine.exec(one, ["python", "-m", "lab_node.site_facts"], user=SITE_USER)[1],
         ],
     )
     key = "lab-" + secrets.token_hex(6)

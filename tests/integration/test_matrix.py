@@ -6,7 +6,7 @@ serves every cell (switched, not recreated); the report is written when the modu
 
 import pytest
 
-from lab import BACKENDS, BALANCE_MODES, LabConfig
+from lab import BACKENDS, LabConfig
 from lab.clients import Clients
 from lab.evidence import WHOAMI
 from lab.matrix import QUICK_CELLS, all_cells, report_data, run_cell

@@ -98,6 +98,13 @@ def test_lab_matrix_quick_on_the_site_writes_its_report(tutorial, state_dir, mon
     assert "report:" in output.err + output.out
 
 
+def test_readiness_probes_run_as_the_site_user_on_any_backend(tutorial):
+    tutorial.switch(backend="nfs")  # nfs nodes start as root to mount, then serve as the site's user
+    _, seen = assess(tutorial)
+    assert seen.wrote["media"]["error"] is None, seen.wrote  # the probe could write where the site writes
+    assert seen.read["media_exists"] is False  # ... on node-1's disk only
+
+
 @pytest.mark.parametrize(
     "site, planted",
     [
