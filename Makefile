@@ -15,8 +15,8 @@ UP_OPTIONS := $(if $(BACKEND),--backend $(BACKEND)) $(if $(BALANCE),--balance $(
 SWITCH_OPTIONS := $(if $(BACKEND),--backend $(BACKEND)) $(if $(BALANCE),--balance $(BALANCE)) \
 	$(if $(NODES),--nodes $(NODES))
 
-.PHONY: help setup engine venv images lab-up lab-switch lab-status lab-logs lab-down test test-unit matrix experiments bench bench-quick \
-	bench-lifecycle bench-profile bench-site lab-readiness lab-matrix clean
+.PHONY: help setup engine browser venv images lab-up lab-switch lab-status lab-logs lab-down test test-unit matrix experiments bench bench-quick \
+	bench-lifecycle bench-profile bench-site lab-readiness lab-matrix lab-watch clean
 
 help: ## list these targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ venv: $(VENV)/.installed ## create .venv with the lab and its test tools
 
 engine: ## make sure a Docker engine answers (as root on Debian: install and start one)
 	@bash lab/setup/ensure-engine.sh
+
+browser: ## make sure Chromium is here for the browser tests (as root on Debian: install it)
+	@bash lab/setup/ensure-browser.sh
 
 setup: venv engine ## everything the lab needs on this machine
 
@@ -49,6 +52,9 @@ lab-status: setup ## show the lab's containers, URL and login
 lab-logs: setup ## show a container's log (NODE=node-1, nginx, redis, ...)
 	$(LAB) --name $(NAME) logs $(NODE)
 
+lab-watch: setup ## watch users move across nodes, live (WEB=1: as a page on 127.0.0.1:8099)
+	$(LAB) --name $(NAME) watch $(if $(WEB),--web)
+
 lab-readiness: setup ## what in the lab's site breaks on several machines, probed on its nodes
 	$(LAB) --name $(NAME) readiness
 
@@ -58,7 +64,7 @@ lab-matrix: setup ## the quick matrix on the lab's site (SITE=your/project bring
 lab-down: setup ## remove the lab's containers, network and volumes
 	$(LAB) --name $(NAME) down
 
-test: images ## run the unit and integration tests against the real engine
+test: images browser ## run the unit and integration tests against the real engine (and Chromium)
 	$(VENV)/bin/pytest
 
 matrix: images ## every backend x balancing mode, judged with evidence; report in reports/latest.html

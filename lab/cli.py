@@ -14,7 +14,7 @@ from .backends import BACKENDS
 from .balance import BALANCE_MODES
 from .config import MAX_NODES, LabConfig, check_host, check_name, is_loopback
 from .engine import DockerEngine
-from .errors import ConfigError, LabError, LabNotFound
+from .errors import ConfigError, LabError, LabNotFound, PortInUse
 from .images import ensure_images, image_specs
 from .lab import Lab
 
@@ -148,6 +148,14 @@ def build_parser() -> argparse.ArgumentParser:
     matrix.add_argument("--site", help="bring the lab up with this Django project folder first")
     matrix.add_argument("--quick", action="store_true", help="seven telling cells instead of all fifty")
     matrix.add_argument("--probe", help="the page virtual users browse (default: the site's LOGIN_REDIRECT_URL)")
+    watch = commands.add_parser(
+        "watch", help="watch virtual users move across nodes, live, while you switch, break and scale the lab"
+    )
+    watch.add_argument("--seconds", type=positive, default=3600, help="stop after this long (default 3600; Ctrl-C stops too)")
+    watch.add_argument("--json", action="store_true", help="no live view: print the summary as JSON at the end")
+    watch.add_argument("--web", action="store_true", help="show the view as a page in the browser, on 127.0.0.1")
+    watch.add_argument("--web-port", type=port_number, default=8099, help="the page's port (default 8099)")
+    watch.add_argument("--probe", help="the page users browse (default: the lab's /__lab__/whoami)")
     readiness = commands.add_parser(
         "readiness", help="what in the site's settings and code breaks on several machines, probed on the nodes"
     )
@@ -198,6 +206,8 @@ def run(args: argparse.Namespace) -> int:
         run_experiment(lab, args)
     elif args.command == "matrix":
         run_matrix_command(lab, args)
+    elif args.command == "watch":
+        run_watch(lab, args)
     elif args.command == "readiness":
         from .hazard_report import markdown, write
         from .hazards import assess
@@ -228,6 +238,45 @@ def run(args: argparse.Namespace) -> int:
         ensure_images(DockerEngine(), config, list(image_specs(config)), say, rebuild=args.rebuild)
         say("images ready")
     return 0
+
+
+def run_watch(lab: Lab, args: argparse.Namespace) -> None:
+    """Users browse the running lab until --seconds or Ctrl-C; a live view, then the summary."""
+    from .evidence import WHOAMI
+    from .host import port_is_free
+    from .watch_feed import Feed
+
+    if lab.config() is None:
+        raise LabNotFound(f"no lab named {lab.name!r}; start one with `lab up` first")
+    if args.web and not port_is_free("127.0.0.1", args.web_port):
+        raise PortInUse(f"port {args.web_port} on 127.0.0.1 is already in use; pick another with --web-port N")
+    feed = Feed(lab, args.seconds, probe=args.probe or WHOAMI)
+    feed.start()
+    try:
+        if args.web:
+            from . import watch_web
+
+            watch_web.run(feed, args.seconds, args.web_port, on_ready=lambda url: say(f"watch page: {url} (Ctrl-C stops)"))
+        elif args.json:
+            deadline = time.monotonic() + args.seconds
+            while time.monotonic() < deadline and feed.snapshot()["requests"] == 0:
+                time.sleep(0.1)
+            print(f"lab watch: users are browsing {feed.watch.lab_url}", file=sys.stderr, flush=True)
+            time.sleep(max(0.0, deadline - time.monotonic()))
+        else:
+            from . import watch_terminal
+
+            watch_terminal.run(feed, args.seconds)
+    except KeyboardInterrupt:
+        pass  # Ctrl-C is how a watch ends: the summary follows
+    finally:
+        feed.stop()
+    for error in feed.errors[:3]:
+        print(f"lab watch: a source stopped early: {error}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(feed.summary(), indent=2))
+    else:
+        say(feed.paragraph())
 
 
 def run_matrix_command(lab: Lab, args: argparse.Namespace) -> None:

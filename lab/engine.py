@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import ipaddress
+import os
 import tarfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +24,9 @@ from .errors import EngineError, EngineUnavailable, ImageBuildError, PortInUse
 from .plan import LAB_LABEL, ROLE_LABEL, SPEC_LABEL, ContainerSpec
 from .security import LOG_CONFIG, NO_NEW_PRIVILEGES
 from .stopwatch import Stopwatch
+
+# Where a network takes its /24 when Docker's default pools are used up (lab-sized: 256 networks).
+LAB_SUBNETS = ipaddress.ip_network(os.environ.get("LAB_SUBNETS", "10.213.0.0/16"))
 
 ENGINE_HELP = (
     "start the Docker engine (as root on Debian, `make engine` installs and starts it; elsewhere install "
@@ -83,10 +88,36 @@ class DockerEngine:
     # -- networks and volumes ----------------------------------------------------------------------
 
     def ensure_network(self, name: str, labels: dict) -> None:
-        """Create the bridge network `name` unless it exists."""
+        """Create the bridge network `name` unless it exists.
+
+        Docker's default pools hold about 30 networks, and a lab with its clients takes 8: when they run
+        out, the network takes a free /24 of LAB_SUBNETS instead (a /24 each, as ip_hash keys on three octets).
+        """
         with translated(f"creating network {name}"):
-            if not self.client.networks.list(names=[name]):
+            if self.client.networks.list(names=[name]):
+                return
+            try:
                 self.client.networks.create(name, driver="bridge", labels=labels)
+                return
+            except docker.errors.APIError as error:
+                if "address pool" not in str(error):
+                    raise
+            used = {
+                config.get("Subnet")
+                for network in self.client.networks.list()
+                for config in (network.attrs.get("IPAM") or {}).get("Config") or []
+            }
+            for subnet in LAB_SUBNETS.subnets(new_prefix=24):
+                if str(subnet) in used:
+                    continue
+                pool = docker.types.IPAMPool(subnet=str(subnet), gateway=str(subnet.network_address + 1))
+                try:
+                    self.client.networks.create(name, driver="bridge", labels=labels, ipam=docker.types.IPAMConfig(pool_configs=[pool]))
+                    return
+                except docker.errors.APIError as error:
+                    if "overlap" not in str(error):
+                        raise
+            raise EngineError(f"creating network {name}: no free address range, neither Docker's nor {LAB_SUBNETS}")
 
     def connect(self, network: str, container: str) -> None:
         """Attach a container to another network, unless it is attached already."""
@@ -231,6 +262,23 @@ class DockerEngine:
             with self.stopwatch.step("exec (checks, jobs, traffic)"):
                 result = self.client.containers.get(container).exec_run(list(command), environment=env, user=user)
         return result.exit_code, result.output.decode(errors="replace")
+
+    def exec_stream(self, container: str, command: Sequence[str], env: dict | None = None) -> Iterator[str]:
+        """Run a command in a running container and yield its output line by line, as it comes."""
+        with translated(f"running {command[0]} in {container}"):
+            result = self.client.containers.get(container).exec_run(list(command), environment=env, stream=True)
+        pending = b""
+        with translated(f"reading {command[0]} in {container}"):
+            for chunk in result.output:
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    yield line.decode(errors="replace")
+
+    def events(self, lab: str):
+        """The lab's container events as they happen (start, die, kill, destroy), as a closable stream."""
+        with translated(f"following the events of lab {lab}"):
+            return self.client.events(decode=True, filters={"type": "container", "label": f"{LAB_LABEL}={lab}"})
 
     def signal(self, container: str, name: str) -> None:
         """Send a signal (e.g. "HUP") to a container's main process."""

@@ -269,6 +269,59 @@ def login_cookies(url: str, username: str, password: str, count: int, login_path
     return headers
 
 
+def watch(
+    url: str,
+    username: str,
+    password: str,
+    names: list[str],
+    seconds: float,
+    emit,
+    pause: float = 0.25,
+    login_path: str = LOGIN_PATH,
+    probe: str = WHOAMI,
+    relogin_after: int = 8,
+) -> None:
+    """Users who keep browsing until `seconds` have passed, each answer handed to `emit(dict)` as it
+    comes. A user logged out for `relogin_after` answers in a row logs in again, as a person would."""
+    deadline = time.monotonic() + seconds
+    lock = threading.Lock()
+    gone = threading.Event()  # the watcher stopped reading: every user stops
+
+    def send(item: dict) -> None:
+        with lock:
+            try:
+                emit(item)
+            except OSError:
+                gone.set()
+
+    def one(name: str) -> None:
+        user = VirtualUser(url, name, timeout=5.0, login_path=login_path, probe=probe)
+        anonymous = 0
+        while time.monotonic() < deadline and not gone.is_set():
+            if not user.evidence.logged_in or anonymous >= relogin_after:
+                user.cookies.clear()
+                user.evidence.logged_in = False
+                try:
+                    user.login(username, password)
+                    send({"name": name, "kind": "login", "node": user.evidence.login_node, "at": round(time.time(), 3)})
+                except (LoginFailed, OSError) as error:
+                    send({"name": name, "kind": "login-failed", "error": str(error)[:200], "at": round(time.time(), 3)})
+                    time.sleep(1.0)
+                    continue
+                anonymous = 0
+            observation = user.whoami()
+            user.evidence.observations.clear()  # a watch runs for long: nothing kept but the last answer
+            anonymous = anonymous + 1 if observation.status == 200 and observation.user != username else 0
+            send({"name": name, "kind": "answer", **asdict(observation)})  # "user": whom the node saw
+            time.sleep(pause)
+
+    threads = [threading.Thread(target=one, args=(name,), daemon=True) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(seconds + 15)
+
+
 def perform(job: dict):
     """One job a client container is given: log users in and browse, log in for cookies, or flood."""
     job = dict(job)
@@ -288,12 +341,27 @@ def serve(port: int) -> None:
     class Agent(http.server.BaseHTTPRequestHandler):
         def do_POST(self):
             job = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            if job.pop("watch", False):
+                return self.stream(job)
             body = json.dumps(perform(job)).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        def stream(self, job: dict) -> None:
+            """A watch: one JSON line per answer, written as it happens, until the job's time is up."""
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-ndjson")
+            self.send_header("Connection", "close")
+            self.end_headers()
+
+            def emit(item: dict) -> None:
+                self.wfile.write(json.dumps(item).encode() + b"\n")
+                self.wfile.flush()
+
+            watch(emit=emit, **job)  # stops early when the watcher goes away (a write fails)
 
         def log_message(self, *args):  # one line per job would only fill the log
             pass
@@ -305,5 +373,9 @@ def serve(port: int) -> None:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["serve"]:
         serve(int(sys.argv[2]))
+    elif sys.argv[1:2] == ["watch"]:  # the same stream on stdout, when the agent cannot be reached
+        job = json.loads(os.environ[JOB_ENV])
+        job.pop("watch", None)
+        watch(emit=lambda item: print(json.dumps(item), flush=True), **job)
     else:
         print(json.dumps(perform(json.loads(os.environ[JOB_ENV]))))
