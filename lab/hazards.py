@@ -92,6 +92,7 @@ def locmem_cache(seen: Observed) -> Finding:
     local = [alias for alias, entry in caches.items() if entry.get("backend") == _LOCMEM]
     engine = seen.first.get("session_engine") or ""
     users = list(seen.cache_hits)
+    users += [f"MIDDLEWARE {m} (whole pages cached)" for m in seen.first.get("middleware", []) if "CacheMiddleware" in m]
     if engine.endswith(("backends.cache", "backends.cached_db")) and seen.first.get("session_cache_alias") in local:
         users.insert(0, f"SESSION_ENGINE {engine} on CACHES[{seen.first.get('session_cache_alias')!r}]")
     evidence = [f"CACHES[{alias!r}] is LocMemCache (one per process)" for alias in local]
@@ -123,11 +124,12 @@ def media_on_disk(seen: Observed) -> Finding:
         )
     elif media.get("error"):
         evidence.append(f"default_storage cannot save on {seen.wrote.get('node')}: {media['error']}")
-    evidence += [f"uploads in {hit}" for hit in seen.upload_hits] or ["no FileField, ImageField or default_storage in the code"]
+    stores = [f"model field {name}" for name in seen.wrote.get("file_fields", [])] + [f"uploads in {hit}" for hit in seen.upload_hits]
+    evidence += stores or ["no model stores a file, and no default_storage or request.FILES in the code"]
     return _finding(
         "media_on_node_disk",
         "Uploaded files stay on the machine that received them",
-        bool(lost and seen.upload_hits),
+        bool(lost and stores),
         evidence,
         "an uploaded file is there on one request and a 404 on the next",
         "store media in shared storage (django-storages with S3 or similar, or one shared volume)",

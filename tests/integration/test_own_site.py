@@ -7,6 +7,8 @@ real nodes, logged in through its own login page, and given its readiness report
   SECRET_KEY made up per process when the variable is missing.
 - uploads: files saved on the node's disk, file sessions, a login rate limit in the local-memory
   cache, a nightly job in the settings.
+- allauthsite: django-allauth logging in by email (its form's field is `login`), requirements in its
+  pyproject, SQLite.
 - broken: a requirement that must be compiled against a library the node image lacks.
 """
 
@@ -110,6 +112,7 @@ def test_readiness_probes_run_as_the_site_user_on_any_backend(tutorial):
     [
         ("emailsite", {"secret_key_per_process", "sqlite_database", "debug_on", "allowed_hosts_hardcoded"}),
         ("uploads", {"locmem_cache", "media_on_node_disk", "file_sessions_or_cache", "scheduled_jobs"}),
+        ("allauthsite", {"sqlite_database"}),  # django-allauth, email login, requirements from its pyproject
         (None, {"sqlite_database", "debug_on", "allowed_hosts_hardcoded"}),  # the lab's own sample site
     ],
 )
@@ -122,6 +125,8 @@ def test_readiness_finds_what_each_site_plants_and_nothing_else(site, planted, l
     user = VirtualUser(status["url"], login_path=lab.login_path(), probe=facts["login_redirect_url"] or "/")
     user.login(*lab.login())
     assert {o.user for o in user.browse(4).observations} == {status["username"]}
+    if site == "allauthsite":
+        assert status["username"] == "demo@example.com" and lab.login_path() == "accounts/login/"
     assert found(lab) == planted
 
 

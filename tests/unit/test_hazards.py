@@ -57,6 +57,8 @@ def test_locmem_is_a_hazard_only_when_something_uses_it():
     assert "locmem_cache" not in found(unused)
     used = seen({"caches": LOCMEM}, read=missing, cache_hits=["views.py:3: cache.incr(key)"])
     assert "locmem_cache" in found(used)
+    pages = seen({"caches": LOCMEM, "middleware": ["django.middleware.cache.UpdateCacheMiddleware"]}, read=missing)
+    assert "locmem_cache" in found(pages)
     sessions = seen({"caches": LOCMEM, "session_engine": "django.contrib.sessions.backends.cache", "session_cache_alias": "default"})
     assert "locmem_cache" in found(sessions)
 
@@ -66,6 +68,8 @@ def test_media_on_one_node_is_found_only_for_a_site_that_stores_files():
     lost = {"node": "node-2", "caches": {}, "media_exists": False}
     assert "media_on_node_disk" not in found(seen(wrote=wrote, read=lost))
     assert "media_on_node_disk" in found(seen(wrote=wrote, read=lost, upload_hits=["models.py:5: FileField("]))
+    from_an_app = {**wrote, "file_fields": ["wagtailimages.Image.file"]}  # a model of an installed app
+    assert "media_on_node_disk" in found(seen(wrote=from_an_app, read=lost))
     shared = {"node": "node-2", "caches": {}, "media_exists": True}
     assert "media_on_node_disk" not in found(seen(wrote=wrote, read=shared, upload_hits=["models.py:5"]))
 

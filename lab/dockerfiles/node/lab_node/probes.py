@@ -69,6 +69,8 @@ def site_settings(with_key=True):
         "proxy_ssl_header": get("SECURE_PROXY_SSL_HEADER"),
         "media_root": str(get("MEDIA_ROOT") or ""),
         "default_storage": (storages.get("default") or {}).get("BACKEND") or get("DEFAULT_FILE_STORAGE") or "",
+        "middleware": list(get("MIDDLEWARE") or []),
+        "installed_apps": list(get("INSTALLED_APPS") or []),
         "celery_beat_schedule": bool(getattr(site, "CELERY_BEAT_SCHEDULE", None) or getattr(site, "CELERYBEAT_SCHEDULE", None)),
         "cronjobs": bool(getattr(site, "CRONJOBS", None)),
     }
@@ -103,7 +105,26 @@ def write(key):
     except Exception as error:  # noqa: BLE001
         media = {"name": None, "path": None, "error": f"{type(error).__name__}: {error}"}
     storage = type(default_storage._wrapped).__name__  # set up by the save above
-    return {"node": settings.LAB_NODE, "caches": cache_results, "media": media, "storage": storage}
+    return {
+        "node": settings.LAB_NODE,
+        "caches": cache_results,
+        "media": media,
+        "storage": storage,
+        "file_fields": file_fields(),
+    }
+
+
+def file_fields():
+    """Every model field that stores a file, the site's and its apps' (Wagtail's images, say)."""
+    from django.apps import apps
+    from django.db import models
+
+    return sorted(
+        f"{model._meta.label}.{field.name}"
+        for model in apps.get_models()
+        for field in model._meta.get_fields()
+        if isinstance(field, models.FileField)
+    )
 
 
 def _path(storage, name):

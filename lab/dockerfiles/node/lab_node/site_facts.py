@@ -45,6 +45,9 @@ def facts():
     username_field = user_model.USERNAME_FIELD
     field = user_model._meta.get_field(username_field)
     email_login = isinstance(field, models.EmailField) or username_field == "email"
+    if apps.is_installed("allauth.account"):  # django-allauth may log in by email whatever the user model
+        methods = getattr(settings, "ACCOUNT_LOGIN_METHODS", None) or {getattr(settings, "ACCOUNT_AUTHENTICATION_METHOD", "username")}
+        email_login = email_login or set(methods) == {"email"}
     login_url = _path(getattr(settings, "LOGIN_URL", None), "/accounts/login/")
     admin = apps.is_installed("django.contrib.admin")
     login_source = "LOGIN_URL"

@@ -27,8 +27,8 @@ class Command(BaseCommand):
         created = user is None
         if created:
             user = model(**{field: login})
-        if field != "email" and hasattr(user, "email") and not user.email and "@" not in login:
-            user.email = f"{login}@example.com"
+        if field != "email" and hasattr(user, "email") and not user.email:
+            user.email = login if "@" in login else f"{login}@example.com"
         for flag in ("is_active", "is_staff", "is_superuser"):
             if hasattr(user, flag):
                 setattr(user, flag, True)
