@@ -33,6 +33,13 @@ FAIL_TIMEOUT_S = 5
 DOCKER_DNS = "127.0.0.11"
 
 
+def route(server: str) -> str:
+    """The sticky cookie's value for a server: its node's short name (`node-2`), since nginx takes at
+    most 32 characters and a lab's name alone may take 31."""
+    host = server.split(":")[0]
+    return "node-" + host.rsplit("-node-", 1)[1] if "-node-" in host else host[-32:]
+
+
 def upstream_block(servers: Sequence[str], mode: BalanceMode) -> dict:
     """The upstream of Django nodes, balanced by `mode`; servers are host:port strings.
 
@@ -42,7 +49,7 @@ def upstream_block(servers: Sequence[str], mode: BalanceMode) -> dict:
     """
     lines = [
         # A failed node is skipped for a few seconds instead of being retried on every request.
-        directive("server", server, "resolve", f"route={server.split(':')[0]}", "max_fails=1", f"fail_timeout={FAIL_TIMEOUT_S}s")
+        directive("server", server, "resolve", f"route={route(server)}", "max_fails=1", f"fail_timeout={FAIL_TIMEOUT_S}s")
         for server in servers
     ]
     return block("upstream", [UPSTREAM], [directive("zone", UPSTREAM, "256k"), *mode.upstream_directives(), *lines])

@@ -71,4 +71,13 @@ def test_nodes_are_re_resolved_and_named_for_sticky_routes(tmp_path):
     upstream = find(http, "upstream")[0]["block"]
     assert find(upstream, "zone")
     first = find(upstream, "server")[0]["args"]
-    assert "resolve" in first and "route=lab-node-1" in first
+    assert "resolve" in first and "route=node-1" in first
+
+
+def test_sticky_routes_stay_within_nginx_limit_for_the_longest_lab_name():
+    from lab.nginx_conf import route
+
+    longest = "l" * 31
+    assert route(f"{longest}-node-16:8000") == "node-16"
+    conf = render([f"{longest}-node-{i}:8000" for i in (1, 2)], BALANCE_MODES["sticky"])
+    assert "route=node-1 " in conf and "route=node-2 " in conf
