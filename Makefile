@@ -16,7 +16,7 @@ SWITCH_OPTIONS := $(if $(BACKEND),--backend $(BACKEND)) $(if $(BALANCE),--balanc
 	$(if $(NODES),--nodes $(NODES))
 
 .PHONY: help setup engine browser venv images lab-up lab-switch lab-status lab-logs lab-down test test-unit matrix experiments bench bench-quick \
-	bench-lifecycle bench-profile bench-site lab-readiness lab-matrix lab-watch clean
+	bench-lifecycle bench-profile bench-site lab-readiness lab-matrix lab-watch swarm-hosts swarm-hosts-down clean
 
 help: ## list these targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -90,6 +90,14 @@ bench-site: images ## your own site: cold build, fresh and warm `lab up --site`,
 
 bench-profile: images ## where up, switch, a matrix cell and the full matrix spend their time, against floors
 	$(VENV)/bin/python -m lab.bench profile --matrix
+
+swarm-hosts: setup ## test hosts for the Swarm path: HOSTS=3 engines on this machine in one swarm, and a registry
+	bash lab/setup/swarm-hosts.sh up $(or $(HOSTS),3)
+	$(VENV)/bin/python -m lab.registry up
+
+swarm-hosts-down: setup ## remove the test hosts, their swarm and the registry (this engine's own containers stay)
+	$(VENV)/bin/python -m lab.registry down
+	bash lab/setup/swarm-hosts.sh down
 
 clean: ## remove .venv (labs and images stay; `make lab-down` removes a lab)
 	rm -rf $(VENV)

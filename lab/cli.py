@@ -156,6 +156,14 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--web", action="store_true", help="show the view as a page in the browser, on 127.0.0.1")
     watch.add_argument("--web-port", type=port_number, default=8099, help="the page's port (default 8099)")
     watch.add_argument("--probe", help="the page users browse (default: the lab's /__lab__/whoami)")
+    export = commands.add_parser("export", help="write the lab's plan for another tool: `lab export compose`")
+    export.add_argument("format", choices=["compose"], help="compose: a file `docker stack deploy -c` accepts")
+    export.add_argument("--registry", help="push the lab's images to this registry (HOST:PORT) and name them there")
+    export.add_argument("--hosts", help="spread the nodes over these swarm hosts (default: the swarm's django-lab.host labels)")
+    export.add_argument("--backend", choices=list(BACKENDS), help="export with this backend (the lab stays as it is)")
+    export.add_argument("--balance", choices=list(BALANCE_MODES), help="export with this balancing mode")
+    export.add_argument("--port", type=port_number, help="the port nginx publishes on the swarm's manager")
+    export.add_argument("--output", help="the folder to write (default: compose/<lab>/)")
     readiness = commands.add_parser(
         "readiness", help="what in the site's settings and code breaks on several machines, probed on the nodes"
     )
@@ -206,6 +214,16 @@ def run(args: argparse.Namespace) -> int:
         run_experiment(lab, args)
     elif args.command == "matrix":
         run_matrix_command(lab, args)
+    elif args.command == "export":
+        from pathlib import Path
+
+        from .config import PROJECT_ROOT
+
+        changes = {key: getattr(args, key) for key in ("backend", "balance", "port") if getattr(args, key) is not None}
+        hosts = [h for h in args.hosts.split(",") if h] if args.hosts else None
+        folder = Path(args.output) if args.output else PROJECT_ROOT / "compose" / args.name
+        path, _ = lab.export_compose(folder, args.registry, hosts, **changes)
+        say(f"deploy it: docker stack deploy --resolve-image never -c {path} {args.name}")
     elif args.command == "watch":
         run_watch(lab, args)
     elif args.command == "readiness":

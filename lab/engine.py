@@ -375,6 +375,40 @@ class DockerEngine:
 
     # -- images ------------------------------------------------------------------------------------
 
+    def push(self, tag: str, registry: str, on_line: Callable[[str], None] = lambda line: None) -> str:
+        """Push the local image `tag` to `registry` (HOST:PORT); return the reference hosts pull."""
+        reference = f"{registry}/{tag}"
+        repository, version = reference.rsplit(":", 1)
+        with translated(f"pushing {tag} to {registry}"):
+            self.client.images.get(tag).tag(repository, version)
+            for line in self.client.images.push(repository, version, stream=True, decode=True):
+                if "error" in line:
+                    raise EngineError(f"pushing {reference} failed: {line['error']}")
+                if line.get("status") in ("Pushed", "Layer already exists"):
+                    on_line(f"{tag}: layer {line.get('id', '')} {line['status'].lower()}")
+        return reference
+
+    def swarm_hosts(self) -> list[str]:
+        """The swarm's hosts by their `django-lab.host` label (`make swarm-hosts` sets them), or [] when
+        this engine manages no swarm."""
+        with translated("listing the swarm's nodes"):
+            try:
+                nodes = self.client.nodes.list()
+            except docker.errors.APIError:
+                return []
+        return sorted({n.attrs["Spec"].get("Labels", {}).get("django-lab.host") for n in nodes} - {None})
+
+    def swarm_placement(self, lab: str) -> dict[str, str]:
+        """Where each running service of lab `lab` runs: service name -> host label (or node id)."""
+        with translated(f"listing the swarm services of lab {lab}"):
+            hosts = {n.id: n.attrs["Spec"].get("Labels", {}).get("django-lab.host", n.id[:12]) for n in self.client.nodes.list()}
+            placement = {}
+            for service in self.client.services.list(filters={"label": f"{LAB_LABEL}={lab}"}):
+                for task in service.tasks(filters={"desired-state": "running"}):
+                    if task["Status"]["State"] == "running":
+                        placement[f"{lab}-{service.name.split('_', 1)[-1]}"] = hosts.get(task["NodeID"], "?")
+        return placement
+
     def image_exists(self, tag: str) -> bool:
         """Whether the image `tag` is on this engine."""
         with translated(f"looking up image {tag}"):

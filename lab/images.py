@@ -139,6 +139,7 @@ def image_specs(config: LabConfig) -> dict[str, ImageSpec]:
         ImageSpec("redis", DOCKERFILES / "redis", build_args=base),
         ImageSpec("memcached", DOCKERFILES / "memcached", build_args=base),
         ImageSpec("nfs", DOCKERFILES / "nfs", build_args=base),
+        ImageSpec("registry", DOCKERFILES / "registry", build_args=base),
     ]
     return {spec.key: spec for spec in specs}
 

@@ -1,0 +1,110 @@
+"""Beyond one machine: three Docker engines on this machine (the main one and two in network namespaces)
+in one swarm, a registry they all pull from, and the lab exported as a compose file that
+`docker stack deploy` runs across them. Redis keeps users logged in across hosts; shared_file, whose
+"shared" volume is local to each host, loses them the moment a request crosses to another host.
+"""
+
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from lab import LabConfig, registry
+from lab.config import PROJECT_ROOT
+from lab.evidence import LoginFailed, VirtualUser
+from lab.plan import NODE_CONFIG_PATH, node_config_id
+
+from .conftest import free_port
+
+pytestmark = pytest.mark.integration
+HOSTS_SCRIPT = PROJECT_ROOT / "lab" / "setup" / "swarm-hosts.sh"
+
+
+def run(*command: str) -> str:
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"{' '.join(command)}: {result.stdout}{result.stderr}"
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def swarm(engine):
+    run("bash", str(HOSTS_SCRIPT), "up", "3")  # what `make swarm-hosts HOSTS=3` runs
+    registry.up(engine)
+    yield engine
+    registry.down(engine)
+    run("bash", str(HOSTS_SCRIPT), "down")  # what `make swarm-hosts-down` runs
+    assert "labhost-" not in run("ip", "netns", "list")
+    assert subprocess.run(["ip", "link", "show", "labswarm0"], capture_output=True).returncode != 0
+    assert engine.client.info()["Swarm"]["LocalNodeState"] == "inactive"
+    assert engine.lab_resources(registry.OWNER) == {"containers": [], "networks": [], "volumes": []}
+
+
+def deploy(lab, port: int, backend: str) -> set[str]:
+    """Export the lab with `backend`, deploy it as a stack, and wait until every node serves that
+    configuration through nginx; return the nodes' config ids."""
+    path, plan = lab.export_compose(Path(lab.states.directory) / lab.name, registry.ADDRESS, None, port=port, backend=backend)
+    run("docker", "stack", "deploy", "--resolve-image", "never", "-c", str(path), lab.name)
+    # Every node, each answering with its planned configuration (nodes on other hosts pull images first).
+    wanted = {(spec.env["LAB_NODE"], node_config_id(spec.files[NODE_CONFIG_PATH])) for spec in plan.nodes}
+    seen: set[tuple[str, str]] = set()
+    deadline = time.monotonic() + 120
+    while seen != wanted and time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/__lab__/health", timeout=3) as answer:
+                seen = (seen | {(answer.headers["X-Lab-Node"], answer.headers["X-Lab-Config-Id"])}) & wanted
+        except OSError:
+            pass
+        time.sleep(0.1)
+    assert seen == wanted, f"the stack did not serve {backend} from every node within 120 s"
+    while time.monotonic() < deadline:  # and the one-off job has set the demo user
+        try:
+            VirtualUser(f"http://127.0.0.1:{port}/", login_path=lab.login_path()).login(*lab.login())
+            return wanted
+        except (LoginFailed, OSError):
+            time.sleep(0.5)
+    raise AssertionError("no login through the stack's nginx within 120 s")
+
+
+def users(lab, port: int, count: int = 4):
+    found = []
+    for number in range(count):
+        user = VirtualUser(f"http://127.0.0.1:{port}/", f"user-{number}", login_path=lab.login_path())
+        user.login(*lab.login())
+        found.append(user.browse(9))
+    return found
+
+
+def test_the_lab_on_three_hosts_keeps_users_on_redis_and_loses_them_on_per_host_files(swarm, lab_factory):
+    lab = lab_factory("swarm")
+    lab.up(LabConfig(name=lab.name, nodes=3, backend="redis", port=free_port()))
+    port = free_port()
+    try:
+        deploy(lab, port, "redis")
+        placement = swarm.swarm_placement(lab.name)
+        hosts = {placement.get(f"{lab.name}-node-{i}") for i in (1, 2, 3)}
+        assert hosts == {"host-1", "host-2", "host-3"}, placement  # one node per host
+        kept = users(lab, port)
+        username = lab.login()[0]
+        assert all(user.kept(username) for user in kept), [u.first_failure(username) for u in kept]
+        assert {node for user in kept for node in user.nodes_seen} == {"node-1", "node-2", "node-3"}
+
+        deploy(lab, port, "shared_file")
+        lost = users(lab, port)
+        for user in lost:  # each one lost it at its first request served on another host than its login's
+            failure = user.first_failure(username)
+            assert failure is not None, f"{user.name} kept the login on per-host files"
+            login_host = placement[f"{lab.name}-{user.login_node}"]
+            assert placement[f"{lab.name}-{failure.node}"] != login_host
+            assert all(o.node == user.login_node for o in user.observations[: failure.index])
+    finally:
+        # The stack goes first (its tasks, secrets, configs and overlay network); `lab down` then takes
+        # the local lab and the stack's volumes on this host, by their labels.
+        subprocess.run(["docker", "stack", "rm", lab.name], capture_output=True, timeout=60)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (
+            any(row["name"].startswith(f"{lab.name}_") for row in swarm.lab_containers(lab.name))
+            or any(name.endswith("-overlay") for name in swarm.lab_resources(lab.name)["networks"])
+        ):
+            time.sleep(0.5)
