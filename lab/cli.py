@@ -118,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="the site's settings module, e.g. mysite.settings.production (default: the one manage.py names)",
     )
     up.add_argument(
+        "--engine",
+        choices=["local", "swarm"],
+        help="local: containers on this engine (default); swarm: a stack on the swarm this Docker endpoint manages",
+    )
+    up.add_argument("--registry", help="with --engine swarm: where every host pulls the lab's images (HOST:PORT)")
+    up.add_argument(
         "--requirements",
         help="the site's requirements file (default: its requirements.txt, else its pyproject's dependencies)",
     )
@@ -184,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
         changes = {
             key: getattr(args, key)
             for key in ("backend", "balance", "nodes", "port", "host", "workers", "django_version", "site",
-                        "site_settings", "requirements", "secret_key_per_node")
+                        "site_settings", "requirements", "secret_key_per_node", "engine", "registry")
             if getattr(args, key) is not None
         }
         result = lab.up(**changes)
@@ -369,12 +375,13 @@ def format_status(report: dict) -> str:
         f"backend {report['backend']}, balance {report['balance']}, {report['nodes']} nodes x "
         f"{report['workers']} workers, Django {report['django_version']}"
         + (", a SECRET_KEY per node" if report["secret_key_per_node"] else "")
-        + (f", NFS client: {report['nfs_client']}" if report.get("nfs_client") else ""),
+        + (f", NFS client: {report['nfs_client']}" if report.get("nfs_client") else "")
+        + (", on a swarm" if report.get("engine") == "swarm" else ""),
         "",
-        f"{'CONTAINER':28} {'ROLE':7} {'STATE':9} {'HEALTH':10} IMAGE",
+        f"{'CONTAINER':28} {'ROLE':7} {'STATE':9} {'HEALTH':10} {'HOST':13} IMAGE",
     ]
     for c in report["containers"]:
-        lines.append(f"{c['name']:28} {c['role']:7} {c['state']:9} {c['health']:10} {c['image']}")
+        lines.append(f"{c['name']:28} {c['role']:7} {c['state']:9} {c['health']:10} {c.get('host', ''):13} {c['image']}")
     if not report["containers"]:
         lines.append("(no containers: the lab is down; `lab up` starts it)")
     return "\n".join(lines)

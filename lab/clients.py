@@ -8,6 +8,7 @@ users behind a single address. The clients carry the lab's labels; `lab down` re
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
@@ -39,7 +40,7 @@ def run_job(engine, group: "ClientGroup", job: dict) -> tuple[int, str]:
     command line, which every user of the host can read.
     """
     container = group.container.name
-    if not direct.unreachable():
+    if group.reachable and not direct.unreachable():
         address = engine.address(container, group.network)
         request = urllib.request.Request(
             f"http://{address}:{AGENT_PORT}/", data=json.dumps(job).encode(), headers={"Content-Type": "application/json"}
@@ -66,6 +67,7 @@ class ClientGroup:
     network: str
     container: ContainerSpec
     users: tuple[str, ...]
+    reachable: bool = True  # False on a swarm's overlay network, which this machine does not route to
 
     @property
     def shares_address(self) -> bool:
@@ -107,6 +109,12 @@ class Clients:
         plan = lab.plan()
         self.nginx = plan.nginx.name
         self.groups = client_groups(lab.name, plan.client_image, direct, nat_users)
+        # On a swarm, nginx is a service on the stack's overlay network: clients join that network (it is
+        # attachable) and reach nginx by its name there. They share one subnet, so ip_hash sees one "address".
+        self.swarm = plan.config.engine == "swarm"
+        if self.swarm:
+            overlay = f"{plan.network}-overlay"
+            self.groups = [dataclasses.replace(group, network=overlay, reachable=False) for group in self.groups]
         self._ensured_for: str | None = None  # the nginx container the clients were last attached to
 
     def ensure(self) -> None:
@@ -115,6 +123,11 @@ class Clients:
         Once done for the running nginx, a second call costs one look-up (a matrix calls it per cell).
         """
         engine = self.lab.engine
+        if self.swarm:
+            if self._ensured_for != "swarm":
+                in_parallel(lambda group: engine.ensure_container(group.container, group.network), self.groups)
+                self._ensured_for = "swarm"
+            return
         nginx_id = engine.container_id(self.nginx)
         if nginx_id is not None and nginx_id == self._ensured_for:
             return

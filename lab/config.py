@@ -20,6 +20,8 @@ MAX_NODES = 16
 DEFAULT_DJANGO_VERSION = "6.1.3"
 _LAB_NAME = re.compile(r"[a-z][a-z0-9-]{0,30}")
 _DJANGO_VERSION = re.compile(r"\d+\.\d+(\.\d+)?")
+_REGISTRY = re.compile(r"[A-Za-z0-9.-]+:\d{1,5}")
+ENGINES = ("local", "swarm")
 
 
 def check_name(name: str) -> str:
@@ -68,6 +70,8 @@ class LabConfig:
     site_settings: str = ""  # the site's settings module; "" means: the one its manage.py names
     requirements: str = ""  # the site's requirements file; "" means: its requirements.txt or pyproject, if any
     base_suite: str = "trixie"
+    engine: str = "local"  # "swarm": the lab as a stack of services on the swarm the Docker endpoint manages
+    registry: str = ""  # where a swarm's hosts pull the lab's images (default: the test hosts' own)
     redis_aof: bool = False  # Redis appends every write to a file on its volume (survives a restart)
     memcached_mb: int = 64
     memcached_growth_factor: float = 1.25  # Memcached's slab size classes (its default)
@@ -91,6 +95,12 @@ class LabConfig:
             raise ConfigError(f"memcached growth factor must be between 1.01 and 8, not {self.memcached_growth_factor}")
         if not 1 <= self.memcached_mb <= 4096:
             raise ConfigError(f"memcached memory must be between 1 and 4096 MB, not {self.memcached_mb}")
+        if self.engine not in ENGINES:
+            raise ConfigError(f"unknown engine {self.engine!r}; valid: {', '.join(ENGINES)}")
+        if self.registry and not _REGISTRY.fullmatch(self.registry):
+            raise ConfigError(f"registry must look like HOST:PORT (e.g. 127.0.0.1:5000), not {self.registry!r}")
+        if self.engine == "swarm" and self.backend == "nfs":
+            raise ConfigError("backend nfs needs /dev/fuse in each node, which swarm services cannot have; pick another")
         if not 1 <= self.port <= 65535:
             raise ConfigError(f"port must be between 1 and 65535, not {self.port}")
         if not isinstance(self.django_version, str) or not _DJANGO_VERSION.fullmatch(self.django_version):

@@ -10,6 +10,8 @@ import contextlib
 import io
 import ipaddress
 import os
+import shutil
+import subprocess
 import tarfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -65,8 +67,11 @@ def _made_from(container, fingerprint: str) -> bool:
 class DockerEngine:
     """The local Docker engine, reached through the Docker SDK for Python."""
 
-    def __init__(self, client: docker.DockerClient | None = None, stopwatch: Stopwatch | None = None):
+    def __init__(
+        self, client: docker.DockerClient | None = None, stopwatch: Stopwatch | None = None, base_url: str | None = None
+    ):
         self._client = client
+        self.base_url = base_url  # another engine than the environment's (a swarm host's own)
         self.stopwatch = stopwatch or Stopwatch()  # what each kind of engine call cost, for the profile
 
     @property
@@ -74,7 +79,10 @@ class DockerEngine:
         """The SDK client, connected and pinged on first use."""
         if self._client is None:
             with translated("connecting to Docker"):
-                client = docker.from_env(timeout=120, max_pool_size=32)
+                if self.base_url:
+                    client = docker.DockerClient(base_url=self.base_url, timeout=120, max_pool_size=32)
+                else:
+                    client = docker.from_env(timeout=120, max_pool_size=32)
                 client.ping()
             self._client = client
         return self._client
@@ -397,6 +405,69 @@ class DockerEngine:
             except docker.errors.APIError:
                 return []
         return sorted({n.attrs["Spec"].get("Labels", {}).get("django-lab.host") for n in nodes} - {None})
+
+    def swarm_manager(self) -> bool:
+        """Whether this engine manages a swarm (services can be created through it)."""
+        with translated("asking whether the engine manages a swarm"):
+            return bool(self.client.info().get("Swarm", {}).get("ControlAvailable"))
+
+    def deploy_stack(self, compose_file: str, name: str) -> None:
+        """`docker stack deploy` (the docker CLI's; the Engine API has no stacks), on the same endpoint."""
+        self._docker_cli(["stack", "deploy", "--resolve-image", "never", "--prune", "-c", compose_file, name])
+
+    def remove_stack(self, name: str, timeout: float = 60) -> None:
+        """`docker stack rm`, then wait until its tasks' containers and its network are gone here."""
+        self._docker_cli(["stack", "rm", name])
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with translated(f"waiting for stack {name} to go"):
+                left = self.client.containers.list(all=True, filters={"label": f"com.docker.stack.namespace={name}"})
+                networks = self.client.networks.list(filters={"label": f"com.docker.stack.namespace={name}"})
+            if not left and not networks:
+                return
+            time.sleep(0.5)
+
+    def _docker_cli(self, arguments: list[str]) -> str:
+        if not shutil.which("docker"):
+            raise EngineError("the docker CLI is needed for swarm stacks and is not on the PATH (Debian: docker.io)")
+        result = subprocess.run(["docker", *arguments], capture_output=True, text=True, timeout=300)
+        if result.returncode != 0:
+            raise EngineError(f"docker {' '.join(arguments[:2])} failed: {(result.stderr or result.stdout).strip()[-1500:]}")
+        return result.stdout
+
+    def host_engines(self) -> dict[str, "DockerEngine"]:
+        """Each swarm host's own engine, where `make swarm-hosts` named it (django-lab.engine)."""
+        with translated("listing the swarm's nodes"):
+            nodes = self.client.nodes.list()
+        engines = {}
+        for node in nodes:
+            node_labels = node.attrs["Spec"].get("Labels", {})
+            if node_labels.get("django-lab.engine"):
+                engines[node_labels.get("django-lab.host", node.id[:12])] = DockerEngine(
+                    base_url=node_labels["django-lab.engine"]
+                )
+        return engines
+
+    def service_logs(self, lab: str, part: str, tail: int = 100) -> str:
+        """A swarm service's log, from every task, through the manager."""
+        with translated(f"reading the log of service {lab}_{part}"):
+            service = self.client.services.get(f"{lab}_{part}")
+            return b"".join(service.logs(stdout=True, stderr=True, tail=tail)).decode(errors="replace")
+
+    def swarm_services(self, lab: str) -> dict[str, tuple[str, str, str]]:
+        """Each service of lab `lab`: name -> (host of its newest task, that task's state, role)."""
+        with translated(f"listing the swarm services of lab {lab}"):
+            if not self.swarm_manager():
+                return {}
+            hosts = {n.id: n.attrs["Spec"].get("Labels", {}).get("django-lab.host", n.id[:12]) for n in self.client.nodes.list()}
+            found = {}
+            for service in self.client.services.list(filters={"label": f"{LAB_LABEL}={lab}"}):
+                tasks = sorted(service.tasks(), key=lambda t: t.get("CreatedAt", ""))
+                newest = tasks[-1] if tasks else {}
+                role = service.attrs["Spec"].get("Labels", {}).get(ROLE_LABEL, "?")
+                name = f"{lab}-{service.name.split('_', 1)[-1]}"
+                found[name] = (hosts.get(newest.get("NodeID"), "-"), newest.get("Status", {}).get("State", "none"), role)
+        return found
 
     def swarm_placement(self, lab: str) -> dict[str, str]:
         """Where each running service of lab `lab` runs: service name -> host label (or node id)."""

@@ -75,6 +75,8 @@ class Lab:
         config = (config or (state.config if state else LabConfig(name=self.name))).replace(**changes)
         if config.name != self.name:
             raise ConfigError(f"this lab is {self.name!r}, not {config.name!r}")
+        if config.engine == "swarm":
+            return self._up_swarm(config, state, started)
         # Every refusal comes before the first write: a refused command leaves no state and no container.
         self._check_port(config, state.config if state else None)
         self.progress(
@@ -149,6 +151,25 @@ class Lab:
         seconds = time.monotonic() - started
         return UpResult(plan, actions, seconds)
 
+    def _up_swarm(self, config: LabConfig, state: LabState | None, started: float) -> UpResult:
+        from . import swarm
+
+        before = set(self.engine.swarm_services(self.name))
+        previous = {spec.name: (spec.fingerprint(), dict(spec.files)) for spec in self.plan().containers()} if state else {}
+        state = LabState(config, state.secrets, state.prepared_image, state.site_facts) if state else LabState(
+            config, new_secrets()
+        )
+        self.states.save(state)
+        state, plan, _ = swarm.up(self, config, state)
+        self.states.save(state.replace(config=config))
+
+        def action(spec: ContainerSpec) -> str:
+            if spec.name not in before:
+                return "created"
+            return "kept" if previous.get(spec.name) == (spec.fingerprint(), dict(spec.files)) else "updated"
+
+        return UpResult(plan, {spec.name: action(spec) for spec in plan.containers()}, time.monotonic() - started)
+
     def switch(self, **changes) -> UpResult:
         """Change a running lab's backend, balance mode, node count or keys; only what must change."""
         changes = {key: value for key, value in changes.items() if value is not None}
@@ -174,6 +195,8 @@ class Lab:
         """A few anonymous requests straight to every node's workers (a login page and a session),
         so their first-request costs (imports, connections) are paid before anything is measured."""
         config = self.config()
+        if config.engine == "swarm":
+            return  # the nodes are services on other hosts: their first requests are part of the figures
         count = requests_per_worker * config.workers
         # bash's /dev/tcp: no Python start per node; the kernel hands each connection to some worker.
         script = (
@@ -355,6 +378,11 @@ class Lab:
         plan = self.plan()
         checks = {spec.name: spec.check for spec in plan.containers()}
         rows = self.engine.lab_containers(self.name)
+        if state.config.engine == "swarm":
+            from . import swarm
+
+            rows = swarm.status_rows(self)
+            checks = {}
 
         def health(row: dict) -> str:
             check = checks.get(row["name"])
@@ -364,9 +392,10 @@ class Lab:
                 return "running" if row["role"] in ("client", "job") else "stale"
             return "healthy" if check.passes(self.engine, row["name"]) else "unhealthy"
 
-        healths = in_parallel(health, rows)
+        healths = [row["health"] for row in rows] if state.config.engine == "swarm" else in_parallel(health, rows)
         containers = [
-            {"name": row["name"], "role": row["role"], "state": row["state"], "health": h, "image": row["image"]}
+            {"name": row["name"], "role": row["role"], "state": row["state"], "health": h,
+             "image": row.get("image", ""), "host": row.get("host", "this machine")}
             for row, h in zip(rows, healths)
         ]
         config = state.config
@@ -383,6 +412,7 @@ class Lab:
             "workers": config.workers,
             "secret_key_per_node": config.secret_key_per_node,
             "django_version": config.django_version,
+            "engine": config.engine,
             "nfs_client": nfs_client()[0] if config.backend == "nfs" else None,
             "running": bool(containers) and all(c["health"] in ("healthy", "running") for c in containers),
             "containers": containers,
@@ -391,6 +421,13 @@ class Lab:
     def logs(self, target: str, tail: int = 100) -> str:
         """The log of one of the lab's containers: `nginx`, `node-2`, `redis` or a full name."""
         name = target if target.startswith(f"{self.name}-") else f"{self.name}-{target}"
+        config = self.config()
+        if config is not None and config.engine == "swarm":
+            services = self.engine.swarm_services(self.name)
+            if name not in services:
+                short = ", ".join(n.removeprefix(f"{self.name}-") for n in services) or "none: the stack is not deployed"
+                raise ConfigError(f"lab {self.name!r} has no service {target!r}; its services: {short}")
+            return self.engine.service_logs(self.name, name.removeprefix(f"{self.name}-"), tail=tail)
         known = [row["name"] for row in self.engine.lab_containers(self.name)]
         if name not in known:
             short = ", ".join(n.removeprefix(f"{self.name}-") for n in known) or "none: the lab is not running"
@@ -432,7 +469,11 @@ class Lab:
         Works from the labels alone, so a lab whose state file is lost or unreadable still comes down.
         """
         with self._lock:
+            from . import swarm
+
+            stack = swarm.down(self) if not keep_data else {"containers": 0, "networks": 0, "volumes": 0}
             removed = self.engine.remove_lab(self.name, keep_volumes=keep_data)
+            removed = {key: removed[key] + stack[key] for key in removed}
             forgot = False if keep_data else self.states.delete(self.name)
         removed["state"] = int(forgot)
         return removed

@@ -86,6 +86,15 @@ def all_cells() -> list[tuple[str, str]]:
     return [(backend, mode) for backend in BACKENDS for mode in BALANCE_MODES]
 
 
+def expected(backend: str, balance: str, engine: str = "local") -> Expectation:
+    """The cell's expected verdict. On a swarm each node is on its own host, whose local volume is its own:
+    shared_file is then a per-node store (and NFS, the database, Redis and Memcached stay shared)."""
+    if engine == "swarm" and backend == "shared_file":
+        kept, reason = _PER_NODE[balance]
+        return Expectation(kept, f"on a swarm the 'shared' volume is local to each host: {reason}")
+    return EXPECTED[(backend, balance)]
+
+
 @dataclass
 class CellResult:
     """One cell, observed: every user's evidence, and what it adds up to."""
@@ -96,10 +105,11 @@ class CellResult:
     users: list[UserEvidence]
     seconds: float
     switch_seconds: float
+    engine: str = "local"
     expected: Expectation = field(init=False)
 
     def __post_init__(self) -> None:
-        self.expected = EXPECTED[(self.backend, self.balance)]
+        self.expected = expected(self.backend, self.balance, self.engine)
 
     @property
     def kept_users(self) -> list[UserEvidence]:
@@ -207,7 +217,7 @@ def run_cell(
         lab.warm_up()  # new or restarted workers: so latency measures the store, not a first request
     users = clients.run(requests_count, seconds=60, probe=probe)
     username, _ = lab.login()
-    return CellResult(backend, balance, username, users, time.monotonic() - started, switched)
+    return CellResult(backend, balance, username, users, time.monotonic() - started, switched, lab.config().engine)
 
 
 def report_data(lab: Lab, clients: Clients, results: list[CellResult], requests_count: int, full: bool, probe: str) -> dict:

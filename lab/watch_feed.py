@@ -95,7 +95,7 @@ class Feed:
             "probe": self.probe,
         }
         engine = self.lab.engine
-        address = None if direct.unreachable() else engine.address(group.container.name, group.network)
+        address = engine.address(group.container.name, group.network) if group.reachable and not direct.unreachable() else None
         if address:
             request = urllib.request.Request(
                 f"http://{address}:{AGENT_PORT}/", data=json.dumps(job).encode(), headers={"Content-Type": "application/json"}

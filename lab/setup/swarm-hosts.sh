@@ -101,7 +101,9 @@ up() {
         if [ "$(on_host "$k" info --format '{{.Swarm.LocalNodeState}}')" != "active" ]; then
             on_host "$k" swarm join --token "$token" --advertise-addr "$NET.$k" "$NET.1:2377" >/dev/null
         fi
-        docker node update --label-add "django-lab.host=host-$k" "$(on_host "$k" info --format '{{.Swarm.NodeID}}')" >/dev/null
+        # The host's engine, so `lab down` can remove a lab's volumes there too.
+        docker node update --label-add "django-lab.host=host-$k" --label-add "django-lab.engine=$(host_socket "$k")" \
+            "$(on_host "$k" info --format '{{.Swarm.NodeID}}')" >/dev/null
     done
     say "$HOSTS hosts in one swarm:"
     docker node ls --format '  {{.Hostname}} {{.Status}} {{.Availability}} {{.ManagerStatus}}'

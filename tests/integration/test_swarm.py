@@ -13,7 +13,9 @@ import pytest
 
 from lab import LabConfig, registry
 from lab.config import PROJECT_ROOT
+from lab.clients import Clients
 from lab.evidence import LoginFailed, VirtualUser
+from lab.matrix import run_cell
 from lab.plan import NODE_CONFIG_PATH, node_config_id
 
 from .conftest import free_port
@@ -76,7 +78,28 @@ def users(lab, port: int, count: int = 4):
     return found
 
 
-def test_the_lab_on_three_hosts_keeps_users_on_redis_and_loses_them_on_per_host_files(swarm, lab_factory):
+def test_lab_up_engine_swarm_spreads_the_nodes_and_the_matrix_sees_what_one_machine_hides(swarm, lab_factory):
+    lab = lab_factory("engine")
+    lab.up(LabConfig(name=lab.name, nodes=3, backend="redis", port=free_port(), engine="swarm"))
+    status = lab.status()
+    hosts = {c["name"]: c["host"] for c in status["containers"]}
+    assert {hosts[f"{lab.name}-node-{i}"] for i in (1, 2, 3)} == {"host-1", "host-2", "host-3"}, hosts
+    clients = Clients(lab)
+    kept = run_cell(lab, clients, "redis", "round_robin", requests_count=9)
+    assert kept.passed and kept.observed_kept and len(kept.nodes_seen) == 3, kept.summary()
+    lost = run_cell(lab, clients, "shared_file", "round_robin", requests_count=9)
+    assert lost.expected.kept is False and "local to each host" in lost.expected.reason
+    assert lost.passed and not lost.observed_kept, lost.summary()
+    for detail in lost.lost_details():  # the evidence names node and host of the request that lost it
+        assert hosts[f"{lab.name}-{detail['hit']}"] != hosts[f"{lab.name}-{detail['session_made_on']}"], detail
+    assert "GET /__lab__/" in lab.logs("node-2", tail=50)  # a service's log, through the manager
+    removed = lab.down()
+    assert removed["containers"] >= 7
+    for host, engine in swarm.host_engines().items():  # nothing of the lab on any host
+        assert engine.lab_resources(lab.name) == {"containers": [], "networks": [], "volumes": []}, host
+
+
+def test_the_exported_compose_file_runs_on_three_hosts_by_hand(swarm, lab_factory):
     lab = lab_factory("swarm")
     lab.up(LabConfig(name=lab.name, nodes=3, backend="redis", port=free_port()))
     port = free_port()
