@@ -333,6 +333,8 @@ def run_experiment(lab: Lab, args: argparse.Namespace) -> None:
         raise ConfigError(f"unknown experiment {args.experiment_name!r}; valid: {', '.join(EXPERIMENTS)}")
     if lab.config() is None:
         raise LabNotFound(f"no lab named {lab.name!r}; start one with `lab up` first")
+    if experiment.engine != lab.config().engine:
+        raise ConfigError(f"{experiment.name} needs a lab on the {experiment.engine} engine: `lab up --engine {experiment.engine}`")
     cases = [
         c for c in experiment.cases
         if (args.backend or c.backend) == c.backend and (args.balance or c.balance) == c.balance

@@ -125,6 +125,9 @@ def compose_file(plan: Plan, registry: str | None = None, hosts: list[str] | Non
         services[_key(spec)] = _service(spec, registry, compose, manager)
     services[_key(plan.prepare)] = _service(plan.prepare, registry, compose, [])
     for index, spec in enumerate(plan.nodes):
+        # Pinned round the hosts: swarm's spread preference places one-replica services as it likes (all
+        # on one host, measured), and the matrix needs nodes on different hosts. A drained host's node
+        # moves when the lab deploys again (hosts are the active ones).
         placement = [f"node.labels.{HOST_LABEL} == {hosts[index % len(hosts)]}"] if hosts else []
         services[_key(spec)] = _service(spec, registry, compose, placement)
     services[_key(plan.nginx)] = _service(plan.nginx, registry, compose, manager)

@@ -397,14 +397,15 @@ class DockerEngine:
         return reference
 
     def swarm_hosts(self) -> list[str]:
-        """The swarm's hosts by their `django-lab.host` label (`make swarm-hosts` sets them), or [] when
-        this engine manages no swarm."""
+        """The swarm's ready, active hosts by their `django-lab.host` label (`make swarm-hosts` sets them),
+        or [] when this engine manages no swarm."""
         with translated("listing the swarm's nodes"):
             try:
                 nodes = self.client.nodes.list()
             except docker.errors.APIError:
                 return []
-        return sorted({n.attrs["Spec"].get("Labels", {}).get("django-lab.host") for n in nodes} - {None})
+        active = [n for n in nodes if n.attrs["Spec"].get("Availability") == "active" and n.attrs["Status"].get("State") == "ready"]
+        return sorted({n.attrs["Spec"].get("Labels", {}).get("django-lab.host") for n in active} - {None})
 
     def swarm_manager(self) -> bool:
         """Whether this engine manages a swarm (services can be created through it)."""
@@ -468,6 +469,16 @@ class DockerEngine:
                 name = f"{lab}-{service.name.split('_', 1)[-1]}"
                 found[name] = (hosts.get(newest.get("NodeID"), "-"), newest.get("Status", {}).get("State", "none"), role)
         return found
+
+    def set_availability(self, host: str, availability: str) -> None:
+        """Drain a swarm host (its tasks move to the others) or make it active again, by its host label."""
+        with translated(f"setting host {host} to {availability}"):
+            for node in self.client.nodes.list():
+                spec = node.attrs["Spec"]
+                if spec.get("Labels", {}).get("django-lab.host") == host:
+                    node.update({**spec, "Availability": availability})
+                    return
+        raise EngineError(f"no swarm host labelled django-lab.host={host}")
 
     def swarm_placement(self, lab: str) -> dict[str, str]:
         """Where each running service of lab `lab` runs: service name -> host label (or node id)."""

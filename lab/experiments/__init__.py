@@ -3,6 +3,7 @@
 Adding one is a module here and one line below.
 """
 
+from .host_down import HostDown
 from .base import Case, Experiment, Outcome
 from .memcached_eviction import MemcachedEviction
 from .node_down import NodeDown
@@ -22,6 +23,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         SecretKeyMismatch(),
         SharedIp(),
         MemcachedEviction(),
+        HostDown(),
     )
 }
 

@@ -111,6 +111,7 @@ class Experiment:
     summary = ""
     cases: tuple[Case, ...] = ()
     quick: tuple[Case, ...] = ()  # what `make test` runs
+    engine = "local"  # the engine the lab must run on ("swarm": several hosts)
     direct_clients, nat_users = 6, 3
 
     def expect(self, case: Case) -> tuple[str, str]:

@@ -105,6 +105,11 @@ up() {
         docker node update --label-add "django-lab.host=host-$k" --label-add "django-lab.engine=$(host_socket "$k")" \
             "$(on_host "$k" info --format '{{.Swarm.NodeID}}')" >/dev/null
     done
+    # Ready before anything is scheduled: a host that joined a moment ago would get no task.
+    for _ in $(seq 1 100); do
+        [ "$(docker node ls --format '{{.Status}} {{.Availability}}' | grep -c '^Ready Active$')" -ge "$HOSTS" ] && break
+        sleep 0.2
+    done
     say "$HOSTS hosts in one swarm:"
     docker node ls --format '  {{.Hostname}} {{.Status}} {{.Availability}} {{.ManagerStatus}}'
     say "engines: host-1 is this machine's; host-K answers at $(host_socket K)"
