@@ -16,7 +16,7 @@ SWITCH_OPTIONS := $(if $(BACKEND),--backend $(BACKEND)) $(if $(BALANCE),--balanc
 	$(if $(NODES),--nodes $(NODES))
 
 .PHONY: help setup engine browser venv images lab-up lab-switch lab-status lab-logs lab-down test test-unit matrix experiments bench bench-quick \
-	bench-lifecycle bench-profile bench-site lab-readiness lab-matrix lab-watch swarm-hosts swarm-hosts-down clean
+	bench-lifecycle bench-profile bench-site bench-swarm lab-readiness lab-matrix lab-watch swarm-hosts swarm-hosts-down clean
 
 help: ## list these targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -87,6 +87,9 @@ bench-lifecycle: images ## time image build, lab up, switch and down
 
 bench-site: images ## your own site: cold build, fresh and warm `lab up --site`, a code change rolled out
 	$(VENV)/bin/python -m lab.bench site
+
+bench-swarm: images ## the lab on the swarm's test hosts (make swarm-hosts first): up, switch, load vs one engine
+	$(VENV)/bin/python -m lab.bench swarm
 
 bench-profile: images ## where up, switch, a matrix cell and the full matrix spend their time, against floors
 	$(VENV)/bin/python -m lab.bench profile --matrix

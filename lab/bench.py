@@ -178,7 +178,19 @@ def main(argv: list[str] | None = None) -> int:
     speed.add_argument("--matrix", action="store_true", help="also time the full matrix (about 2 minutes)")
     own = commands.add_parser("site", help="cold build, fresh and warm `lab up --site`, a code change rolled out")
     own.add_argument("--rounds", type=int, default=3, help="rounds of up/up/change (default 3)")
+    over = commands.add_parser("swarm", help="the lab on the swarm's test hosts: up, switch and load against one engine")
+    over.add_argument("--rounds", type=int, default=3, help="rounds of up/switch (default 3)")
     args = parser.parse_args(argv)
+    if args.command == "swarm":
+        from . import swarmbench
+
+        try:
+            figures, load = swarmbench.run(args.rounds, progress=lambda line: print(line, flush=True))
+        except LabError as error:
+            print(f"bench: error: {error}", file=sys.stderr)
+            return 1
+        swarmbench.print_table(figures, load, f"{DockerEngine().describe()}, {os.cpu_count()} cores")
+        return 0
     if args.command == "site":
         from . import sitebench
 

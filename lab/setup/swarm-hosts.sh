@@ -143,7 +143,7 @@ down() {
     rm -f "$STATE/forwarder.pid"
     iptables -D FORWARD -i "$BRIDGE" -o "$BRIDGE" -j ACCEPT 2>/dev/null || true
     ip link del "$BRIDGE" 2>/dev/null || true
-    rmdir "$STATE" 2>/dev/null || true
+    rmdir "$STATE" "$DATA" 2>/dev/null || true
     say "nothing left"
 }
 
