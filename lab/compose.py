@@ -78,6 +78,10 @@ def _service(spec: ContainerSpec, registry: str | None, compose: ComposeFile, pl
         service["command"] = list(spec.command)
     if spec.user:
         service["user"] = spec.user
+    # As on one engine (lab.security): every capability dropped, the role's own added back.
+    service["cap_drop"] = ["ALL"]
+    if spec.cap_add:
+        service["cap_add"] = list(spec.cap_add)
     for path, content in spec.files.items():
         if path == NODE_CONFIG_PATH:  # keys and passwords: a secret, which the node reads where it lands
             name = _named("config", _key(spec), content)

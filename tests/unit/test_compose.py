@@ -28,6 +28,7 @@ def test_services_are_named_short_with_the_full_name_as_alias_and_nodes_round_th
     assert services["nginx"]["ports"] == [{"target": 80, "published": 8080, "protocol": "tcp", "mode": "host"}]
     assert services["node-1"]["image"] == "127.0.0.1:5000/django-lab/site:t"
     assert content["networks"]["lab"]["driver"] == "overlay" and content["networks"]["lab"]["attachable"]
+    assert all(service["cap_drop"] == ["ALL"] for service in services.values())  # hardened as on one engine
 
 
 def test_node_configs_travel_as_secrets_with_names_swarm_accepts():
