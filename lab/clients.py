@@ -31,6 +31,33 @@ DIRECT_CLIENTS = 6
 NAT_USERS = 3
 
 
+def open_agent(engine, group: "ClientGroup", job: dict):
+    """The agent's answer to `job`, open for the caller to read (and close), or None where this machine
+    does not reach the container: the caller then runs the job through `docker exec`.
+
+    A client container just started may not listen yet, so a refused connection is tried again for 10 s.
+    An HTTPError (the agent answered, with an error) is the caller's to report.
+    """
+    address = engine.address(group.container.name, group.network) if group.reachable and not direct.unreachable() else ""
+    if not address:
+        return None
+    request = urllib.request.Request(
+        f"http://{address}:{AGENT_PORT}/", data=json.dumps(job).encode(), headers={"Content-Type": "application/json"}
+    )
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            answer = urllib.request.urlopen(request, timeout=job.get("seconds", 60) + 30)
+            direct.learn(None)
+            return answer
+        except urllib.error.HTTPError:
+            raise
+        except (urllib.error.URLError, OSError) as error:
+            if not direct.learn(error) or time.monotonic() > deadline:
+                return None
+            time.sleep(0.05)
+
+
 def run_job(engine, group: "ClientGroup", job: dict) -> tuple[int, str]:
     """Run one job of evidence.py in a client container; (exit code, output whose last line is JSON).
 
@@ -40,23 +67,13 @@ def run_job(engine, group: "ClientGroup", job: dict) -> tuple[int, str]:
     command line, which every user of the host can read.
     """
     container = group.container.name
-    if group.reachable and not direct.unreachable():
-        address = engine.address(container, group.network)
-        request = urllib.request.Request(
-            f"http://{address}:{AGENT_PORT}/", data=json.dumps(job).encode(), headers={"Content-Type": "application/json"}
-        )
-        deadline = time.monotonic() + 10  # a client container just started: its agent may not listen yet
-        while address:
-            try:
-                with urllib.request.urlopen(request, timeout=job.get("seconds", 60) + 30) as answer:
-                    direct.learn(None)
-                    return 0, answer.read().decode()
-            except urllib.error.HTTPError as error:
-                return 1, f"the agent in {container} answered {error.code}: {error.read()[-1500:]!r}"
-            except (urllib.error.URLError, OSError) as error:
-                if not direct.learn(error) or time.monotonic() > deadline:
-                    break
-                time.sleep(0.05)
+    try:
+        answer = open_agent(engine, group, job)
+    except urllib.error.HTTPError as error:
+        return 1, f"the agent in {container} answered {error.code}: {error.read()[-1500:]!r}"
+    if answer is not None:
+        with answer:
+            return 0, answer.read().decode()
     return engine.exec(container, ["python3", SCRIPT_IN_CONTAINER], env={JOB_ENV: json.dumps(job)})
 
 

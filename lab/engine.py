@@ -64,6 +64,11 @@ def _made_from(container, fingerprint: str) -> bool:
     return container is not None and container.labels.get(SPEC_LABEL) == fingerprint
 
 
+def _host_label(node) -> str:
+    """A swarm node's name for the lab: its django-lab.host label, else the start of its id."""
+    return node.attrs["Spec"].get("Labels", {}).get("django-lab.host", node.id[:12])
+
+
 class DockerEngine:
     """The local Docker engine, reached through the Docker SDK for Python."""
 
@@ -440,14 +445,11 @@ class DockerEngine:
         """Each swarm host's own engine, where `make swarm-hosts` named it (django-lab.engine)."""
         with translated("listing the swarm's nodes"):
             nodes = self.client.nodes.list()
-        engines = {}
-        for node in nodes:
-            node_labels = node.attrs["Spec"].get("Labels", {})
-            if node_labels.get("django-lab.engine"):
-                engines[node_labels.get("django-lab.host", node.id[:12])] = DockerEngine(
-                    base_url=node_labels["django-lab.engine"]
-                )
-        return engines
+        return {
+            _host_label(node): DockerEngine(base_url=node.attrs["Spec"]["Labels"]["django-lab.engine"])
+            for node in nodes
+            if node.attrs["Spec"].get("Labels", {}).get("django-lab.engine")
+        }
 
     def service_logs(self, lab: str, part: str, tail: int = 100) -> str:
         """A swarm service's log, from every task, through the manager."""
@@ -460,7 +462,7 @@ class DockerEngine:
         with translated(f"listing the swarm services of lab {lab}"):
             if not self.swarm_manager():
                 return {}
-            hosts = {n.id: n.attrs["Spec"].get("Labels", {}).get("django-lab.host", n.id[:12]) for n in self.client.nodes.list()}
+            hosts = {node.id: _host_label(node) for node in self.client.nodes.list()}
             found = {}
             for service in self.client.services.list(filters={"label": f"{LAB_LABEL}={lab}"}):
                 tasks = sorted(service.tasks(), key=lambda t: t.get("CreatedAt", ""))
@@ -482,14 +484,7 @@ class DockerEngine:
 
     def swarm_placement(self, lab: str) -> dict[str, str]:
         """Where each running service of lab `lab` runs: service name -> host label (or node id)."""
-        with translated(f"listing the swarm services of lab {lab}"):
-            hosts = {n.id: n.attrs["Spec"].get("Labels", {}).get("django-lab.host", n.id[:12]) for n in self.client.nodes.list()}
-            placement = {}
-            for service in self.client.services.list(filters={"label": f"{LAB_LABEL}={lab}"}):
-                for task in service.tasks(filters={"desired-state": "running"}):
-                    if task["Status"]["State"] == "running":
-                        placement[f"{lab}-{service.name.split('_', 1)[-1]}"] = hosts.get(task["NodeID"], "?")
-        return placement
+        return {name: host for name, (host, state, _) in self.swarm_services(lab).items() if state == "running"}
 
     def image_exists(self, tag: str) -> bool:
         """Whether the image `tag` is on this engine."""

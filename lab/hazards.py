@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import site as site_files
+from .errors import ConfigError
 from .parallel import in_parallel
 
 DOCS = "https://docs.djangoproject.com/en/stable/"
@@ -294,8 +295,6 @@ def gather(lab) -> Observed:
     """Run the probes on the lab's first two nodes and read the site's files."""
     plan = lab.plan()
     if len(plan.nodes) < 2:
-        from .errors import ConfigError
-
         raise ConfigError("the readiness report compares two nodes; bring the lab up with --nodes 2 or more")
     one, two = plan.nodes[0].name, plan.nodes[1].name
     first, key_one, key_two, database, deploy, facts = in_parallel(

@@ -439,7 +439,7 @@ class Lab:
     def export_compose(self, directory, registry: str | None = None, hosts: list[str] | None = None, **changes):
         """Write the lab's plan (with `changes`, e.g. another backend or port) as a compose file for
         `docker stack deploy`, pushing its images to `registry` first; return the file's path and the plan."""
-        from .compose import compose_file
+        from .swarm import write_stack
 
         state = self._state()
         if not state.site_facts:
@@ -449,14 +449,7 @@ class Lab:
             raise ConfigError("an export runs the lab's own site; bring the lab up with --site first")
         tags = ensure_images(self.engine, config, image_keys(config), self.progress)
         plan = build_plan(config, state.secrets, tags, facts=state.site_facts)
-        if registry:
-            images = sorted({spec.image for spec in (*plan.containers(), plan.prepare)})
-            for tag in images:
-                started = time.monotonic()
-                self.engine.push(tag, registry)
-                self.progress(f"pushed {tag} to {registry} in {time.monotonic() - started:.1f} s")
-        hosts = self.engine.swarm_hosts() if hosts is None else hosts
-        path = compose_file(plan, registry, hosts).write(directory)
+        path, hosts = write_stack(self, plan, registry, directory, hosts)
         spread = f" over {', '.join(hosts)}" if hosts else ""
         self.progress(f"wrote {path}: {len(plan.nodes)} nodes{spread}, backend {config.backend}, balance {config.balance}")
         return path, plan

@@ -7,6 +7,8 @@ verdict, and the evidence that the verdict could have gone the other way.
 
 from __future__ import annotations
 
+import os
+import platform
 import time
 from dataclasses import dataclass, field
 
@@ -222,9 +224,6 @@ def run_cell(
 
 def report_data(lab: Lab, clients: Clients, results: list[CellResult], requests_count: int, full: bool, probe: str) -> dict:
     """The matrix report's data: the run's facts, then every cell (pending ones too, in a full run)."""
-    import os
-    import platform
-
     cells = [result.to_dict() for result in results]
     if full:
         cells += [

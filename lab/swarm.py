@@ -55,14 +55,23 @@ def up(lab, config, state):
         state = state.replace(site_facts=lab._ask_site(plan, tags["site"]))
         lab.states.save(state)
     plan = build_plan(config, state.secrets, tags, facts=state.site_facts)
-    for tag in sorted({spec.image for spec in (*plan.containers(), plan.prepare)}):
-        engine.push(tag, source)
-    hosts = engine.swarm_hosts()
-    path = compose_file(plan, source, hosts).write(lab.states.directory / f"{config.name}-swarm")
+    path, hosts = write_stack(lab, plan, source, lab.states.directory / f"{config.name}-swarm")
     lab.progress(f"deploying stack {config.name} over {', '.join(hosts) or 'the swarm'} (images from {source})")
     engine.deploy_stack(str(path), config.name)
     wait_until_serving(lab, plan)
     return state, plan, time.monotonic() - started
+
+
+def write_stack(lab, plan: Plan, source: str | None, directory, hosts: list[str] | None = None):
+    """Push the plan's images to the registry `source` (when given) and write the plan as a compose file
+    under `directory`, nodes round `hosts` (default: the swarm's active hosts); (its path, the hosts)."""
+    if source:
+        for tag in sorted({spec.image for spec in (*plan.containers(), plan.prepare)}):
+            started = time.monotonic()
+            lab.engine.push(tag, source)
+            lab.progress(f"pushed {tag} to {source} in {time.monotonic() - started:.1f} s")
+    hosts = lab.engine.swarm_hosts() if hosts is None else hosts
+    return compose_file(plan, source, hosts).write(directory), hosts
 
 
 def wait_until_serving(lab, plan: Plan, timeout: float = READY_TIMEOUT) -> None:

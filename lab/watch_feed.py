@@ -9,10 +9,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-import urllib.request
 
-from . import direct
-from .clients import AGENT_PORT, SCRIPT_IN_CONTAINER, ClientGroup, Clients
+from .clients import SCRIPT_IN_CONTAINER, ClientGroup, Clients, open_agent
 from .errors import LabError
 from .evidence import JOB_ENV, WHOAMI
 from .lab import Lab
@@ -94,25 +92,13 @@ class Feed:
             "login_path": self.lab.login_path(),
             "probe": self.probe,
         }
-        engine = self.lab.engine
-        address = engine.address(group.container.name, group.network) if group.reachable and not direct.unreachable() else None
-        if address:
-            request = urllib.request.Request(
-                f"http://{address}:{AGENT_PORT}/", data=json.dumps(job).encode(), headers={"Content-Type": "application/json"}
-            )
-            deadline = time.monotonic() + 10  # a client container just started: its agent may not listen yet
-            while True:
-                try:
-                    answer = urllib.request.urlopen(request, timeout=self.seconds + 30)
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or self.stopped.wait(0.1):
-                        raise
+        answer = open_agent(self.lab.engine, group, job)
+        if answer is not None:
             with answer:
                 self._read(line.decode(errors="replace") for line in answer)
         else:
-            lines = engine.exec_stream(group.container.name, ["python3", SCRIPT_IN_CONTAINER, "watch"], env={JOB_ENV: json.dumps(job)})
-            self._read(lines)
+            command = ["python3", SCRIPT_IN_CONTAINER, "watch"]
+            self._read(self.lab.engine.exec_stream(group.container.name, command, env={JOB_ENV: json.dumps(job)}))
 
     def _read(self, lines) -> None:
         for line in lines:

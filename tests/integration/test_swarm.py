@@ -6,7 +6,6 @@ in one swarm, a registry they all pull from, and the lab exported as a compose f
 
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -14,10 +13,10 @@ import pytest
 from lab import LabConfig, registry
 from lab.config import PROJECT_ROOT
 from lab.clients import Clients
-from lab.evidence import LoginFailed, VirtualUser
+from lab.evidence import VirtualUser
 from lab.experiments import EXPERIMENTS, Case
 from lab.matrix import run_cell
-from lab.plan import NODE_CONFIG_PATH, node_config_id
+from lab.swarm import wait_until_serving
 
 from .conftest import free_port
 
@@ -44,30 +43,12 @@ def swarm(engine):
     assert engine.lab_resources(registry.OWNER) == {"containers": [], "networks": [], "volumes": []}
 
 
-def deploy(lab, port: int, backend: str) -> set[str]:
-    """Export the lab with `backend`, deploy it as a stack, and wait until every node serves that
-    configuration through nginx; return the nodes' config ids."""
+def deploy(lab, port: int, backend: str) -> None:
+    """Export the lab with `backend`, deploy it as a stack by hand, and wait as `lab up --engine swarm`
+    does: every node answers through nginx with its planned configuration, and the demo user logs in."""
     path, plan = lab.export_compose(Path(lab.states.directory) / lab.name, registry.ADDRESS, None, port=port, backend=backend)
     run("docker", "stack", "deploy", "--resolve-image", "never", "-c", str(path), lab.name)
-    # Every node, each answering with its planned configuration (nodes on other hosts pull images first).
-    wanted = {(spec.env["LAB_NODE"], node_config_id(spec.files[NODE_CONFIG_PATH])) for spec in plan.nodes}
-    seen: set[tuple[str, str]] = set()
-    deadline = time.monotonic() + 120
-    while seen != wanted and time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/__lab__/health", timeout=3) as answer:
-                seen = (seen | {(answer.headers["X-Lab-Node"], answer.headers["X-Lab-Config-Id"])}) & wanted
-        except OSError:
-            pass
-        time.sleep(0.1)
-    assert seen == wanted, f"the stack did not serve {backend} from every node within 120 s"
-    while time.monotonic() < deadline:  # and the one-off job has set the demo user
-        try:
-            VirtualUser(f"http://127.0.0.1:{port}/", login_path=lab.login_path()).login(*lab.login())
-            return wanted
-        except (LoginFailed, OSError):
-            time.sleep(0.5)
-    raise AssertionError("no login through the stack's nginx within 120 s")
+    wait_until_serving(lab, plan)
 
 
 def users(lab, port: int, count: int = 4):

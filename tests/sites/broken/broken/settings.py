@@ -1,0 +1,1 @@
+"""Never imported: the site's requirements fail to build before any node starts."""
