@@ -71,9 +71,19 @@ class HostDown(Experiment):
             + (f"{node} served again after {back - drained:.1f} s" if back else f"{node} did not come back within 22 s")
         )
         came_back = Judgement(back is not None, f"{node} {'came back on another host' if back else 'did not come back'}")
+        # Evidence that the verdict could have failed: users were on the moved node, and it served them again.
+        served_again = [o for u in users for o in u.observations if back and o.node == node and o.at >= back]
+        evidence = Judgement(bool(pinned), f"{len(pinned)} users were on {node} when its host was drained") & Judgement(
+            bool(served_again), f"{node} answered {len(served_again)} requests on its new host"
+        )
+        outcome.figures["requests_on_new_host"] = len(served_again)
         if BACKENDS[case.backend].survives_round_robin:
-            outcome.judge(no_one_logged_out(users, username) & came_back)
+            outcome.judge(no_one_logged_out(users, username) & came_back & evidence)
         else:
             on_node = lambda user: node_before(user, drained) == node  # noqa: E731
-            outcome.judge(logged_out_exactly_when(users, username, on_node, f"were on {node} when its host was drained") & came_back)
+            outcome.judge(
+                logged_out_exactly_when(users, username, on_node, f"were on {node} when its host was drained")
+                & came_back
+                & evidence
+            )
         outcome.events, outcome.timeline = traffic.events, timeline(users, username, traffic.started)
