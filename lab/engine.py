@@ -337,7 +337,9 @@ class DockerEngine:
     def lab_containers(self, lab: str) -> list[dict]:
         """The lab's containers: name, role, state, image and labels, sorted by name."""
         with translated(f"listing the containers of lab {lab}"):
-            found = self.client.containers.list(all=True, filters={"label": f"{LAB_LABEL}={lab}"})
+            # ignore_removed: a container that goes while the list is read (a swarm task, a test's
+            # teardown) is not an error.
+            found = self.client.containers.list(all=True, filters={"label": f"{LAB_LABEL}={lab}"}, ignore_removed=True)
             rows = [
                 {
                     "name": c.name,
@@ -354,14 +356,14 @@ class DockerEngine:
     def labs(self) -> set[str]:
         """Names of every lab with a container on this engine."""
         with translated("listing labs"):
-            found = self.client.containers.list(all=True, filters={"label": LAB_LABEL})
+            found = self.client.containers.list(all=True, filters={"label": LAB_LABEL}, ignore_removed=True)
         return {c.labels[LAB_LABEL] for c in found}
 
     def remove_lab(self, lab: str, keep_volumes: bool = False) -> dict[str, int]:
         """Remove every container, network and (unless kept) volume labelled as lab `lab`."""
         selector = {"label": f"{LAB_LABEL}={lab}"}
         with translated(f"listing the resources of lab {lab}"):
-            containers = [c.name for c in self.client.containers.list(all=True, filters=selector)]
+            containers = [c.name for c in self.client.containers.list(all=True, filters=selector, ignore_removed=True)]
         with ThreadPoolExecutor(max_workers=max(1, len(containers))) as pool:
             list(pool.map(lambda name: self.remove(name, timeout=3), containers))
         removed = {"containers": len(containers), "networks": 0, "volumes": 0}
@@ -381,7 +383,9 @@ class DockerEngine:
         selector = {"label": f"{LAB_LABEL}={lab}"}
         with translated(f"listing the resources of lab {lab}"):
             return {
-                "containers": [c.name for c in self.client.containers.list(all=True, filters=selector)],
+                "containers": [
+                    c.name for c in self.client.containers.list(all=True, filters=selector, ignore_removed=True)
+                ],
                 "networks": [n.name for n in self.client.networks.list(filters=selector)],
                 "volumes": [v.name for v in self.client.volumes.list(filters=selector)],
             }
@@ -427,7 +431,8 @@ class DockerEngine:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with translated(f"waiting for stack {name} to go"):
-                left = self.client.containers.list(all=True, filters={"label": f"com.docker.stack.namespace={name}"})
+                stack = {"label": f"com.docker.stack.namespace={name}"}
+                left = self.client.containers.list(all=True, filters=stack, ignore_removed=True)
                 networks = self.client.networks.list(filters={"label": f"com.docker.stack.namespace={name}"})
             if not left and not networks:
                 return
