@@ -11,7 +11,8 @@ NODE ?= nginx
 
 UP_OPTIONS := $(if $(BACKEND),--backend $(BACKEND)) $(if $(BALANCE),--balance $(BALANCE)) \
 	$(if $(NODES),--nodes $(NODES)) $(if $(PORT),--port $(PORT)) $(if $(WORKERS),--workers $(WORKERS)) \
-	$(if $(DJANGO_VERSION),--django-version $(DJANGO_VERSION)) $(if $(SITE),--site $(SITE))
+	$(if $(DJANGO_VERSION),--django-version $(DJANGO_VERSION)) $(if $(SITE),--site $(SITE)) \
+	$(if $(PYTHON),--python $(PYTHON)) $(if $(ENV_FILE),--env-file $(ENV_FILE))
 SWITCH_OPTIONS := $(if $(BACKEND),--backend $(BACKEND)) $(if $(BALANCE),--balance $(BALANCE)) \
 	$(if $(NODES),--nodes $(NODES))
 
@@ -40,7 +41,7 @@ setup: venv engine ## everything the lab needs on this machine
 images: setup ## build every image the lab uses (a second run builds nothing)
 	$(LAB) --name $(NAME) build
 
-lab-up: setup ## bring the lab up (BACKEND= BALANCE= NODES= PORT= WORKERS= DJANGO_VERSION= SITE=your/project)
+lab-up: setup ## bring the lab up (BACKEND= BALANCE= NODES= PORT= WORKERS= SITE=your/project PYTHON=3.11 ENV_FILE=.env)
 	$(LAB) --name $(NAME) up $(UP_OPTIONS)
 
 lab-switch: setup ## change a running lab (BACKEND= BALANCE= NODES=)
@@ -85,7 +86,7 @@ bench-quick: images ## the same, four backends, about a minute
 bench-lifecycle: images ## time image build, lab up, switch and down
 	$(VENV)/bin/python -m lab.bench lifecycle
 
-bench-site: images ## your own site: cold build, fresh and warm `lab up --site`, a code change rolled out
+bench-site: images ## per fixture site: interpreter, build stage, cold build, image size, warm up, a code change rolled out
 	$(VENV)/bin/python -m lab.bench site
 
 bench-swarm: images ## the lab on the swarm's test hosts (make swarm-hosts first): up, switch, load vs one engine

@@ -22,8 +22,9 @@ class BalanceMode:
     summary: str = ""
     pins_users: bool = False  # does a user keep reaching the same node?
 
-    def upstream_directives(self) -> list[dict]:
-        """Directives placed in the upstream block before the server lines."""
+    def upstream_directives(self, session_variable: str = f"$cookie_{SESSION_COOKIE}") -> list[dict]:
+        """Directives placed in the upstream block before the server lines; `session_variable` is the
+        nginx variable holding the site's session cookie."""
         return []
 
     def __repr__(self) -> str:
@@ -39,7 +40,7 @@ class LeastConn(BalanceMode):
     name = "least_conn"
     summary = "each request goes to the node with the fewest active connections"
 
-    def upstream_directives(self):
+    def upstream_directives(self, session_variable=""):
         return [directive("least_conn")]
 
 
@@ -48,17 +49,17 @@ class IpHash(BalanceMode):
     summary = "the client's address picks the node (IPv4: its first three octets)"
     pins_users = True
 
-    def upstream_directives(self):
+    def upstream_directives(self, session_variable=""):
         return [directive("ip_hash")]
 
 
 class CookieHash(BalanceMode):
     name = "cookie_hash"
-    summary = f"a consistent hash of the {SESSION_COOKIE} cookie picks the node"
+    summary = f"a consistent hash of the session cookie ({SESSION_COOKIE} unless the site renames it) picks the node"
     pins_users = True
 
-    def upstream_directives(self):
-        return [directive("hash", f"$cookie_{SESSION_COOKIE}", "consistent")]
+    def upstream_directives(self, session_variable=f"$cookie_{SESSION_COOKIE}"):
+        return [directive("hash", session_variable, "consistent")]
 
 
 class Sticky(BalanceMode):
@@ -66,7 +67,7 @@ class Sticky(BalanceMode):
     summary = f"nginx sets a {STICKY_COOKIE} cookie naming the node and routes by it (nginx >= 1.29.6)"
     pins_users = True
 
-    def upstream_directives(self):
+    def upstream_directives(self, session_variable=""):
         return [directive("sticky", "cookie", STICKY_COOKIE, "path=/", "httponly")]
 
 

@@ -51,7 +51,7 @@ def lifecycle(rounds: int, cold: bool) -> dict[str, list[float]]:
     lab = Lab(config.name, engine=engine, states=StateStore())
     lab.down()
     for round_number in range(1, rounds + 1):
-        figures["warm up"].append(timed(lambda: (lab.up(config), first_healthy(config.url))))
+        figures["warm up"].append(timed(lambda: (lab.up(config), first_healthy(lab.url(config)))))
         figures["switch"].append(timed(lambda: lab.switch(backend="memcached")))
         figures["down"].append(timed(lab.down))
         print(
@@ -114,7 +114,7 @@ def profile(rounds: int, matrix: bool) -> None:
         figures["up floor"].append(up_floor(engine, build_plan(config, new_secrets(), tags)))
         engine.remove_lab(config.name)
         engine.stopwatch.take()
-        figures["warm up"].append(timed(lambda: (lab.up(config), first_healthy(config.url))))
+        figures["warm up"].append(timed(lambda: (lab.up(config), first_healthy(lab.url(config)))))
         last["warm up"] = (figures["warm up"][-1], engine.stopwatch.take())
         loaded = django_load_seconds(lab)
         figures["switch"].append(timed(lambda: lab.switch(backend="memcached")))
@@ -176,8 +176,11 @@ def main(argv: list[str] | None = None) -> int:
     speed = commands.add_parser("profile", help="where up, switch and a matrix cell spend their time, against floors")
     speed.add_argument("--rounds", type=int, default=3, help="rounds of floor/up/switch/down (default 3)")
     speed.add_argument("--matrix", action="store_true", help="also time the full matrix (about 2 minutes)")
-    own = commands.add_parser("site", help="cold build, fresh and warm `lab up --site`, a code change rolled out")
-    own.add_argument("--rounds", type=int, default=3, help="rounds of up/up/change (default 3)")
+    own = commands.add_parser(
+        "site", help="per fixture site: interpreter, build stage, cold build, image size, fresh and warm up, a code change"
+    )
+    own.add_argument("--rounds", type=int, default=2, help="code changes rolled out per fixture (default 2)")
+    own.add_argument("--only", action="append", help="this fixture only (repeatable), e.g. --only wagtailsite")
     over = commands.add_parser("swarm", help="the lab on the swarm's test hosts: up, switch and load against one engine")
     over.add_argument("--rounds", type=int, default=3, help="rounds of up/switch (default 3)")
     args = parser.parse_args(argv)
@@ -195,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         from . import sitebench
 
         try:
-            figures = sitebench.run(args.rounds, progress=lambda line: print(line, flush=True))
+            figures = sitebench.run(args.rounds, progress=lambda line: print(line, flush=True), only=args.only)
         except LabError as error:
             print(f"bench: error: {error}", file=sys.stderr)
             return 1

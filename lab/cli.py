@@ -14,7 +14,7 @@ from .backends import BACKENDS
 from .balance import BALANCE_MODES
 from .config import MAX_NODES, LabConfig, check_host, check_name, is_loopback
 from .engine import DockerEngine
-from .errors import ConfigError, LabError, LabNotFound, PortInUse
+from .errors import ConfigError, EvidenceError, LabError, LabNotFound, PortInUse
 from .images import ensure_images, image_specs
 from .lab import Lab
 
@@ -110,12 +110,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="IPv4 address nginx publishes on (default 127.0.0.1; any other lets other machines log in as the demo user)",
     )
     up.add_argument("--workers", type=positive, help="gunicorn workers per node, 1..16 (default 2)")
-    up.add_argument("--django-version", help="Django release the nodes run (default %s)" % LabConfig.django_version)
+    up.add_argument(
+        "--django-version", help="Django release the node image installs before the site's pins (default: the newest its Python runs)"
+    )
     up.add_argument("--site", help="your Django project folder (the one with manage.py; default: sample_site)")
     up.add_argument(
         "--settings",
         dest="site_settings",
-        help="the site's settings module, e.g. mysite.settings.production (default: the one manage.py names)",
+        help="the site's settings module, e.g. mysite.settings.production (default: DJANGO_SETTINGS_MODULE in --env, "
+        "else the one its Dockerfile or wsgi.py names, else manage.py's)",
     )
     up.add_argument(
         "--engine",
@@ -125,8 +128,33 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--registry", help="with --engine swarm: where every host pulls the lab's images (HOST:PORT)")
     up.add_argument(
         "--requirements",
-        help="the site's requirements file (default: its requirements.txt, else its pyproject's dependencies)",
+        help="the site's requirements file (default: its lock, requirements file(s), pyproject or Pipfile)",
     )
+    up.add_argument(
+        "--group", action="append", dest="groups", metavar="NAME",
+        help="also install this dependency group, extra, Poetry group, Pipfile category or requirements/NAME.txt (repeatable)",
+    )
+    up.add_argument("--python", help="the interpreter, e.g. 3.11 (default: the closest to what the project declares)")
+    up.add_argument(
+        "--build-package", action="append", dest="build_packages", metavar="DEB",
+        help="a Debian package the build stage adds, e.g. libldap-dev for python-ldap (repeatable)",
+    )
+    up.add_argument(
+        "--env", action="append", dest="env_pairs", metavar="KEY=VALUE",
+        help="a variable of the site's environment, kept in the lab's state, never printed (repeatable)",
+    )
+    up.add_argument("--env-file", metavar="FILE", help="variables from a .env file (KEY=VALUE lines), like --env")
+    up.add_argument(
+        "--release-command", action="append", dest="release_commands", metavar="CMD",
+        help="run CMD once per lab after the migrations, instead of the release steps the project declares (repeatable)",
+    )
+    up.add_argument("--login-url", help="the path of the site's login page (default: LOGIN_URL, else the admin's)")
+    tls = up.add_mutually_exclusive_group()
+    tls.add_argument(
+        "--https", dest="https", action="store_true", default=None,
+        help="nginx terminates https with a certificate of the lab's own CA (default: when the site's settings demand it)",
+    )
+    tls.add_argument("--no-https", dest="https", action="store_false", help="plain http, whatever the site's settings")
 
     switch = commands.add_parser("switch", help="change a running lab's backend or balancing mode")
     add_topology_options(switch)
@@ -190,9 +218,15 @@ def run(args: argparse.Namespace) -> int:
         changes = {
             key: getattr(args, key)
             for key in ("backend", "balance", "nodes", "port", "host", "workers", "django_version", "site",
-                        "site_settings", "requirements", "secret_key_per_node", "engine", "registry")
+                        "site_settings", "requirements", "secret_key_per_node", "engine", "registry", "python",
+                        "login_url", "https")
             if getattr(args, key) is not None
         }
+        for key in ("groups", "build_packages", "release_commands"):
+            if getattr(args, key) is not None:
+                changes[key] = tuple(getattr(args, key))
+        if args.env_file or args.env_pairs:
+            changes["env"] = site_environment(lab, args)
         result = lab.up(**changes)
         print_up(lab, result.seconds)
     elif args.command == "switch":
@@ -264,6 +298,19 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def site_environment(lab: Lab, args: argparse.Namespace) -> tuple[tuple[str, str], ...]:
+    """The site's environment after this `up`: what the lab kept, then --env-file, then --env (later wins)."""
+    from . import env_file
+
+    kept = dict((lab.config().env if lab.config() and not args.site else ()))
+    if args.env_file:
+        kept.update(env_file.read(args.env_file))
+    for text in args.env_pairs or ():
+        key, value = env_file.pair(text)
+        kept[key] = value
+    return tuple(kept.items())
+
+
 def run_watch(lab: Lab, args: argparse.Namespace) -> None:
     """Users browse the running lab until --seconds or Ctrl-C; a live view, then the summary."""
     from .evidence import WHOAMI
@@ -321,6 +368,13 @@ def run_matrix_command(lab: Lab, args: argparse.Namespace) -> None:
     paths = write_reports(data)
     say("\n" + terminal_table(data))
     say(f"report: {paths['html']} (also reports/latest.html, latest.md, latest.json); the lab stays up: `lab down`")
+    problems = [cell for cell in data["cells"] if cell.get("evidence_problem")]
+    if problems:
+        first = problems[0]
+        raise EvidenceError(
+            f"{len(problems)} of {len(data['cells'])} cells have no verdict; {first['backend']}/{first['balance']}: "
+            f"{first['evidence_problem']}"
+        )
 
 
 def run_experiment(lab: Lab, args: argparse.Namespace) -> None:
@@ -360,11 +414,13 @@ def print_up(lab: Lab, seconds: float) -> None:
             f"address can log in as {report['username']}",
             file=sys.stderr,
         )
+    trust = f"  trust    {report['ca']} (the lab's CA: curl --cacert, or import it in the browser)\n" if report.get("ca") else ""
     say(
         f"\nLab {report['name']} is up in {seconds:.1f} s: {report['nodes']} nodes, "
         f"backend {report['backend']}, balance {report['balance']}\n"
         f"  open     {report['url']}\n"
-        f"  log in   {report['username']} / {report['password']}\n"
+        f"{trust}"
+        f"  log in   {report['username']} / {report['password']} at {report['login_url']}\n"
         f"  switch   lab switch --backend memcached   (or: make lab-switch BACKEND=memcached)\n"
         f"  status   lab status\n"
         f"  stop     lab down   (or: make lab-down)"
@@ -375,10 +431,12 @@ def format_status(report: dict) -> str:
     lines = [
         f"lab {report['name']}: {report['url']}  login {report['username']} / {report['password']}",
         f"backend {report['backend']}, balance {report['balance']}, {report['nodes']} nodes x "
-        f"{report['workers']} workers, Django {report['django_version']}"
+        f"{report['workers']} workers, Python {report.get('python', '?')}, Django {report['django_version']}"
         + (", a SECRET_KEY per node" if report["secret_key_per_node"] else "")
         + (f", NFS client: {report['nfs_client']}" if report.get("nfs_client") else "")
         + (", on a swarm" if report.get("engine") == "swarm" else ""),
+        *([f"https with the lab's CA: {report['ca']} (trust it: curl --cacert {report['ca']}, or import it in the browser)"]
+          if report.get("ca") else []),
         "",
         f"{'CONTAINER':28} {'ROLE':7} {'STATE':9} {'HEALTH':10} {'HOST':13} IMAGE",
     ]

@@ -125,6 +125,9 @@ class Clients:
         self.lab = lab
         plan = lab.plan()
         self.nginx = plan.nginx.name
+        self.url = plan.nginx_url  # https://<lab>-nginx/ when nginx terminates TLS
+        ca = lab.ca_path()
+        self.ca = ca.read_text() if ca else None
         self.groups = client_groups(lab.name, plan.client_image, direct, nat_users)
         # On a swarm, nginx is a service on the stack's overlay network: clients join that network (it is
         # attachable) and reach nginx by its name there. They share one subnet, so ip_hash sees one "address".
@@ -168,7 +171,8 @@ class Clients:
 
         def one(group: ClientGroup) -> list[UserEvidence]:
             job = {
-                "url": f"http://{self.nginx}/",
+                "url": self.url,
+                "ca": self.ca,
                 "username": username,
                 "password": password,
                 "names": list(group.users),
@@ -193,7 +197,7 @@ class Clients:
     def flood(self, count: int, seconds: float = 60) -> dict:
         """`count` anonymous visits from the first client, each making a new session; bounded in time."""
         group = self.groups[0]
-        job = {"flood": True, "url": f"http://{self.nginx}/", "count": count, "seconds": seconds}
+        job = {"flood": True, "url": self.url, "ca": self.ca, "count": count, "seconds": seconds}
         code, output = run_job(self.lab.engine, group, job)
         if code != 0:
             raise EngineError(f"the session flood from {group.container.name} failed (exit {code}):\n{output[-2000:]}")

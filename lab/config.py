@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -10,16 +11,19 @@ from pathlib import Path
 
 from .backends import BACKENDS
 from .balance import BALANCE_MODES
+from .dependencies import Dependencies, from_folder
 from .errors import ConfigError
-from .site import settings_module
+from .interpreters import Choice, choose
+from .site import find_manage_py, needed_stores, project_folders, settings_module
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_SITE = PROJECT_ROOT / "sample_site"
 
 MAX_NODES = 16
-DEFAULT_DJANGO_VERSION = "6.1.3"
 _LAB_NAME = re.compile(r"[a-z][a-z0-9-]{0,30}")
 _DJANGO_VERSION = re.compile(r"\d+\.\d+(\.\d+)?")
+_DEBIAN_PACKAGE = re.compile(r"[a-z0-9][a-z0-9+.-]+")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _REGISTRY = re.compile(r"[A-Za-z0-9.-]+:\d{1,5}")
 ENGINES = ("local", "swarm")
 
@@ -64,11 +68,19 @@ class LabConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = 2
-    django_version: str = DEFAULT_DJANGO_VERSION
+    django_version: str = ""  # "" means: the newest Django the site's interpreter runs (a site's pin wins)
     secret_key_per_node: bool = False
     site: str = str(SAMPLE_SITE)
     site_settings: str = ""  # the site's settings module; "" means: the one its manage.py names
-    requirements: str = ""  # the site's requirements file; "" means: its requirements.txt or pyproject, if any
+    requirements: str = ""  # the site's requirements file; "" means: its lock, requirements or pyproject, if any
+    groups: tuple[str, ...] = ()  # dependency groups, extras or requirements/ files installed as well
+    python: str = ""  # "3.11": the interpreter; "" means: the closest to what the project declares
+    build_packages: tuple[str, ...] = ()  # Debian packages the build stage adds (headers a requirement needs)
+    # The site's own environment (--env, --env-file): kept in the lab's state, never printed in clear.
+    env: tuple[tuple[str, str], ...] = ()
+    release_commands: tuple[str, ...] | None = None  # None: the ones the project declares
+    login_url: str = ""  # the page virtual users log in on; "" means: LOGIN_URL, else the admin's
+    https: bool | None = None  # nginx terminates TLS; None means: when the site's settings demand https
     base_suite: str = "trixie"
     engine: str = "local"  # "swarm": the lab as a stack of services on the swarm the Docker endpoint manages
     registry: str = ""  # where a swarm's hosts pull the lab's images (default: the test hosts' own)
@@ -77,6 +89,12 @@ class LabConfig:
     memcached_growth_factor: float = 1.25  # Memcached's slab size classes (its default)
 
     def __post_init__(self) -> None:
+        # Saved as JSON lists; kept as tuples so a config stays hashable and compares equal.
+        object.__setattr__(self, "groups", tuple(self.groups))
+        object.__setattr__(self, "build_packages", tuple(self.build_packages))
+        object.__setattr__(self, "env", tuple(tuple(pair) for pair in self.env))
+        if self.release_commands is not None:
+            object.__setattr__(self, "release_commands", tuple(self.release_commands))
         self.validate()
 
     def validate(self) -> None:
@@ -103,24 +121,67 @@ class LabConfig:
             raise ConfigError("backend nfs needs /dev/fuse in each node, which swarm services cannot have; pick another")
         if not 1 <= self.port <= 65535:
             raise ConfigError(f"port must be between 1 and 65535, not {self.port}")
-        if not isinstance(self.django_version, str) or not _DJANGO_VERSION.fullmatch(self.django_version):
+        if not isinstance(self.django_version, str) or (
+            self.django_version and not _DJANGO_VERSION.fullmatch(self.django_version)
+        ):
             raise ConfigError(f"django version must look like 6.1.3, not {self.django_version!r}")
+        for key, _ in self.env:
+            if not _ENV_NAME.fullmatch(key):
+                raise ConfigError(f"--env {key!r}: a variable name is letters, digits and '_', not starting with a digit")
+        for package in self.build_packages:
+            if not _DEBIAN_PACKAGE.fullmatch(package):
+                raise ConfigError(f"--build-package {package!r} is not a Debian package name (e.g. libldap-dev)")
+        if self.login_url and not self.login_url.startswith("/"):
+            raise ConfigError(f"--login-url must be a path like /accounts/login/, not {self.login_url!r}")
         backend = BACKENDS[self.backend]
         if not backend.available:
             raise ConfigError(f"backend {self.backend!r} is not available yet: {backend.unavailable_reason}")
         site = Path(self.site).expanduser().resolve()
-        if not (site / "manage.py").is_file():
+        found = find_manage_py(site) if site.is_dir() else None
+        if found is None:
             raise ConfigError(f"site {self.site!r} has no manage.py; point --site at a Django project folder")
+        site = found
         # Saved resolved: the lab's state and images name the same folder and module from anywhere.
         object.__setattr__(self, "site", str(site))
-        object.__setattr__(self, "site_settings", settings_module(site, self.site_settings))
+        # DJANGO_SETTINGS_MODULE in the site's environment chooses its settings, as on a platform.
+        given = self.site_settings or dict(self.env).get("DJANGO_SETTINGS_MODULE", "")
+        object.__setattr__(self, "site_settings", settings_module(site, given))
+        self.interpreter_choice  # noqa: B018 (an unknown --python is refused here, before anything runs)
+        self.dependencies  # noqa: B018 (an unknown --group too)
+
+    @functools.cached_property
+    def interpreter_choice(self) -> Choice:
+        """The Python the site's nodes run, and why."""
+        return choose(project_folders(Path(self.site)), self.python)
+
+    @functools.cached_property
+    def dependencies(self) -> Dependencies | None:
+        """What the lab installs for the site (None: it declares nothing)."""
+        folders = project_folders(Path(self.site))
+        # The first folder that declares dependencies (the manage.py folder, else the repository's root).
+        folder = next((f for f in folders if self.requirements or from_folder(f) is not None), folders[0])
+        return from_folder(folder, self.groups, self.requirements)
+
+    @functools.cached_property
+    def site_stores(self) -> tuple[str, ...]:
+        """Stores the site's own settings read from the environment (REDIS_URL), whatever the backend."""
+        return tuple(needed_stores(Path(self.site)))
+
+    @property
+    def effective_django_version(self) -> str:
+        """The Django the node image installs before the site's pins: --django-version, else the
+        newest release the interpreter runs."""
+        return self.django_version or self.interpreter_choice.interpreter.django
 
     def replace(self, **changes) -> "LabConfig":
         """Return a validated copy with some fields changed. Another site brings its own settings module
         and requirements unless they are given too."""
         if "site" in changes and Path(changes["site"]).expanduser().resolve() != Path(self.site):
-            changes.setdefault("site_settings", "")
-            changes.setdefault("requirements", "")
+            for key, default in (("site_settings", ""), ("requirements", ""), ("groups", ()), ("python", ""),
+                                 ("build_packages", ()), ("env", ()), ("release_commands", None), ("login_url", ""), ("https", None)):
+                changes.setdefault(key, default)
+        if "DJANGO_SETTINGS_MODULE" in dict(changes.get("env", ())) and "site_settings" not in changes:
+            changes["site_settings"] = dict(changes["env"])["DJANGO_SETTINGS_MODULE"]
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
@@ -135,5 +196,9 @@ class LabConfig:
 
     @property
     def url(self) -> str:
-        """Where the user's browser reaches nginx."""
-        return f"http://{self.host}:{self.port}/"
+        """Where the user's browser reaches nginx over plain http (see `url_for` when TLS may be on)."""
+        return self.url_for(https=False)
+
+    def url_for(self, https: bool) -> str:
+        """Where the user's browser reaches nginx, over https when nginx terminates TLS."""
+        return f"{'https' if https else 'http'}://{self.host}:{self.port}/"

@@ -310,7 +310,8 @@ class DockerEngine:
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w") as tar:
             info = tarfile.TarInfo(target.name)
-            info.size, info.mode, info.mtime = len(data), 0o644, int(time.time())
+            private = target.name.endswith("key.pem")  # a TLS key: its owner (root) only
+            info.size, info.mode, info.mtime = len(data), 0o600 if private else 0o644, int(time.time())
             tar.addfile(info, io.BytesIO(data))
         with translated(f"writing {path} into {container}"):
             with self.stopwatch.step("file copy"):
@@ -545,10 +546,11 @@ class DockerEngine:
                 if "error" in chunk:
                     # A build step that diagnosed its own failure (lab-...: error: ...) says it in one line.
                     diagnosed = [line.split(": error: ", 1)[1] for line in recent if line.startswith("lab-") and ": error: " in line]
+                    log = "\n".join(recent)
                     if diagnosed:
-                        raise ImageBuildError(f"building image {tag} failed: {diagnosed[-1]}")
+                        raise ImageBuildError(f"building image {tag} failed: {diagnosed[-1]}", log)
                     tail = "\n".join(recent[-25:])
-                    raise ImageBuildError(f"building image {tag} failed: {chunk['error'].strip()}\n{tail}")
+                    raise ImageBuildError(f"building image {tag} failed: {chunk['error'].strip()}\n{tail}", log)
                 for line in chunk.get("stream", "").splitlines():
                     line = line.rstrip()
                     if not line:

@@ -5,7 +5,8 @@
      ├── LabNotFound        no lab of that name is known (exit 2)
      ├── LabBusy            another command is changing the same lab (names its pid)
      ├── StateCorrupt       the lab's state file cannot be read (names the file and the way out)
- ├── SiteError          Django cannot load the user's site (carries its last lines)
+     ├── SiteError          Django cannot load the user's site, or it has no login page the lab can find
+     ├── EvidenceError      a measurement whose evidence cannot carry a verdict (e.g. no user logged in)
      ├── EngineUnavailable  the Docker engine cannot be reached at all
      └── EngineError        the engine refused or failed an action
           ├── ImageBuildError   an image did not build (carries the build's last lines)
@@ -50,6 +51,10 @@ class SiteError(LabError):
     """The site's own code or settings failed where the lab asked Django about it."""
 
 
+class EvidenceError(LabError):
+    """What was measured cannot decide: users could not log in, or the page they browse failed."""
+
+
 class EngineUnavailable(LabError):
     """The Docker engine did not answer."""
 
@@ -59,7 +64,11 @@ class EngineError(LabError):
 
 
 class ImageBuildError(EngineError):
-    """An image failed to build."""
+    """An image failed to build; `log` holds the build's output, for a diagnosis."""
+
+    def __init__(self, message: str, log: str = ""):
+        self.log = log
+        super().__init__(message)
 
 
 class PortInUse(EngineError):

@@ -10,6 +10,7 @@ import http.cookiejar
 import json
 import os
 import re
+import ssl
 import sys
 import threading
 import time
@@ -24,6 +25,7 @@ JOB_ENV = "LAB_JOB"  # what a client container is asked to do, as JSON (it carri
 LOGIN_PATH = "accounts/login/"  # Django's default LOGIN_URL; the lab passes each site's own
 _CSRF_FIELD = re.compile(r'name=["\']csrfmiddlewaretoken["\'] value=["\']([^"\']+)["\']')
 _INPUT_NAME = re.compile(r'<input[^>]*\bname=["\']([\w-]+)["\']', re.I)
+_PASSWORD_INPUT = re.compile(r'<input[^>]*\btype=["\']?password\b', re.I)
 # The login form's name field, by what sites call it: Django's AuthenticationForm ("username", whatever
 # USERNAME_FIELD is), django-allauth ("login"), hand-written forms ("email").
 _LOGIN_FIELDS = ("username", "login", "email")
@@ -91,6 +93,18 @@ class LoginFailed(Exception):
     """The login form did not log the user in."""
 
 
+def login_form(page: str) -> bool:
+    """Whether a page holds a login form: a password field and Django's CSRF token."""
+    return bool(_PASSWORD_INPUT.search(page) and _CSRF_FIELD.search(page))
+
+
+def tls_context(ca: str | None) -> ssl.SSLContext:
+    """How a virtual user checks the lab's https: against the lab's CA (PEM text), or not at all."""
+    if ca:
+        return ssl.create_default_context(cadata=ca)
+    return ssl._create_unverified_context()
+
+
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     """Let a login's 302 come back as an answer, so the redirect is not a counted visit."""
 
@@ -102,13 +116,22 @@ class VirtualUser:
     """A client with its own cookie jar, talking to the lab through nginx, one connection per request."""
 
     def __init__(
-        self, base_url: str, name: str = "user", timeout: float = 10.0, login_path: str = LOGIN_PATH, probe: str = WHOAMI
+        self,
+        base_url: str,
+        name: str = "user",
+        timeout: float = 10.0,
+        login_path: str = LOGIN_PATH,
+        probe: str = WHOAMI,
+        ca: str | None = None,
     ):
         self.base_url = base_url.rstrip("/") + "/"
         self.login_path = login_path.lstrip("/")
         self.probe = probe.lstrip("/")
         self.cookies = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect)
+        handlers = [urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect]
+        if self.base_url.startswith("https://"):  # nginx terminates TLS with the lab's certificate
+            handlers.append(urllib.request.HTTPSHandler(context=tls_context(ca)))
+        self.opener = urllib.request.build_opener(*handlers)
         self.timeout = timeout
         self.evidence = UserEvidence(name)
 
@@ -130,8 +153,9 @@ class VirtualUser:
         status, _, raw = self._request(path)
         page = raw.decode(errors="replace")
         match = _CSRF_FIELD.search(page)
-        if status != 200 or not match:
-            raise LoginFailed(f"the login page /{path} answered {status}{'' if match else ' without a CSRF token'}")
+        if status != 200 or not match or not _PASSWORD_INPUT.search(page):
+            what = "" if status != 200 else " without a CSRF token" if not match else " without a password field"
+            raise LoginFailed(f"the login page /{path} answered {status}{what}")
         names = set(_INPUT_NAME.findall(page))
         field = next((name for name in _LOGIN_FIELDS if name in names), "username")
         status, headers, _ = self._request(
@@ -202,6 +226,7 @@ def run_users(
     idle: float = 0.0,
     login_path: str = LOGIN_PATH,
     probe: str = WHOAMI,
+    ca: str | None = None,
 ) -> list[dict]:
     """Run several users at once, each logging in then browsing; bounded by count and by time.
 
@@ -211,7 +236,7 @@ def run_users(
     results: list[UserEvidence] = []
 
     def one(name: str) -> None:
-        user = VirtualUser(url, name, login_path=login_path, probe=probe)
+        user = VirtualUser(url, name, login_path=login_path, probe=probe, ca=ca)
         try:
             user.login(username, password)
             user.browse(requests_count, deadline, pause)
@@ -230,7 +255,7 @@ def run_users(
     return [evidence.to_dict() for evidence in sorted(results, key=lambda e: e.name)]
 
 
-def flood(url: str, count: int, seconds: float, threads: int = 8) -> dict:
+def flood(url: str, count: int, seconds: float, threads: int = 8, ca: str | None = None) -> dict:
     """Anonymous visits without cookies: each one makes a new session in the store. Bounded by count and time."""
     deadline = time.monotonic() + seconds
     done = {"ok": 0, "failed": 0}
@@ -242,7 +267,8 @@ def flood(url: str, count: int, seconds: float, threads: int = 8) -> dict:
             if time.monotonic() > deadline:
                 return
             try:
-                with urllib.request.urlopen(url + WHOAMI, timeout=5) as answer:
+                context = tls_context(ca) if url.startswith("https://") else None
+                with urllib.request.urlopen(url + WHOAMI, timeout=5, context=context) as answer:
                     answer.read()
                     key = "ok" if answer.status == 200 else "failed"
             except OSError:
@@ -258,11 +284,13 @@ def flood(url: str, count: int, seconds: float, threads: int = 8) -> dict:
     return done
 
 
-def login_cookies(url: str, username: str, password: str, count: int, login_path: str = LOGIN_PATH) -> list[str]:
+def login_cookies(
+    url: str, username: str, password: str, count: int, login_path: str = LOGIN_PATH, ca: str | None = None
+) -> list[str]:
     """Log `count` users in and return each one's Cookie header, for a load generator to replay."""
     headers = []
     for number in range(count):
-        user = VirtualUser(url, f"load-{number}", login_path=login_path)
+        user = VirtualUser(url, f"load-{number}", login_path=login_path, ca=ca)
         user.login(username, password)
         user.whoami()  # sticky balancing hands out its node cookie on an answer
         headers.append("; ".join(f"{c.name}={c.value}" for c in user.cookies))
@@ -280,6 +308,7 @@ def watch(
     login_path: str = LOGIN_PATH,
     probe: str = WHOAMI,
     relogin_after: int = 8,
+    ca: str | None = None,
 ) -> None:
     """Users who keep browsing until `seconds` have passed, each answer handed to `emit(dict)` as it
     comes. A user logged out for `relogin_after` answers in a row logs in again, as a person would."""
@@ -295,7 +324,7 @@ def watch(
                 gone.set()
 
     def one(name: str) -> None:
-        user = VirtualUser(url, name, timeout=5.0, login_path=login_path, probe=probe)
+        user = VirtualUser(url, name, timeout=5.0, login_path=login_path, probe=probe, ca=ca)
         anonymous = 0
         while time.monotonic() < deadline and not gone.is_set():
             if not user.evidence.logged_in or anonymous >= relogin_after:

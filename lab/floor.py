@@ -53,7 +53,7 @@ def up_floor(engine: DockerEngine, plan: Plan) -> float:
     def nodes_then_nginx() -> None:
         in_parallel(start_and_wait, plan.nodes)
         engine.create(plan.nginx, plan.network)
-        _until(lambda: _answers(f"{plan.config.url}{HEALTH}"), what=plan.nginx.name)
+        _until(lambda: _answers(f"{plan.url}{HEALTH}"), what=plan.nginx.name)
 
     in_parallel(lambda step: step(), [database_then_migrations, nodes_then_nginx])
     return time.monotonic() - started

@@ -233,7 +233,9 @@ def ssl_redirect(seen: Observed) -> Finding:
         "SECURE_SSL_REDIRECT without SECURE_PROXY_SSL_HEADER",
         bool(found),
         [f"SECURE_SSL_REDIRECT = {seen.first.get('ssl_redirect')}, SECURE_PROXY_SSL_HEADER = {seen.first.get('proxy_ssl_header')}"],
-        "behind a balancer that ends TLS, every page redirects to itself: the browser stops with 'too many redirects'",
+        "behind a balancer that ends TLS, every page redirects to itself ('too many redirects') unless the WSGI "
+        "server trusts the balancer's X-Forwarded-Proto (gunicorn's FORWARDED_ALLOW_IPS, as in the lab); uWSGI or "
+        "a server on another address does not",
         "set SECURE_PROXY_SSL_HEADER = ('HTTP_X_FORWARDED_PROTO', 'https') when the balancer sets that header",
         "ref/settings/#secure-proxy-ssl-header",
     )

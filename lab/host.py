@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
+import ssl
 import urllib.error
 import urllib.request
 
@@ -36,15 +37,40 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+# The lab's own checks of its own nginx (is it up, which configuration, is there a login form) do not
+# verify its certificate: they ask whether it serves, not whom to trust. Virtual users verify it.
+_UNVERIFIED = ssl._create_unverified_context()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect, urllib.request.HTTPSHandler(context=_UNVERIFIED))
+
+
 def fetch(url: str, timeout: float = 3.0) -> tuple[int, dict[str, str]]:
-    """GET `url`; (status, headers), or (0, {}) when nothing answered."""
+    """GET `url` (not following redirects); (status, headers), or (0, {}) when nothing answered."""
+    status, headers, _ = fetch_full(url, timeout)
+    return status, headers
+
+
+def fetch_page(url: str, timeout: float = 10.0) -> tuple[int, str]:
+    """GET `url` (not following redirects); (status, the page's text), or (0, "") when nothing answered."""
+    status, _, body = fetch_full(url, timeout)
+    return status, body.decode(errors="replace")
+
+
+def fetch_full(url: str, timeout: float = 3.0) -> tuple[int, dict[str, str], bytes]:
+    """GET `url`; (status, headers, body), or (0, {}, b"") when nothing answered."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status, dict(response.headers)
+        with _OPENER.open(url, timeout=timeout) as response:
+            return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers)
+        return error.code, dict(error.headers), error.read()
     except (urllib.error.URLError, OSError):
-        return 0, {}
+        return 0, {}, b""
 
 
 def nfs_client() -> tuple[str, str]:

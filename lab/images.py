@@ -20,7 +20,9 @@ from typing import Callable, Iterable, Protocol
 
 from .config import PROJECT_ROOT, LabConfig
 from .errors import ImageBuildError
-from .site import requirements
+from .release_steps import plan_steps
+from .site_files import code_files
+from .build_failure import requirements_failure
 
 REPOSITORY = "django-lab"
 DOCKERFILES = PROJECT_ROOT / "lab" / "dockerfiles"
@@ -49,20 +51,24 @@ class ImageEngine(Protocol):
 
 @dataclass(frozen=True)
 class ImageSpec:
-    """One image: a Dockerfile folder, other folders copied into its context, and build arguments."""
+    """One image: a Dockerfile folder, files copied into its context, build arguments, and the images
+    of the lab it is built from."""
 
     key: str
     dockerfile_dir: Path
     extra_dirs: dict[str, Path] = field(default_factory=dict)
     build_args: dict[str, str] = field(default_factory=dict)
     generated: dict[str, bytes] = field(default_factory=dict)  # files made by the lab (a site's requirements)
-    base_key: str | None = None  # built FROM this image of the lab (its tag goes in as FROM_IMAGE)
+    listed: tuple[tuple[str, Path], ...] = ()  # (name in the context, file): a site's code, as chosen
+    needs: tuple[str, ...] = ()  # images of the lab built first (their tags are build arguments)
+    suite: str | None = None  # the Debian base it starts from, when it starts from one
 
     def files(self) -> list[tuple[str, Path]]:
         """(name in the build context, file on disk), sorted, without caches and local databases."""
         entries = list(_walk(self.dockerfile_dir, ""))
         for prefix, folder in sorted(self.extra_dirs.items()):
             entries.extend(_walk(folder, prefix.rstrip("/") + "/"))
+        entries.extend(self.listed)
         return sorted(entries)
 
     @property
@@ -102,44 +108,85 @@ def _walk(folder: Path, prefix: str) -> Iterable[tuple[str, Path]]:
 
 
 def base_tag(suite: str) -> str:
-    """The one Debian base every lab image starts from."""
+    """The Debian base a lab image starts from (one per Debian release the lab uses)."""
     return f"{REPOSITORY}/base:{suite}"
+
+
+def build_commands(config: LabConfig) -> list[str]:
+    """The site's release steps that run while its image is built (compilemessages), as shell lines."""
+    steps = plan_steps(Path(config.site), config.release_commands)
+    # Without settings: compilemessages finds every locale folder under the code by itself, and a
+    # project's settings may need an environment that only a running lab has.
+    return [
+        "env -u DJANGO_SETTINGS_MODULE django-admin " + step.command.split("manage.py ", 1)[-1].split("django-admin ", 1)[-1]
+        for step in steps
+        if step.action == "build"
+    ]
 
 
 def image_specs(config: LabConfig) -> dict[str, ImageSpec]:
     """Every image a lab with this configuration can use, by key."""
     base = {"BASE_IMAGE": base_tag(config.base_suite)}
-    node = ImageSpec("node", DOCKERFILES / "node", build_args={**base, "DJANGO_VERSION": config.django_version})
+    interpreter = config.interpreter_choice.interpreter
+    node = ImageSpec(
+        "node",
+        DOCKERFILES / "node",
+        build_args={
+            "BASE_IMAGE": base_tag(interpreter.suite),
+            "PYTHON": interpreter.package,
+            "DJANGO_VERSION": config.effective_django_version,
+        },
+        suite=interpreter.suite,
+    )
+    # The build stage: the same interpreter with a compiler, headers and the lock tools (see site-deps).
+    builder = ImageSpec(
+        "builder",
+        DOCKERFILES / "builder",
+        build_args={"FROM_IMAGE": node.tag, "PYTHON": interpreter.package},
+        needs=("node",),
+    )
     # The site in two layers over the node: its requirements (when it has any), then its code.
-    site_requirements = requirements(Path(config.site), config.requirements)
     layers = [node]
-    if site_requirements is not None:
+    dependencies = config.dependencies
+    if dependencies is not None:
+        generated = {"deps/lab-deps.json": dependencies.spec()}
+        if config.build_packages:
+            generated["deps/build-debs.txt"] = "".join(f"{name}\n" for name in config.build_packages).encode()
+        generated.update({f"deps/{name}": content for name, content in dependencies.files.items()})
         layers.append(
             ImageSpec(
                 "site-deps",
                 DOCKERFILES / "site-deps",
-                build_args={"FROM_IMAGE": node.tag},
-                generated={"requirements.txt": site_requirements.encode()},
-                base_key="node",
+                build_args={"FROM_IMAGE": node.tag, "BUILDER_IMAGE": builder.tag},
+                generated=generated,
+                needs=("node", "builder"),
             )
         )
-    layers.append(
-        ImageSpec(
+    code = tuple(("site/" + name, path) for name, path in code_files(Path(config.site)))
+    commands = build_commands(config)
+    if commands:
+        site = ImageSpec(
             "site",
-            DOCKERFILES / "site",
-            extra_dirs={"site": Path(config.site)},
-            build_args={"FROM_IMAGE": layers[-1].tag},
-            base_key=layers[-1].key,
+            DOCKERFILES / "site-build",
+            build_args={"FROM_IMAGE": layers[-1].tag, "BUILDER_IMAGE": builder.tag},
+            generated={"build-steps": ("set -ex\n" + "\n".join(commands) + "\n").encode()},
+            listed=code,
+            needs=(layers[-1].key, "builder"),
         )
-    )
+    else:
+        site = ImageSpec(
+            "site", DOCKERFILES / "site", build_args={"FROM_IMAGE": layers[-1].tag}, listed=code, needs=(layers[-1].key,)
+        )
     specs = [
         *layers,
-        ImageSpec("nginx", NGINX_DIR, build_args={**base, "DEBIAN_MIRROR": DEBIAN_MIRROR}),
-        ImageSpec("postgres", DOCKERFILES / "postgres", build_args=base),
-        ImageSpec("redis", DOCKERFILES / "redis", build_args=base),
-        ImageSpec("memcached", DOCKERFILES / "memcached", build_args=base),
-        ImageSpec("nfs", DOCKERFILES / "nfs", build_args=base),
-        ImageSpec("registry", DOCKERFILES / "registry", build_args=base),
+        builder,
+        site,
+        ImageSpec("nginx", NGINX_DIR, build_args={**base, "DEBIAN_MIRROR": DEBIAN_MIRROR}, suite=config.base_suite),
+        ImageSpec("postgres", DOCKERFILES / "postgres", build_args=base, suite=config.base_suite),
+        ImageSpec("redis", DOCKERFILES / "redis", build_args=base, suite=config.base_suite),
+        ImageSpec("memcached", DOCKERFILES / "memcached", build_args=base, suite=config.base_suite),
+        ImageSpec("nfs", DOCKERFILES / "nfs", build_args=base, suite=config.base_suite),
+        ImageSpec("registry", DOCKERFILES / "registry", build_args=base, suite=config.base_suite),
     ]
     return {spec.key: spec for spec in specs}
 
@@ -160,8 +207,11 @@ def ensure_base(engine: ImageEngine, suite: str, progress: Progress) -> None:
         )
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="lab-rootfs-") as root:
+        # An older debootstrap may lack the newest release's script; Debian's scripts are all sid's.
+        scripts = Path("/usr/share/debootstrap/scripts")
+        script = [] if (scripts / suite).exists() or not (scripts / "sid").exists() else [str(scripts / "sid")]
         result = subprocess.run(
-            ["debootstrap", "--variant=minbase", suite, root, DEBIAN_MIRROR],
+            ["debootstrap", "--variant=minbase", suite, root, DEBIAN_MIRROR, *script],
             capture_output=True,
             text=True,
         )
@@ -180,31 +230,41 @@ def ensure_base(engine: ImageEngine, suite: str, progress: Progress) -> None:
 def ensure_images(
     engine: ImageEngine, config: LabConfig, keys: Iterable[str], progress: Progress, rebuild: bool = False
 ) -> dict[str, str]:
-    """Build whichever of the named images are missing; return their tags by key."""
+    """Build whichever of the named images are missing (and the images they are built from); return
+    their tags by key."""
     specs = image_specs(config)
     tags = {}
     wanted: list[str] = []
-    for key in keys:  # an image's base image first
-        chain = [key]
-        while specs[chain[-1]].base_key:
-            chain.append(specs[chain[-1]].base_key)
-        wanted.extend(reversed(chain))
+
+    def add(key: str) -> None:  # an image's own images first
+        for need in specs[key].needs:
+            add(need)
+        wanted.append(key)
+
+    for key in keys:
+        add(key)
     for key in dict.fromkeys(wanted):
         spec = specs[key]
         tags[key] = spec.tag
         if engine.image_exists(spec.tag) and not rebuild:
             continue
-        ensure_base(engine, config.base_suite, progress)
+        if spec.suite:
+            ensure_base(engine, spec.suite, progress)
         progress(f"building image {spec.tag}")
         started = time.monotonic()
         # The engine's errors name the image already (ImageBuildError); no second wrapper.
-        engine.build_image(
-            spec.tag,
-            spec.context(),
-            spec.build_args,
-            {IMAGE_LABEL: key},
-            on_line=lambda line, key=key: progress(f"  [{key}] {line}"),
-            no_cache=rebuild,
-        )
+        try:
+            engine.build_image(
+                spec.tag,
+                spec.context(),
+                spec.build_args,
+                {IMAGE_LABEL: key},
+                on_line=lambda line, key=key: progress(f"  [{key}] {line}"),
+                no_cache=rebuild,
+            )
+        except ImageBuildError as error:
+            if key == "site-deps":
+                raise ImageBuildError(requirements_failure(error, config)) from None
+            raise
         progress(f"built {spec.tag} in {time.monotonic() - started:.0f} s")
     return tags

@@ -7,11 +7,12 @@ balance mode (that is all `switch` does), it changes only what differs.
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterable
 
+from . import site_facts
 from .config import LabConfig, check_name
 from .engine import DockerEngine
 from .evidence import WHOAMI
@@ -20,10 +21,11 @@ from .host import fetch, nfs_client, port_is_free
 from .images import ensure_images, image_specs
 from .nginx_conf import CONF_PATH
 from .parallel import in_parallel
-from .plan import HEALTH, ContainerSpec, Plan, build_plan, container_name, facts_job, image_keys, store_names
+from .plan import HEALTH, ContainerSpec, Plan, build_plan, container_name, image_keys, store_names
 from .readiness import wait_until_ready
 from .state import LabState, StateStore, new_key, new_secrets
 from .stores import APP_DATABASE
+from .tls import certificates
 
 Progress = Callable[[str], None]
 
@@ -83,24 +85,30 @@ class Lab:
             f"lab {config.name}: {config.nodes} nodes x {config.workers} workers, "
             f"backend {config.backend}, balance {config.balance}"
         )
+        site_facts.describe(config, state.config if state else None, self.progress)
         # Images before the state: a site whose requirements do not build leaves nothing behind.
         with self.engine.stopwatch.step("images (check or build)"):
             tags = ensure_images(self.engine, config, image_keys(config), self.progress)
+        fresh = state is None
         state = LabState(config, state.secrets, state.prepared_image, state.site_facts) if state else LabState(
             config, new_secrets()
         )
-        self.states.save(state)
         client, why = nfs_client()
         uses_nfs = "nfs" in store_names(config)
         if uses_nfs:
             self.progress(f"nfs client: {client}: {why}")
         plan = build_plan(config, state.secrets, tags, nfs_client=client)
         self.engine.ensure_network(plan.network, dict(plan.network_labels))
-        if not state.site_facts or state.site_facts.get("image") != tags["site"]:
-            state = state.replace(site_facts=self._ask_site(plan, tags["site"]))
-            self.states.save(state)
-        facts = state.site_facts
-        plan = build_plan(config, state.secrets, tags, nfs_client=client, facts=facts)
+        self._ensure_volumes(plan)
+        if (state.site_facts or {}).get("key") != site_facts.facts_key(plan, tags["site"]):
+            try:
+                state = state.replace(site_facts=site_facts.ask(self.engine, plan, tags["site"], self.progress))
+            except SiteError:
+                if fresh:  # a site that does not load leaves nothing behind: no state, no container
+                    self.engine.remove_lab(self.name)
+                raise
+        self.states.save(state)
+        plan = self.build(config, state, tags, client)
         self._ensure_volumes(plan)
 
         actions: dict[str, str] = {}
@@ -113,9 +121,7 @@ class Lab:
             self._converge("stores", plan.stores, plan, actions)
             if client == "kernel" and uses_nfs:
                 address = self.engine.address(container_name(config.name, "nfs"), plan.network)
-                planned["plan"] = build_plan(
-                    config, state.secrets, tags, nfs_client=client, nfs_address=address, facts=facts
-                )
+                planned["plan"] = self.build(config, state, tags, client, nfs_address=address)
                 self._ensure_volumes(planned["plan"])
             if migrate:
                 self._prepare(plan)
@@ -125,18 +131,20 @@ class Lab:
 
         def nodes() -> None:
             self._converge("nodes", planned["plan"].nodes, planned["plan"], actions)
-            if not serving:  # a lab coming up: nginx may start as soon as its nodes answer
-                self._converge_nginx(planned["plan"], actions, reload=True)
 
-        if uses_nfs or (migrate and serving):
-            # Nodes mount a store at start, or users are on the lab and new nodes must find migrated tables.
+        releases = bool(site_facts.release_commands(plan))
+        if uses_nfs or (migrate and (serving or releases)):
+            # Nodes mount a store at start; or users are on the lab and new nodes must find migrated
+            # tables; or the project's release steps may write what a node reads once, at start.
             stores_and_migrations()
             nodes()
         else:
             # Nodes need no store to boot: they load Django (a node's longest step) while the stores start
-            # and migrations run. `up` returns, and prints the URL, only once both are done.
+            # and migrations run. nginx lets users in only once both are done.
             in_parallel(lambda step: step(), [stores_and_migrations, nodes])
         plan = planned["plan"]
+        if not serving:
+            self._converge_nginx(plan, actions, reload=True)
         # Every node runs the new plan now, so stores it dropped have no client left: they go while
         # nginx is brought up to date. Dropped nodes go last, once nginx no longer sends anyone to them.
         nodes_changed = any(actions[node.name] != "kept" for node in plan.nodes)
@@ -148,8 +156,25 @@ class Lab:
             ],
         )
         self._remove_stale(plan, roles=("node",))
+        self._check_login_page(plan, state)
         seconds = time.monotonic() - started
         return UpResult(plan, actions, seconds)
+
+    def build(self, config: LabConfig, state: LabState, tags: dict, client: str, nfs_address: str | None = None) -> Plan:
+        """The plan of `config` with what is known of the site (its facts) and, when nginx terminates
+        https, the lab's certificate."""
+        facts = state.site_facts or {}
+        tls = None
+        if facts.get("https"):
+            made = self.certificates(config)
+            tls = (made.cert, made.key)
+        return build_plan(config, state.secrets, tags, nfs_client=client, nfs_address=nfs_address, facts=facts, tls=tls)
+
+    def certificates(self, config: LabConfig):
+        """The lab's CA and nginx's certificate (made once; see lab.tls)."""
+        names = [config.host] if config.host != "0.0.0.0" else []
+        names = list(dict.fromkeys([*names, "127.0.0.1", "localhost", container_name(config.name, "nginx")]))
+        return certificates(config.name, self.states.tls_dir(config.name), names)
 
     def _up_swarm(self, config: LabConfig, state: LabState | None, started: float) -> UpResult:
         from . import swarm
@@ -268,30 +293,17 @@ class Lab:
             self.progress(f"removed {', '.join(stale)}")
 
     def _ask_site(self, plan: Plan, image: str) -> dict:
-        """Ask Django about the site once per site image: login page and name, STATIC_URL, overrides."""
-        started = time.monotonic()
-        job = facts_job(plan)
-        code, output = self.engine.run_job(job, plan.network, timeout=90)
-        lines = output.strip().splitlines()
-        try:
-            facts = json.loads(lines[-1]) if code == 0 and lines else None
-        except ValueError:
-            facts = None
-        if not isinstance(facts, dict):
-            raise SiteError(
-                f"Django could not load the site {plan.config.site} with settings {plan.config.site_settings} "
-                f"(exit {code}); its last lines:\n" + "\n".join(lines[-15:])
-            )
-        facts["image"] = image
-        self.progress(
-            f"site {plan.config.site}: settings {facts['settings_module']}, Django {facts['django']}; "
-            f"login at {facts['login_url']} as {facts['login_name']}"
-            + (f"; static files at {facts['static_url']}" if facts.get("static_url") else "")
-            + f" ({time.monotonic() - started:.1f} s)"
-        )
-        for override in facts.get("overrides", []):
-            self.progress(f"  overrides {override['setting']} -> {override['value']} ({override['reason']})")
-        return facts
+        """What Django says about the site (see lab.site_facts.ask)."""
+        return site_facts.ask(self.engine, plan, image, self.progress)
+
+    def _check_login_page(self, plan: Plan, state: LabState) -> None:
+        """Readiness through nginx: the site's login page answers with a login form (found the first time)."""
+        facts = dict(self.states.load(self.name).site_facts or {})
+        path, source = site_facts.find_login_page(plan, facts)
+        if (path, source) != (facts.get("login_page"), facts.get("login_page_source")):
+            facts.update(login_page=path, login_page_source=source)
+            self.states.save(self.states.load(self.name).replace(site_facts=facts))
+            self.progress(f"users log in at {path} ({source}): a form with a password field")
 
     def site(self) -> dict:
         """What Django said about the lab's site: login page and name, static URL, the lab's overrides."""
@@ -303,10 +315,17 @@ class Lab:
     def _prepare(self, plan: Plan) -> None:
         """Migrate the shared database and set the demo user: a one-off job, so N nodes never race to migrate."""
         started = time.monotonic()
-        code, output = self.engine.run_job(plan.prepare, plan.network)
+        code, output = self.engine.run_job(plan.prepare, plan.network, timeout=900)
         if code != 0:
+            failed = [line.split(": error: ", 1)[1] for line in output.splitlines() if line.startswith("lab-release: error: ")]
+            if failed:
+                raise SiteError(failed[-1] + "; change or replace it with --release-command CMD")
             raise NotReady(plan.prepare.name, f"migrations failed with exit code {code}", output)
-        self.progress(f"database migrated and demo user set in {time.monotonic() - started:.1f} s")
+        ran = site_facts.release_commands(plan)
+        self.progress(
+            f"database migrated{', ' + str(len(ran)) + ' release steps run' if ran else ''} and demo user set "
+            f"in {time.monotonic() - started:.1f} s"
+        )
 
     def _converge_nginx(self, plan: Plan, actions: dict, reload: bool) -> None:
         """Start nginx, or reload it when its configuration or the nodes behind it changed."""
@@ -319,7 +338,7 @@ class Lab:
         actions[nginx.name] = action
         wait_until_ready(self.engine, nginx.name, nginx.check, timeout=30)
         self._wait_for_config(plan)
-        self.progress(f"nginx {action} in {time.monotonic() - started:.1f} s: {plan.config.url}")
+        self.progress(f"nginx {action} in {time.monotonic() - started:.1f} s: {plan.url}")
 
     def apply_nginx_conf(self, plan: Plan) -> None:
         """Hand nginx a new configuration; it is tested (`nginx -t`, warnings fail) before the reload."""
@@ -331,14 +350,21 @@ class Lab:
 
     def live_config_id(self, config: LabConfig) -> str | None:
         """The X-Lab-Config nginx is serving now, or None when it does not answer."""
-        status, headers = fetch(f"{config.url}nginx-health")
+        status, headers = fetch(f"{self.url(config)}nginx-health")
         return headers.get("X-Lab-Config") if status == 200 else None
+
+    def url(self, config: LabConfig | None = None) -> str:
+        """Where a browser reaches the lab: https when nginx terminates TLS for the site."""
+        state = self.states.load(self.name)
+        config = config or (state.config if state else LabConfig(name=self.name))
+        https = config.https if config.https is not None else bool(((state and state.site_facts) or {}).get("https"))
+        return config.url_for(https=https)
 
     def _wait_for_config(self, plan: Plan, timeout: float = 15) -> None:
         """Wait until nginx serves the planned configuration and a node answers through it."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            status, _ = fetch(f"{plan.config.url}{HEALTH}")
+            status, _ = fetch(f"{plan.url}{HEALTH}")
             if self.live_config_id(plan.config) == plan.nginx_config_id and status == 200:
                 return
             time.sleep(0.02)  # two local requests a try: cheap, and a reload lands within milliseconds
@@ -354,7 +380,7 @@ class Lab:
         """The plan of the lab's saved configuration (no image is built)."""
         state = self._state()
         tags = {key: spec.tag for key, spec in image_specs(state.config).items()}
-        return build_plan(state.config, state.secrets, tags, nfs_client=nfs_client()[0], facts=state.site_facts)
+        return self.build(state.config, state, tags, nfs_client()[0])
 
     def _state(self) -> LabState:
         state = self.states.load(self.name)
@@ -369,8 +395,18 @@ class Lab:
         return facts.get("login_name", state.secrets.demo_user), state.secrets.demo_password
 
     def login_path(self) -> str:
-        """The site's login page, without the leading slash (LOGIN_URL, or the admin's)."""
-        return ((self._state().site_facts or {}).get("login_url") or "/accounts/login/").lstrip("/")
+        """The site's login page, without the leading slash: the one a GET found a login form on
+        (--login-url, else LOGIN_URL, else the admin's)."""
+        facts = self._state().site_facts or {}
+        return (facts.get("login_page") or facts.get("login_url") or "/accounts/login/").lstrip("/")
+
+    def ca_path(self) -> Path | None:
+        """The lab's CA certificate, to trust its https (None when nginx serves plain http)."""
+        state = self._state()
+        if not (state.site_facts or {}).get("https") and not state.config.https:
+            return None
+        path = self.states.tls_dir(self.name) / "ca.pem"
+        return path if path.is_file() else None
 
     def status(self) -> dict:
         """The lab's configuration, login, URL and each container's state and health."""
@@ -399,11 +435,14 @@ class Lab:
             for row, h in zip(rows, healths)
         ]
         config = state.config
+        url = self.url(config)
+        ca = self.ca_path()
         return {
             "name": config.name,
-            "url": config.url,
+            "url": url,
+            "ca": str(ca) if ca else None,
             "username": self.login()[0],
-            "login_url": config.url + self.login_path(),
+            "login_url": url + self.login_path(),
             "site": config.site,
             "password": state.secrets.demo_password,
             "backend": config.backend,
@@ -411,7 +450,8 @@ class Lab:
             "nodes": config.nodes,
             "workers": config.workers,
             "secret_key_per_node": config.secret_key_per_node,
-            "django_version": config.django_version,
+            "django_version": (state.site_facts or {}).get("django") or config.effective_django_version,
+            "python": config.interpreter_choice.interpreter.version,
             "engine": config.engine,
             "nfs_client": nfs_client()[0] if config.backend == "nfs" else None,
             "running": bool(containers) and all(c["health"] in ("healthy", "running") for c in containers),

@@ -81,7 +81,7 @@ class LoadBench:
     def __init__(self, lab: Lab, seconds: float, connections: int = 4):
         self.lab, self.seconds, self.connections = lab, seconds, connections
         self.clients = Clients(lab, nat_users=0)
-        self.nginx = f"http://{self.clients.nginx}/"
+        self.nginx = self.clients.url
 
     def _prepare(self) -> None:
         self.clients.ensure()
@@ -94,6 +94,7 @@ class LoadBench:
         job = {
             "cookies": True,
             "url": self.nginx,
+            "ca": self.clients.ca,
             "username": username,
             "password": password,
             "count": USERS_PER_CLIENT,

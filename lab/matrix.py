@@ -142,9 +142,19 @@ class CellResult:
 
     def evidence_problem(self) -> str | None:
         """Why the observation cannot carry a verdict, or None when it can."""
-        failed = [user.name for user in self.users if not user.logged_in]
+        if not self.users:
+            return "no virtual user reported back"
+        failed = [user for user in self.users if not user.logged_in]
         if failed:
-            return f"login failed for {', '.join(failed)}: {self.users[0].login_error}"
+            names = ", ".join(user.name for user in failed)
+            return f"no verdict: login failed for {names}: {failed[0].login_error}"
+        errors = [o for user in self.users for o in user.observations if o.status == 0 or o.status >= 400]
+        if errors:
+            statuses = sorted({str(o.status or o.error or "no answer") for o in errors})
+            return (
+                f"no verdict: the page users browse answered errors ({', '.join(statuses)}) to {len(errors)} of "
+                f"{self.requests} requests, so whether they stayed logged in cannot be read; pick another with --probe PATH"
+            )
         if not BALANCE_MODES[self.balance].pins_users and self.observed_kept:
             single = [user.name for user in self.kept_users if len(user.nodes_seen) < 2]
             # round_robin rotates every request, so any user on one node means the spread failed.

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from dataclasses import dataclass
 from typing import Sequence
 
 import crossplane
 
-from .balance import BalanceMode, directive
+from .balance import SESSION_COOKIE, BalanceMode, directive
 
 NGINX_PORT = 80
+TLS_PORT = 443
 CONF_PATH = "/etc/nginx/nginx.conf"
+# The lab's certificate for nginx (made per lab, see lab.tls); the key is read by nginx's master only.
+TLS_DIR = "/etc/nginx/lab-tls"
 UPSTREAM = "django_nodes"
 
 # nginx's own log line: which upstream answered, and which node it said it was.
@@ -40,7 +45,45 @@ def route(server: str) -> str:
     return "node-" + host.rsplit("-node-", 1)[1] if "-node-" in host else host[-32:]
 
 
-def upstream_block(servers: Sequence[str], mode: BalanceMode) -> dict:
+@dataclass(frozen=True)
+class Frontend:
+    """What nginx needs to know of the site beyond its nodes: where its static files are, whether it
+    terminates TLS, and the name of the site's session cookie (cookie_hash keys on it)."""
+
+    static_url: str | None = None
+    tls: bool = False
+    session_cookie: str = SESSION_COOKIE
+
+    @property
+    def port(self) -> int:
+        """The port nginx listens on in its container."""
+        return TLS_PORT if self.tls else NGINX_PORT
+
+    def identity(self) -> list:
+        """What of this changes the configuration id (defaults left out, so old ids stay)."""
+        parts = [self.static_url] if self.static_url else []
+        if self.tls:
+            parts.append("tls")
+        if self.session_cookie != SESSION_COOKIE:
+            parts.append(self.session_cookie)
+        return parts
+
+
+def session_variable(cookie: str) -> str:
+    """The nginx variable holding the session cookie: `$cookie_NAME`, or a map's for names nginx's
+    variables cannot spell (`__Secure-sessionid`)."""
+    return f"$cookie_{cookie}" if re.fullmatch(r"\w+", cookie) else "$lab_session_cookie"
+
+
+def session_map(cookie: str) -> list[dict]:
+    """A map that reads a cookie whose name has a '-' (nginx's $cookie_ variables cannot)."""
+    if re.fullmatch(r"\w+", cookie):
+        return []
+    pattern = rf"~(?:^|;\s*){re.escape(cookie)}=([^;]+)"
+    return [block("map", ["$http_cookie", "$lab_session_cookie"], [directive("default", '""'), directive(pattern, "$1")])]
+
+
+def upstream_block(servers: Sequence[str], mode: BalanceMode, session_cookie: str = SESSION_COOKIE) -> dict:
     """The upstream of Django nodes, balanced by `mode`; servers are host:port strings.
 
     A restarted container may come back with another address, so nginx re-resolves the names
@@ -52,20 +95,21 @@ def upstream_block(servers: Sequence[str], mode: BalanceMode) -> dict:
         directive("server", server, "resolve", f"route={route(server)}", "max_fails=1", f"fail_timeout={FAIL_TIMEOUT_S}s")
         for server in servers
     ]
-    return block("upstream", [UPSTREAM], [directive("zone", UPSTREAM, "256k"), *mode.upstream_directives(), *lines])
+    directives = mode.upstream_directives(session_variable(session_cookie))
+    return block("upstream", [UPSTREAM], [directive("zone", UPSTREAM, "256k"), *directives, *lines])
 
 
-def config_id(servers: Sequence[str], mode: BalanceMode, static_url: str | None = None) -> str:
+def config_id(servers: Sequence[str], mode: BalanceMode, frontend: Frontend | None = None) -> str:
     """A short name for one configuration, sent as X-Lab-Config so a reload can be seen to have landed."""
-    parts = [list(servers), mode.name] + ([static_url] if static_url else [])
+    parts = [list(servers), mode.name] + (frontend or Frontend()).identity()
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:12]
 
 
-def lab_headers(servers: Sequence[str], mode: BalanceMode, static_url: str | None = None) -> list[dict]:
+def lab_headers(servers: Sequence[str], mode: BalanceMode, frontend: Frontend) -> list[dict]:
     """Headers on every answer that say which balancing configuration served it."""
     return [
         directive("add_header", "X-Lab-Balance", mode.name, "always"),
-        directive("add_header", "X-Lab-Config", config_id(servers, mode, static_url), "always"),
+        directive("add_header", "X-Lab-Config", config_id(servers, mode, frontend), "always"),
     ]
 
 
@@ -100,13 +144,30 @@ def proxy_location(headers: list[dict]) -> dict:
     )
 
 
+def listen(frontend: Frontend) -> list[dict]:
+    """The server's listening socket: plain http, or TLS with the lab's certificate."""
+    if not frontend.tls:
+        return [directive("listen", str(NGINX_PORT))]
+    return [
+        directive("listen", str(TLS_PORT), "ssl"),
+        directive("ssl_certificate", f"{TLS_DIR}/cert.pem"),
+        directive("ssl_certificate_key", f"{TLS_DIR}/key.pem"),
+        directive("ssl_protocols", "TLSv1.2", "TLSv1.3"),
+        directive("ssl_session_cache", "shared:lab_tls:1m"),
+        # Plain http to this port (a typed http:// URL): nginx's code 497, answered with the https URL.
+        directive("error_page", "497", "=301", "https://$http_host$request_uri"),
+    ]
+
+
 def render(
-    servers: Sequence[str], mode: BalanceMode, static_url: str | None = None, static_root: str = "/srv/static"
+    servers: Sequence[str], mode: BalanceMode, frontend: Frontend | None = None, static_root: str = "/srv/static"
 ) -> str:
     """The whole nginx.conf for a balancer over `servers` using `mode`, serving STATIC_URL when given."""
     if not servers:
         raise ValueError("an upstream needs at least one server")
-    headers = lab_headers(servers, mode, static_url)
+    frontend = frontend or Frontend()
+    headers = lab_headers(servers, mode, frontend)
+    static_url = frontend.static_url
     static = [static_location(static_url, static_root, headers)] if static_url else []
     payload = [
         directive("worker_processes", "auto"),
@@ -122,12 +183,13 @@ def render(
                 directive("server_tokens", "off"),
                 directive("resolver", DOCKER_DNS, "valid=1s", "ipv6=off"),
                 directive("resolver_timeout", "2s"),
-                upstream_block(servers, mode),
+                *session_map(frontend.session_cookie),
+                upstream_block(servers, mode, frontend.session_cookie),
                 block(
                     "server",
                     [],
                     [
-                        directive("listen", str(NGINX_PORT)),
+                        *listen(frontend),
                         block("location", ["=", "/nginx-health"], headers + [directive("return", "200", "ok\n")]),
                         *static,
                         proxy_location(headers),

@@ -11,15 +11,18 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
-from urllib.parse import quote
+from pathlib import Path
 from typing import Mapping
+from urllib.parse import quote
 
 from .backends import BACKENDS, NODE_DATA_DIR, SHARED_SESSIONS_DIR
-from .balance import BALANCE_MODES
+from .balance import BALANCE_MODES, SESSION_COOKIE
 from .config import LabConfig
-from .nginx_conf import CONF_PATH, NGINX_PORT, config_id, render
+from .nginx_conf import CONF_PATH, TLS_DIR, Frontend, config_id, render
 from .readiness import Check, ExecCheck, HttpCheck, NodeCheck
+from .release_steps import plan_steps
 from .security import profile
+from .site_files import env_files
 from .stores import APP_DATABASE, DB_NAME, DB_USER, STORES, database_settings, store_command
 
 LABEL = "django-lab"
@@ -133,6 +136,12 @@ class Plan:
     nginx_conf: str
     nginx_config_id: str
     client_image: str = ""  # the lab's node image without the site: clients need Python, not the site
+    url: str = ""  # where a browser reaches nginx: https when nginx terminates TLS
+
+    @property
+    def nginx_url(self) -> str:
+        """nginx's URL on the lab's networks, as the client containers reach it."""
+        return f"{self.url.split(':', 1)[0]}://{self.nginx.name}/"
 
     def containers(self) -> tuple[ContainerSpec, ...]:
         """The long-running containers (not the one-off prepare job)."""
@@ -149,8 +158,9 @@ def node_name(lab: str, index: int) -> str:
 
 
 def store_names(config: LabConfig) -> tuple[str, ...]:
-    """The app database first, then the stores the session backend needs."""
-    needed = [APP_DATABASE, *BACKENDS[config.backend].stores]
+    """The app database first, then the stores the session backend needs, then those the site's own
+    settings read (REDIS_URL), which stay whatever the backend."""
+    needed = [APP_DATABASE, *BACKENDS[config.backend].stores, *config.site_stores]
     return tuple(dict.fromkeys(needed))
 
 
@@ -168,6 +178,8 @@ class SiteContext:
     hosts: tuple[str, ...] = ()
     origins: tuple[str, ...] = ()
     reasons: Mapping[str, str] = field(default_factory=dict)
+    own_environment: Mapping[str, str] = field(default_factory=dict)  # the site's --env, --env-file
+    https: bool | str = False  # "auto": the site's settings decide (the first job, before facts are known)
 
 
 def node_config(
@@ -177,22 +189,29 @@ def node_config(
     commands: tuple[tuple[str, ...], ...] = (),
     demo: tuple[str, str] | None = None,
     site: SiteContext | None = None,
+    release_commands: tuple[str, ...] = (),
 ) -> str:
     """The node's config file (lab_node.settings reads it): Django settings, keys, start-up commands."""
     site = site or SiteContext()
+    environment = {**site.environment, "DJANGO_SECRET_KEY": secret_key, "SECRET_KEY": secret_key}
     content = {
         "settings": settings,
         "secret_key": secret_key,
         "secret_key_fallbacks": list(fallbacks),
         "commands": [list(command) for command in commands],
-        "environment": {**site.environment, "DJANGO_SECRET_KEY": secret_key, "SECRET_KEY": secret_key},
+        # The lab's own variables win over the site's (--env): they point at the lab's database, Redis
+        # and hosts, which several nodes must share (an env file's REDIS_URL=redis://redis/ would not).
+        "environment": {**site.own_environment, **environment},
         "hosts": list(site.hosts),
         "origins": list(site.origins),
         "reasons": dict(site.reasons),
         "static_root": STATIC_ROOT,
+        "https": site.https,
     }
     if demo:
         content["demo_user"], content["demo_password"] = demo
+    if release_commands:
+        content["release_commands"] = list(release_commands)
     return json.dumps(content, sort_keys=True)
 
 
@@ -210,7 +229,14 @@ def nfs_volume_options(address: str) -> dict[str, str]:
     }
 
 
-def site_context(config: LabConfig, hosts: Mapping[str, str], passwords: Mapping[str, str]) -> SiteContext:
+# Variables the lab sets for every site (a site configured from its environment finds the lab's there).
+LAB_ENVIRONMENT = ("DATABASE_URL", "REDIS_URL", "DJANGO_SECRET_KEY", "SECRET_KEY", "DJANGO_ALLOWED_HOSTS",
+                   "ALLOWED_HOSTS", "DJANGO_DEBUG", "DEBUG")
+
+
+def site_context(
+    config: LabConfig, hosts: Mapping[str, str], passwords: Mapping[str, str], https: bool | str = False
+) -> SiteContext:
     """The environment, hosts and reasons every node's config carries for the site."""
     database = hosts[APP_DATABASE]
     environment = {
@@ -224,9 +250,11 @@ def site_context(config: LabConfig, hosts: Mapping[str, str], passwords: Mapping
     names = ["*"] if config.host == "0.0.0.0" else list(dict.fromkeys([config.host, "127.0.0.1", "localhost"]))
     lab_hosts = tuple(dict.fromkeys([*names, nginx]))
     environment["DJANGO_ALLOWED_HOSTS"] = environment["ALLOWED_HOSTS"] = ",".join(lab_hosts)
+    schemes = ["https", "http"] if https else ["http"]
     origins = tuple(
         dict.fromkeys(
-            [f"http://{host}:{config.port}" for host in names if host != "*"] + [f"http://{nginx}"]
+            [f"{scheme}://{host}:{config.port}" for scheme in schemes for host in names if host != "*"]
+            + [f"{scheme}://{nginx}" for scheme in schemes]
         )
     )
     backend = f"the session backend under test ({config.backend})"
@@ -237,7 +265,7 @@ def site_context(config: LabConfig, hosts: Mapping[str, str], passwords: Mapping
         "SESSION_FILE_PATH": backend,
         "CACHES": f"{backend}, on the lab's own alias",
     }
-    return SiteContext(environment, lab_hosts, origins, reasons)
+    return SiteContext(environment, lab_hosts, origins, reasons, dict(config.env), https)
 
 
 def facts_job(plan: "Plan") -> ContainerSpec:
@@ -248,9 +276,10 @@ def facts_job(plan: "Plan") -> ContainerSpec:
         name=container_name(plan.config.name, "facts"),
         role="job",
         labels=labels(plan.config.name, "job"),
-        command=("python", "-m", "lab_node.site_facts"),
+        # Static files are collected here, before any node starts (see lab_node.site_facts).
+        command=("python", "-m", "lab_node.site_facts", "--collect"),
         env={**node.env, "LAB_NODE": "facts"},
-        mounts=(),
+        mounts=plan.prepare.mounts,
         check=None,
         reload_signal=None,
         devices=(),
@@ -266,12 +295,14 @@ def build_plan(
     nfs_client: str = "fuse",
     nfs_address: str | None = None,
     facts: Mapping | None = None,
+    tls: tuple[str, str] | None = None,
 ) -> Plan:
     """Describe the lab for `config`; `tags` maps image keys to built image tags.
 
     With the kernel NFS client the nodes mount a volume that names the server's address, which
     is known only once the server runs: plan once without it, then again with it. `facts` are what
-    Django said about the site (lab_node.site_facts): the demo user's login name and STATIC_URL.
+    Django said about the site (lab_node.site_facts): the demo user's login name, STATIC_URL, whether
+    it needs https. `tls` is nginx's certificate and key (PEM) when it terminates https.
     """
     facts = facts or {}
     lab = config.name
@@ -308,9 +339,15 @@ def build_plan(
     hosts = {name: container_name(lab, name) for name in store_names(config)}
     database = database_settings(hosts[APP_DATABASE], secrets.db_password)
     site_env = {"LAB_SITE_SETTINGS": config.site_settings}
-    site = site_context(config, hosts, passwords)
+    https = config.https if config.https is not None else facts.get("https", "auto")
+    site = site_context(config, hosts, passwords, https)
     static_url = facts.get("static_url")
-    static = (Mount(volume("static"), STATIC_ROOT),) if static_url else ()
+    # The one volume of collected static files (the first job fills it; nginx serves it at STATIC_URL).
+    static = (Mount(volume("static"), STATIC_ROOT),)
+    # The project's .env files, where it reads them: handed in at start, never built into an image.
+    dotenv = {f"/srv/site/{path}": text for path, text in env_files(Path(config.site)).items()}
+    steps = plan_steps(Path(config.site), config.release_commands)
+    release = tuple(step.command for step in steps if step.action == "run")
 
     prepare = ContainerSpec(
         name=container_name(lab, "prepare"),
@@ -326,7 +363,9 @@ def build_plan(
                 secrets.secret_key,
                 demo=(facts.get("login_name", secrets.demo_user), secrets.demo_password),
                 site=site,
-            )
+                release_commands=release,
+            ),
+            **dotenv,
         },
         **limits("job"),
     )
@@ -356,6 +395,10 @@ def build_plan(
         config_file = node_config(
             node_settings, secret_key, secrets.secret_key_fallbacks, backend.node_commands, site=site
         )
+        if dotenv:  # a changed .env reaches running nodes by reload, like a changed configuration
+            digest = hashlib.sha256(json.dumps(dotenv, sort_keys=True).encode()).hexdigest()[:12]
+            config_file = config_file[:-1] + f', "env_files": "{digest}"}}'
+
         nodes.append(
             ContainerSpec(
                 name=node_name(lab, index),
@@ -372,7 +415,7 @@ def build_plan(
                     fallback=ExecCheck(("lab-health", node_config_id(config_file))),
                 ),
                 stop_timeout=3,
-                files={NODE_CONFIG_PATH: config_file},
+                files={NODE_CONFIG_PATH: config_file, **dotenv},
                 reload_signal="HUP",
                 devices=extras.devices,
                 user=extras.user,
@@ -382,17 +425,20 @@ def build_plan(
 
     mode = BALANCE_MODES[config.balance]
     servers = [f"{node.name}:{NODE_PORT}" for node in nodes]
-    nginx_conf = render(servers, mode, static_url=static_url, static_root=STATIC_ROOT)
+    frontend = Frontend(static_url, tls=tls is not None, session_cookie=facts.get("session_cookie") or SESSION_COOKIE)
+    nginx_conf = render(servers, mode, frontend, static_root=STATIC_ROOT)
+    url = config.url_for(https=frontend.tls)
+    tls_files = {f"{TLS_DIR}/cert.pem": tls[0], f"{TLS_DIR}/key.pem": tls[1]} if tls else {}
     nginx = ContainerSpec(
         name=container_name(lab, "nginx"),
         role="nginx",
         image=tags["nginx"],
         labels=labels(lab, "nginx"),
-        ports={NGINX_PORT: (config.host, config.port)},
+        ports={frontend.port: (config.host, config.port)},
         mounts=static,
-        check=HttpCheck(f"{config.url}nginx-health"),
+        check=HttpCheck(f"{url}nginx-health"),
         stop_timeout=3,
-        files={CONF_PATH: nginx_conf},
+        files={CONF_PATH: nginx_conf, **tls_files},
         **limits("nginx"),
     )
     return Plan(
@@ -405,6 +451,7 @@ def build_plan(
         nodes=tuple(nodes),
         nginx=nginx,
         nginx_conf=nginx_conf,
-        nginx_config_id=config_id(servers, mode, static_url),
+        nginx_config_id=config_id(servers, mode, frontend),
         client_image=tags.get("node", ""),
+        url=url,
     )

@@ -25,6 +25,8 @@ def cell_text(cell: dict | None) -> str:
         return "-"
     if cell.get("pending"):
         return "pending"
+    if cell.get("evidence_problem"):
+        return "no verdict"
     mark = "" if cell["passed"] else " !"
     return f"{cell['observed']} {cell['users_kept']}/{cell['users']} {len(cell['nodes_seen'])}n{mark}"
 
@@ -46,7 +48,7 @@ def terminal_table(data: dict) -> str:
     meta = data["meta"]
     lines.append(
         f"\nkept/lost = every user stayed logged in, or not; k/n users kept; Nn = nodes that served them; "
-        f"! = not what was expected.\n{meta['users_per_cell']} users per cell ({meta['nat_users']} behind one "
+        f"! = not what was expected; no verdict = the users' evidence could not decide.\n{meta['users_per_cell']} users per cell ({meta['nat_users']} behind one "
         f"address), {meta['requests_per_user']} requests each, {meta['nodes']} nodes x {meta['workers']} workers, "
         f"{meta['cells_run']} cells in {meta['seconds']:.0f} s"
     )

@@ -8,8 +8,8 @@ No Docker here: what Django itself says about the site is asked on the nodes (la
 
 from __future__ import annotations
 
+import os
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,65 +32,112 @@ class Hit:
         return f"{self.file}:{self.line}: {self.text.strip()[:120]}"
 
 
-def settings_module(folder: Path, given: str = "") -> str:
-    """The site's settings module: `given`, else the one manage.py names."""
+# Files that say what a project needs or runs, which tutorials keep at their repository's root.
+PROJECT_FILES = ("requirements.txt", "requirements", "pyproject.toml", "Pipfile", "Pipfile.lock", "uv.lock",
+                 "poetry.lock", "runtime.txt", ".python-version", "Procfile", "Dockerfile")
+
+
+def project_folders(site: Path) -> list[Path]:
+    """Where a project keeps what is not code: the manage.py folder, then the repository around it, where
+    tutorials keep requirements.txt, runtime.txt and the Procfile (`repo/mysite/manage.py`). A parent
+    counts only when this is the one Django project in it, up to two levels or its `.git`."""
+    folders = [site]
+    for parent in list(site.parents)[:2]:
+        if not any((parent / name).exists() for name in (*PROJECT_FILES, ".git")):
+            break
+        if find_manage_py(parent) != site:
+            break  # another project lives beside this one (or the parent is a project itself)
+        folders.append(parent)
+        if (parent / ".git").exists():
+            break
+    return folders
+
+
+def find_manage_py(folder: Path, depth: int = 3) -> Path | None:
+    """The folder that holds the project's manage.py: `folder` itself, or the only one below it (three
+    levels at most, not in virtualenvs, node_modules or hidden folders)."""
+    if (folder / "manage.py").is_file():
+        return folder
+    from .site_files import NEVER_DIRS
+
+    found = []
+    for root, dirs, files in os.walk(folder):
+        here = Path(root)
+        if len(here.relative_to(folder).parts) >= depth:
+            dirs[:] = []
+        dirs[:] = [d for d in dirs if d not in NEVER_DIRS and not d.startswith(".") and not (here / d / "pyvenv.cfg").exists()]
+        if "manage.py" in files:
+            found.append(here)
+            dirs[:] = []
+        if len(found) > 1:
+            return None
+    return found[0] if len(found) == 1 else None
+
+
+def _declared_settings(path: Path) -> str | None:
+    match = _SETTINGS_IN_MANAGE.search(path.read_text(errors="replace")) if path.is_file() else None
+    return match.group(1) if match else None
+
+
+def _exists(folder: Path, module: str) -> bool:
+    relative = Path(*module.split("."))
+    return (folder / relative).with_suffix(".py").is_file() or (folder / relative / "__init__.py").is_file()
+
+
+def _served_wsgi(folder: Path) -> Path | None:
+    """The WSGI module the site's server loads: the one its Procfile or start script hands gunicorn
+    (`gunicorn config.wsgi`), else the only wsgi.py that names a settings module."""
+    starts = ("Procfile", "Dockerfile*", "start*", "*.sh", "entrypoint*")
+    for hit in _grep(folder, starts, re.compile(r"\b(gunicorn|uwsgi)\b")):
+        match = re.search(r"\b([A-Za-z_][\w.]*)\.wsgi\b", hit.text) or re.search(r"--module[= ]([\w.]+)", hit.text)
+        if match:
+            path = folder / Path(*match.group(1).split(".")) / "wsgi.py"
+            if _declared_settings(path):
+                return path
+    found = [path for path in _files(folder, ("wsgi.py",)) if _declared_settings(path)]
+    return found[0] if len(found) == 1 else None
+
+
+def settings_choice(folder: Path, given: str = "") -> tuple[str, str]:
+    """The site's settings module and where it comes from: `given` (--settings), else the one its WSGI
+    module names (what production serves with), else the one manage.py names."""
     if given:
         if not _MODULE.fullmatch(given):
             raise ConfigError(f"--settings must be a dotted module name like mysite.settings, not {given!r}")
-        relative = Path(*given.split("."))
-        if not ((folder / relative).with_suffix(".py").is_file() or (folder / relative / "__init__.py").is_file()):
-            raise ConfigError(f"settings module {given!r} is not in {folder} (no {relative}.py there)")
-        return given
-    manage = folder / "manage.py"
-    match = _SETTINGS_IN_MANAGE.search(manage.read_text(errors="replace")) if manage.is_file() else None
-    if not match:
+        if not _exists(folder, given):
+            raise ConfigError(f"settings module {given!r} is not in {folder} (no {Path(*given.split('.'))}.py there)")
+        return given, "--settings"
+    manage = _declared_settings(folder / "manage.py")
+    for dockerfile in _files(folder, ("Dockerfile*",)):
+        match = re.search(r"^\s*ENV\s+.*\bDJANGO_SETTINGS_MODULE[= ]\"?([\w.]+)", dockerfile.read_text(errors="replace"), re.M)
+        if match and _exists(folder, match.group(1)):
+            where = dockerfile.relative_to(folder).as_posix()
+            return match.group(1), f"{where} sets DJANGO_SETTINGS_MODULE" + (
+                f"; manage.py names {manage}" if manage and manage != match.group(1) else ""
+            )
+    wsgi = _served_wsgi(folder)
+    served = _declared_settings(wsgi) if wsgi else None
+    if served and _exists(folder, served):
+        why = f"{wsgi.relative_to(folder).as_posix()}, what the site's WSGI server loads"
+        return served, why + (f"; manage.py names {manage}" if manage and manage != served else "")
+    if not manage:
         raise ConfigError(
             f"cannot tell the settings module of {folder}: manage.py does not set DJANGO_SETTINGS_MODULE; "
             "say it with --settings mysite.settings"
         )
-    return match.group(1)
+    return manage, "manage.py"
 
 
-def _inline(path: Path, seen: set[Path]) -> list[str]:
-    """A requirements file's lines with `-r other.txt` includes inlined; local paths and editables dropped."""
-    if path in seen:
-        return []
-    seen.add(path)
-    lines = []
-    for raw in path.read_text(errors="replace").splitlines():
-        line = raw.split(" #")[0].strip()
-        if not line or line.startswith("#"):
-            continue
-        include = re.match(r"(-r|--requirement)\s*=?\s*(\S+)", line)
-        if include:
-            lines.extend(_inline((path.parent / include.group(2)).resolve(), seen))
-        elif line.startswith(("-e", "--editable", ".", "/", "file:")) or line.startswith(("-c", "--constraint")):
-            continue  # the site's own code is copied in; a local package or constraints file is not reachable
-        else:
-            lines.append(line)
-    return lines
+def settings_module(folder: Path, given: str = "") -> str:
+    """The site's settings module (see settings_choice)."""
+    return settings_choice(folder, given)[0]
 
 
-def requirements(folder: Path, given: str = "") -> str | None:
-    """What the site needs installed, as one requirements text, or None when it declares nothing."""
-    if given:
-        path = Path(given).expanduser()
-        path = path if path.is_absolute() else Path.cwd() / path
-        if not path.is_file():
-            raise ConfigError(f"--requirements {given!r}: no such file")
-        return "\n".join(_inline(path.resolve(), set())) + "\n"
-    for name in ("requirements.txt", "requirements/production.txt", "requirements/base.txt"):
-        if (folder / name).is_file():
-            return "\n".join(_inline((folder / name).resolve(), set())) + "\n"
-    pyproject = folder / "pyproject.toml"
-    if pyproject.is_file():
-        try:
-            dependencies = tomllib.loads(pyproject.read_text()).get("project", {}).get("dependencies", [])
-        except tomllib.TOMLDecodeError as error:
-            raise ConfigError(f"{pyproject} is not valid TOML: {error}") from None
-        if dependencies:
-            return "\n".join(dependencies) + "\n"
-    return None
+def needed_stores(folder: Path) -> dict[str, Hit]:
+    """Stores the site's code reads from the environment, so it needs them whatever the session backend:
+    Redis when it reads REDIS_URL (a cache, Celery, channels)."""
+    hits = _grep(folder, ("*.py",), re.compile(r"""["']REDIS_URL["']"""), keep=lambda line: not line.lstrip().startswith("#"))
+    return {"redis": hits[0]} if hits else {}
 
 
 def _files(folder: Path, patterns: tuple[str, ...]) -> list[Path]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -66,6 +67,10 @@ class StateStore:
     def path(self, name: str) -> Path:
         """The state file of lab `name`; the name is checked first, so it never escapes the folder."""
         return self.directory / f"{check_name(name)}.json"
+
+    def tls_dir(self, name: str) -> Path:
+        """The lab's CA and nginx's certificate (mode 700), beside its state: `lab down` deletes them."""
+        return self.directory / f"{check_name(name)}-tls"
 
     def lock(self, name: str) -> LabLock:
         """The lock a command holds while it changes lab `name`."""
@@ -127,6 +132,7 @@ class StateStore:
         """Forget lab `name` (its state and lock files); True when there was a state to forget."""
         path = self.path(name)
         path.with_suffix(".lock").unlink(missing_ok=True)
+        shutil.rmtree(self.tls_dir(name), ignore_errors=True)
         if path.exists():
             path.unlink()
             return True

@@ -11,15 +11,15 @@ volumes on every host whose engine it can reach (`make swarm-hosts` names them).
 from __future__ import annotations
 
 import time
-import urllib.request
 
 from . import registry as test_registry
 from .compose import compose_file
 from .errors import ConfigError, NotReady, PortInUse
 from .evidence import LoginFailed, VirtualUser
-from .host import port_is_free
+from .host import fetch, port_is_free
 from .images import ensure_images
 from .plan import HEALTH, NODE_CONFIG_PATH, Plan, build_plan, image_keys, node_config_id
+from .site_facts import facts_key
 
 READY_TIMEOUT = 180  # first deploys pull every image on every host
 
@@ -50,11 +50,13 @@ def up(lab, config, state):
         raise PortInUse(f"port {config.port} on {config.host} is already in use; pick another with `lab up --port N`")
     tags = ensure_images(engine, config, image_keys(config), lab.progress)
     plan = build_plan(config, state.secrets, tags)
-    if not state.site_facts or state.site_facts.get("image") != tags["site"]:
+    if (state.site_facts or {}).get("key") != facts_key(plan, tags["site"]):
         engine.ensure_network(plan.network, dict(plan.network_labels))  # the facts job runs here, once per image
+        for volume in plan.volumes:
+            engine.ensure_volume(volume.name, dict(volume.labels), dict(volume.driver_opts))
         state = state.replace(site_facts=lab._ask_site(plan, tags["site"]))
         lab.states.save(state)
-    plan = build_plan(config, state.secrets, tags, facts=state.site_facts)
+    plan = lab.build(config, state, tags, "fuse")
     path, hosts = write_stack(lab, plan, source, lab.states.directory / f"{config.name}-swarm")
     lab.progress(f"deploying stack {config.name} over {', '.join(hosts) or 'the swarm'} (images from {source})")
     engine.deploy_stack(str(path), config.name)
@@ -76,15 +78,17 @@ def write_stack(lab, plan: Plan, source: str | None, directory, hosts: list[str]
 
 def wait_until_serving(lab, plan: Plan, timeout: float = READY_TIMEOUT) -> None:
     """Until every node answers through nginx with its planned configuration and the demo user logs in."""
-    url = plan.config.url
+    url = plan.url
     wanted = {(spec.env["LAB_NODE"], node_config_id(spec.files[NODE_CONFIG_PATH])) for spec in plan.nodes}
     seen: set[tuple[str, str]] = set()
     deadline = time.monotonic() + timeout
     while seen != wanted and time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url + HEALTH, timeout=3) as answer:
-                seen = (seen | {(answer.headers["X-Lab-Node"], answer.headers["X-Lab-Config-Id"])}) & wanted
-        except OSError:
+            status, headers = fetch(url + HEALTH)
+            if status != 200:
+                raise OSError(f"nginx answered {status}")
+            seen = (seen | {(headers["X-Lab-Node"], headers["X-Lab-Config-Id"])}) & wanted
+        except (OSError, KeyError):
             time.sleep(0.2)
     missing = sorted(node for node, _ in wanted - seen)
     if missing:

@@ -30,7 +30,7 @@ class Feed:
         self.clients = Clients(lab)
         users = [name for group in self.clients.groups for name in group.users]
         config = lab.config()
-        self.watch = Watch(lab.login()[0], users, lab_url=config.url, backend=config.backend, balance=config.balance)
+        self.watch = Watch(lab.login()[0], users, lab_url=lab.url(config), backend=config.backend, balance=config.balance)
         self.lock = threading.Lock()
         self.stopped = threading.Event()
         self.errors: list[str] = []
@@ -83,7 +83,8 @@ class Feed:
         username, password = self.lab.login()
         job = {
             "watch": True,
-            "url": f"http://{self.clients.nginx}/",
+            "url": self.clients.url,
+            "ca": self.clients.ca,
             "username": username,
             "password": password,
             "names": list(group.users),

@@ -1,6 +1,11 @@
 """Integration fixtures: real labs on the real engine, each under a unique name, always taken down."""
 
+import contextlib
+import io
+import os
+import shutil
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -79,3 +84,38 @@ def lab_factory(engine, state_dir):
     made: list[Lab] = []
     yield _factory(engine, state_dir, made)
     _tear_down(engine, made)
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright (nothing downloaded)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("the browser tests need Debian's Chromium (`make test` installs it as root: apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+def run_lab(state_dir, *arguments: str) -> tuple[int, str, str]:
+    """The `lab` command in-process, as a user runs it: (exit code, stdout, stderr)."""
+    from lab import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    saved = os.environ.get("LAB_STATE_DIR")
+    os.environ["LAB_STATE_DIR"] = str(state_dir)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = cli.main(list(arguments))
+    finally:
+        if saved is None:
+            os.environ.pop("LAB_STATE_DIR", None)
+        else:
+            os.environ["LAB_STATE_DIR"] = saved
+    print(out.getvalue()[-3000:], err.getvalue()[-3000:])
+    return code, out.getvalue(), err.getvalue()

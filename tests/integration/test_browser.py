@@ -3,10 +3,8 @@ downloaded) opens `lab watch --web` while the backend switches, and a matrix rep
 saved under reports/."""
 
 import os
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -18,21 +16,6 @@ from lab.report import REPORTS, write_reports
 from .conftest import free_port
 
 pytestmark = pytest.mark.integration
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("the browser tests need Debian's Chromium (`make test` installs it as root: apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
-
-
 def test_the_watch_page_shows_the_grid_the_legend_and_a_switch(browser, lab_factory, state_dir):
     lab = lab_factory("browser")
     lab.up(LabConfig(name=lab.name, nodes=3, backend="redis", port=free_port()))

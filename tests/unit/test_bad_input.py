@@ -139,7 +139,7 @@ def test_publishing_beyond_this_machine_warns(capsys, host, warned):
     class Published:
         def status(self):
             return {"name": "t", "url": f"http://{host}:8080/", "username": "demo", "password": "p",
-                    "nodes": 3, "backend": "redis", "balance": "round_robin"}
+                    "nodes": 3, "backend": "redis", "balance": "round_robin", "login_url": f"http://{host}:8080/login/"}
 
     cli.print_up(Published(), 1.0)
     err = capsys.readouterr().err

@@ -37,7 +37,29 @@ def test_tags_name_the_content_and_a_code_change_rebuilds_only_the_code_layer(tm
 def test_layers_build_on_each_other():
     specs = image_specs(LabConfig())  # the sample site declares no requirements: no site-deps layer
     assert "site-deps" not in specs
-    assert specs["site"].base_key == "node" and specs["site"].build_args["FROM_IMAGE"] == specs["node"].tag
+    assert specs["site"].needs == ("node",) and specs["site"].build_args["FROM_IMAGE"] == specs["node"].tag
+
+
+def test_a_site_with_requirements_builds_them_in_the_build_stage_of_its_interpreter(tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(SAMPLE_SITE, site)
+    (site / "requirements.txt").write_text("Django==5.1.4\n")
+    (site / "runtime.txt").write_text("python-3.10.2\n")
+    specs = image_specs(LabConfig(site=str(site)))
+    assert specs["node"].suite == "bookworm" and specs["node"].build_args["PYTHON"] == "python3.11"
+    assert specs["node"].build_args["DJANGO_VERSION"] == "5.2.19"  # Django 6 needs Python 3.12
+    assert specs["site-deps"].needs == ("node", "builder")
+    assert specs["site-deps"].build_args["BUILDER_IMAGE"] == specs["builder"].tag
+    assert specs["builder"].build_args["FROM_IMAGE"] == specs["node"].tag  # the very interpreter of the node
+
+
+def test_compilemessages_runs_while_the_site_image_is_built(tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(SAMPLE_SITE, site)
+    (site / "Dockerfile").write_text("FROM python:3.13\nRUN python manage.py compilemessages\n")
+    spec = image_specs(LabConfig(site=str(site)))["site"]
+    assert spec.needs == ("node", "builder")
+    assert b"django-admin compilemessages" in spec.generated["build-steps"]
 
 
 def test_django_version_is_part_of_the_tag():
@@ -54,9 +76,12 @@ def test_contexts_hold_dockerfile_site_requirements_and_ca_bundle(tmp_path):
     (site / "requirements").mkdir()
     (site / "requirements" / "base.txt").write_text("Django==5.1.4\n")
     (site / "requirements.txt").write_text("-r requirements/base.txt\n-e .\nwhitenoise==6.8.2  # static\n")
+    (site / ".env").write_text("SECRET=never-in-an-image\n")
     deps = image_specs(LabConfig(site=str(site)))["site-deps"]
     archive = tarfile.open(fileobj=io.BytesIO(deps.context()))
-    assert archive.extractfile("requirements.txt").read().decode() == "Django==5.1.4\nwhitenoise==6.8.2\n"
+    assert archive.extractfile("deps/requirements.txt").read().decode() == "Django==5.1.4\nwhitenoise==6.8.2\n"
+    names = tarfile.open(fileobj=io.BytesIO(image_specs(LabConfig(site=str(site)))["site"].context())).getnames()
+    assert "site/.env" not in names and "site/manage.py" in names
 
 
 def test_state_round_trip_is_private(tmp_path):

@@ -81,3 +81,22 @@ def test_sticky_routes_stay_within_nginx_limit_for_the_longest_lab_name():
     assert route(f"{longest}-node-16:8000") == "node-16"
     conf = render([f"{longest}-node-{i}:8000" for i in (1, 2)], BALANCE_MODES["sticky"])
     assert "route=node-1 " in conf and "route=node-2 " in conf
+
+
+def test_tls_for_a_site_that_needs_https_and_its_renamed_session_cookie(tmp_path):
+    from lab.nginx_conf import Frontend
+
+    frontend = Frontend("/static/", tls=True, session_cookie="__Secure-sessionid")
+    http = find(parsed(render(SERVERS, BALANCE_MODES["cookie_hash"], frontend), tmp_path), "http")[0]["block"]
+    server = find(http, "server")[0]["block"]
+    assert find(server, "listen")[0]["args"] == ["443", "ssl"]
+    assert find(server, "ssl_certificate")[0]["args"] == ["/etc/nginx/lab-tls/cert.pem"]
+    assert find(server, "error_page")[0]["args"][0] == "497"  # plain http on the port is sent to https
+    # nginx's $cookie_ variables cannot name "__Secure-sessionid": a map reads it for cookie_hash.
+    mapped = find(http, "map")[0]
+    assert mapped["args"] == ["$http_cookie", "$lab_session_cookie"]
+    upstream = find(http, "upstream")[0]["block"]
+    assert find(upstream, "hash")[0]["args"] == ["$lab_session_cookie", "consistent"]
+    assert config_id(SERVERS, BALANCE_MODES["cookie_hash"], frontend) != config_id(
+        SERVERS, BALANCE_MODES["cookie_hash"], Frontend("/static/")
+    )

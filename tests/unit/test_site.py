@@ -3,7 +3,7 @@
 import pytest
 
 from lab.errors import ConfigError
-from lab.site import cache_users, migrate_at_start, requirements, scheduled_jobs, settings_module, uploads
+from lab.site import cache_users, migrate_at_start, needed_stores, scheduled_jobs, settings_choice, settings_module, uploads
 
 
 def make(tmp_path, files: dict[str, str]):
@@ -27,12 +27,24 @@ def test_the_settings_module_comes_from_manage_py_or_is_checked(tmp_path):
         settings_module(make(tmp_path / "other", {"manage.py": "print()\n"}))
 
 
-def test_requirements_from_a_file_with_includes_or_from_pyproject(tmp_path):
-    assert requirements(make(tmp_path / "none", {"manage.py": ""})) is None
-    site = make(tmp_path / "pyproject", {"pyproject.toml": '[project]\nname = "x"\ndependencies = ["Django>=5.1", "whitenoise"]\n'})
-    assert requirements(site) == "Django>=5.1\nwhitenoise\n"
-    with pytest.raises(ConfigError, match="no such file"):
-        requirements(site, str(tmp_path / "missing.txt"))
+def test_production_settings_come_from_what_the_server_loads_before_manage_py(tmp_path):
+    site = make(tmp_path, {
+        "manage.py": 'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")\n',
+        "config/wsgi.py": 'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")\n',
+        "config/settings/local.py": "", "config/settings/production.py": "",
+        "compose/production/django/start": "exec gunicorn config.wsgi --bind 0.0.0.0:5000\n",
+    })
+    module, why = settings_choice(site)
+    assert module == "config.settings.production"
+    assert "config/wsgi.py" in why and "manage.py names config.settings.local" in why
+    make(site, {"Dockerfile": "FROM python:3.12\nENV DJANGO_SETTINGS_MODULE=config.settings.local\n"})
+    assert settings_choice(site) == ("config.settings.local", "Dockerfile sets DJANGO_SETTINGS_MODULE")
+
+
+def test_a_site_that_reads_redis_url_needs_redis_whatever_the_backend(tmp_path):
+    site = make(tmp_path, {"config/settings.py": 'REDIS_URL = env("REDIS_URL")\n# "REDIS_URL" in a comment\n'})
+    assert set(needed_stores(site)) == {"redis"}
+    assert needed_stores(make(tmp_path / "plain", {"settings.py": "CACHES = {}\n"})) == {}
 
 
 def test_start_files_that_migrate_and_schedulers_and_cache_and_upload_code(tmp_path):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import glob
 import os
 import stat
 import sys
@@ -44,7 +45,9 @@ NfsDirent._fields_ = [("next", ctypes.POINTER(NfsDirent)), ("name", ctypes.c_cha
 
 
 def _library() -> ctypes.CDLL:
-    lib = ctypes.CDLL("libnfs.so.14", use_errno=True)
+    # Debian's libnfs13 (bookworm, libnfs 4) or libnfs14 (trixie, libnfs 5): the calls used here are alike.
+    found = sorted(glob.glob("/usr/lib/*/libnfs.so.1[0-9]*"))
+    lib = ctypes.CDLL(found[-1] if found else "libnfs.so.14", use_errno=True)
     p, i, u64, s = ctypes.c_void_p, ctypes.c_int, ctypes.c_uint64, ctypes.c_char_p
     signatures = {
         "nfs_init_context": ([], p),

@@ -71,6 +71,7 @@ for _name, _value in _lab["settings"].items():
 
 LAB_NODE = os.environ.get("LAB_NODE", "unknown")
 LAB_NODE_COMMANDS = _lab.get("commands", [])
+LAB_RELEASE_COMMANDS = _lab.get("release_commands", [])  # the project's own, run once per lab after migrate
 LAB_DEMO_USER = _lab.get("demo_user", "demo")
 LAB_DEMO_PASSWORD = _lab.get("demo_password")  # only the one-off job that sets the demo user gets it
 
@@ -98,19 +99,65 @@ _override(
     [*_current("CSRF_TRUSTED_ORIGINS"), *(o for o in _origins if o not in _current("CSRF_TRUSTED_ORIGINS"))],
     "extended with the lab's URL, so its login forms post",
 )
-# The lab serves plain http on this machine: HTTPS-only settings would lock a browser out of it.
-_HTTP = "the lab serves plain http; with it a browser could not use the lab's URL"
-_override("SECURE_SSL_REDIRECT", False, _HTTP)
-_override("SECURE_HSTS_SECONDS", 0, _HTTP)
-_override("SESSION_COOKIE_SECURE", False, _HTTP)
-_override("CSRF_COOKIE_SECURE", False, _HTTP)
+
+
+def _demands_https():
+    """What in the site's own settings needs https: each one as `SETTING = value`."""
+    reasons = []
+    for name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
+        if getattr(_site, name, False):
+            reasons.append(f"{name} = {getattr(_site, name)!r}")
+    if getattr(_site, "SECURE_HSTS_SECONDS", 0):
+        reasons.append(f"SECURE_HSTS_SECONDS = {_site.SECURE_HSTS_SECONDS!r}")
+    for name in ("SESSION_COOKIE_NAME", "CSRF_COOKIE_NAME", "LANGUAGE_COOKIE_NAME"):
+        if str(getattr(_site, name, "")).startswith(("__Secure-", "__Host-")):
+            reasons.append(f"{name} = {getattr(_site, name)!r} (a browser keeps it only over https)")
+    return reasons
+
+
+# nginx terminates https when the lab says so, or ("auto") when the site's settings demand it; then
+# the site's security settings run as written. Over plain http they would lock a browser out.
+LAB_HTTPS_REASONS = _demands_https()
+LAB_HTTPS = _lab.get("https", "auto")
+LAB_HTTPS = bool(LAB_HTTPS_REASONS) if LAB_HTTPS == "auto" else bool(LAB_HTTPS)
+if not LAB_HTTPS:
+    _HTTP = "the lab serves plain http; with it a browser could not use the lab's URL (lab up --https keeps it)"
+    _override("SECURE_SSL_REDIRECT", False, _HTTP)
+    _override("SECURE_HSTS_SECONDS", 0, _HTTP)
+    _override("SESSION_COOKIE_SECURE", False, _HTTP)
+    _override("CSRF_COOKIE_SECURE", False, _HTTP)
+    for _name in ("SESSION_COOKIE_NAME", "CSRF_COOKIE_NAME", "LANGUAGE_COOKIE_NAME"):
+        _value = str(_current(_name) or "")
+        if _value.startswith(("__Secure-", "__Host-")):
+            _override(_name, _value.split("-", 1)[1], _HTTP)
 _override("SESSION_COOKIE_DOMAIN", None, "the lab is reached at its own address, not the site's domain")
 _override("CSRF_COOKIE_DOMAIN", None, "the lab is reached at its own address, not the site's domain")
 if "django.contrib.staticfiles" in _current("INSTALLED_APPS"):
     _override("STATIC_ROOT", _lab.get("static_root", "/srv/static"), "collected once per lab into a volume nginx serves")
 
+# django-allauth limits logins per account and per address, in the site's cache; behind one nginx every
+# user has nginx's address, and the lab's virtual users log in as one account dozens of times a minute.
+if "allauth.account" in _current("INSTALLED_APPS") and _current("ACCOUNT_RATE_LIMITS") is not False:
+    _override(
+        "ACCOUNT_RATE_LIMITS",
+        {**(_current("ACCOUNT_RATE_LIMITS") or {}), "login": None, "login_failed": None},
+        "the lab's virtual users log in as one account, many at once, all through nginx's one address: "
+        "allauth's login limits would refuse them (its other limits stay)",
+        shown="login and login_failed off",
+    )
+
 # The lab's own parts: an app, a middleware on each side of the session, and URLs under /__lab__/.
 INSTALLED_APPS = [*_current("INSTALLED_APPS"), "lab_node"]
+# The lab's database is PostgreSQL whatever the site's was; apps with PostgreSQL-only fields (Wagtail's
+# search index) then need django.contrib.postgres installed, or Django's checks stop `migrate` (postgres.E005).
+_engine = str(globals().get("DATABASES", {}).get("default", {}).get("ENGINE", ""))
+if _engine.endswith("postgresql") and "django.contrib.postgres" not in INSTALLED_APPS:
+    LAB_OVERRIDES.append({
+        "setting": "INSTALLED_APPS",
+        "value": "+ 'django.contrib.postgres'",
+        "reason": "the lab's database is PostgreSQL: apps that use its fields need the app (Django's check postgres.E005)",
+    })
+    INSTALLED_APPS.insert(len(INSTALLED_APPS) - 1, "django.contrib.postgres")
 _middleware = list(_current("MIDDLEWARE"))
 _session_at = next((i for i, m in enumerate(_middleware) if m.endswith("SessionMiddleware")), len(_middleware) - 1)
 _middleware.insert(_session_at + 1, "lab_node.middleware.LabProbeMiddleware")

@@ -1,5 +1,8 @@
 """What the lab needs to know about a site, asked of Django itself: `python -m lab_node.site_facts` prints
 one JSON line. Runs once per site image, in a one-off container, with no database needed.
+
+With `--collect` it first collects the site's static files into the lab's volume, so that no node
+starts before they are there (a manifest storage reads its manifest once, when a node first uses it).
 """
 
 import json
@@ -50,6 +53,18 @@ def facts():
         email_login = email_login or set(methods) == {"email"}
     login_url = _path(getattr(settings, "LOGIN_URL", None), "/accounts/login/")
     admin = apps.is_installed("django.contrib.admin")
+    # Where a login form may be, in the order the lab tries them through nginx (a GET must find a form
+    # with a password field: a catch-all page URL "resolves" LOGIN_URL to a 404 page).
+    candidates = [[login_url, "LOGIN_URL"]]
+    if apps.is_installed("wagtail.admin"):  # a CMS's own admin first: where its editors log in
+        try:
+            from django.urls import reverse
+
+            candidates.append([reverse("wagtailadmin_login"), "Wagtail's admin login"])
+        except Exception:  # noqa: BLE001 (a site that renamed or unmounted it)
+            pass
+    if admin:
+        candidates.append([_path("admin:login", "/admin/login/"), "the admin's login"])
     login_source = "LOGIN_URL"
     if not _resolves(login_url) and admin:
         login_url, login_source = _path("admin:login", "/admin/login/"), "the admin login (LOGIN_URL does not resolve)"
@@ -72,10 +87,30 @@ def facts():
         "static_url": static_url,
         "admin": admin,
         "allauth": apps.is_installed("allauth.account"),
+        "login_candidates": [c for i, c in enumerate(candidates) if c[0] not in [d[0] for d in candidates[:i]]],
+        "https": settings.LAB_HTTPS,
+        "https_reasons": settings.LAB_HTTPS_REASONS,
+        "session_cookie": settings.SESSION_COOKIE_NAME,
         "overrides": settings.LAB_OVERRIDES,
     }
 
 
+def collect() -> str:
+    """Collect static files into STATIC_ROOT (the lab's volume), when the site uses staticfiles."""
+    django.setup()
+    from django.apps import apps
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if not apps.is_installed("django.contrib.staticfiles"):
+        return "no django.contrib.staticfiles"
+    call_command("collectstatic", interactive=False, verbosity=0)
+    return f"static files collected into {settings.STATIC_ROOT}"
+
+
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lab_node.settings")
-    print(json.dumps(facts()))
+    collected = collect() if "--collect" in sys.argv else None
+    found = facts()
+    found["collected"] = collected
+    print(json.dumps(found))

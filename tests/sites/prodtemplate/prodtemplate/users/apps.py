@@ -1,0 +1,13 @@
+import contextlib
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class UsersConfig(AppConfig):
+    name = "prodtemplate.users"
+    verbose_name = _("Users")
+
+    def ready(self):
+        with contextlib.suppress(ImportError):
+            import prodtemplate.users.signals  # noqa: F401

@@ -1,0 +1,176 @@
+"""How the lab reads a project as its author keeps it: the Python it declares, its dependencies (files,
+groups, locks), the files that enter its image, the steps it runs before serving. No Docker."""
+
+import json
+
+import pytest
+
+from lab.dependencies import from_folder, poetry_requirement, where_module_is
+from lab.env_file import parse
+from lab.errors import ConfigError
+from lab.interpreters import choose
+from lab.release_steps import found_steps, plan_steps
+from lab.site_files import code_files, env_files
+
+
+def make(folder, files: dict[str, str]):
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return folder
+
+
+@pytest.mark.parametrize(
+    "files, version, says",
+    [
+        ({"runtime.txt": "python-3.10.2\n"}, "3.11", "runtime.txt asks 3.10; closest here: 3.11 (Debian bookworm)"),
+        ({".python-version": "3.13.1\n"}, "3.13", ".python-version asks 3.13: 3.13 (Debian trixie)"),
+        ({"pyproject.toml": '[project]\nrequires-python = "==3.14.*"\n'}, "3.14", "asks 3.14: 3.14 (Debian forky)"),
+        ({"pyproject.toml": '[project]\nrequires-python = ">=3.10,<3.13"\n'}, "3.11", "asks >=3.10,<3.13"),
+        ({"Dockerfile": "FROM python:3.12-slim AS build\n"}, "3.11", "Dockerfile FROM python:3.12-slim asks 3.12"),
+        ({"pyproject.toml": '[tool.poetry.dependencies]\npython = "^3.12"\n'}, "3.13", "asks ^3.12"),
+        ({}, "3.13", "declares no Python"),
+    ],
+)
+def test_the_python_a_project_declares_becomes_the_closest_debian_has(tmp_path, files, version, says):
+    choice = choose(make(tmp_path, files))
+    assert choice.interpreter.version == version and says in choice.reason, choice.reason
+
+
+def test_python_is_chosen_with_a_flag_and_an_unknown_one_is_refused(tmp_path):
+    assert choose(tmp_path, "3.11").reason == "--python 3.11"
+    with pytest.raises(ConfigError, match="3.11, 3.13, 3.14"):
+        choose(tmp_path, "3.12")
+
+
+def test_requirements_files_with_includes_a_folder_and_groups(tmp_path):
+    site = make(tmp_path / "a", {
+        "requirements.txt": "-r requirements/production.txt\n",
+        "requirements/base.txt": "Django==5.2.19\n",
+        "requirements/production.txt": "-r base.txt\nuWSGI==2.0.31\n-e .\n",
+        "requirements/local.txt": "-r base.txt\ndjango-debug-toolbar==8.0.0\n",
+    })
+    chosen = from_folder(site)
+    assert chosen.files["requirements.txt"].decode() == "Django==5.2.19\nuWSGI==2.0.31\n"
+    assert chosen.other_groups == ("local",)  # base and production are included already
+    with_local = from_folder(site, ("local",))
+    assert with_local.files["requirements.txt"].decode().endswith("django-debug-toolbar==8.0.0\n")
+    with pytest.raises(ConfigError, match="no such group; its groups: local"):
+        from_folder(site, ("dev",))
+    folder_only = make(tmp_path / "b", {"requirements/base.txt": "Django\n", "requirements/production.txt": "-r base.txt\ngunicorn\n"})
+    assert from_folder(folder_only).source == "requirements/production.txt"
+
+
+def test_pyproject_dependency_groups_and_extras(tmp_path):
+    site = make(tmp_path, {"pyproject.toml": """
+[project]
+name = "x"
+dependencies = ["Django==5.2.19"]
+[project.optional-dependencies]
+s3 = ["django-storages==1.14"]
+[dependency-groups]
+test = ["pytest"]
+dev = [{include-group = "test"}, "django-debug-toolbar"]
+"""})
+    assert from_folder(site).files["requirements.txt"].decode() == "Django==5.2.19\n"
+    both = from_folder(site, ("dev", "s3")).files["requirements.txt"].decode().split()
+    assert both == ["Django==5.2.19", "pytest", "django-debug-toolbar", "django-storages==1.14"]
+    assert "dependency group 'dev'" in where_module_is(site, "debug_toolbar")
+    assert "--group s3" in where_module_is(site, "storages")
+
+
+def test_locks_are_installed_as_locked_by_their_own_tools(tmp_path):
+    uv = make(tmp_path / "uv", {"pyproject.toml": '[project]\nname="x"\ndependencies=[]\n[dependency-groups]\ndev=["x"]\n',
+                                "uv.lock": "version = 1\n"})
+    chosen = from_folder(uv, ("dev",))
+    assert chosen.kind == "uv" and set(chosen.files) == {"pyproject.toml", "uv.lock"}
+    assert json.loads(chosen.spec()) == {"kind": "uv", "groups": ["dev"], "extras": []}
+    poetry = make(tmp_path / "poetry", {"pyproject.toml": "[tool.poetry.dependencies]\npython='^3.11'\ndjango='5.2.19'\n"
+                                        "[tool.poetry.group.dev.dependencies]\npytest='*'\n", "poetry.lock": ""})
+    assert from_folder(poetry).kind == "poetry" and from_folder(poetry).other_groups == ("dev",)
+    pipenv = make(tmp_path / "pipenv", {"Pipfile.lock": json.dumps({
+        "_meta": {}, "default": {"django": {"version": "==5.2.19"}, "psycopg": {"extras": ["binary"], "version": "==3.2.9"},
+                                 "tzdata": {"version": "==2025.2", "markers": "sys_platform == 'win32'"}},
+        "develop": {"pytest": {"version": "==9.2.0"}}})})
+    lines = from_folder(pipenv).files["requirements.txt"].decode().splitlines()
+    assert lines == ["django==5.2.19", "psycopg[binary]==3.2.9", "tzdata==2025.2 ; sys_platform == 'win32'"]
+    assert from_folder(pipenv, ("dev",)).files["requirements.txt"].decode().endswith("pytest==9.2.0\n")
+
+
+@pytest.mark.parametrize(
+    "name, constraint, line",
+    [
+        ("django", "^4.2.1", "django>=4.2.1,<5"),
+        ("wagtail", "~6.1", "wagtail>=6.1,<6.2"),
+        ("pkg", "^0.3", "pkg>=0.3,<0.4"),
+        ("psycopg", {"version": "3.2.9", "extras": ["binary"]}, "psycopg[binary]==3.2.9"),
+        ("gunicorn", "*", "gunicorn"),
+        ("python", "^3.11", None),
+        ("local", {"path": "../lib"}, None),
+    ],
+)
+def test_poetry_constraints_become_requirements(name, constraint, line):
+    assert poetry_requirement(name, constraint) == line
+
+
+def test_only_code_enters_the_image_and_dockerignore_is_honoured(tmp_path):
+    site = make(tmp_path, {
+        "manage.py": "", "app/views.py": "", ".env": "SECRET=1\n", "config/.env": "X=1\n", "db.sqlite3": "",
+        "venv-of-mine/pyvenv.cfg": "", "venv-of-mine/lib/x.py": "", "node_modules/a/index.js": "",
+        ".git/HEAD": "", "media/upload.png": "", "app/__pycache__/v.pyc": "", "docs/notes.md": "",
+        "docs/keep.md": "", "app/static/app.css": "",
+        ".dockerignore": "# comment\n/docs/\n!docs/keep.md\n**/*.md\n",
+    })
+    names = sorted(name for name, _ in code_files(site))
+    assert names == [".dockerignore", "app/static/app.css", "app/views.py", "manage.py"]
+    assert env_files(site) == {".env": "SECRET=1\n", "config/.env": "X=1\n"}
+
+
+def test_release_steps_are_read_where_projects_declare_them(tmp_path):
+    site = make(tmp_path, {
+        "Procfile": "release: python manage.py migrate && python manage.py createcachetable\n"
+                    "web: gunicorn app.wsgi\n",
+        "Dockerfile": "FROM python:3.12\nRUN DATABASE_URL='' python manage.py compilemessages \\\n  --ignore=.venv\n"
+                      "RUN python manage.py collectstatic --noinput\nCMD [\"python\", \"manage.py\", \"runserver\"]\n",
+        "compose/production/django/start": "#!/bin/bash\npython /app/manage.py compress --force\nexec gunicorn config.wsgi\n",
+    })
+    steps = {step.name: step for step in found_steps(site)}
+    assert set(steps) == {"migrate", "createcachetable", "compilemessages", "collectstatic", "compress"}
+    assert steps["migrate"].action == "lab" and steps["collectstatic"].action == "lab"
+    assert steps["compilemessages"].action == "build"
+    assert steps["compilemessages"].command == "python manage.py compilemessages --ignore=.venv"
+    assert steps["createcachetable"].action == "run" and steps["createcachetable"].where == "Procfile:1 (release)"
+    assert steps["compress"].command == "python manage.py compress --force"
+    given = plan_steps(site, ("python manage.py build_assets",))
+    assert [(step.command, step.action) for step in given] == [("python manage.py build_assets", "run")]
+
+
+def test_env_files_read_as_dotenv_tools_read_them():
+    text = 'export A=1\nB="two words" \nC=\'${A}\'\nD="${A}-x"\n# comment\nE=plain # note\n\n'
+    assert parse(text) == [("A", "1"), ("B", "two words"), ("C", "${A}"), ("D", "1-x"), ("E", "plain")]
+    with pytest.raises(ConfigError, match="not a KEY=VALUE"):
+        parse("just words\n", ".env")
+
+
+def test_a_repository_with_the_project_one_folder_down(tmp_path):
+    """`django-admin startproject mysite` in a repository: requirements, runtime.txt and Procfile at the
+    root, manage.py in mysite/. Either folder may be given."""
+    from lab import LabConfig
+
+    repo = make(tmp_path / "repo", {
+        ".git/HEAD": "", "requirements.txt": "Django==5.1.4\n", "runtime.txt": "python-3.12.1\n",
+        "Procfile": "release: cd mysite && python manage.py createcachetable\nweb: gunicorn --chdir mysite mysite.wsgi\n",
+        "mysite/manage.py": 'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")\n',
+        "mysite/mysite/settings.py": "", "mysite/mysite/wsgi.py": "",
+    })
+    for given in (repo, repo / "mysite"):
+        config = LabConfig(site=str(given))
+        assert config.site == str(repo / "mysite") and config.site_settings == "mysite.settings"
+        assert config.dependencies.files["requirements.txt"] == b"Django==5.1.4\n"
+        assert "runtime.txt asks 3.12" in config.interpreter_choice.reason
+        steps = plan_steps(repo / "mysite", None)
+        assert [(s.name, s.where) for s in steps] == [("createcachetable", "../Procfile:1 (release)")]
+    two = make(tmp_path / "two", {"a/manage.py": "", "b/manage.py": "", "requirements.txt": ""})
+    with pytest.raises(ConfigError, match="has no manage.py"):
+        LabConfig(site=str(two))
