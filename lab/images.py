@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -112,16 +113,54 @@ def base_tag(suite: str) -> str:
     return f"{REPOSITORY}/base:{suite}"
 
 
-def build_commands(config: LabConfig) -> list[str]:
-    """The site's release steps that run while its image is built (compilemessages), as shell lines."""
-    steps = plan_steps(Path(config.site), config.release_commands)
+@dataclass(frozen=True)
+class BuildSteps:
+    """The site's release steps that run while its image is built, as shell lines: installing its
+    front-end's packages (which depend on package.json and its lock only, so a code change reuses them),
+    then building it and compiling messages."""
+
+    install: tuple[str, ...] = ()
+    build: tuple[str, ...] = ()
+    manifests: tuple[tuple[str, Path], ...] = ()  # (path in the site, file): package.json and its lock
+
+    def __bool__(self) -> bool:
+        return bool(self.install or self.build)
+
+
+def build_steps(config: LabConfig) -> BuildSteps:
+    """What runs in the build stage of the site's image: npm in the folder of its package.json, then
+    compilemessages."""
+    site = Path(config.site)
+    steps = plan_steps(site, config.release_commands)
+    install: list[str] = []
+    build: list[str] = []
+    manifests: list[tuple[str, Path]] = []
+    javascript = [step for step in steps if step.action == "build-js"]
+    package = next((path.parent for _, path in code_files(site) if path.name == "package.json"), None)
+    if javascript and package is not None:
+        folder = package.relative_to(site).as_posix() or "."
+        installs = [step for step in javascript if re.search(r"\b(ci|install|i)\b|^(yarn|pnpm)\s*$", step.command)]
+        if not installs:
+            locked = (package / "package-lock.json").exists()
+            install.append(f"(cd {folder} && npm {'ci' if locked else 'install'})")
+        install += [f"(cd {folder} && {step.command})" for step in installs]
+        build += [f"(cd {folder} && {step.command})" for step in javascript if step not in installs]
+        for name in ("package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml", ".npmrc"):
+            if (package / name).is_file():
+                manifests.append(((package / name).relative_to(site).as_posix(), package / name))
     # Without settings: compilemessages finds every locale folder under the code by itself, and a
     # project's settings may need an environment that only a running lab has.
-    return [
+    build += [
         "env -u DJANGO_SETTINGS_MODULE django-admin " + step.command.split("manage.py ", 1)[-1].split("django-admin ", 1)[-1]
         for step in steps
         if step.action == "build"
     ]
+    return BuildSteps(tuple(install), tuple(build), tuple(manifests))
+
+
+def needs_node(config: LabConfig) -> bool:
+    """Whether the site's build steps run Node.js."""
+    return any(step.action == "build-js" for step in plan_steps(Path(config.site), config.release_commands))
 
 
 def image_specs(config: LabConfig) -> dict[str, ImageSpec]:
@@ -163,14 +202,18 @@ def image_specs(config: LabConfig) -> dict[str, ImageSpec]:
             )
         )
     code = tuple(("site/" + name, path) for name, path in code_files(Path(config.site)))
-    commands = build_commands(config)
-    if commands:
+    steps = build_steps(config)
+    if steps:
+        script = lambda lines: ("set -ex\n" + "\n".join(lines) + "\n").encode()  # noqa: E731
         site = ImageSpec(
             "site",
             DOCKERFILES / "site-build",
-            build_args={"FROM_IMAGE": layers[-1].tag, "BUILDER_IMAGE": builder.tag},
-            generated={"build-steps": ("set -ex\n" + "\n".join(commands) + "\n").encode()},
-            listed=code,
+            build_args={"FROM_IMAGE": layers[-1].tag, "BUILDER_IMAGE": builder.tag,
+                        "WITH_NODE": "1" if needs_node(config) else ""},
+            # packages/ is never empty (COPY needs a file): a placeholder the install step removes.
+            generated={"install-steps": script(("rm -rf .lab-placeholder", *steps.install)),
+                       "build-steps": script(steps.build), "packages/.lab-placeholder/keep": b""},
+            listed=code + tuple(("packages/" + name, path) for name, path in steps.manifests),
             needs=(layers[-1].key, "builder"),
         )
     else:

@@ -230,8 +230,11 @@ def nfs_volume_options(address: str) -> dict[str, str]:
 
 
 # Variables the lab sets for every site (a site configured from its environment finds the lab's there).
+DATABASE_PART_NAMES = {"POSTGRES_": {"NAME": "DB"}, "DB_": {}, "DATABASE_": {}, "DJANGO_DATABASE_": {}}
 LAB_ENVIRONMENT = ("DATABASE_URL", "REDIS_URL", "DJANGO_SECRET_KEY", "SECRET_KEY", "DJANGO_ALLOWED_HOSTS",
-                   "ALLOWED_HOSTS", "DJANGO_DEBUG", "DEBUG")
+                   "ALLOWED_HOSTS", "DJANGO_DEBUG", "DEBUG",
+                   *(f"{prefix}{names.get(part, part)}" for prefix, names in DATABASE_PART_NAMES.items()
+                     for part in ("HOST", "PORT", "NAME", "USER", "PASSWORD")))
 
 
 def site_context(
@@ -244,6 +247,11 @@ def site_context(
         "DJANGO_DEBUG": "False",
         "DEBUG": "False",
     }
+    # The same database by its parts, under the names settings commonly read (cookiecutter-django and
+    # wemake's POSTGRES_*, tutorials' DB_*): a site that reads them finds the lab's database.
+    for prefix, names in DATABASE_PART_NAMES.items():
+        parts = {"HOST": database, "PORT": "5432", "NAME": DB_NAME, "USER": DB_USER, "PASSWORD": passwords["postgres"]}
+        environment.update({f"{prefix}{names.get(part, part)}": value for part, value in parts.items()})
     if "redis" in hosts:  # database 1: the site's own data apart from the lab's sessions (database 0)
         environment["REDIS_URL"] = f"redis://:{quote(passwords['redis'], safe='')}@{hosts['redis']}:6379/1"
     nginx = container_name(config.name, "nginx")

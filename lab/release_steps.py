@@ -28,6 +28,11 @@ NOT_RELEASE = {"runserver", "runserver_plus", "shell", "shell_plus", "dbshell", 
                "diffsettings", "changepassword", "sendtestemail", "runscript", "celery", "rqworker", "qcluster"}
 LAB_DOES = {"migrate": "the lab migrates once per lab", "collectstatic": "the lab collects static files once per site image"}
 AT_BUILD = {"compilemessages": "compiled into the site's image (it writes next to the code)"}
+# A front-end build (Webpack, Vite, Tailwind, Gulp) run with Node.js; development servers are not releases.
+_JS = re.compile(r"^(?:npm\s+(?:ci|install|i|run|run-script|exec)\b|yarn(?:\s+(?:install|build|run)\b|\s*$)|"
+                 r"pnpm\s+(?:install|build|run|exec)\b|npx\s)(.*)$")
+_JS_DEVELOPMENT = re.compile(r"\b(dev|watch|start|serve|test|lint)\b")
+JS_WHY = "run in the build stage of the site's image with Debian's Node.js; its output is copied in"
 
 
 @dataclass(frozen=True)
@@ -37,7 +42,7 @@ class Step:
     command: str  # "python manage.py compress --force"
     name: str  # "compress"
     where: str  # "Procfile:1 (release)"
-    action: str  # "run" (once per lab, after migrate) | "build" | "lab" | "skip"
+    action: str  # "run" (once per lab, after migrate) | "build" | "build-js" (in the image) | "lab"
     why: str
 
     def __str__(self) -> str:
@@ -120,6 +125,11 @@ def found_steps(folder: Path) -> list[Step]:
     """Every release step the project declares, once each, in the order found."""
     steps: dict[str, Step] = {}
     for text, where in _commands(folder):
+        javascript = _JS.match(text.strip())
+        if javascript and not _JS_DEVELOPMENT.search(javascript.group(1)):
+            command = " ".join(text.split())
+            steps.setdefault(command, Step(command, command.split()[0], where, "build-js", JS_WHY))
+            continue
         match = _MANAGE.search(text)
         if not match:
             continue

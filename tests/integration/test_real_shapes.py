@@ -142,10 +142,12 @@ def test_the_production_settings_run_unchanged_over_https(production):
 def test_the_env_file_is_handed_to_containers_and_never_built_into_an_image(production):
     image = production.plan().nodes[0].image
     inside = production.engine.client.containers.run(
-        image, ["sh", "-c", "ls -a /srv/site; ls /srv/site/locale/fr_FR/LC_MESSAGES"], remove=True, user="django"
+        image, ["sh", "-c", "ls -a /srv/site; ls /srv/site/locale/fr_FR/LC_MESSAGES /srv/site/prodtemplate/static/js"],
+        remove=True, user="django",
     ).decode()
     assert ".env\n" not in inside and ".envs" not in inside
     assert "django.mo" in inside  # compilemessages, from the project's Dockerfile, ran in the build stage
+    assert "project.js" in inside  # and so did its front-end build (npm ci, npm run build: esbuild)
     assert on_nodes(production, ["test", "-f", "/srv/site/.env"])[0][0] == 0  # where base.py reads it
 
 
@@ -171,6 +173,8 @@ def test_a_real_chromium_logs_in_over_https_and_stays_logged_in_across_nodes(pro
             # Logged in on every node, in French: the catalogue compilemessages built into the image.
             assert "Connecté en tant que demo@example.com" in page.inner_text("#signed-in-as")
         assert len(nodes) >= 2, nodes
+        # The script its front-end build bundled ran in the browser: it marks the current page's link.
+        assert page.get_attribute(".navbar-nav a.nav-link.active", "href") == "/"
         cookies = {cookie["name"]: cookie for cookie in context.cookies()}
         assert cookies["__Secure-sessionid"]["secure"] and cookies["__Secure-csrftoken"]["secure"]
         page.screenshot(path=str(production_screenshot()))

@@ -146,6 +146,26 @@ def test_release_steps_are_read_where_projects_declare_them(tmp_path):
     assert [(step.command, step.action) for step in given] == [("python manage.py build_assets", "run")]
 
 
+def test_a_front_end_build_runs_in_the_build_stage_with_node(tmp_path):
+    from lab import LabConfig
+    from lab.images import build_steps, image_specs
+
+    site = make(tmp_path, {
+        "manage.py": 'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "app.settings")\n', "app/settings.py": "",
+        "frontend/package.json": '{"scripts": {"build": "vite build"}}', "frontend/package-lock.json": "{}",
+        "Dockerfile": "FROM node:22 AS assets\nRUN npm cache clean --force\nRUN npm run build\nCMD npm run dev\n"
+                      "FROM python:3.13\nRUN python manage.py compilemessages\n",
+    })
+    steps = [(step.command, step.action) for step in found_steps(site)]
+    assert steps == [("npm run build", "build-js"), ("python manage.py compilemessages", "build")]
+    config = LabConfig(site=str(site))
+    steps = build_steps(config)
+    assert steps.install == ("(cd frontend && npm ci)",)  # as its lock says, though the Dockerfile named only the build
+    assert steps.build == ("(cd frontend && npm run build)", "env -u DJANGO_SETTINGS_MODULE django-admin compilemessages")
+    assert [name for name, _ in steps.manifests] == ["frontend/package.json", "frontend/package-lock.json"]
+    assert image_specs(config)["site"].build_args["WITH_NODE"] == "1"
+
+
 def test_env_files_read_as_dotenv_tools_read_them():
     text = 'export A=1\nB="two words" \nC=\'${A}\'\nD="${A}-x"\n# comment\nE=plain # note\n\n'
     assert parse(text) == [("A", "1"), ("B", "two words"), ("C", "${A}"), ("D", "1-x"), ("E", "plain")]
