@@ -137,6 +137,15 @@ def diagnose(log: str, config: LabConfig) -> str:
     return f"installing the site's requirements failed: {' / '.join(tail) or 'see the build output above'}"
 
 
-def requirements_failure(error: ImageBuildError, config: LabConfig) -> str:
-    """The one-line message for a site-deps image that did not build."""
-    return diagnose(error.log or str(error), config)
+class WrongPython(ImageBuildError):
+    """The site's pins have no release for the chosen interpreter (another one may do)."""
+
+
+def requirements_failure(error: ImageBuildError, config: LabConfig) -> ImageBuildError:
+    """The one-line error for a site-deps image that did not build."""
+    log = error.log or str(error)
+    message = diagnose(log, config)
+    wrong = re.search(r"No matching distribution found|requires a different Python", log) and not re.search(
+        r"lab-requirements: failed: (uv|poetry) export", log
+    )
+    return (WrongPython if wrong else ImageBuildError)(message, log)

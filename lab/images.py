@@ -276,6 +276,7 @@ def ensure_images(
     """Build whichever of the named images are missing (and the images they are built from); return
     their tags by key."""
     specs = image_specs(config)
+    keys = list(keys)
     tags = {}
     wanted: list[str] = []
 
@@ -289,7 +290,8 @@ def ensure_images(
     for key in dict.fromkeys(wanted):
         spec = specs[key]
         tags[key] = spec.tag
-        if engine.image_exists(spec.tag) and not rebuild:
+        # --rebuild builds the images asked for again; the images they are built from only when missing.
+        if engine.image_exists(spec.tag) and not (rebuild and key in keys):
             continue
         if spec.suite:
             ensure_base(engine, spec.suite, progress)
@@ -303,11 +305,11 @@ def ensure_images(
                 spec.build_args,
                 {IMAGE_LABEL: key},
                 on_line=lambda line, key=key: progress(f"  [{key}] {line}"),
-                no_cache=rebuild,
+                no_cache=rebuild and key in keys,
             )
         except ImageBuildError as error:
             if key == "site-deps":
-                raise ImageBuildError(requirements_failure(error, config)) from None
+                raise requirements_failure(error, config) from None
             raise
         progress(f"built {spec.tag} in {time.monotonic() - started:.0f} s")
     return tags

@@ -59,6 +59,9 @@ class Choice:
 
     interpreter: Interpreter
     reason: str
+    # As close to what the project asks, on the other side (3.12 asked: 3.11 chosen, 3.13 as close): the
+    # lab tries it when the chosen one cannot install the project's pins.
+    as_close: Interpreter | None = None
 
 
 @dataclass(frozen=True)
@@ -170,4 +173,6 @@ def choose(folders: Path | list[Path], given: str = "") -> Choice:
         asks = said.text
     if best.key == wanted:
         return Choice(best, f"{said.source} asks {asks}: {best}")
-    return Choice(best, f"{said.source} asks {asks}; closest here: {best}")
+    distance = abs(best.key[1] - wanted[1])
+    other = next((i for i in candidates if i != best and abs(i.key[1] - wanted[1]) == distance), None)
+    return Choice(best, f"{said.source} asks {asks}; closest here: {best}", other)

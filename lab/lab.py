@@ -16,6 +16,7 @@ from . import site_facts
 from .config import LabConfig, check_name
 from .engine import DockerEngine
 from .evidence import WHOAMI
+from .build_failure import WrongPython
 from .errors import ConfigError, LabNotFound, NginxConfigError, NotReady, PortInUse, SiteError
 from .host import fetch, nfs_client, port_is_free
 from .images import ensure_images, image_specs
@@ -88,7 +89,16 @@ class Lab:
         site_facts.describe(config, state.config if state else None, self.progress)
         # Images before the state: a site whose requirements do not build leaves nothing behind.
         with self.engine.stopwatch.step("images (check or build)"):
-            tags = ensure_images(self.engine, config, image_keys(config), self.progress)
+            try:
+                tags = ensure_images(self.engine, config, image_keys(config), self.progress)
+            except WrongPython as error:
+                other = config.interpreter_choice.as_close
+                if other is None or config.python:
+                    raise
+                # What the project declares is as close to another Python: its pins may be for that one.
+                self.progress(f"{error}\n  {other.version} is as close to what the project asks: trying it")
+                config = config.replace(python=other.version)
+                tags = ensure_images(self.engine, config, image_keys(config), self.progress)
         fresh = state is None
         state = LabState(config, state.secrets, state.prepared_image, state.site_facts) if state else LabState(
             config, new_secrets()

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from .config import PROJECT_ROOT, LabConfig
 from .engine import DockerEngine
+from .errors import LabError
 from .evidence import VirtualUser
 from .hazards import FOUND, assess
 from .host import free_port
@@ -44,7 +45,7 @@ class Fixture:
     name: str
     edit: str  # the file the code change edits
     page: str  # the page that shows it (logged in)
-    marker_before: str = ""  # insert the marker before this text; "" appends it
+    marker_before: str = ""  # insert the marker before this text (inside a block); "" appends it
     env: tuple[tuple[str, str], ...] = ()
     env_file: str = ""
 
@@ -54,9 +55,9 @@ FIXTURES = [
     Fixture("allauthsite", "home/views.py", "/", marker_before="<h1>Hello"),
     Fixture("emailsite", "accounts/templates/registration/login.html", "/login/"),
     Fixture("uploads", "gallery/templates/registration/login.html", "/accounts/login/"),
-    Fixture("wagtailsite", "home/templates/home/home_page.html", "/",
+    Fixture("wagtailsite", "home/templates/home/home_page.html", "/", marker_before="{% endblock content %}",
             env=(("DJANGO_SETTINGS_MODULE", "wagtailsite.settings.production"),)),
-    Fixture("prodtemplate", "prodtemplate/templates/pages/home.html", "/",
+    Fixture("prodtemplate", "prodtemplate/templates/pages/home.html", "/", marker_before="{% endblock content %}",
             env=(("DJANGO_ADMIN_URL", "control/"),), env_file=".envs/.production/.django"),
 ]
 
@@ -76,6 +77,7 @@ class Figures:
     code_change: list[float] = field(default_factory=list)
     login: str = ""
     findings: list[str] = field(default_factory=list)
+    failed: str = ""
 
 
 def _mark(fixture: Fixture, text: str, number: int) -> str:
@@ -167,7 +169,16 @@ def run(rounds: int = 2, progress=print, only: list[str] | None = None) -> list[
     """Figures for every fixture (or the named ones)."""
     engine = DockerEngine()
     built: set[str] = set()
-    return [measure(f, engine, rounds, built, progress) for f in FIXTURES if not only or f.name in only]
+    results = []
+    for fixture in FIXTURES:
+        if only and fixture.name not in only:
+            continue
+        try:
+            results.append(measure(fixture, engine, rounds, built, progress))
+        except (LabError, RuntimeError) as error:  # one fixture's failure is a figure too; the others go on
+            progress(f"{fixture.name}: failed: {error}")
+            results.append(Figures(fixture.name, failed=str(error)))
+    return results
 
 
 def print_table(results: list[Figures], machine: str) -> None:
@@ -175,6 +186,9 @@ def print_table(results: list[Figures], machine: str) -> None:
     print(f"{'fixture':13} {'python':6} {'stage':>6} {'cold':>6} {'site MB':>8} {'node MB':>8} {'fresh':>6} "
           f"{'warm':>6} {'change':>7}  {'login':17} findings")
     for f in results:
+        if f.failed:
+            print(f"{f.fixture:13} failed: {f.failed[:150]}")
+            continue
         python = re.search(r"(3\.\d+) \(Debian", f.python)
         stage = f"{f.build_stage:5.0f}s" if f.build_stage is not None else "     -"
         print(
@@ -185,4 +199,5 @@ def print_table(results: list[Figures], machine: str) -> None:
     print("stage: the build stage of that interpreter, built cold (once; later sites reuse it); cold: the site's "
           "requirements and code layers without Docker's cache")
     for f in results:
-        print(f"  {f.fixture}: {f.python}")
+        if not f.failed:
+            print(f"  {f.fixture}: {f.python}")

@@ -63,6 +63,18 @@ def test_no_release_for_this_python_names_the_choice_and_another_python():
     assert "runtime.txt asks 3.10" in line and "--python 3.13/3.14" in line
 
 
+def test_a_pin_for_another_python_lets_the_lab_try_the_other_interpreter_as_close():
+    from lab.build_failure import WrongPython, requirements_failure
+    from lab.errors import ImageBuildError
+
+    allauth = config("allauthsite")  # its Dockerfile says 3.12: 3.11 chosen, 3.13 as close
+    assert allauth.interpreter_choice.interpreter.version == "3.11"
+    assert allauth.interpreter_choice.as_close.version == "3.13"
+    assert isinstance(requirements_failure(ImageBuildError("x", NO_RELEASE), allauth), WrongPython)
+    assert not isinstance(requirements_failure(ImageBuildError("x", PYTHON_LDAP), allauth), WrongPython)
+    assert config("tutorial").interpreter_choice.as_close is None  # 3.10 asked: 3.11 is closest alone
+
+
 def test_a_stale_lock_says_to_lock_again():
     line = diagnose(STALE_LOCK, config("emailsite"))
     assert line.startswith("exporting poetry.lock with poetry failed: pyproject.toml changed significantly")

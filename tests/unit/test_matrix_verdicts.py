@@ -77,6 +77,33 @@ def test_failed_logins_are_a_problem_not_a_verdict():
     assert "login failed" in cell("redis", "round_robin", [broken]).evidence_problem()
 
 
+def test_a_page_that_answers_errors_gives_no_verdict_and_the_matrix_exits_1(monkeypatch, capsys, tmp_path):
+    erring = user("u1", ["node-1", "node-2", "node-3"])
+    erring.observations[1] = Observation(1, 500, None, "node-2", None, None, 0.01)
+    result = cell("locmem", "round_robin", [erring])
+    assert result.evidence_problem().startswith("no verdict: the page users browse answered errors (500)")
+    assert not result.passed
+    data = {"meta": {"users_per_cell": 1, "nat_users": 0, "requests_per_user": 3, "nodes": 3, "workers": 2,
+                     "cells_run": 1, "seconds": 1.0}, "cells": [result.to_dict()]}
+    assert "no verdict" in terminal_table(data)
+
+    from lab import cli, matrix, report
+
+    class Known:  # a lab that exists, so the command goes straight to the cells
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def config(self):
+            return object()
+
+    monkeypatch.setattr(cli, "Lab", Known)
+    monkeypatch.setattr(matrix, "run_matrix", lambda *args, **kwargs: data)
+    monkeypatch.setattr(report, "write_reports", lambda data: {"html": tmp_path / "r.html"})
+    code = cli.main(["--name", "m", "matrix", "--quick"])
+    err = capsys.readouterr().err
+    assert code == 1 and "1 of 1 cells have no verdict; locmem/round_robin: no verdict: the page" in err
+
+
 def test_evidence_round_trips_through_json():
     original = user("u1", ["node-1", "node-2"])
     again = UserEvidence.from_dict(json.loads(json.dumps(original.to_dict())))
