@@ -211,6 +211,22 @@ def pipfile(path: Path, groups: list[str]) -> Dependencies:
     return _requirements("Pipfile", lines, groups, [g for g in known if g not in groups])
 
 
+def _locked(tool: str, folder: Path, groups: list[str], group_names, extra_names) -> Dependencies:
+    """A lock its tool exports in the build stage: the lock and pyproject.toml, with the chosen groups
+    (dependency groups, or extras by the same flag)."""
+    known = [*group_names, *[e for e in extra_names if e not in group_names]]
+    _unknown(groups, known, "pyproject.toml")
+    lock = f"{tool}.lock"
+    return Dependencies(
+        tool,
+        lock,
+        {"pyproject.toml": (folder / "pyproject.toml").read_bytes(), lock: (folder / lock).read_bytes()},
+        tuple(g for g in groups if g in group_names),
+        tuple(g for g in groups if g not in group_names),
+        tuple(g for g in known if g not in groups),
+    )
+
+
 def from_folder(folder: Path, groups: tuple[str, ...] = (), given: str = "") -> Dependencies | None:
     """How the site at `folder` keeps its dependencies, with `groups` chosen; None when it declares none."""
     groups = list(dict.fromkeys(groups))
@@ -227,29 +243,10 @@ def from_folder(folder: Path, groups: tuple[str, ...] = (), given: str = "") -> 
     dependency_groups, extras_table = _project_groups(data)
     poetry = data.get("tool", {}).get("poetry", {})
     if (folder / "uv.lock").is_file() and data:
-        known = [*dependency_groups, *extras_table]
-        _unknown(groups, known, "pyproject.toml")
-        return Dependencies(
-            "uv",
-            "uv.lock",
-            {"pyproject.toml": pyproject_path.read_bytes(), "uv.lock": (folder / "uv.lock").read_bytes()},
-            tuple(g for g in groups if g in dependency_groups),
-            tuple(g for g in groups if g not in dependency_groups),
-            tuple(g for g in known if g not in groups),
-        )
+        return _locked("uv", folder, groups, dependency_groups, extras_table)
     if (folder / "poetry.lock").is_file() and data:
         poetry_groups = {**{name: {} for name in dependency_groups}, **_poetry_groups(poetry)}
-        poetry_extras = poetry.get("extras", {}) or extras_table
-        known = [*poetry_groups, *[e for e in poetry_extras if e not in poetry_groups]]
-        _unknown(groups, known, "pyproject.toml")
-        return Dependencies(
-            "poetry",
-            "poetry.lock",
-            {"pyproject.toml": pyproject_path.read_bytes(), "poetry.lock": (folder / "poetry.lock").read_bytes()},
-            tuple(g for g in groups if g in poetry_groups),
-            tuple(g for g in groups if g not in poetry_groups),
-            tuple(g for g in known if g not in groups),
-        )
+        return _locked("poetry", folder, groups, poetry_groups, poetry.get("extras", {}) or extras_table)
     if (folder / "Pipfile.lock").is_file():
         return pipfile_lock(folder / "Pipfile.lock", groups)
     if (folder / "requirements.txt").is_file():

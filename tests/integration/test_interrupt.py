@@ -11,6 +11,7 @@ import uuid
 import pytest
 
 from lab import Lab, LabConfig
+from lab.images import image_specs
 from lab.state import StateStore
 
 from .conftest import NOTHING, TEST_PREFIX, free_port
@@ -31,7 +32,11 @@ def interrupt_up(name, state_dir, trigger, options):
     """Start `lab up` as a user would, press Ctrl-C when `trigger` is printed; (seconds to exit, code, output)."""
     env = {**os.environ, "LAB_STATE_DIR": str(state_dir), "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "lab.cli", "--name", name, "up", "--port", str(free_port()), *options]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # Ctrl-C as in a terminal: a run started in the background by a shell inherits SIGINT ignored.
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     lines, seen = [], threading.Event()
 
     def read():
@@ -54,10 +59,24 @@ def interrupt_up(name, state_dir, trigger, options):
     return stopped, code, "".join(lines)
 
 
+def forget_images(engine, config, keys) -> None:
+    """Remove these images of `config` (the later-built first), so that `lab up` has to build them."""
+    import docker.errors
+
+    specs = image_specs(config)
+    for key in keys:
+        try:
+            engine.client.images.remove(specs[key].tag, force=True)
+        except docker.errors.ImageNotFound:
+            pass
+
+
 @pytest.mark.parametrize("point, trigger, options", POINTS, ids=[p[0] for p in POINTS])
 def test_ctrl_c_stops_up_quickly_and_down_leaves_nothing(engine, state_dir, point, trigger, options):
     name = f"{TEST_PREFIX}int-{point}-{uuid.uuid4().hex[:4]}"
     lab = Lab(name, engine=engine, states=StateStore(state_dir))
+    if point == "images":  # the build must be under way when Ctrl-C comes: no earlier run may have left its image
+        forget_images(engine, LabConfig(django_version=options[-1]), ("site", "node"))
     try:
         seconds, code, output = interrupt_up(name, state_dir, trigger, options)
         assert code == 130, output

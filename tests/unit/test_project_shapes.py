@@ -12,13 +12,7 @@ from lab.interpreters import choose
 from lab.release_steps import found_steps, plan_steps
 from lab.site_files import code_files, env_files
 
-
-def make(folder, files: dict[str, str]):
-    for name, text in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return folder
+from .projects import make
 
 
 @pytest.mark.parametrize(

@@ -5,13 +5,7 @@ import pytest
 from lab.errors import ConfigError
 from lab.site import cache_users, migrate_at_start, needed_stores, scheduled_jobs, settings_choice, settings_module, uploads
 
-
-def make(tmp_path, files: dict[str, str]):
-    for name, text in files.items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return tmp_path
+from .projects import make
 
 
 def test_the_settings_module_comes_from_manage_py_or_is_checked(tmp_path):

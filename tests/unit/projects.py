@@ -1,0 +1,10 @@
+"""Project folders written for a test: the files a developer's project would have."""
+
+
+def make(folder, files: dict[str, str]):
+    """Write `files` (relative path -> text) under `folder` and return it."""
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return folder
