@@ -8,15 +8,17 @@ import os
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Sequence
 
 from .backends import BACKENDS
 from .balance import BALANCE_MODES
-from .config import MAX_NODES, LabConfig, check_host, check_name, is_loopback
+from .config import MAX_NODES, LabConfig, check_host, check_name, is_loopback, name_for
 from .engine import DockerEngine
 from .errors import ConfigError, EvidenceError, LabError, LabNotFound, PortInUse
 from .images import ensure_images, image_specs
 from .lab import Lab
+from .site import project_here
 
 
 
@@ -95,10 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve one Django site from several containers behind nginx, and see which session "
         "set-ups keep users logged in.",
     )
-    default_name = os.environ.get("LAB_NAME", "djlab")  # argparse checks it with lab_name too
+    here = project_here(Path.cwd())
+    # A lab per project: named after the project this command runs in, else the sample site's djlab.
+    default_name = os.environ.get("LAB_NAME") or (name_for(here) if here else "djlab")
     parser.add_argument(
-        "--name", type=lab_name, default=default_name, help=f"lab name (default {default_name}; env LAB_NAME)"
+        "--name", type=lab_name, default=default_name,
+        help=f"lab name (default {default_name}: the project's folder, else djlab; env LAB_NAME)",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     up = commands.add_parser("up", help="bring a lab up (or bring a running one to these options)")
@@ -177,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     experiment.add_argument("--balance", choices=list(BALANCE_MODES), help="run the case with this mode only")
     commands.add_parser("experiments", help="list the failure experiments and their cases")
     matrix = commands.add_parser(
-        "matrix", help="every backend x balancing mode on the lab's site, judged with evidence; writes reports/latest.*"
+        "matrix", help="every backend x balancing mode on the lab's site, judged with evidence; writes a report"
     )
     matrix.add_argument("--site", help="bring the lab up with this Django project folder first")
     matrix.add_argument("--quick", action="store_true", help="seven telling cells instead of all fifty")
@@ -204,6 +210,10 @@ def build_parser() -> argparse.ArgumentParser:
     readiness.add_argument("--json", action="store_true", help="print JSON instead of the report")
     commands.add_parser("rotate-key", help="new SECRET_KEY on every node, the old one kept as a fallback")
 
+    setup = commands.add_parser(
+        "setup", help="make sure this machine can run labs: a Docker engine (as root on Debian: installs and starts one)"
+    )
+    setup.add_argument("--browser", action="store_true", help="also Chromium, for `lab watch --web` and browser tests")
     commands.add_parser("backends", help="list the session backends")
     commands.add_parser("balances", help="list the balancing modes")
 
@@ -212,7 +222,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def version() -> str:
+    """The installed lab's version."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("django-multinode-lab")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def project_site(lab: Lab, args: argparse.Namespace) -> str | None:
+    """The project this command runs in, when no --site is given and the lab has none of its own yet."""
+    if getattr(args, "site", None) or lab.config() is not None:
+        return None
+    here = project_here(Path.cwd())
+    if here is not None:
+        say(f"the Django project here: {here} (its manage.py); --site PATH serves another")
+    return str(here) if here else None
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.command == "setup":
+        return setup(args.browser)
     lab = Lab(args.name, progress=say)
     if args.command == "up":
         changes = {
@@ -227,6 +260,9 @@ def run(args: argparse.Namespace) -> int:
                 changes[key] = tuple(getattr(args, key))
         if args.env_file or args.env_pairs:
             changes["env"] = site_environment(lab, args)
+        here = project_site(lab, args)
+        if here:
+            changes["site"] = here
         result = lab.up(**changes)
         print_up(lab, result.seconds)
     elif args.command == "switch":
@@ -257,11 +293,11 @@ def run(args: argparse.Namespace) -> int:
     elif args.command == "export":
         from pathlib import Path
 
-        from .config import PROJECT_ROOT
+        from .outputs import compose_dir
 
         changes = {key: getattr(args, key) for key in ("backend", "balance", "port") if getattr(args, key) is not None}
         hosts = [h for h in args.hosts.split(",") if h] if args.hosts else None
-        folder = Path(args.output) if args.output else PROJECT_ROOT / "compose" / args.name
+        folder = Path(args.output) if args.output else compose_dir((lab.config() or LabConfig()).site, args.name)
         path, _ = lab.export_compose(folder, args.registry, hosts, **changes)
         say(f"deploy it: docker stack deploy --resolve-image never -c {path} {args.name}")
     elif args.command == "watch":
@@ -269,12 +305,12 @@ def run(args: argparse.Namespace) -> int:
     elif args.command == "readiness":
         from .hazard_report import markdown, write
         from .hazards import assess
-        from .report import REPORTS
+        from .outputs import reports_dir
 
         site = (lab.config() or LabConfig(name=args.name)).site
         say(f"probing the site on lab {args.name}'s nodes ...")
         findings, seen = assess(lab)
-        paths = write(REPORTS, args.name, site, findings, seen)
+        paths = write(reports_dir(site), args.name, site, findings, seen)
         if args.json:
             print(paths["json"].read_text())
         else:
@@ -309,6 +345,29 @@ def site_environment(lab: Lab, args: argparse.Namespace) -> tuple[tuple[str, str
         key, value = env_file.pair(text)
         kept[key] = value
     return tuple(kept.items())
+
+
+def setup(browser: bool) -> int:
+    """What `make setup` does for the repository, on this machine: a Docker engine (and Chromium)."""
+    import platform
+    import shutil
+    import subprocess
+
+    from .resources import SETUP
+
+    if platform.system() != "Linux" or not shutil.which("bash"):
+        print(
+            "lab: setup: install Docker Desktop (macOS, Windows) or Docker Engine, start it, and check that "
+            "`docker info` answers; the lab needs nothing else here" + (" (and Chromium for --browser)" if browser else ""),
+            file=sys.stderr,
+        )
+        return 0 if shutil.which("docker") else 1
+    for script in ["ensure-engine.sh", *(["ensure-browser.sh"] if browser else [])]:
+        code = subprocess.run(["bash", str(SETUP / script)]).returncode
+        if code != 0:
+            return code
+    say("setup: a Docker engine answers" + (" and Chromium is here" if browser else "") + "; next: `lab up`")
+    return 0
 
 
 def run_watch(lab: Lab, args: argparse.Namespace) -> None:
@@ -353,10 +412,12 @@ def run_watch(lab: Lab, args: argparse.Namespace) -> None:
 def run_matrix_command(lab: Lab, args: argparse.Namespace) -> None:
     """Bring the lab up on --site when asked, run the matrix on it, and write the reports."""
     from .matrix import run_matrix
+    from .outputs import reports_dir
     from .report import terminal_table, write_reports
 
     if args.site or lab.config() is None:
-        result = lab.up(**({"site": args.site} if args.site else {}))
+        site = args.site or project_site(lab, args)
+        result = lab.up(**({"site": site} if site else {}))
         say(f"lab {lab.name} up in {result.seconds:.1f} s")
     data = run_matrix(
         lab,
@@ -365,9 +426,9 @@ def run_matrix_command(lab: Lab, args: argparse.Namespace) -> None:
         on_cell=lambda r: say(f"  {r.backend}/{r.balance}: {r.summary()} in {r.seconds:.1f} s"
                               + ("" if r.passed else f"  (expected {'kept' if r.expected.kept else 'lost'})")),
     )
-    paths = write_reports(data)
+    paths = write_reports(data, reports_dir(lab.config().site))
     say("\n" + terminal_table(data))
-    say(f"report: {paths['html']} (also reports/latest.html, latest.md, latest.json); the lab stays up: `lab down`")
+    say(f"report: {paths['html']} (also latest.html, latest.md, latest.json beside it); the lab stays up: `lab down`")
     problems = [cell for cell in data["cells"] if cell.get("evidence_problem")]
     if problems:
         first = problems[0]
@@ -380,6 +441,7 @@ def run_matrix_command(lab: Lab, args: argparse.Namespace) -> None:
 def run_experiment(lab: Lab, args: argparse.Namespace) -> None:
     """Run an experiment's cases (or one chosen by --backend/--balance) and write its report."""
     from .experiment_report import summary_lines, write_experiment_reports
+    from .outputs import reports_dir
     from .experiments import EXPERIMENTS, Case
 
     experiment = EXPERIMENTS.get(args.experiment_name)
@@ -401,7 +463,9 @@ def run_experiment(lab: Lab, args: argparse.Namespace) -> None:
         say(f"{experiment.name} {case.label}: expected {experiment.expect(case)[0]}")
         outcomes.append(experiment.run(lab, case))
         say(summary_lines(outcomes[-1:])[0])
-    paths = write_experiment_reports(outcomes, time.monotonic() - started, lab.engine.describe())
+    paths = write_experiment_reports(
+        outcomes, time.monotonic() - started, lab.engine.describe(), reports_dir(lab.config().site)
+    )
     say(f"report: {paths['html']}")
 
 

@@ -14,10 +14,14 @@ from .balance import BALANCE_MODES
 from .dependencies import Dependencies, from_folder
 from .errors import ConfigError
 from .interpreters import Choice, choose
+from .resources import SAMPLE_SITE as SAMPLE_SITE_FOLDER
 from .site import find_manage_py, needed_stores, project_folders, settings_module
 
+# This repository, when the lab runs from it (make lab-up, make test): reports and exported stacks of the
+# sample site go there. An installed lab has none, and finds everything it runs in its package.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_SITE = PROJECT_ROOT / "sample_site"
+CHECKOUT = PROJECT_ROOT if (PROJECT_ROOT / "pyproject.toml").is_file() and (PROJECT_ROOT / "tests").is_dir() else None
+SAMPLE_SITE = SAMPLE_SITE_FOLDER.resolve()
 
 MAX_NODES = 16
 _LAB_NAME = re.compile(r"[a-z][a-z0-9-]{0,30}")
@@ -37,6 +41,15 @@ def check_name(name: str) -> str:
             f"invalid lab name {shown}: use 1-31 lowercase letters, digits or '-', starting with a letter"
         )
     return name
+
+
+def name_for(folder: Path) -> str:
+    """A lab name made from a project folder's name (`My_Shop 2` -> `my-shop-2`), so two projects get
+    two labs without a flag."""
+    name = re.sub(r"[^a-z0-9]+", "-", folder.name.lower()).strip("-")
+    if not name or not name[0].isalpha():
+        name = f"lab-{name}".strip("-")
+    return name[:31].rstrip("-") or "djlab"
 
 
 def check_host(host: str) -> str:

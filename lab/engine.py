@@ -31,8 +31,8 @@ from .stopwatch import Stopwatch
 LAB_SUBNETS = ipaddress.ip_network(os.environ.get("LAB_SUBNETS", "10.213.0.0/16"))
 
 ENGINE_HELP = (
-    "start the Docker engine (as root on Debian, `make engine` installs and starts it; elsewhere install "
-    "Docker Engine or Docker Desktop and start it), or point DOCKER_HOST at a running engine"
+    "run `lab setup` (as root on Debian it installs and starts Docker; elsewhere it says what to install: "
+    "Docker Engine or Docker Desktop), or point DOCKER_HOST at a running engine"
 )
 
 

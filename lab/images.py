@@ -19,15 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Protocol
 
-from .config import PROJECT_ROOT, LabConfig
+from .config import LabConfig
 from .errors import ImageBuildError
+from . import resources
 from .release_steps import plan_steps
 from .site_files import code_files
 from .build_failure import requirements_failure
 
 REPOSITORY = "django-lab"
-DOCKERFILES = PROJECT_ROOT / "lab" / "dockerfiles"
-NGINX_DIR = PROJECT_ROOT / "nginx"
+DOCKERFILES = resources.DOCKERFILES
+NGINX_DIR = resources.NGINX
 HOST_CA_BUNDLE = Path(os.environ.get("LAB_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt"))
 DEBIAN_MIRROR = os.environ.get("LAB_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 IMAGE_LABEL = f"{REPOSITORY}.image"
@@ -89,7 +90,12 @@ class ImageSpec:
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w") as tar:
             for name, path in self.files():
-                tar.add(str(path), arcname=name, recursive=False)
+                info = tar.gettarinfo(str(path), arcname=name)
+                # Scripts run in the images: executable whatever the installer kept of their modes.
+                with open(path, "rb") as file:
+                    info.mode = 0o755 if file.read(2) == b"#!" else 0o644
+                    file.seek(0)
+                    tar.addfile(info, file)
             for name, content in sorted(self.generated.items()):
                 info = tarfile.TarInfo(name)
                 info.size = len(content)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 from .backends import BACKENDS
 from .balance import BALANCE_MODES
@@ -19,8 +18,9 @@ from .clients import ClientGroup, Clients, run_job
 from .errors import EngineError
 from .lab import Lab
 from .parallel import in_parallel
+from .resources import LOAD_SCRIPT
 
-LUA = Path(__file__).with_name("load.lua")
+LUA = LOAD_SCRIPT
 LUA_IN_CONTAINER = "/tmp/lab_load.lua"
 COOKIES_IN_CONTAINER = "/tmp/lab_cookies.txt"
 USERS_PER_CLIENT = 4

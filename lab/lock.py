@@ -1,14 +1,16 @@
 """One change at a time: a lab's lock, so two commands never recreate the same containers at once.
 
-An advisory lock (flock) on `<state dir>/<lab>.lock`, which holds the owner's pid. The kernel drops it
-when the process ends, however it ends, so a killed command never leaves a lab locked.
+A file lock (filelock: the system's own locking on Linux, macOS and Windows) on `<state dir>/<lab>.lock`;
+the owner's pid is written beside it (`<lab>.owner`) for the message another command shows. The system
+drops the lock when the process ends, however it ends, so a killed command never leaves a lab locked.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 from pathlib import Path
+
+from filelock import FileLock, Timeout
 
 from .errors import LabBusy
 
@@ -18,7 +20,8 @@ class LabLock:
 
     def __init__(self, path: Path, lab: str):
         self.path, self.lab = Path(path), lab
-        self._descriptor: int | None = None
+        self.owner = self.path.with_suffix(".owner")
+        self._lock: FileLock | None = None
         self._depth = 0
 
     def __enter__(self) -> "LabLock":
@@ -34,24 +37,25 @@ class LabLock:
 
     def _acquire(self) -> None:
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        lock = FileLock(str(self.path), timeout=0, mode=0o600)
         try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            owner = os.read(descriptor, 32).decode(errors="replace").strip() or "unknown"
-            os.close(descriptor)
+            lock.acquire()
+        except Timeout:
+            try:
+                owner = self.owner.read_text().strip() or "unknown"
+            except OSError:
+                owner = "unknown"
             raise LabBusy(
                 f"lab {self.lab} is being changed by pid {owner}; wait for that command to finish "
                 f"(or stop it), then try again"
             ) from None
-        os.ftruncate(descriptor, 0)
-        os.write(descriptor, str(os.getpid()).encode())
-        self._descriptor = descriptor
+        self.owner.write_text(str(os.getpid()))
+        self._lock = lock
 
     def _release(self) -> None:
-        if self._descriptor is not None:
+        if self._lock is not None:
+            self.owner.unlink(missing_ok=True)
+            self._lock.release()
             if not self.path.with_suffix(".json").exists():  # a refused or a finished `down`: leave no file
                 self.path.unlink(missing_ok=True)
-            os.ftruncate(self._descriptor, 0)
-            os.close(self._descriptor)  # closing the last descriptor releases the flock
-            self._descriptor = None
+            self._lock = None

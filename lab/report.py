@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import time
 from pathlib import Path
 
 from .backends import BACKENDS
 from .balance import BALANCE_MODES
-from .config import PROJECT_ROOT
+from .outputs import reports_dir
 
-REPORTS = Path(os.environ.get("LAB_REPORTS_DIR", PROJECT_ROOT / "reports"))
+REPORTS = reports_dir()  # the sample site's (a site of your own: its .lab/reports, see lab.outputs)
 NODE_COLOURS = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#9c755f", "#ff9da7"]
 
 

@@ -74,6 +74,15 @@ def find_manage_py(folder: Path, depth: int = 3) -> Path | None:
     return found[0] if len(found) == 1 else None
 
 
+def project_here(start: Path) -> Path | None:
+    """The Django project a command run in `start` is about: the one below it (manage.py there or at
+    most three levels down, and only one), else the nearest folder above that holds manage.py."""
+    found = find_manage_py(start)
+    if found is not None:
+        return found
+    return next((parent for parent in start.parents if (parent / "manage.py").is_file()), None)
+
+
 def _declared_settings(path: Path) -> str | None:
     match = _SETTINGS_IN_MANAGE.search(path.read_text(errors="replace")) if path.is_file() else None
     return match.group(1) if match else None

@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import shutil
+import sys
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -20,12 +21,20 @@ from .lock import LabLock
 from .plan import Secrets
 
 
-def default_directory() -> Path:
-    """Where lab state lives unless LAB_STATE_DIR says otherwise."""
+def default_directory(system: str | None = None) -> Path:
+    """Where lab state lives unless LAB_STATE_DIR says otherwise: the user's state folder on this system
+    (Linux: ~/.local/state/django-lab; macOS: ~/Library/Application Support/django-lab; Windows:
+    %LOCALAPPDATA%\\django-lab)."""
     if os.environ.get("LAB_STATE_DIR"):
         return Path(os.environ["LAB_STATE_DIR"])
-    base = Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local" / "state"))
-    return base / "django-lab"
+    system = system or sys.platform
+    if system == "darwin":
+        from platformdirs.macos import MacOS as Dirs
+    elif system == "win32":
+        from platformdirs.windows import Windows as Dirs
+    else:
+        from platformdirs.unix import Unix as Dirs
+    return Path(Dirs("django-lab", appauthor=False).user_state_dir)
 
 
 def new_key() -> str:
@@ -132,6 +141,7 @@ class StateStore:
         """Forget lab `name` (its state and lock files); True when there was a state to forget."""
         path = self.path(name)
         path.with_suffix(".lock").unlink(missing_ok=True)
+        path.with_suffix(".owner").unlink(missing_ok=True)
         shutil.rmtree(self.tls_dir(name), ignore_errors=True)
         if path.exists():
             path.unlink()

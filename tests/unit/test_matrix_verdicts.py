@@ -94,11 +94,13 @@ def test_a_page_that_answers_errors_gives_no_verdict_and_the_matrix_exits_1(monk
             pass
 
         def config(self):
-            return object()
+            from types import SimpleNamespace
+
+            return SimpleNamespace(site=None)
 
     monkeypatch.setattr(cli, "Lab", Known)
     monkeypatch.setattr(matrix, "run_matrix", lambda *args, **kwargs: data)
-    monkeypatch.setattr(report, "write_reports", lambda data: {"html": tmp_path / "r.html"})
+    monkeypatch.setattr(report, "write_reports", lambda data, directory: {"html": directory / "r.html"})
     code = cli.main(["--name", "m", "matrix", "--quick"])
     err = capsys.readouterr().err
     assert code == 1 and "1 of 1 cells have no verdict; locmem/round_robin: no verdict: the page" in err

@@ -1,0 +1,187 @@
+"""Probes the readiness report runs on the lab's real nodes: `python -m lab_node.probes NAME [ARGS]`
+prints one JSON line. The lab judges; these only look.
+
+- `settings`: the site's own settings module, imported the way a deployment would (the lab's environment),
+  as plain facts.
+- `key`: the SECRET_KEY the settings make without any key variable (hashed). Run in two processes, it
+  shows a key made up per process.
+- `write KEY`: on this node, put KEY in every cache of the site and save a file through default_storage.
+- `read KEY NAME`: on another node, look for both.
+- `forget NAME`: delete the probe's file again.
+- `database`: PostgreSQL's max_connections, as the nodes see it.
+- `deploy-check`: Django's own `check --deploy` on the site's settings.
+"""
+
+import hashlib
+import importlib
+import json
+import os
+import subprocess
+import sys
+
+_KEY_VARIABLES = ("DJANGO_SECRET_KEY", "SECRET_KEY")
+
+
+def _lab_environment(with_key=True):
+    with open(os.environ.get("LAB_CONFIG_FILE", "/etc/lab/node.json")) as file:
+        environment = json.load(file).get("environment", {})
+    return {k: v for k, v in environment.items() if with_key or k not in _KEY_VARIABLES}
+
+
+def site_key():
+    """The SECRET_KEY the site's settings make when no key variable is set (hashed), or why they refuse."""
+    for name in _KEY_VARIABLES:
+        os.environ.pop(name, None)
+    facts = site_settings(with_key=False)
+    return {"secret_key_sha": facts.get("secret_key_sha"), "error": facts.get("error")}
+
+
+def site_settings(with_key=True):
+    """The site's settings as it would run them, plain data; secrets only as hashes."""
+    from django.conf import global_settings
+
+    os.environ.update(_lab_environment(with_key))
+    try:
+        site = importlib.import_module(os.environ["LAB_SITE_SETTINGS"])
+    except Exception as error:  # noqa: BLE001 (whatever the site raises is the finding)
+        return {"error": f"{type(error).__name__}: {error}"}
+
+    def get(name):
+        return getattr(site, name, getattr(global_settings, name, None))
+
+    databases = get("DATABASES") or {}
+    default = databases.get("default", {})
+    caches = get("CACHES") or {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    storages = get("STORAGES") or {}
+    key = get("SECRET_KEY") or ""
+    return {
+        "secret_key_sha": hashlib.sha256(str(key).encode()).hexdigest()[:16] if key else None,
+        "debug": bool(get("DEBUG")),
+        "allowed_hosts": list(get("ALLOWED_HOSTS") or []),
+        "databases": {alias: entry.get("ENGINE", "") for alias, entry in databases.items()},
+        "database_name": str(default.get("NAME", "")),
+        "conn_max_age": default.get("CONN_MAX_AGE", 0),
+        "session_engine": get("SESSION_ENGINE"),
+        "session_file_path": get("SESSION_FILE_PATH"),
+        "session_cache_alias": get("SESSION_CACHE_ALIAS"),
+        "caches": {alias: {"backend": e.get("BACKEND", ""), "location": str(e.get("LOCATION", ""))} for alias, e in caches.items()},
+        "ssl_redirect": bool(get("SECURE_SSL_REDIRECT")),
+        "proxy_ssl_header": get("SECURE_PROXY_SSL_HEADER"),
+        "media_root": str(get("MEDIA_ROOT") or ""),
+        "default_storage": (storages.get("default") or {}).get("BACKEND") or get("DEFAULT_FILE_STORAGE") or "",
+        "middleware": list(get("MIDDLEWARE") or []),
+        "installed_apps": list(get("INSTALLED_APPS") or []),
+        "celery_beat_schedule": bool(getattr(site, "CELERY_BEAT_SCHEDULE", None) or getattr(site, "CELERYBEAT_SCHEDULE", None)),
+        "cronjobs": bool(getattr(site, "CRONJOBS", None)),
+    }
+
+
+def _setup():
+    import django
+
+    django.setup()
+
+
+def write(key):
+    """Put `key` in each of the site's caches and save a small file through default_storage."""
+    _setup()
+    from django.conf import settings
+    from django.core.cache import caches
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    cache_results = {}
+    for alias in settings.CACHES:
+        if alias == getattr(settings, "SESSION_CACHE_ALIAS", None) and alias.startswith("lab_"):
+            continue  # the lab's own session cache is not the site's
+        try:
+            caches[alias].set(key, "written by " + settings.LAB_NODE, 300)
+            cache_results[alias] = "written"
+        except Exception as error:  # noqa: BLE001
+            cache_results[alias] = f"error: {type(error).__name__}: {error}"
+    try:
+        name = default_storage.save(f"lab-probe/{key}.txt", ContentFile(b"lab readiness probe"))
+        media = {"name": name, "path": _path(default_storage, name), "error": None}
+    except Exception as error:  # noqa: BLE001
+        media = {"name": None, "path": None, "error": f"{type(error).__name__}: {error}"}
+    storage = type(default_storage._wrapped).__name__  # set up by the save above
+    return {
+        "node": settings.LAB_NODE,
+        "caches": cache_results,
+        "media": media,
+        "storage": storage,
+        "file_fields": file_fields(),
+    }
+
+
+def file_fields():
+    """Every model field that stores a file, the site's and its apps' (Wagtail's images, say)."""
+    from django.apps import apps
+    from django.db import models
+
+    return sorted(
+        f"{model._meta.label}.{field.name}"
+        for model in apps.get_models()
+        for field in model._meta.get_fields()
+        if isinstance(field, models.FileField)
+    )
+
+
+def _path(storage, name):
+    try:
+        return storage.path(name)
+    except NotImplementedError:  # remote storage: no local path
+        return None
+
+
+def read(key, name):
+    """Look for what `write` put on another node."""
+    _setup()
+    from django.conf import settings
+    from django.core.cache import caches
+    from django.core.files.storage import default_storage
+
+    found = {}
+    for alias in settings.CACHES:
+        try:
+            found[alias] = caches[alias].get(key)
+        except Exception as error:  # noqa: BLE001
+            found[alias] = f"error: {type(error).__name__}: {error}"
+    exists = default_storage.exists(name) if name and name != "-" else None
+    return {"node": settings.LAB_NODE, "caches": found, "media_exists": exists}
+
+
+def forget(name):
+    _setup()
+    from django.core.files.storage import default_storage
+
+    if name and name != "-":
+        default_storage.delete(name)
+    return {"deleted": name}
+
+
+def database():
+    _setup()
+    from django.db import connections
+
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SHOW max_connections")
+        return {"max_connections": int(cursor.fetchone()[0])}
+
+
+def deploy_check():
+    """Django's `check --deploy` on the site's own settings, in the lab's environment."""
+    environment = {**os.environ, **_lab_environment(), "DJANGO_SETTINGS_MODULE": os.environ["LAB_SITE_SETTINGS"]}
+    result = subprocess.run(
+        [sys.executable, "-m", "django", "check", "--deploy"], capture_output=True, text=True, env=environment, timeout=60
+    )
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    return {"exit": result.returncode, "lines": lines}
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lab_node.settings")
+    probe, arguments = sys.argv[1], sys.argv[2:]
+    actions = {"settings": site_settings, "key": site_key, "write": write, "read": read, "forget": forget, "database": database}
+    actions["deploy-check"] = deploy_check
+    print(json.dumps(actions[probe](*arguments), default=str))
