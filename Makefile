@@ -78,29 +78,29 @@ test-unit: venv ## run the unit tests only (no Docker)
 	$(VENV)/bin/pytest tests/unit
 
 bench: images ## throughput and latency per backend and balancing mode (report in reports/latest-bench.html)
-	$(VENV)/bin/python -m lab.bench load
+	$(LAB) bench load
 
 bench-quick: images ## the same, four backends, about a minute
-	$(VENV)/bin/python -m lab.bench load --quick
+	$(LAB) bench load --quick
 
 bench-lifecycle: images ## time image build, lab up, switch and down
-	$(VENV)/bin/python -m lab.bench lifecycle
+	$(LAB) bench lifecycle
 
 bench-site: images ## per fixture site: interpreter, build stage, cold build, image size, warm up, a code change rolled out
-	$(VENV)/bin/python -m lab.bench site
+	$(LAB) bench site
 
 bench-swarm: images ## the lab on the swarm's test hosts (make swarm-hosts first): up, switch, load vs one engine
-	$(VENV)/bin/python -m lab.bench swarm
+	$(LAB) bench swarm
 
 bench-profile: images ## where up, switch, a matrix cell and the full matrix spend their time, against floors
-	$(VENV)/bin/python -m lab.bench profile --matrix
+	$(LAB) bench profile --matrix
 
 swarm-hosts: setup ## test hosts for the Swarm path: HOSTS=3 engines on this machine in one swarm, and a registry
 	bash lab/setup/swarm-hosts.sh up $(or $(HOSTS),3)
-	$(VENV)/bin/python -m lab.registry up
+	$(VENV)/bin/python -m lab.engines.registry up
 
 swarm-hosts-down: setup ## remove the test hosts, their swarm and the registry (this engine's own containers stay)
-	$(VENV)/bin/python -m lab.registry down
+	$(VENV)/bin/python -m lab.engines.registry down
 	bash lab/setup/swarm-hosts.sh down
 
 clean: ## remove .venv (labs and images stay; `make lab-down` removes a lab)

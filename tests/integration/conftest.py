@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from lab import Lab, LabError
-from lab.engine import DockerEngine
-from lab.evidence import VirtualUser
-from lab.host import free_port  # noqa: F401 (the tests import it from here)
-from lab.state import StateStore
+from lab.engines.docker import DockerEngine
+from lab.engines.host import free_port  # noqa: F401 (the tests import it from here)
+from lab.run.state import StateStore
+from lab.traffic.evidence import VirtualUser
 
 TEST_PREFIX = "labtest-"
 NOTHING = {"containers": [], "networks": [], "volumes": []}

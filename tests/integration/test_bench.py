@@ -5,8 +5,8 @@ import json
 import pytest
 
 from lab import LabConfig
-from lab.bench_report import table, write_bench_reports
-from lab.loadbench import run
+from lab.reports.bench import table, write_bench_reports
+from lab.studies.loadbench import run
 
 from .conftest import free_port
 

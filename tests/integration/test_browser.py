@@ -9,9 +9,9 @@ import sys
 import pytest
 
 from lab import LabConfig
-from lab.clients import Clients
-from lab.matrix import report_data, run_cell
-from lab.report import REPORTS, write_reports
+from lab.reports.matrix import REPORTS, write_reports
+from lab.studies.matrix import report_data, run_cell
+from lab.traffic.clients import Clients
 
 from .conftest import free_port
 

@@ -5,8 +5,8 @@ import time
 import pytest
 
 from lab import LabConfig
-from lab.experiment_report import write_experiment_reports
-from lab.experiments import EXPERIMENTS
+from lab.reports.experiments import write_experiment_reports
+from lab.studies.experiments import EXPERIMENTS
 
 from .conftest import free_port
 

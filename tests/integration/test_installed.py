@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lab.evidence import VirtualUser
+from lab.traffic.evidence import VirtualUser
 
 from .conftest import NOTHING, TEST_PREFIX, free_port
 from .test_own_site import SITES

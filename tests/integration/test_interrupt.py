@@ -11,8 +11,8 @@ import uuid
 import pytest
 
 from lab import Lab, LabConfig
-from lab.images import image_specs
-from lab.state import StateStore
+from lab.engines.images import image_specs
+from lab.run.state import StateStore
 
 from .conftest import NOTHING, TEST_PREFIX, free_port
 

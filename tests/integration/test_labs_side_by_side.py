@@ -8,9 +8,9 @@ import pytest
 
 from lab import LabConfig, NotReady, PortInUse
 from lab.cli import main
-from lab.config import SAMPLE_SITE
-from lab.host import fetch
-from lab.plan import HEALTH
+from lab.engines.host import fetch
+from lab.model.config import SAMPLE_SITE
+from lab.model.plan import HEALTH
 
 from .conftest import NOTHING, free_port
 

@@ -5,11 +5,11 @@ import dataclasses
 import pytest
 
 from lab import BALANCE_MODES, LabConfig, NginxConfigError
-from lab.clients import Clients
-from lab.evidence import VirtualUser
-from lab.host import fetch
-from lab.plan import HEALTH
-from lab.security import PROFILES
+from lab.engines.host import fetch
+from lab.model.plan import HEALTH
+from lab.model.security import PROFILES
+from lab.traffic.clients import Clients
+from lab.traffic.evidence import VirtualUser
 
 from .conftest import NOTHING, browse, free_port, gunicorn_processes
 

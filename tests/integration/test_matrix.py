@@ -7,10 +7,10 @@ serves every cell (switched, not recreated); the report is written when the modu
 import pytest
 
 from lab import BACKENDS, LabConfig
-from lab.clients import Clients
-from lab.evidence import WHOAMI
-from lab.matrix import QUICK_CELLS, all_cells, report_data, run_cell
-from lab.report import latency_table, terminal_table, write_reports
+from lab.reports.matrix import latency_table, terminal_table, write_reports
+from lab.studies.matrix import QUICK_CELLS, all_cells, report_data, run_cell
+from lab.traffic.clients import Clients
+from lab.traffic.evidence import WHOAMI
 
 from .conftest import free_port
 

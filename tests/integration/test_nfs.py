@@ -6,9 +6,9 @@ import time
 import pytest
 
 from lab import LabConfig
-from lab.evidence import VirtualUser
-from lab.host import nfs_client
-from lab.security import PROFILES
+from lab.engines.host import nfs_client
+from lab.model.security import PROFILES
+from lab.traffic.evidence import VirtualUser
 
 from .conftest import free_port, gunicorn_processes
 

@@ -22,11 +22,11 @@ from pathlib import Path
 import pytest
 
 from lab import LabConfig, cli
-from lab.clients import Clients
-from lab.config import SAMPLE_SITE
-from lab.evidence import VirtualUser, tls_context
-from lab.hazards import FOUND, assess
-from lab.matrix import run_cell
+from lab.model.config import SAMPLE_SITE
+from lab.studies.matrix import run_cell
+from lab.studies.readiness import FOUND, assess
+from lab.traffic.clients import Clients
+from lab.traffic.evidence import VirtualUser, tls_context
 
 from .conftest import free_port
 

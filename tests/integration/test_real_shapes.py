@@ -14,10 +14,10 @@ import urllib.request
 
 import pytest
 
-from lab.clients import Clients
-from lab.evidence import VirtualUser, tls_context
-from lab.hazards import FOUND, assess
-from lab.matrix import run_cell
+from lab.studies.matrix import run_cell
+from lab.studies.readiness import FOUND, assess
+from lab.traffic.clients import Clients
+from lab.traffic.evidence import VirtualUser, tls_context
 
 from .conftest import NOTHING, free_port, run_lab
 from .test_own_site import SITES
@@ -202,7 +202,7 @@ def nginx_key(lab) -> str:
 
 
 def production_screenshot():
-    from lab.report import REPORTS
+    from lab.reports.matrix import REPORTS
 
     REPORTS.mkdir(parents=True, exist_ok=True)
     return REPORTS / "production-template-login.png"

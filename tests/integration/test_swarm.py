@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from lab import LabConfig, registry
-from lab.config import PROJECT_ROOT
-from lab.clients import Clients
-from lab.evidence import VirtualUser
-from lab.experiments import EXPERIMENTS, Case
-from lab.matrix import run_cell
-from lab.swarm import wait_until_serving
+from lab import LabConfig
+from lab.engines import registry
+from lab.engines.swarm import wait_until_serving
+from lab.model.config import PROJECT_ROOT
+from lab.studies.experiments import EXPERIMENTS, Case
+from lab.studies.matrix import run_cell
+from lab.traffic.clients import Clients
+from lab.traffic.evidence import VirtualUser
 
 from .conftest import free_port
 

@@ -3,7 +3,7 @@
 import pytest
 
 from lab import BACKENDS
-from lab.stores import STORES
+from lab.model.stores import STORES
 
 AVAILABLE = [backend for backend in BACKENDS.values() if backend.available]
 HOSTS = {name: f"lab-{name}" for name in STORES}
@@ -70,7 +70,7 @@ def test_the_expected_breakers():
 
 
 def test_not_implemented_names_the_method():
-    from lab.backends import SessionBackend
+    from lab.model.backends import SessionBackend
 
     with pytest.raises(NotImplementedError, match="settings"):
         SessionBackend().settings({})

@@ -93,7 +93,7 @@ def test_a_corrupt_state_file_is_one_line_naming_the_file_and_the_way_out(capsys
 
 def test_the_state_file_is_private_whatever_was_there_before(tmp_path):
     from lab import LabConfig
-    from lab.state import LabState, StateStore, new_secrets
+    from lab.run.state import LabState, StateStore, new_secrets
 
     store = StateStore(tmp_path / "state")
     store.directory.mkdir()
@@ -110,7 +110,7 @@ def test_a_second_change_of_the_same_lab_is_refused_naming_the_pid(tmp_path):
     import os
 
     from lab.errors import LabBusy
-    from lab.state import StateStore
+    from lab.run.state import StateStore
 
     store = StateStore(tmp_path)
     with store.lock("t"):

@@ -4,10 +4,10 @@ import pytest
 import yaml
 
 from lab import LabConfig
-from lab.compose import compose_file
+from lab.engines.compose import compose_file
 from lab.errors import ConfigError
-from lab.plan import build_plan
-from lab.state import new_secrets
+from lab.model.plan import build_plan
+from lab.run.state import new_secrets
 
 TAGS = {key: f"django-lab/{key}:t" for key in ("node", "site", "nginx", "postgres", "redis", "memcached", "nfs")}
 

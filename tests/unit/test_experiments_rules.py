@@ -3,11 +3,11 @@
 import pytest
 
 from lab import BACKENDS, BALANCE_MODES, LabConfig
-from lab.evidence import Observation, UserEvidence
-from lab.experiments import EXPERIMENTS
-from lab.experiments.base import timeline
-from lab.rules import ended_logged_out, failures, logged_out, node_before
-from lab.stores import STORES, store_command
+from lab.model.stores import STORES, store_command
+from lab.studies.experiments import EXPERIMENTS
+from lab.studies.experiments.base import timeline
+from lab.traffic.evidence import Observation, UserEvidence
+from lab.verdicts.rules import ended_logged_out, failures, logged_out, node_before
 
 
 def user(rows):
@@ -66,8 +66,8 @@ def test_store_options_change_the_command():
 
 
 def test_store_options_are_part_of_the_plan():
-    from lab.plan import build_plan
-    from lab.state import new_secrets
+    from lab.model.plan import build_plan
+    from lab.run.state import new_secrets
 
     tags = {k: f"t/{k}:1" for k in ("node", "site", "nginx", "postgres", "redis", "memcached", "nfs")}
     plain = build_plan(LabConfig(name="t"), new_secrets(), tags)

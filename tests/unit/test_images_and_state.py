@@ -6,9 +6,9 @@ import tarfile
 import pytest
 
 from lab import LabConfig
-from lab.config import SAMPLE_SITE
-from lab.images import image_specs
-from lab.state import LabState, StateStore, new_secrets
+from lab.engines.images import image_specs
+from lab.model.config import SAMPLE_SITE
+from lab.run.state import LabState, StateStore, new_secrets
 
 
 def site_specs(site, **options):
@@ -95,7 +95,7 @@ def test_state_round_trip_is_private(tmp_path):
 
 
 def test_bench_percentiles_come_from_the_merged_distribution_not_a_mean_of_percentiles():
-    from lab.loadbench import merged_percentiles
+    from lab.studies.loadbench import merged_percentiles
 
     fast = {"requests": 100, "latency_0.1ms": {"10": 100}}  # 100 answers at 1.0-1.1 ms
     slow = {"requests": 100, "latency_0.1ms": {"1000": 96, "2000": 4}}  # at 100 ms, 4 at 200 ms
@@ -105,8 +105,8 @@ def test_bench_percentiles_come_from_the_merged_distribution_not_a_mean_of_perce
 
 
 def test_the_readme_lists_every_security_profile_as_the_code_grants_it():
-    from lab.config import PROJECT_ROOT
-    from lab.security import PROFILES
+    from lab.model.config import PROJECT_ROOT
+    from lab.model.security import PROFILES
 
     readme = (PROJECT_ROOT / "README.md").read_text()
     for name, profile in PROFILES.items():
@@ -119,7 +119,7 @@ def test_the_readme_lists_every_security_profile_as_the_code_grants_it():
 def test_the_stopwatch_adds_up_steps_across_threads():
     import threading
 
-    from lab.stopwatch import Stopwatch
+    from lab.engines.stopwatch import Stopwatch
 
     watch = Stopwatch()
     threads = [threading.Thread(target=watch.add, args=("container start", seconds)) for seconds in (0.5, 1.5, 1.0)]
@@ -137,7 +137,7 @@ def test_the_stopwatch_adds_up_steps_across_threads():
 def test_reaching_containers_directly_is_learned_from_the_first_attempt(monkeypatch):
     import urllib.error
 
-    from lab import direct
+    from lab.engines import direct
 
     monkeypatch.setitem(direct._reachable, "containers", None)
     assert direct.learn(urllib.error.URLError(ConnectionRefusedError())) and not direct.unreachable()
@@ -159,7 +159,7 @@ def test_transport_errors_become_one_line_lab_errors(raised, expected, says):
     import requests
 
     from lab import errors
-    from lab.engine import translated
+    from lab.engines.docker import translated
 
     exception = {
         "read timeout": requests.exceptions.ReadTimeout("Read timed out. (read timeout=120)"),
@@ -174,8 +174,8 @@ def test_transport_errors_become_one_line_lab_errors(raised, expected, says):
 
 
 def test_a_failed_build_names_the_image_once():
+    from lab.engines.images import ensure_images
     from lab.errors import ImageBuildError
-    from lab.images import ensure_images
 
     class Engine:
         def image_exists(self, tag):

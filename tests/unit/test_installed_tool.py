@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from lab.config import SAMPLE_SITE, name_for
-from lab.outputs import compose_dir, reports_dir
+from lab.model.config import SAMPLE_SITE, name_for
+from lab.project.site import project_here
+from lab.reports.places import compose_dir, reports_dir
 from lab.resources import DOCKERFILES, NGINX, SETUP
-from lab.site import project_here
-from lab.state import default_directory
+from lab.run.state import default_directory
 
 from .projects import make
 

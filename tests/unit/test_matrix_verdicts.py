@@ -5,9 +5,9 @@ import json
 import pytest
 
 from lab import BACKENDS, BALANCE_MODES
-from lab.evidence import Observation, UserEvidence
-from lab.matrix import EXPECTED, QUICK_CELLS, CellResult, all_cells
-from lab.report import html_page, markdown, terminal_table, write_reports
+from lab.reports.matrix import html_page, markdown, terminal_table, write_reports
+from lab.studies.matrix import EXPECTED, QUICK_CELLS, CellResult, all_cells
+from lab.traffic.evidence import Observation, UserEvidence
 
 
 def user(name, nodes, users=None, counters=None, login_node="node-1"):
@@ -87,7 +87,9 @@ def test_a_page_that_answers_errors_gives_no_verdict_and_the_matrix_exits_1(monk
                      "cells_run": 1, "seconds": 1.0}, "cells": [result.to_dict()]}
     assert "no verdict" in terminal_table(data)
 
-    from lab import cli, matrix, report
+    from lab import cli
+    from lab.reports import matrix as report
+    from lab.studies import matrix
 
     class Known:  # a lab that exists, so the command goes straight to the cells
         def __init__(self, *args, **kwargs):

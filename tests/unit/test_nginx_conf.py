@@ -2,7 +2,7 @@ import crossplane
 import pytest
 
 from lab import BALANCE_MODES
-from lab.nginx_conf import config_id, render
+from lab.model.nginx_conf import config_id, render
 
 SERVERS = ["lab-node-1:8000", "lab-node-2:8000", "lab-node-3:8000"]
 EXPECTED_UPSTREAM = {
@@ -75,7 +75,7 @@ def test_nodes_are_re_resolved_and_named_for_sticky_routes(tmp_path):
 
 
 def test_sticky_routes_stay_within_nginx_limit_for_the_longest_lab_name():
-    from lab.nginx_conf import route
+    from lab.model.nginx_conf import route
 
     longest = "l" * 31
     assert route(f"{longest}-node-16:8000") == "node-16"
@@ -84,7 +84,7 @@ def test_sticky_routes_stay_within_nginx_limit_for_the_longest_lab_name():
 
 
 def test_tls_for_a_site_that_needs_https_and_its_renamed_session_cookie(tmp_path):
-    from lab.nginx_conf import Frontend
+    from lab.model.nginx_conf import Frontend
 
     frontend = Frontend("/static/", tls=True, session_cookie="__Secure-sessionid")
     http = find(parsed(render(SERVERS, BALANCE_MODES["cookie_hash"], frontend), tmp_path), "http")[0]["block"]

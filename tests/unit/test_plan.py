@@ -3,8 +3,8 @@ import json
 import pytest
 
 from lab import BACKENDS, LabConfig
-from lab.plan import LAB_LABEL, NODE_CONFIG_PATH, ROLE_LABEL, SPEC_LABEL, build_plan, image_keys, node_config_id
-from lab.state import new_secrets
+from lab.model.plan import LAB_LABEL, NODE_CONFIG_PATH, ROLE_LABEL, SPEC_LABEL, build_plan, image_keys, node_config_id
+from lab.run.state import new_secrets
 
 TAGS = {key: f"django-lab/{key}:test" for key in ("node", "site", "nginx", "postgres", "redis", "memcached", "nfs")}
 SECRETS = new_secrets()

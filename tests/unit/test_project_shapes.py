@@ -5,12 +5,12 @@ import json
 
 import pytest
 
-from lab.dependencies import from_folder, poetry_requirement, where_module_is
-from lab.env_file import parse
 from lab.errors import ConfigError
-from lab.interpreters import choose
-from lab.release_steps import found_steps, plan_steps
-from lab.site_files import code_files, env_files
+from lab.project.dependencies import from_folder, poetry_requirement, where_module_is
+from lab.project.env_file import parse
+from lab.project.files import code_files, env_files
+from lab.project.interpreters import choose
+from lab.project.release_steps import found_steps, plan_steps
 
 from .projects import make
 
@@ -142,7 +142,7 @@ def test_release_steps_are_read_where_projects_declare_them(tmp_path):
 
 def test_a_front_end_build_runs_in_the_build_stage_with_node(tmp_path):
     from lab import LabConfig
-    from lab.images import build_steps, image_specs
+    from lab.engines.images import build_steps, image_specs
 
     site = make(tmp_path, {
         "manage.py": 'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "app.settings")\n', "app/settings.py": "",

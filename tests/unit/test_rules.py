@@ -1,7 +1,7 @@
 """Every experiment rule on made-up evidence: one trace it accepts and one it rejects."""
 
-from lab.evidence import Observation, UserEvidence
-from lab.rules import (
+from lab.traffic.evidence import Observation, UserEvidence
+from lab.verdicts.rules import (
     all_on_one_node,
     each_pinned_and_spread,
     each_saw_every_node,
@@ -140,7 +140,7 @@ def test_judgements_combine_and_keep_the_first_failure():
 
 
 def test_logged_out_only_if_allows_the_users_the_cause_explains_and_no_others():
-    from lab.rules import anonymous_between, logged_out_only_if
+    from lab.verdicts.rules import anonymous_between, logged_out_only_if
 
     in_window = lambda u: anonymous_between(u, IN, 100.5, 101.5)  # noqa: E731
     hit = loses("hit")  # anonymous at 101: inside the restart window

@@ -3,7 +3,15 @@
 import pytest
 
 from lab.errors import ConfigError
-from lab.site import cache_users, migrate_at_start, needed_stores, scheduled_jobs, settings_choice, settings_module, uploads
+from lab.project.site import (
+    cache_users,
+    migrate_at_start,
+    needed_stores,
+    scheduled_jobs,
+    settings_choice,
+    settings_module,
+    uploads,
+)
 
 from .projects import make
 

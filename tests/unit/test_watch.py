@@ -2,8 +2,8 @@
 
 from rich.console import Console
 
-from lab.watch import FAILED, IN, OUT, Watch
-from lab.watch_terminal import plain_line, render
+from lab.reports.watch_terminal import plain_line, render
+from lab.studies.watch import FAILED, IN, OUT, Watch
 
 
 def answer(name, at, seen, node="node-1", status=200):
