@@ -251,7 +251,7 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "setup":
         return setup(args.browser)
     if args.command == "bench":
-        from lab.studies.bench import main as bench
+        from lab.cli.bench import main as bench
 
         return bench(args.bench_args)
     lab = Lab(args.name, progress=say)

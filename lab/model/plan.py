@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Mapping
 from urllib.parse import quote
 
-from lab.engines.waits import Check, ExecCheck, HttpCheck, NodeCheck
 from lab.model.backends import BACKENDS, NODE_DATA_DIR, SHARED_SESSIONS_DIR
 from lab.model.balance import BALANCE_MODES, SESSION_COOKIE
+from lab.model.checks import Check, ExecCheck, HttpCheck, NodeCheck
 from lab.model.config import LabConfig
 from lab.model.nginx_conf import CONF_PATH, TLS_DIR, Frontend, config_id, render
 from lab.model.security import profile

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lab.engines.waits import Check, ExecCheck
+from lab.model.checks import Check, ExecCheck
 
 # The app database's name and user; its password is the lab's own (in the lab's state), and
 # PostgreSQL admits only the lab's network.

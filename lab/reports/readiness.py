@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lab.studies.readiness import FOUND, NOTE, Finding, Observed
+from lab.verdicts.hazards import FOUND, NOTE, Finding, Observed
 
 _MARK = {FOUND: "FOUND", NOTE: "note", "ok": "ok"}
 

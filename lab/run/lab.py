@@ -14,16 +14,16 @@ from typing import Callable, Iterable
 
 from lab.engines.docker import DockerEngine
 from lab.engines.host import fetch, nfs_client, port_is_free
-from lab.engines.images import ensure_images, image_specs
-from lab.engines.waits import wait_until_ready
+from lab.engines.images import image_specs
+from lab.engines.parallel import in_parallel
+from lab.engines.waits import passes, wait_until_ready
 from lab.errors import ConfigError, LabNotFound, NginxConfigError, NotReady, PortInUse, SiteError
 from lab.model.config import LabConfig, check_name
 from lab.model.nginx_conf import CONF_PATH
 from lab.model.plan import HEALTH, ContainerSpec, Plan, build_plan, container_name, image_keys, store_names
 from lab.model.stores import APP_DATABASE
-from lab.project.build_errors import WrongPython
 from lab.run import site_facts
-from lab.run.parallel import in_parallel
+from lab.run.build_errors import WrongPython, site_images
 from lab.run.state import LabState, StateStore, new_key, new_secrets
 from lab.run.tls import certificates
 from lab.traffic.evidence import WHOAMI
@@ -90,7 +90,7 @@ class Lab:
         # Images before the state: a site whose requirements do not build leaves nothing behind.
         with self.engine.stopwatch.step("images (check or build)"):
             try:
-                tags = ensure_images(self.engine, config, image_keys(config), self.progress)
+                tags = site_images(self.engine, config, image_keys(config), self.progress)
             except WrongPython as error:
                 other = config.interpreter_choice.as_close
                 if other is None or config.python:
@@ -98,7 +98,7 @@ class Lab:
                 # What the project declares is as close to another Python: its pins may be for that one.
                 self.progress(f"{error}\n  {other.version} is as close to what the project asks: trying it")
                 config = config.replace(python=other.version)
-                tags = ensure_images(self.engine, config, image_keys(config), self.progress)
+                tags = site_images(self.engine, config, image_keys(config), self.progress)
         fresh = state is None
         state = LabState(config, state.secrets, state.prepared_image, state.site_facts) if state else LabState(
             config, new_secrets()
@@ -187,7 +187,7 @@ class Lab:
         return certificates(config.name, self.states.tls_dir(config.name), names)
 
     def _up_swarm(self, config: LabConfig, state: LabState | None, started: float) -> UpResult:
-        from lab.engines import swarm
+        from lab.run import swarm
 
         before = set(self.engine.swarm_services(self.name))
         previous = {spec.name: (spec.fingerprint(), dict(spec.files)) for spec in self.plan().containers()} if state else {}
@@ -274,7 +274,7 @@ class Lab:
         """Make one container match its spec. A kept container that can reload its files (a node's
         config) and does not run the planned ones gets them and the signal: "reloaded", not recreated."""
         action = self.engine.ensure_container(spec, network)
-        if action == "kept" and spec.reload_signal and spec.check and not spec.check.passes(self.engine, spec.name):
+        if action == "kept" and spec.reload_signal and spec.check and not passes(spec.check, self.engine, spec.name):
             self.engine.put_files(spec)
             self.engine.signal(spec.name, spec.reload_signal)
             action = "reloaded"
@@ -425,7 +425,7 @@ class Lab:
         checks = {spec.name: spec.check for spec in plan.containers()}
         rows = self.engine.lab_containers(self.name)
         if state.config.engine == "swarm":
-            from lab.engines import swarm
+            from lab.run import swarm
 
             rows = swarm.status_rows(self)
             checks = {}
@@ -436,7 +436,7 @@ class Lab:
                 return "-"
             if check is None:  # clients and jobs have no check; a node or store without one is left over
                 return "running" if row["role"] in ("client", "job") else "stale"
-            return "healthy" if check.passes(self.engine, row["name"]) else "unhealthy"
+            return "healthy" if passes(check, self.engine, row["name"]) else "unhealthy"
 
         healths = [row["health"] for row in rows] if state.config.engine == "swarm" else in_parallel(health, rows)
         containers = [
@@ -489,7 +489,7 @@ class Lab:
     def export_compose(self, directory, registry: str | None = None, hosts: list[str] | None = None, **changes):
         """Write the lab's plan (with `changes`, e.g. another backend or port) as a compose file for
         `docker stack deploy`, pushing its images to `registry` first; return the file's path and the plan."""
-        from lab.engines.swarm import write_stack
+        from lab.run.swarm import write_stack
 
         state = self._state()
         if not state.site_facts:
@@ -497,7 +497,7 @@ class Lab:
         config = state.config.replace(**changes)
         if config.site != state.config.site:
             raise ConfigError("an export runs the lab's own site; bring the lab up with --site first")
-        tags = ensure_images(self.engine, config, image_keys(config), self.progress)
+        tags = site_images(self.engine, config, image_keys(config), self.progress)
         plan = build_plan(config, state.secrets, tags, facts=state.site_facts)
         path, hosts = write_stack(self, plan, registry, directory, hosts)
         spread = f" over {', '.join(hosts)}" if hosts else ""
@@ -512,7 +512,7 @@ class Lab:
         Works from the labels alone, so a lab whose state file is lost or unreadable still comes down.
         """
         with self._lock:
-            from lab.engines import swarm
+            from lab.run import swarm
 
             stack = swarm.down(self) if not keep_data else {"containers": 0, "networks": 0, "volumes": 0}
             removed = self.engine.remove_lab(self.name, keep_volumes=keep_data)

@@ -12,9 +12,10 @@ import urllib.error
 import urllib.request
 
 from lab.engines.docker import DockerEngine
+from lab.engines.parallel import in_parallel
+from lab.engines.waits import passes
 from lab.errors import NotReady
 from lab.model.plan import HEALTH, Plan
-from lab.run.parallel import in_parallel
 
 
 def _until(check, seconds: float = 90, what: str = "") -> None:
@@ -42,7 +43,7 @@ def up_floor(engine: DockerEngine, plan: Plan) -> float:
 
     def start_and_wait(spec) -> None:
         engine.create(spec, plan.network)
-        _until(lambda: spec.check.passes(engine, spec.name), what=spec.name)
+        _until(lambda: passes(spec.check, engine, spec.name), what=spec.name)
 
     def database_then_migrations() -> None:
         in_parallel(start_and_wait, plan.stores)

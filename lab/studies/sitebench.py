@@ -31,8 +31,9 @@ from lab.errors import LabError
 from lab.model.config import PROJECT_ROOT, LabConfig
 from lab.run.lab import Lab
 from lab.run.state import StateStore
-from lab.studies.readiness import FOUND, assess
+from lab.studies.readiness import assess
 from lab.traffic.evidence import VirtualUser
+from lab.verdicts.hazards import FOUND
 
 SITES = PROJECT_ROOT / "tests" / "sites"
 TARGETS = {"warm up": 1.0, "code change": 10.0}

@@ -8,9 +8,10 @@ import pytest
 
 from lab import BACKENDS, LabConfig
 from lab.reports.matrix import latency_table, terminal_table, write_reports
-from lab.studies.matrix import QUICK_CELLS, all_cells, report_data, run_cell
+from lab.studies.matrix import report_data, run_cell
 from lab.traffic.clients import Clients
 from lab.traffic.evidence import WHOAMI
+from lab.verdicts.cells import QUICK_CELLS, all_cells
 
 from .conftest import free_port
 

@@ -24,9 +24,10 @@ import pytest
 from lab import LabConfig, cli
 from lab.model.config import SAMPLE_SITE
 from lab.studies.matrix import run_cell
-from lab.studies.readiness import FOUND, assess
+from lab.studies.readiness import assess
 from lab.traffic.clients import Clients
 from lab.traffic.evidence import VirtualUser, tls_context
+from lab.verdicts.hazards import FOUND
 
 from .conftest import free_port
 

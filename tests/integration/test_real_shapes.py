@@ -15,9 +15,10 @@ import urllib.request
 import pytest
 
 from lab.studies.matrix import run_cell
-from lab.studies.readiness import FOUND, assess
+from lab.studies.readiness import assess
 from lab.traffic.clients import Clients
 from lab.traffic.evidence import VirtualUser, tls_context
+from lab.verdicts.hazards import FOUND
 
 from .conftest import NOTHING, free_port, run_lab
 from .test_own_site import SITES

@@ -12,8 +12,8 @@ import pytest
 
 from lab import LabConfig
 from lab.engines import registry
-from lab.engines.swarm import wait_until_serving
 from lab.model.config import PROJECT_ROOT
+from lab.run.swarm import wait_until_serving
 from lab.studies.experiments import EXPERIMENTS, Case
 from lab.studies.matrix import run_cell
 from lab.traffic.clients import Clients

@@ -4,8 +4,8 @@ the cause as pip or Python said it, and a fix for that case. Outputs recorded fr
 from pathlib import Path
 
 from lab import LabConfig
-from lab.project.build_errors import diagnose
-from lab.project.load_errors import explain
+from lab.run.build_errors import diagnose
+from lab.run.load_errors import explain
 
 SITES = Path(__file__).resolve().parent.parent / "sites"
 
@@ -65,7 +65,7 @@ def test_no_release_for_this_python_names_the_choice_and_another_python():
 
 def test_a_pin_for_another_python_lets_the_lab_try_the_other_interpreter_as_close():
     from lab.errors import ImageBuildError
-    from lab.project.build_errors import WrongPython, requirements_failure
+    from lab.run.build_errors import WrongPython, requirements_failure
 
     allauth = config("allauthsite")  # its Dockerfile says 3.12: 3.11 chosen, 3.13 as close
     assert allauth.interpreter_choice.interpreter.version == "3.11"

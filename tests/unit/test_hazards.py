@@ -2,7 +2,7 @@
 
 import pytest
 
-from lab.studies.readiness import FOUND, NOTE, OK, Observed, judge
+from lab.verdicts.hazards import FOUND, NOTE, OK, Observed, judge
 
 LOCMEM = {"default": {"backend": "django.core.cache.backends.locmem.LocMemCache", "location": ""}}
 REDIS = {"default": {"backend": "django.core.cache.backends.redis.RedisCache", "location": "redis://r"}}

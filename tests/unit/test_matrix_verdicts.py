@@ -6,8 +6,8 @@ import pytest
 
 from lab import BACKENDS, BALANCE_MODES
 from lab.reports.matrix import html_page, markdown, terminal_table, write_reports
-from lab.studies.matrix import EXPECTED, QUICK_CELLS, CellResult, all_cells
 from lab.traffic.evidence import Observation, UserEvidence
+from lab.verdicts.cells import EXPECTED, QUICK_CELLS, CellResult, all_cells
 
 
 def user(name, nodes, users=None, counters=None, login_node="node-1"):

@@ -7,23 +7,23 @@ Public surface:
     LabError and family   see lab.errors
 """
 
-from .backends import BACKENDS, SessionBackend
-from .balance import BALANCE_MODES, BalanceMode
-from .config import LabConfig
-from .errors import (
+from lab.errors import (
     ConfigError,
     EngineError,
     EngineUnavailable,
     ImageBuildError,
-    LabError,
     LabBusy,
+    LabError,
     LabNotFound,
     NginxConfigError,
     NotReady,
     PortInUse,
     StateCorrupt,
 )
-from .lab import Lab, UpResult
+from lab.model.backends import BACKENDS, SessionBackend
+from lab.model.balance import BALANCE_MODES, BalanceMode
+from lab.model.config import LabConfig
+from lab.run.lab import Lab, UpResult
 
 __all__ = [
     "BACKENDS",

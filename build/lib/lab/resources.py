@@ -18,6 +18,6 @@ def folder(package: str) -> Path:
 LAB = folder("lab")
 DOCKERFILES = LAB / "dockerfiles"
 SETUP = LAB / "setup"
-LOAD_SCRIPT = LAB / "load.lua"
+LOAD_SCRIPT = LAB / "traffic" / "load.lua"
 NGINX = folder("lab.nginx")
 SAMPLE_SITE = folder("lab.sample_site")

@@ -99,8 +99,9 @@ def profile(rounds: int, matrix: bool) -> None:
     from lab.model.plan import build_plan
     from lab.run.state import new_secrets
     from lab.studies.floor import up_floor
-    from lab.studies.matrix import all_cells, run_cell
+    from lab.studies.matrix import run_cell
     from lab.traffic.clients import Clients
+    from lab.verdicts.cells import all_cells
 
     engine = DockerEngine()
     config = LabConfig(name="bench-profile", port=free_port(), backend="redis", nodes=3)

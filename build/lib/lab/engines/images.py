@@ -1,0 +1,321 @@
+"""The lab's images: built locally from Dockerfiles in this repository, tagged by a hash of their inputs.
+
+Every image starts from one Debian base. When no registry answers, the base is made with
+debootstrap and imported. A tag names the content, so a second `lab up` builds nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Protocol
+
+from lab import resources
+from lab.errors import ImageBuildError
+from lab.model.config import LabConfig
+from lab.run.build_errors import requirements_failure
+from lab.project.files import code_files
+from lab.project.release_steps import plan_steps
+
+REPOSITORY = "django-lab"
+DOCKERFILES = resources.DOCKERFILES
+NGINX_DIR = resources.NGINX
+HOST_CA_BUNDLE = Path(os.environ.get("LAB_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt"))
+DEBIAN_MIRROR = os.environ.get("LAB_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+IMAGE_LABEL = f"{REPOSITORY}.image"
+_SKIPPED = {"__pycache__", ".git", ".venv", "node_modules", "db.sqlite3", ".pytest_cache"}
+
+Progress = Callable[[str], None]
+
+
+class ImageEngine(Protocol):
+    """What image building needs from an engine."""
+
+    def image_exists(self, tag: str) -> bool: ...
+
+    def pull(self, name: str, tag: str) -> bool: ...
+
+    def import_image(self, stream, tag: str, labels: dict) -> None: ...
+
+    def build_image(
+        self, tag: str, context: bytes, build_args: dict, labels: dict, on_line: Progress, no_cache: bool = False
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """One image: a Dockerfile folder, files copied into its context, build arguments, and the images
+    of the lab it is built from."""
+
+    key: str
+    dockerfile_dir: Path
+    extra_dirs: dict[str, Path] = field(default_factory=dict)
+    build_args: dict[str, str] = field(default_factory=dict)
+    generated: dict[str, bytes] = field(default_factory=dict)  # files made by the lab (a site's requirements)
+    listed: tuple[tuple[str, Path], ...] = ()  # (name in the context, file): a site's code, as chosen
+    needs: tuple[str, ...] = ()  # images of the lab built first (their tags are build arguments)
+    suite: str | None = None  # the Debian base it starts from, when it starts from one
+
+    def files(self) -> list[tuple[str, Path]]:
+        """(name in the build context, file on disk), sorted, without caches and local databases."""
+        entries = list(_walk(self.dockerfile_dir, ""))
+        for prefix, folder in sorted(self.extra_dirs.items()):
+            entries.extend(_walk(folder, prefix.rstrip("/") + "/"))
+        entries.extend(self.listed)
+        return sorted(entries)
+
+    @property
+    def tag(self) -> str:
+        """`django-lab/<key>:<first 12 hex of the inputs' hash>`."""
+        digest = hashlib.sha256()
+        for name, path in self.files():
+            digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+        for name, content in sorted(self.generated.items()):
+            digest.update(name.encode() + b"\0" + content + b"\0")
+        for key, value in sorted(self.build_args.items()):
+            digest.update(f"{key}={value}\0".encode())
+        return f"{REPOSITORY}/{self.key}:{digest.hexdigest()[:12]}"
+
+    def context(self) -> bytes:
+        """The build context as a tar archive, plus this machine's CA bundle so pip and apt trust TLS."""
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            for name, path in self.files():
+                info = tar.gettarinfo(str(path), arcname=name)
+                # Scripts run in the images: executable whatever the installer kept of their modes.
+                with open(path, "rb") as file:
+                    info.mode = 0o755 if file.read(2) == b"#!" else 0o644
+                    file.seek(0)
+                    tar.addfile(info, file)
+            for name, content in sorted(self.generated.items()):
+                info = tarfile.TarInfo(name)
+                info.size = len(content)
+                tar.addfile(info, io.BytesIO(content))
+            ca = HOST_CA_BUNDLE.read_bytes() if HOST_CA_BUNDLE.is_file() else b""
+            info = tarfile.TarInfo("lab-ca.crt")
+            info.size = len(ca)
+            tar.addfile(info, io.BytesIO(ca))
+        return buffer.getvalue()
+
+
+def _walk(folder: Path, prefix: str) -> Iterable[tuple[str, Path]]:
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if path.is_file() and not (set(relative.parts) & _SKIPPED) and path.suffix != ".pyc":
+            yield prefix + relative.as_posix(), path
+
+
+def base_tag(suite: str) -> str:
+    """The Debian base a lab image starts from (one per Debian release the lab uses)."""
+    return f"{REPOSITORY}/base:{suite}"
+
+
+@dataclass(frozen=True)
+class BuildSteps:
+    """The site's release steps that run while its image is built, as shell lines: installing its
+    front-end's packages (which depend on package.json and its lock only, so a code change reuses them),
+    then building it and compiling messages."""
+
+    install: tuple[str, ...] = ()
+    build: tuple[str, ...] = ()
+    manifests: tuple[tuple[str, Path], ...] = ()  # (path in the site, file): package.json and its lock
+
+    def __bool__(self) -> bool:
+        return bool(self.install or self.build)
+
+
+def build_steps(config: LabConfig) -> BuildSteps:
+    """What runs in the build stage of the site's image: npm in the folder of its package.json, then
+    compilemessages."""
+    site = Path(config.site)
+    steps = plan_steps(site, config.release_commands)
+    install: list[str] = []
+    build: list[str] = []
+    manifests: list[tuple[str, Path]] = []
+    javascript = [step for step in steps if step.action == "build-js"]
+    package = next((path.parent for _, path in code_files(site) if path.name == "package.json"), None)
+    if javascript and package is not None:
+        folder = package.relative_to(site).as_posix() or "."
+        installs = [step for step in javascript if re.search(r"\b(ci|install|i)\b|^(yarn|pnpm)\s*$", step.command)]
+        if not installs:
+            locked = (package / "package-lock.json").exists()
+            install.append(f"(cd {folder} && npm {'ci' if locked else 'install'})")
+        install += [f"(cd {folder} && {step.command})" for step in installs]
+        build += [f"(cd {folder} && {step.command})" for step in javascript if step not in installs]
+        for name in ("package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml", ".npmrc"):
+            if (package / name).is_file():
+                manifests.append(((package / name).relative_to(site).as_posix(), package / name))
+    # Without settings: compilemessages finds every locale folder under the code by itself, and a
+    # project's settings may need an environment that only a running lab has.
+    build += [
+        "env -u DJANGO_SETTINGS_MODULE django-admin " + step.command.split("manage.py ", 1)[-1].split("django-admin ", 1)[-1]
+        for step in steps
+        if step.action == "build"
+    ]
+    return BuildSteps(tuple(install), tuple(build), tuple(manifests))
+
+
+def needs_node(config: LabConfig) -> bool:
+    """Whether the site's build steps run Node.js."""
+    return any(step.action == "build-js" for step in plan_steps(Path(config.site), config.release_commands))
+
+
+def image_specs(config: LabConfig) -> dict[str, ImageSpec]:
+    """Every image a lab with this configuration can use, by key."""
+    base = {"BASE_IMAGE": base_tag(config.base_suite)}
+    interpreter = config.interpreter_choice.interpreter
+    node = ImageSpec(
+        "node",
+        DOCKERFILES / "node",
+        build_args={
+            "BASE_IMAGE": base_tag(interpreter.suite),
+            "PYTHON": interpreter.package,
+            "DJANGO_VERSION": config.effective_django_version,
+        },
+        suite=interpreter.suite,
+    )
+    # The build stage: the same interpreter with a compiler, headers and the lock tools (see site-deps).
+    builder = ImageSpec(
+        "builder",
+        DOCKERFILES / "builder",
+        build_args={"FROM_IMAGE": node.tag, "PYTHON": interpreter.package},
+        needs=("node",),
+    )
+    # The site in two layers over the node: its requirements (when it has any), then its code.
+    layers = [node]
+    dependencies = config.dependencies
+    if dependencies is not None:
+        generated = {"deps/lab-deps.json": dependencies.spec()}
+        if config.build_packages:
+            generated["deps/build-debs.txt"] = "".join(f"{name}\n" for name in config.build_packages).encode()
+        generated.update({f"deps/{name}": content for name, content in dependencies.files.items()})
+        layers.append(
+            ImageSpec(
+                "site-deps",
+                DOCKERFILES / "site-deps",
+                build_args={"FROM_IMAGE": node.tag, "BUILDER_IMAGE": builder.tag},
+                generated=generated,
+                needs=("node", "builder"),
+            )
+        )
+    code = tuple(("site/" + name, path) for name, path in code_files(Path(config.site)))
+    steps = build_steps(config)
+    if steps:
+        script = lambda lines: ("set -ex\n" + "\n".join(lines) + "\n").encode()  # noqa: E731
+        site = ImageSpec(
+            "site",
+            DOCKERFILES / "site-build",
+            build_args={"FROM_IMAGE": layers[-1].tag, "BUILDER_IMAGE": builder.tag,
+                        "WITH_NODE": "1" if needs_node(config) else ""},
+            # packages/ is never empty (COPY needs a file): a placeholder the install step removes.
+            generated={"install-steps": script(("rm -rf .lab-placeholder", *steps.install)),
+                       "build-steps": script(steps.build), "packages/.lab-placeholder/keep": b""},
+            listed=code + tuple(("packages/" + name, path) for name, path in steps.manifests),
+            needs=(layers[-1].key, "builder"),
+        )
+    else:
+        site = ImageSpec(
+            "site", DOCKERFILES / "site", build_args={"FROM_IMAGE": layers[-1].tag}, listed=code, needs=(layers[-1].key,)
+        )
+    specs = [
+        *layers,
+        builder,
+        site,
+        ImageSpec("nginx", NGINX_DIR, build_args={**base, "DEBIAN_MIRROR": DEBIAN_MIRROR}, suite=config.base_suite),
+        ImageSpec("postgres", DOCKERFILES / "postgres", build_args=base, suite=config.base_suite),
+        ImageSpec("redis", DOCKERFILES / "redis", build_args=base, suite=config.base_suite),
+        ImageSpec("memcached", DOCKERFILES / "memcached", build_args=base, suite=config.base_suite),
+        ImageSpec("nfs", DOCKERFILES / "nfs", build_args=base, suite=config.base_suite),
+        ImageSpec("registry", DOCKERFILES / "registry", build_args=base, suite=config.base_suite),
+    ]
+    return {spec.key: spec for spec in specs}
+
+
+def ensure_base(engine: ImageEngine, suite: str, progress: Progress) -> None:
+    """Make sure the Debian base exists: pull it when a registry answers, else debootstrap it."""
+    tag = base_tag(suite)
+    if engine.image_exists(tag):
+        return
+    if engine.pull(f"debian:{suite}", tag):
+        progress(f"base image: pulled debian:{suite} as {tag}")
+        return
+    progress(f"base image: no registry answers; bootstrapping Debian {suite} with debootstrap (about 30 s)")
+    if not shutil.which("debootstrap"):
+        raise ImageBuildError(
+            f"cannot make the base image {tag}: no registry answers and debootstrap is not installed "
+            "(as root on Debian: apt-get install debootstrap)"
+        )
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="lab-rootfs-") as root:
+        # An older debootstrap may lack the newest release's script; Debian's scripts are all sid's.
+        scripts = Path("/usr/share/debootstrap/scripts")
+        script = [] if (scripts / suite).exists() or not (scripts / "sid").exists() else [str(scripts / "sid")]
+        result = subprocess.run(
+            ["debootstrap", "--variant=minbase", suite, root, DEBIAN_MIRROR, *script],
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            tail = "\n".join((result.stdout + result.stderr).splitlines()[-15:])
+            raise ImageBuildError(f"debootstrap {suite} failed (exit {result.returncode}):\n{tail}")
+        tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
+        try:
+            engine.import_image(tar.stdout, tag, {IMAGE_LABEL: "base"})
+        finally:
+            tar.stdout.close()
+            tar.wait()
+    progress(f"base image: {tag} ready in {time.monotonic() - started:.0f} s")
+
+
+def ensure_images(
+    engine: ImageEngine, config: LabConfig, keys: Iterable[str], progress: Progress, rebuild: bool = False
+) -> dict[str, str]:
+    """Build whichever of the named images are missing (and the images they are built from); return
+    their tags by key."""
+    specs = image_specs(config)
+    keys = list(keys)
+    tags = {}
+    wanted: list[str] = []
+
+    def add(key: str) -> None:  # an image's own images first
+        for need in specs[key].needs:
+            add(need)
+        wanted.append(key)
+
+    for key in keys:
+        add(key)
+    for key in dict.fromkeys(wanted):
+        spec = specs[key]
+        tags[key] = spec.tag
+        # --rebuild builds the images asked for again; the images they are built from only when missing.
+        if engine.image_exists(spec.tag) and not (rebuild and key in keys):
+            continue
+        if spec.suite:
+            ensure_base(engine, spec.suite, progress)
+        progress(f"building image {spec.tag}")
+        started = time.monotonic()
+        # The engine's errors name the image already (ImageBuildError); no second wrapper.
+        try:
+            engine.build_image(
+                spec.tag,
+                spec.context(),
+                spec.build_args,
+                {IMAGE_LABEL: key},
+                on_line=lambda line, key=key: progress(f"  [{key}] {line}"),
+                no_cache=rebuild and key in keys,
+            )
+        except ImageBuildError as error:
+            if key == "site-deps":
+                raise requirements_failure(error, config) from None
+            raise
+        progress(f"built {spec.tag} in {time.monotonic() - started:.0f} s")
+    return tags

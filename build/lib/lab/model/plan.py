@@ -1,0 +1,465 @@
+"""The plan: every container, volume and network a lab should have, as plain data.
+
+Built from a LabConfig, the lab's secrets and the image tags; no Docker here, so it is unit-tested
+directly. The engine compares a plan with what runs and changes only the difference: each container
+carries a fingerprint of its spec, and a container whose fingerprint changed is recreated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+from urllib.parse import quote
+
+from lab.model.checks import Check, ExecCheck, HttpCheck, NodeCheck
+from lab.model.backends import BACKENDS, NODE_DATA_DIR, SHARED_SESSIONS_DIR
+from lab.model.balance import BALANCE_MODES, SESSION_COOKIE
+from lab.model.config import LabConfig
+from lab.model.nginx_conf import CONF_PATH, TLS_DIR, Frontend, config_id, render
+from lab.model.security import profile
+from lab.model.stores import APP_DATABASE, DB_NAME, DB_USER, STORES, database_settings, store_command
+from lab.project.files import env_files
+from lab.project.release_steps import plan_steps
+
+LABEL = "django-lab"
+LAB_LABEL = f"{LABEL}.lab"
+ROLE_LABEL = f"{LABEL}.role"
+NODE_LABEL = f"{LABEL}.node"
+SPEC_LABEL = f"{LABEL}.spec"
+NODE_PORT = 8000
+HEALTH = "__lab__/health"  # a node's health check (lab_node.middleware), under the lab's reserved prefix
+# What the lab decides for a node (settings, keys, commands), as a file the node reads at each start.
+NODE_CONFIG_PATH = "/etc/lab/node.json"
+# Where the site's static files are collected (once per lab), which nginx serves at STATIC_URL.
+STATIC_ROOT = "/srv/static"
+
+
+def limits(profile_name: str, extra_memory_mb: int = 0) -> dict:
+    """ContainerSpec fields from a security profile: its capabilities, memory and process limits."""
+    chosen = profile(profile_name)
+    return {"cap_add": chosen.capabilities, "memory_mb": chosen.memory_mb + extra_memory_mb, "pids_limit": chosen.pids}
+
+
+def labels(lab: str, role: str, **extra: str) -> dict[str, str]:
+    """The labels that mark a resource as this lab's; `lab down` removes by them."""
+    return {LAB_LABEL: lab, ROLE_LABEL: role, **{f"{LABEL}.{key}": value for key, value in extra.items()}}
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """What a lab keeps private and stable across `up`s: Django's keys and the demo login."""
+
+    secret_key: str
+    node_secret_keys: tuple[str, ...]
+    demo_user: str
+    demo_password: str
+    secret_key_fallbacks: tuple[str, ...] = ()  # earlier keys, still accepted after a rotation
+    db_password: str = ""  # PostgreSQL's password for the lab's user
+    redis_password: str = ""
+
+    def store_passwords(self) -> dict[str, str]:
+        """The lab's password per store that takes one."""
+        return {"postgres": self.db_password, "redis": self.redis_password}
+
+
+@dataclass(frozen=True)
+class Mount:
+    volume: str
+    target: str
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """One container as it should be. `files` are written before first start and never force a
+    recreation (nginx.conf changes by reload)."""
+
+    name: str
+    role: str
+    image: str
+    labels: Mapping[str, str]
+    env: Mapping[str, str] = field(default_factory=dict)
+    command: tuple[str, ...] | None = None
+    mounts: tuple[Mount, ...] = ()
+    ports: Mapping[int, tuple[str, int]] = field(default_factory=dict)
+    check: Check | None = None
+    stop_timeout: int = 5
+    files: Mapping[str, str] = field(default_factory=dict)
+    # Only what a container needs (lab.security); every capability else is dropped, nothing is privileged.
+    cap_add: tuple[str, ...] = ()
+    devices: tuple[str, ...] = ()
+    security_opt: tuple[str, ...] = ()
+    memory_mb: int = 256
+    pids_limit: int = 128
+    user: str | None = None  # None: the image's own user
+    # When only `files` changed: write them again and send this signal (the process reloads them)
+    # instead of recreating the container. None: files are written before the first start only.
+    reload_signal: str | None = None
+
+    def fingerprint(self) -> str:
+        """A hash of everything that needs a new container when it changes."""
+        identity = [
+            self.image,
+            sorted(self.labels.items()),
+            sorted(self.env.items()),
+            self.command,
+            [(m.volume, m.target) for m in self.mounts],
+            sorted((port, list(bind)) for port, bind in self.ports.items()),
+            [list(self.cap_add), list(self.devices), list(self.security_opt)],
+            [self.memory_mb, self.pids_limit, self.user],
+        ]
+        return hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class VolumeSpec:
+    name: str
+    labels: Mapping[str, str]
+    driver_opts: Mapping[str, str] = field(default_factory=dict)  # e.g. an NFS mount for the kernel client
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything one lab should be, in the order it is brought up."""
+
+    config: LabConfig
+    network: str
+    network_labels: Mapping[str, str]
+    volumes: tuple[VolumeSpec, ...]
+    stores: tuple[ContainerSpec, ...]
+    prepare: ContainerSpec
+    nodes: tuple[ContainerSpec, ...]
+    nginx: ContainerSpec
+    nginx_conf: str
+    nginx_config_id: str
+    client_image: str = ""  # the lab's node image without the site: clients need Python, not the site
+    url: str = ""  # where a browser reaches nginx: https when nginx terminates TLS
+
+    @property
+    def nginx_url(self) -> str:
+        """nginx's URL on the lab's networks, as the client containers reach it."""
+        return f"{self.url.split(':', 1)[0]}://{self.nginx.name}/"
+
+    def containers(self) -> tuple[ContainerSpec, ...]:
+        """The long-running containers (not the one-off prepare job)."""
+        return (*self.stores, *self.nodes, self.nginx)
+
+
+def container_name(lab: str, part: str) -> str:
+    """`<lab>-nginx`, `<lab>-node-2`, `<lab>-redis`: also the host name on the lab network."""
+    return f"{lab}-{part}"
+
+
+def node_name(lab: str, index: int) -> str:
+    return container_name(lab, f"node-{index}")
+
+
+def store_names(config: LabConfig) -> tuple[str, ...]:
+    """The app database first, then the stores the session backend needs, then those the site's own
+    settings read (REDIS_URL), which stay whatever the backend."""
+    needed = [APP_DATABASE, *BACKENDS[config.backend].stores, *config.site_stores]
+    return tuple(dict.fromkeys(needed))
+
+
+def image_keys(config: LabConfig) -> tuple[str, ...]:
+    """Image keys this configuration runs."""
+    return ("site", "nginx", *(STORES[name].image for name in store_names(config)))
+
+
+@dataclass(frozen=True)
+class SiteContext:
+    """What every node's config tells the site besides settings: the environment a site configured from
+    it reads, the hosts and origins the lab is reached by, and why each setting is overridden."""
+
+    environment: Mapping[str, str] = field(default_factory=dict)
+    hosts: tuple[str, ...] = ()
+    origins: tuple[str, ...] = ()
+    reasons: Mapping[str, str] = field(default_factory=dict)
+    own_environment: Mapping[str, str] = field(default_factory=dict)  # the site's --env, --env-file
+    https: bool | str = False  # "auto": the site's settings decide (the first job, before facts are known)
+
+
+def node_config(
+    settings: dict,
+    secret_key: str,
+    fallbacks: tuple[str, ...] = (),
+    commands: tuple[tuple[str, ...], ...] = (),
+    demo: tuple[str, str] | None = None,
+    site: SiteContext | None = None,
+    release_commands: tuple[str, ...] = (),
+) -> str:
+    """The node's config file (lab_node.settings reads it): Django settings, keys, start-up commands."""
+    site = site or SiteContext()
+    environment = {**site.environment, "DJANGO_SECRET_KEY": secret_key, "SECRET_KEY": secret_key}
+    content = {
+        "settings": settings,
+        "secret_key": secret_key,
+        "secret_key_fallbacks": list(fallbacks),
+        "commands": [list(command) for command in commands],
+        # The lab's own variables win over the site's (--env): they point at the lab's database, Redis
+        # and hosts, which several nodes must share (an env file's REDIS_URL=redis://redis/ would not).
+        "environment": {**site.own_environment, **environment},
+        "hosts": list(site.hosts),
+        "origins": list(site.origins),
+        "reasons": dict(site.reasons),
+        "static_root": STATIC_ROOT,
+        "https": site.https,
+    }
+    if demo:
+        content["demo_user"], content["demo_password"] = demo
+    if release_commands:
+        content["release_commands"] = list(release_commands)
+    return json.dumps(content, sort_keys=True)
+
+
+def node_config_id(config_file: str) -> str:
+    """The id a node answers with (X-Lab-Config-Id) once it runs `config_file`."""
+    return hashlib.sha256(config_file.encode()).hexdigest()[:12]
+
+
+def nfs_volume_options(address: str) -> dict[str, str]:
+    """A local volume the host kernel mounts over NFSv4.1; `soft` so an outage fails instead of hanging."""
+    return {
+        "type": "nfs",
+        "o": f"addr={address},vers=4.1,port=2049,soft,timeo=30,retrans=2",
+        "device": ":/export",
+    }
+
+
+# Variables the lab sets for every site (a site configured from its environment finds the lab's there).
+DATABASE_PART_NAMES = {"POSTGRES_": {"NAME": "DB"}, "DB_": {}, "DATABASE_": {}, "DJANGO_DATABASE_": {}}
+LAB_ENVIRONMENT = ("DATABASE_URL", "REDIS_URL", "DJANGO_SECRET_KEY", "SECRET_KEY", "DJANGO_ALLOWED_HOSTS",
+                   "ALLOWED_HOSTS", "DJANGO_DEBUG", "DEBUG",
+                   *(f"{prefix}{names.get(part, part)}" for prefix, names in DATABASE_PART_NAMES.items()
+                     for part in ("HOST", "PORT", "NAME", "USER", "PASSWORD")))
+
+
+def site_context(
+    config: LabConfig, hosts: Mapping[str, str], passwords: Mapping[str, str], https: bool | str = False
+) -> SiteContext:
+    """The environment, hosts and reasons every node's config carries for the site."""
+    database = hosts[APP_DATABASE]
+    environment = {
+        "DATABASE_URL": f"postgres://{DB_USER}:{quote(passwords['postgres'], safe='')}@{database}:5432/{DB_NAME}",
+        "DJANGO_DEBUG": "False",
+        "DEBUG": "False",
+    }
+    # The same database by its parts, under the names settings commonly read (cookiecutter-django and
+    # wemake's POSTGRES_*, tutorials' DB_*): a site that reads them finds the lab's database.
+    for prefix, names in DATABASE_PART_NAMES.items():
+        parts = {"HOST": database, "PORT": "5432", "NAME": DB_NAME, "USER": DB_USER, "PASSWORD": passwords["postgres"]}
+        environment.update({f"{prefix}{names.get(part, part)}": value for part, value in parts.items()})
+    if "redis" in hosts:  # database 1: the site's own data apart from the lab's sessions (database 0)
+        environment["REDIS_URL"] = f"redis://:{quote(passwords['redis'], safe='')}@{hosts['redis']}:6379/1"
+    nginx = container_name(config.name, "nginx")
+    names = ["*"] if config.host == "0.0.0.0" else list(dict.fromkeys([config.host, "127.0.0.1", "localhost"]))
+    lab_hosts = tuple(dict.fromkeys([*names, nginx]))
+    environment["DJANGO_ALLOWED_HOSTS"] = environment["ALLOWED_HOSTS"] = ",".join(lab_hosts)
+    schemes = ["https", "http"] if https else ["http"]
+    origins = tuple(
+        dict.fromkeys(
+            [f"{scheme}://{host}:{config.port}" for scheme in schemes for host in names if host != "*"]
+            + [f"{scheme}://{nginx}" for scheme in schemes]
+        )
+    )
+    backend = f"the session backend under test ({config.backend})"
+    reasons = {
+        "DATABASES": "several nodes need one shared database: the lab's PostgreSQL",
+        "SESSION_ENGINE": backend,
+        "SESSION_CACHE_ALIAS": backend,
+        "SESSION_FILE_PATH": backend,
+        "CACHES": f"{backend}, on the lab's own alias",
+    }
+    return SiteContext(environment, lab_hosts, origins, reasons, dict(config.env), https)
+
+
+def facts_job(plan: "Plan") -> ContainerSpec:
+    """A one-off container that asks Django about the site (lab_node.site_facts), configured as node-1."""
+    node = plan.nodes[0]
+    return dataclasses.replace(
+        node,
+        name=container_name(plan.config.name, "facts"),
+        role="job",
+        labels=labels(plan.config.name, "job"),
+        # Static files are collected here, before any node starts (see lab_node.site_facts).
+        command=("python", "-m", "lab_node.site_facts", "--collect"),
+        env={**node.env, "LAB_NODE": "facts"},
+        mounts=plan.prepare.mounts,
+        check=None,
+        reload_signal=None,
+        devices=(),
+        user=None,
+        **limits("job"),
+    )
+
+
+def build_plan(
+    config: LabConfig,
+    secrets: Secrets,
+    tags: Mapping[str, str],
+    nfs_client: str = "fuse",
+    nfs_address: str | None = None,
+    facts: Mapping | None = None,
+    tls: tuple[str, str] | None = None,
+) -> Plan:
+    """Describe the lab for `config`; `tags` maps image keys to built image tags.
+
+    With the kernel NFS client the nodes mount a volume that names the server's address, which
+    is known only once the server runs: plan once without it, then again with it. `facts` are what
+    Django said about the site (lab_node.site_facts): the demo user's login name, STATIC_URL, whether
+    it needs https. `tls` is nginx's certificate and key (PEM) when it terminates https.
+    """
+    facts = facts or {}
+    lab = config.name
+    network = container_name(lab, "net")
+    backend = BACKENDS[config.backend]
+    volumes: list[VolumeSpec] = []
+
+    def volume(part: str, role: str = "data", driver_opts: Mapping[str, str] | None = None) -> str:
+        name = container_name(lab, part)
+        volumes.append(VolumeSpec(name, labels(lab, role), dict(driver_opts or {})))
+        return name
+
+    passwords = secrets.store_passwords()
+    stores = []
+    for store_name in store_names(config):
+        store = STORES[store_name]
+        mounts = (Mount(volume(f"{store_name}-data"), store.data_dir),) if store.data_dir else ()
+        cache_mb = config.memcached_mb if store_name == "memcached" else 0
+        stores.append(
+            ContainerSpec(
+                name=container_name(lab, store_name),
+                role="store",
+                image=tags[store.image],
+                labels=labels(lab, "store", store=store_name),
+                command=store_command(store, config.redis_aof, config.memcached_mb, config.memcached_growth_factor),
+                env={store.password_env: passwords[store_name]} if store.password_env else {},
+                mounts=mounts,
+                check=store.check,
+                security_opt=store.security_opt,
+                **limits(store_name, extra_memory_mb=cache_mb),
+            )
+        )
+
+    hosts = {name: container_name(lab, name) for name in store_names(config)}
+    database = database_settings(hosts[APP_DATABASE], secrets.db_password)
+    site_env = {"LAB_SITE_SETTINGS": config.site_settings}
+    https = config.https if config.https is not None else facts.get("https", "auto")
+    site = site_context(config, hosts, passwords, https)
+    static_url = facts.get("static_url")
+    # The one volume of collected static files (the first job fills it; nginx serves it at STATIC_URL).
+    static = (Mount(volume("static"), STATIC_ROOT),)
+    # The project's .env files, where it reads them: handed in at start, never built into an image.
+    dotenv = {f"/srv/site/{path}": text for path, text in env_files(Path(config.site)).items()}
+    steps = plan_steps(Path(config.site), config.release_commands)
+    release = tuple(step.command for step in steps if step.action == "run")
+
+    prepare = ContainerSpec(
+        name=container_name(lab, "prepare"),
+        role="job",
+        image=tags["site"],
+        labels=labels(lab, "job"),
+        env={**site_env, "LAB_NODE": "prepare"},
+        command=("django-admin", "lab_prepare"),
+        mounts=static,
+        files={
+            NODE_CONFIG_PATH: node_config(
+                database,
+                secrets.secret_key,
+                demo=(facts.get("login_name", secrets.demo_user), secrets.demo_password),
+                site=site,
+                release_commands=release,
+            ),
+            **dotenv,
+        },
+        **limits("job"),
+    )
+
+    backend_settings = backend.settings(hosts, passwords)
+    node_settings = {**database, **backend_settings}
+    if "DATABASES" in backend_settings:  # a backend adds databases; the shared one stays "default"
+        node_settings["DATABASES"] = {**database["DATABASES"], **backend_settings["DATABASES"]}
+    # Every node mounts the shared folder, whatever the backend: then a switch to or from shared_file
+    # changes only the node's config file, not its container.
+    shared = volume("shared-sessions")
+    extras = backend.node_extras(hosts, nfs_client)
+    nfs_volume = None
+    if extras.nfs_mount_at and nfs_address:
+        # Named after the address, so a server that moved gets a new volume (and new nodes).
+        tag = hashlib.sha256(nfs_address.encode()).hexdigest()[:6]
+        nfs_volume = volume(f"nfs-mount-{tag}", driver_opts=nfs_volume_options(nfs_address))
+    nodes = []
+    for index in range(1, config.nodes + 1):
+        mounts = [Mount(volume(f"node-{index}-data"), NODE_DATA_DIR), *static]
+        if shared:
+            mounts.append(Mount(shared, SHARED_SESSIONS_DIR))
+        if nfs_volume:
+            mounts.append(Mount(nfs_volume, extras.nfs_mount_at))
+        env = {**site_env, "LAB_NODE": f"node-{index}", "LAB_WORKERS": str(config.workers), **extras.env}
+        secret_key = secrets.node_secret_keys[index - 1] if config.secret_key_per_node else secrets.secret_key
+        config_file = node_config(
+            node_settings, secret_key, secrets.secret_key_fallbacks, backend.node_commands, site=site
+        )
+        if dotenv:  # a changed .env reaches running nodes by reload, like a changed configuration
+            digest = hashlib.sha256(json.dumps(dotenv, sort_keys=True).encode()).hexdigest()[:12]
+            config_file = config_file[:-1] + f', "env_files": "{digest}"}}'
+
+        nodes.append(
+            ContainerSpec(
+                name=node_name(lab, index),
+                role="node",
+                image=tags["site"],
+                labels=labels(lab, "node", node=str(index)),
+                env=env,
+                mounts=tuple(mounts),
+                # Healthy, and running this very configuration (the node answers with its id).
+                check=NodeCheck(
+                    network=network,
+                    port=NODE_PORT,
+                    config_id=node_config_id(config_file),
+                    fallback=ExecCheck(("lab-health", node_config_id(config_file))),
+                ),
+                stop_timeout=3,
+                files={NODE_CONFIG_PATH: config_file, **dotenv},
+                reload_signal="HUP",
+                devices=extras.devices,
+                user=extras.user,
+                **limits(extras.role, extra_memory_mb=64 * max(0, config.workers - 2)),
+            )
+        )
+
+    mode = BALANCE_MODES[config.balance]
+    servers = [f"{node.name}:{NODE_PORT}" for node in nodes]
+    frontend = Frontend(static_url, tls=tls is not None, session_cookie=facts.get("session_cookie") or SESSION_COOKIE)
+    nginx_conf = render(servers, mode, frontend, static_root=STATIC_ROOT)
+    url = config.url_for(https=frontend.tls)
+    tls_files = {f"{TLS_DIR}/cert.pem": tls[0], f"{TLS_DIR}/key.pem": tls[1]} if tls else {}
+    nginx = ContainerSpec(
+        name=container_name(lab, "nginx"),
+        role="nginx",
+        image=tags["nginx"],
+        labels=labels(lab, "nginx"),
+        ports={frontend.port: (config.host, config.port)},
+        mounts=static,
+        check=HttpCheck(f"{url}nginx-health"),
+        stop_timeout=3,
+        files={CONF_PATH: nginx_conf, **tls_files},
+        **limits("nginx"),
+    )
+    return Plan(
+        config=config,
+        network=network,
+        network_labels=labels(lab, "network"),
+        volumes=tuple(volumes),
+        stores=tuple(stores),
+        prepare=prepare,
+        nodes=tuple(nodes),
+        nginx=nginx,
+        nginx_conf=nginx_conf,
+        nginx_config_id=config_id(servers, mode, frontend),
+        client_image=tags.get("node", ""),
+        url=url,
+    )

@@ -1,0 +1,169 @@
+"""What a project runs before it serves, read where projects declare it, and what the lab does with each.
+
+A Procfile's `release:` line, its Dockerfile's RUN and CMD lines, and its start or entrypoint scripts
+name `manage.py` commands. The lab runs `migrate` once per lab and `collectstatic` once per site
+image itself; `compilemessages` writes into the code, so it runs while the site's image is built;
+every other command (a compressor, a JavaScript catalogue, `manage.py build`, `createcachetable`)
+runs once per lab after the migrations. Servers and development commands are not release steps.
+No Docker here.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+from lab.project.files import matches, walk
+from lab.project.site import project_folders
+
+START_FILES = ("Procfile", "Dockerfile*", "*.dockerfile", "start", "start.sh", "start-*", "entrypoint", "entrypoint*",
+               "docker-entrypoint*", "release.sh", "release", "run.sh", "boot.sh", "prestart.sh")
+_MANAGE = re.compile(r"(?:(?:\S*python\S*|uv run(?: python)?|poetry run(?: python)?)\s+)?(?:\S*/)?manage\.py\s+([\w:-]+)(.*)|"
+                     r"\bdjango-admin(?:\.py)?\s+([\w:-]+)(.*)")
+# Commands that are not part of releasing a site: servers, shells, tests, development helpers.
+NOT_RELEASE = {"runserver", "runserver_plus", "shell", "shell_plus", "dbshell", "test", "check", "createsuperuser",
+               "makemigrations", "startapp", "startproject", "showmigrations", "sqlmigrate", "help", "version",
+               "diffsettings", "changepassword", "sendtestemail", "runscript", "celery", "rqworker", "qcluster"}
+LAB_DOES = {"migrate": "the lab migrates once per lab", "collectstatic": "the lab collects static files once per site image"}
+AT_BUILD = {"compilemessages": "compiled into the site's image (it writes next to the code)"}
+# A front-end build (Webpack, Vite, Tailwind, Gulp) run with Node.js; development servers are not releases.
+_JS = re.compile(r"^(?:npm\s+(?:ci|install|i|run|run-script|exec)\b|yarn(?:\s+(?:install|build|run)\b|\s*$)|"
+                 r"pnpm\s+(?:install|build|run|exec)\b|npx\s)(.*)$")
+_JS_DEVELOPMENT = re.compile(r"\b(dev|watch|start|serve|test|lint)\b")
+JS_WHY = "run in the build stage of the site's image with Debian's Node.js; its output is copied in"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One command a project runs before serving, where it was found, and what the lab does with it."""
+
+    command: str  # "python manage.py compress --force"
+    name: str  # "compress"
+    where: str  # "Procfile:1 (release)"
+    action: str  # "run" (once per lab, after migrate) | "build" | "build-js" (in the image) | "lab"
+    why: str
+
+    def __str__(self) -> str:
+        return f"`{self.command}` ({self.where}): {self.why}"
+
+
+def _segments(text: str) -> list[str]:
+    """Shell-ish command segments of a line: split on &&, ||, ;, | and newlines."""
+    return [part.strip() for part in re.split(r"&&|\|\||;|\||\n", text) if part.strip()]
+
+
+def _docker_lines(text: str) -> list[tuple[int, str, str]]:
+    """(line number, instruction, argument text) of a Dockerfile, continuation lines joined."""
+    out, pending, start = [], "", 0
+    for number, line in enumerate(text.splitlines(), 1):
+        if not pending:
+            start = number
+        stripped = line.strip()
+        if stripped.startswith("#") and not pending:
+            continue
+        pending += " " + stripped.rstrip("\\")
+        if not stripped.endswith("\\"):
+            match = re.match(r"\s*(\w+)\s+(.*)", pending)
+            if match:
+                argument = match.group(2)
+                if argument.startswith("["):  # exec form: ["sh", "-c", "..."] or ["python", "manage.py", ...]
+                    try:
+                        argument = " ".join(__import__("json").loads(argument))
+                    except ValueError:
+                        pass
+                out.append((start, match.group(1).upper(), argument))
+            pending = ""
+    return out
+
+
+def _commands(site: Path) -> list[tuple[str, str]]:
+    """(command text, where) of every manage.py or django-admin call in the project's start files, in the
+    manage.py folder and the repository around it (its files named from the manage.py folder: ../Procfile)."""
+    found = []
+    seen: set[Path] = set()
+    for folder in project_folders(site):
+        up = "../" * len(site.relative_to(folder).parts)
+        for relative in walk(folder):
+            path = folder / relative
+            if path in seen or not matches(relative.name, START_FILES):
+                continue
+            seen.add(path)
+            where = path.relative_to(site).as_posix() if path.is_relative_to(site) else up + relative.as_posix()
+            found += _calls(path, where)
+    return found
+
+
+def _calls(path: Path, where: str) -> list[tuple[str, str]]:
+    """(command text, where) of the calls in one start file."""
+    found = []
+    text = path.read_text(errors="replace")
+    if path.name == "Procfile":
+        for number, line in enumerate(text.splitlines(), 1):
+            process, _, command = line.partition(":")
+            if command and not line.lstrip().startswith("#"):
+                found += [(part, f"{where}:{number} ({process.strip()})") for part in _segments(command)]
+    elif path.name.lower().startswith("dockerfile") or path.name.endswith(".dockerfile"):
+        for number, instruction, argument in _docker_lines(text):
+            if instruction in ("RUN", "CMD", "ENTRYPOINT"):
+                found += [(part, f"{where}:{number} ({instruction})") for part in _segments(argument)]
+    else:
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.lstrip().startswith("#"):
+                found += [(part, f"{where}:{number}") for part in _segments(line)]
+    return found
+
+
+def _normal(name: str, rest: str) -> str:
+    words = shlex.split(rest.strip(), posix=True) if rest.strip() else []
+    words = [w for w in words if not w.startswith("$") and w not in ("\\",)]
+    return " ".join(["python", "manage.py", name, *words])
+
+
+def found_steps(folder: Path) -> list[Step]:
+    """Every release step the project declares, once each, in the order found."""
+    steps: dict[str, Step] = {}
+    for text, where in _commands(folder):
+        javascript = _JS.match(text.strip())
+        if javascript and not _JS_DEVELOPMENT.search(javascript.group(1)):
+            command = " ".join(text.split())
+            steps.setdefault(command, Step(command, command.split()[0], where, "build-js", JS_WHY))
+            continue
+        match = _MANAGE.search(text)
+        if not match:
+            continue
+        name, rest = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
+        try:
+            command = _normal(name, rest)
+        except ValueError:
+            command = f"python manage.py {name}"
+        if name in steps or command in steps:
+            continue
+        if name in LAB_DOES:
+            steps[name] = Step(command, name, where, "lab", LAB_DOES[name])
+        elif name in AT_BUILD:
+            steps[name] = Step(command, name, where, "build", AT_BUILD[name])
+        elif name in NOT_RELEASE:
+            continue
+        else:
+            steps[command] = Step(command, name, where, "run", "run once per lab, after the migrations")
+    return list(steps.values())
+
+
+def given_steps(commands: tuple[str, ...]) -> list[Step]:
+    """--release-command CMD: run once per lab after the migrations, in the order given."""
+    steps = []
+    for command in commands:
+        match = _MANAGE.search(command)
+        name = (match.group(1) or match.group(3)) if match else command.split()[0]
+        if name in AT_BUILD:
+            steps.append(Step(command, name, "--release-command", "build", AT_BUILD[name]))
+        else:
+            steps.append(Step(command, name, "--release-command", "run", "run once per lab, after the migrations"))
+    return steps
+
+
+def plan_steps(folder: Path, given: tuple[str, ...] | None) -> list[Step]:
+    """The steps the lab takes for a site: the ones it declares, or --release-command's instead."""
+    return given_steps(given) if given is not None else found_steps(folder)

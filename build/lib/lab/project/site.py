@@ -1,0 +1,215 @@
+"""Site: a Django project folder on this machine, as the lab reads it before anything runs.
+
+Where its settings module is (manage.py, or what the user says), what it needs installed (a
+requirements file, or a pyproject's dependencies, with `-r` includes inlined), and what its files say
+about running on several machines (migrate at every start, scheduled jobs, code that uses the cache).
+No Docker here: what Django itself says about the site is asked on the nodes (lab_node.site_facts).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from lab.errors import ConfigError
+
+_SETTINGS_IN_MANAGE = re.compile(r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""")
+_MODULE = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*")
+_SKIPPED_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", "static", "staticfiles", "media", ".tox"}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A line of the site's files that shows something, as evidence: where, and what it says."""
+
+    file: str
+    line: int
+    text: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.text.strip()[:120]}"
+
+
+# Files that say what a project needs or runs, which tutorials keep at their repository's root.
+PROJECT_FILES = ("requirements.txt", "requirements", "pyproject.toml", "Pipfile", "Pipfile.lock", "uv.lock",
+                 "poetry.lock", "runtime.txt", ".python-version", "Procfile", "Dockerfile")
+
+
+def project_folders(site: Path) -> list[Path]:
+    """Where a project keeps what is not code: the manage.py folder, then the repository around it, where
+    tutorials keep requirements.txt, runtime.txt and the Procfile (`repo/mysite/manage.py`). A parent
+    counts only when this is the one Django project in it, up to two levels or its `.git`."""
+    folders = [site]
+    for parent in list(site.parents)[:2]:
+        if not any((parent / name).exists() for name in (*PROJECT_FILES, ".git")):
+            break
+        if find_manage_py(parent) != site:
+            break  # another project lives beside this one (or the parent is a project itself)
+        folders.append(parent)
+        if (parent / ".git").exists():
+            break
+    return folders
+
+
+def find_manage_py(folder: Path, depth: int = 3) -> Path | None:
+    """The folder that holds the project's manage.py: `folder` itself, or the only one below it (three
+    levels at most, not in virtualenvs, node_modules or hidden folders)."""
+    if (folder / "manage.py").is_file():
+        return folder
+    from lab.project.files import NEVER_DIRS
+
+    found = []
+    for root, dirs, files in os.walk(folder):
+        here = Path(root)
+        if len(here.relative_to(folder).parts) >= depth:
+            dirs[:] = []
+        dirs[:] = [d for d in dirs if d not in NEVER_DIRS and not d.startswith(".") and not (here / d / "pyvenv.cfg").exists()]
+        if "manage.py" in files:
+            found.append(here)
+            dirs[:] = []
+        if len(found) > 1:
+            return None
+    return found[0] if len(found) == 1 else None
+
+
+def project_here(start: Path) -> Path | None:
+    """The Django project a command run in `start` is about: the one below it (manage.py there or at
+    most three levels down, and only one), else the nearest folder above that holds manage.py."""
+    found = find_manage_py(start)
+    if found is not None:
+        return found
+    return next((parent for parent in start.parents if (parent / "manage.py").is_file()), None)
+
+
+def _declared_settings(path: Path) -> str | None:
+    match = _SETTINGS_IN_MANAGE.search(path.read_text(errors="replace")) if path.is_file() else None
+    return match.group(1) if match else None
+
+
+def _exists(folder: Path, module: str) -> bool:
+    relative = Path(*module.split("."))
+    return (folder / relative).with_suffix(".py").is_file() or (folder / relative / "__init__.py").is_file()
+
+
+def _served_wsgi(folder: Path) -> Path | None:
+    """The WSGI module the site's server loads: the one its Procfile or start script hands gunicorn
+    (`gunicorn config.wsgi`), else the only wsgi.py that names a settings module."""
+    starts = ("Procfile", "Dockerfile*", "start*", "*.sh", "entrypoint*")
+    for hit in _grep(folder, starts, re.compile(r"\b(gunicorn|uwsgi)\b")):
+        match = re.search(r"\b([A-Za-z_][\w.]*)\.wsgi\b", hit.text) or re.search(r"--module[= ]([\w.]+)", hit.text)
+        if match:
+            path = folder / Path(*match.group(1).split(".")) / "wsgi.py"
+            if _declared_settings(path):
+                return path
+    found = [path for path in _files(folder, ("wsgi.py",)) if _declared_settings(path)]
+    return found[0] if len(found) == 1 else None
+
+
+def settings_choice(folder: Path, given: str = "") -> tuple[str, str]:
+    """The site's settings module and where it comes from: `given` (--settings), else the one its WSGI
+    module names (what production serves with), else the one manage.py names."""
+    if given:
+        if not _MODULE.fullmatch(given):
+            raise ConfigError(f"--settings must be a dotted module name like mysite.settings, not {given!r}")
+        if not _exists(folder, given):
+            raise ConfigError(f"settings module {given!r} is not in {folder} (no {Path(*given.split('.'))}.py there)")
+        return given, "--settings"
+    manage = _declared_settings(folder / "manage.py")
+    for dockerfile in _files(folder, ("Dockerfile*",)):
+        match = re.search(r"^\s*ENV\s+.*\bDJANGO_SETTINGS_MODULE[= ]\"?([\w.]+)", dockerfile.read_text(errors="replace"), re.M)
+        if match and _exists(folder, match.group(1)):
+            where = dockerfile.relative_to(folder).as_posix()
+            return match.group(1), f"{where} sets DJANGO_SETTINGS_MODULE" + (
+                f"; manage.py names {manage}" if manage and manage != match.group(1) else ""
+            )
+    wsgi = _served_wsgi(folder)
+    served = _declared_settings(wsgi) if wsgi else None
+    if served and _exists(folder, served):
+        why = f"{wsgi.relative_to(folder).as_posix()}, what the site's WSGI server loads"
+        return served, why + (f"; manage.py names {manage}" if manage and manage != served else "")
+    if not manage:
+        raise ConfigError(
+            f"cannot tell the settings module of {folder}: manage.py does not set DJANGO_SETTINGS_MODULE; "
+            "say it with --settings mysite.settings"
+        )
+    return manage, "manage.py"
+
+
+def settings_module(folder: Path, given: str = "") -> str:
+    """The site's settings module (see settings_choice)."""
+    return settings_choice(folder, given)[0]
+
+
+def needed_stores(folder: Path) -> dict[str, Hit]:
+    """Stores the site's code reads from the environment, so it needs them whatever the session backend:
+    Redis when it reads REDIS_URL (a cache, Celery, channels)."""
+    hits = _grep(folder, ("*.py",), re.compile(r"""["']REDIS_URL["']"""), keep=lambda line: not line.lstrip().startswith("#"))
+    return {"redis": hits[0]} if hits else {}
+
+
+def _files(folder: Path, patterns: tuple[str, ...]) -> list[Path]:
+    found = {
+        path
+        for pattern in patterns
+        for path in folder.rglob(pattern)
+        if path.is_file() and not (set(path.relative_to(folder).parts) & _SKIPPED_DIRS)
+    }
+    return sorted(found)
+
+
+def _grep(folder: Path, patterns: tuple[str, ...], line_pattern: re.Pattern, keep=lambda line: True) -> list[Hit]:
+    hits = []
+    for path in _files(folder, patterns):
+        try:
+            text = path.read_text(errors="replace")
+        except OSError:
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
+            if line_pattern.search(line) and keep(line):
+                hits.append(Hit(path.relative_to(folder).as_posix(), number, line))
+    return hits
+
+
+def migrate_at_start(folder: Path) -> list[Hit]:
+    """Start-up commands that run `migrate` (each node would, at once); a Procfile `release:` runs once."""
+    start_files = ("Procfile", "Dockerfile*", "*.sh", "docker-compose*.yml", "compose*.yml", "entrypoint*", "start*")
+    return _grep(
+        folder,
+        start_files,
+        re.compile(r"\bmigrate\b"),
+        keep=lambda line: not line.lstrip().startswith(("#", "release:")),
+    )
+
+
+def scheduled_jobs(folder: Path) -> list[Hit]:
+    """In-process schedulers and clock processes, which every node would run."""
+    code = _grep(
+        folder,
+        ("*.py",),
+        re.compile(r"BackgroundScheduler|BlockingScheduler|apscheduler|schedule\.every|CRONJOBS|CELERY_?BEAT_SCHEDULE"),
+        keep=lambda line: not line.lstrip().startswith("#"),
+    )
+    processes = _grep(folder, ("Procfile",), re.compile(r"^\s*(clock|beat|scheduler)\s*:|celery.*\bbeat\b"))
+    return code + processes
+
+
+def cache_users(folder: Path) -> list[Hit]:
+    """Code that keeps something in Django's cache: rate limits, cached pages, counters."""
+    return _grep(
+        folder,
+        ("*.py",),
+        re.compile(r"from django\.core\.cache import|\bcaches\[|cache_page|@ratelimit|django_ratelimit|cache\.(incr|add|set)\("),
+        keep=lambda line: not line.lstrip().startswith("#"),
+    )
+
+
+def uploads(folder: Path) -> list[Hit]:
+    """Code that stores files: file fields, default_storage, request.FILES."""
+    return _grep(
+        folder,
+        ("*.py",),
+        re.compile(r"\b(FileField|ImageField)\(|default_storage|request\.FILES"),
+        keep=lambda line: not line.lstrip().startswith("#") and "migrations" not in line,
+    )

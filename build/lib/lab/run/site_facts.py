@@ -1,0 +1,129 @@
+"""What the lab learns about a site as it brings it up, and says: which Python, dependencies, settings
+and release steps it runs with (read from the folder), what Django answers about it (asked once per
+site image in a one-off container, `lab_node.site_facts`), and where its login page is (asked of
+nginx, as a browser would).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Callable
+
+from lab.engines.host import fetch_page
+from lab.errors import ConfigError, SiteError
+from lab.model.config import SAMPLE_SITE, LabConfig
+from lab.model.plan import LAB_ENVIRONMENT, NODE_CONFIG_PATH, Plan, facts_job
+from lab.project.files import env_files
+from lab.run.load_errors import explain
+from lab.project.release_steps import plan_steps
+from lab.project.site import settings_choice
+from lab.traffic.evidence import login_form
+
+Progress = Callable[[str], None]
+# The fields of a configuration that change what is said about the site.
+ABOUT_SITE = ("site", "site_settings", "requirements", "groups", "python", "build_packages", "env",
+              "release_commands", "login_url", "https", "django_version")
+
+
+def facts_key(plan: Plan, image: str) -> str:
+    """What Django's answers about a site depend on: its image, settings module, environment, https."""
+    config = plan.config
+    parts = [image, config.site_settings, sorted(config.env), config.https, sorted(env_files(Path(config.site)).items())]
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:12]
+
+
+def release_commands(plan: Plan) -> list[str]:
+    """The project's own release steps the prepare job runs once per lab."""
+    return json.loads(plan.prepare.files[NODE_CONFIG_PATH]).get("release_commands", [])
+
+
+def settings_reason(config: LabConfig) -> str:
+    """Why the site runs the settings module it runs."""
+    if dict(config.env).get("DJANGO_SETTINGS_MODULE") == config.site_settings:
+        return "DJANGO_SETTINGS_MODULE in the site's environment"
+    try:
+        module, why = settings_choice(Path(config.site))
+    except ConfigError:
+        return "--settings"
+    return why if module == config.site_settings else "--settings"
+
+
+def describe(config: LabConfig, previous: LabConfig | None, progress: Progress) -> None:
+    """Say which Python, dependencies, settings and release steps the site runs with, and why; said
+    when they change (not on every switch of backend or balance)."""
+    if previous is not None and all(getattr(previous, key) == getattr(config, key) for key in ABOUT_SITE):
+        return
+    if config.site == str(SAMPLE_SITE):
+        return
+    dependencies = config.dependencies
+    progress(f"site {config.site}")
+    progress(f"  python   {config.interpreter_choice.reason} (--python X.Y chooses)")
+    progress(f"  installs {dependencies.describe().removeprefix('installs ') if dependencies else 'nothing: the project declares no dependencies'}")
+    progress(f"  settings {config.site_settings} ({settings_reason(config)})")
+    if config.env:
+        lab_owned = [key for key, _ in config.env if key in LAB_ENVIRONMENT]
+        progress(
+            f"  environment {', '.join(key for key, _ in config.env)} (values kept in the lab's state, not shown)"
+            + (f"; the lab's own values win for {', '.join(lab_owned)}" if lab_owned else "")
+        )
+    for step in plan_steps(Path(config.site), config.release_commands):
+        progress(f"  release  {step}")
+
+
+def ask(engine, plan: Plan, image: str, progress: Progress) -> dict:
+    """Ask Django about the site once per site image (login pages, STATIC_URL, https, the lab's
+    overrides), collecting its static files on the way, before any node starts."""
+    started = time.monotonic()
+    code, output = engine.run_job(facts_job(plan), plan.network, timeout=300)
+    lines = output.strip().splitlines()
+    try:
+        facts = json.loads(lines[-1]) if code == 0 and lines else None
+    except ValueError:
+        facts = None
+    if not isinstance(facts, dict):
+        message = explain(output, plan.config)
+        if os.environ.get("LAB_DEBUG"):
+            message += "\n--- the site's output ---\n" + "\n".join(lines[-40:])
+        raise SiteError(message)
+    facts["image"] = image
+    facts["key"] = facts_key(plan, image)
+    progress(
+        f"site {plan.config.site}: settings {facts['settings_module']}, Django {facts['django']}; "
+        f"login as {facts['login_name']}"
+        + (f"; static files at {facts['static_url']}" if facts.get("static_url") else "")
+        + f" ({time.monotonic() - started:.1f} s)"
+    )
+    if facts.get("collected"):
+        progress(f"  {facts['collected']}")
+    if facts.get("https"):
+        why = "; ".join(facts.get("https_reasons") or []) or "lab up --https"
+        progress(f"  https: nginx terminates TLS ({why}); the site's security settings run as written")
+    for override in facts.get("overrides", []):
+        progress(f"  overrides {override['setting']} -> {override['value']} ({override['reason']})")
+    return facts
+
+
+def find_login_page(plan: Plan, facts: dict) -> tuple[str, str]:
+    """The site's login page through nginx, as (path, where it came from): a GET must find a form with a
+    password field there. --login-url, else the page found before, else each page Django named in turn
+    (LOGIN_URL, a CMS's admin, Django's admin). SiteError naming every answer when none has one."""
+    config = plan.config
+    if config.login_url:
+        candidates = [[config.login_url, "--login-url"]]
+    elif facts.get("login_page"):
+        candidates = [[facts["login_page"], facts.get("login_page_source", "")]]
+    else:
+        candidates = facts.get("login_candidates") or [[facts.get("login_url") or "/accounts/login/", "LOGIN_URL"]]
+    tried = []
+    for path, source in candidates:
+        status, page = fetch_page(plan.url + path.lstrip("/"))
+        if status == 200 and login_form(page):
+            return path, source
+        tried.append(f"{source} {path} answered {status or 'nothing'}" + ("" if status != 200 else " without a login form"))
+    raise SiteError(
+        f"no login page found through nginx: {'; '.join(tried)}. Say where users log in with `lab up --login-url /path/`"
+    )

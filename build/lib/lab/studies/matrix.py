@@ -1,0 +1,76 @@
+"""The comparison matrix, run: `run_cell` switches a running lab to a cell, lets the virtual users log in
+and browse, and returns a CellResult (lab.verdicts.cells): the verdict, and the evidence that it could
+have gone the other way.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+
+from lab.model.backends import BACKENDS
+from lab.model.balance import BALANCE_MODES
+from lab.run.lab import Lab
+from lab.traffic.clients import Clients
+from lab.traffic.evidence import WHOAMI
+from lab.verdicts.cells import QUICK_CELLS, CellResult, all_cells
+
+
+def run_cell(
+    lab: Lab, clients: Clients, backend: str, balance: str, requests_count: int = 20, probe: str = WHOAMI
+) -> CellResult:
+    """Switch the lab to (backend, balance), run every virtual user, and judge what they saw."""
+    started = time.monotonic()
+    changed = lab.switch(backend=backend, balance=balance).changed
+    switched = time.monotonic() - started
+    clients.ensure()
+    if any("-node-" in name for name in changed):
+        lab.warm_up()  # new or restarted workers: so latency measures the store, not a first request
+    users = clients.run(requests_count, seconds=60, probe=probe)
+    username, _ = lab.login()
+    return CellResult(backend, balance, username, users, time.monotonic() - started, switched, lab.config().engine)
+
+
+def report_data(lab: Lab, clients: Clients, results: list[CellResult], requests_count: int, full: bool, probe: str) -> dict:
+    """The matrix report's data: the run's facts, then every cell (pending ones too, in a full run)."""
+    cells = [result.to_dict() for result in results]
+    if full:
+        cells += [
+            {"backend": b, "balance": m, "pending": True}
+            for b, backend in BACKENDS.items() if not backend.available for m in BALANCE_MODES
+        ]
+    config = lab.config()
+    return {
+        "meta": {
+            "finished": time.strftime("%Y-%m-%d %H:%M"),
+            "machine": f"{lab.engine.describe()}, {os.cpu_count()} cores, {platform.system()}",
+            "site": config.site,
+            "probe": "/" + probe.lstrip("/"),
+            "nodes": config.nodes,
+            "workers": config.workers,
+            "users_per_cell": len(results[0].users) if results else 0,
+            "nat_users": sum(len(g.users) for g in clients.groups if g.shares_address),
+            "requests_per_user": requests_count,
+            "cells_run": len(results),
+            "seconds": sum(result.seconds for result in results),  # the cells alone, not the set-up
+        },
+        "cells": cells,
+    }
+
+
+def run_matrix(lab: Lab, quick: bool, probe: str | None = None, requests_count: int = 20, on_cell=None) -> dict:
+    """Every cell (or the quick ones) on a running lab, browsing `probe` (default: the site's
+    LOGIN_REDIRECT_URL, else the lab's whoami); returns the report's data."""
+    facts = lab.site()
+    probe = probe or facts.get("login_redirect_url") or WHOAMI
+    clients = Clients(lab)
+    clients.ensure()
+    cells = [cell for cell in (QUICK_CELLS if quick else all_cells()) if BACKENDS[cell[0]].available]
+    results = []
+    for backend, balance in cells:
+        result = run_cell(lab, clients, backend, balance, requests_count, probe)
+        results.append(result)
+        if on_cell:
+            on_cell(result)
+    return report_data(lab, clients, results, requests_count, not quick, probe)

@@ -1,0 +1,77 @@
+"""The readiness report's probes: what in a site's settings and code breaks once it runs on several
+machines, seen on the lab's real nodes (lab_node.probes) and in the site's files (lab.project.site),
+then judged by lab.verdicts.hazards.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+
+from lab.errors import ConfigError
+from lab.project import site as site_files
+from lab.engines.parallel import in_parallel
+from lab.verdicts.hazards import Finding, Observed, judge
+
+SITE_USER = "django"
+
+
+def _probe(lab, node: str, *arguments: str) -> dict:
+    code, output = lab.engine.exec(node, ["python", "-m", "lab_node.probes", *arguments], user=SITE_USER)
+    lines = output.strip().splitlines()
+    try:
+        return json.loads(lines[-1]) if code == 0 else {"error": "\n".join(lines[-5:])}
+    except (ValueError, IndexError):
+        return {"error": output[-500:]}
+
+
+def gather(lab) -> Observed:
+    """Run the probes on the lab's first two nodes and read the site's files."""
+    plan = lab.plan()
+    if len(plan.nodes) < 2:
+        raise ConfigError("the readiness report compares two nodes; bring the lab up with --nodes 2 or more")
+    one, two = plan.nodes[0].name, plan.nodes[1].name
+    first, key_one, key_two, database, deploy, facts = in_parallel(
+        lambda call: call(),
+        [
+            lambda: _probe(lab, one, "settings"),
+            lambda: _probe(lab, one, "key"),
+            lambda: _probe(lab, two, "key"),
+            lambda: _probe(lab, one, "database"),
+            lambda: _probe(lab, one, "deploy-check"),
+            lambda: lab.engine.exec(one, ["python", "-m", "lab_node.site_facts"], user=SITE_USER)[1],
+        ],
+    )
+    key = "lab-" + secrets.token_hex(6)
+    wrote = _probe(lab, one, "write", key)
+    name = (wrote.get("media") or {}).get("name") or "-"
+    read = _probe(lab, two, "read", key, name)
+    _probe(lab, one, "forget", name)
+    folder = Path(plan.config.site)
+    try:
+        overrides = json.loads(facts.strip().splitlines()[-1]).get("overrides", [])
+    except (ValueError, IndexError):
+        overrides = []
+    return Observed(
+        nodes=plan.config.nodes,
+        workers=plan.config.workers,
+        nginx_host=plan.nginx.name,
+        first=first,
+        keys=(key_one, key_two),
+        wrote=wrote,
+        read=read,
+        max_connections=database.get("max_connections"),
+        deploy_check=deploy.get("lines", []) if isinstance(deploy, dict) else [],
+        overrides=overrides,
+        migrate_hits=[str(hit) for hit in site_files.migrate_at_start(folder)],
+        schedule_hits=[str(hit) for hit in site_files.scheduled_jobs(folder)],
+        cache_hits=[str(hit) for hit in site_files.cache_users(folder)],
+        upload_hits=[str(hit) for hit in site_files.uploads(folder)],
+    )
+
+
+def assess(lab) -> tuple[list[Finding], Observed]:
+    """Probe the running lab and judge: the findings, and what they were judged from."""
+    seen = gather(lab)
+    return judge(seen), seen

@@ -1,0 +1,204 @@
+"""Client containers: where virtual users run, on networks of their own, so nginx sees real addresses.
+
+From this machine every request reaches nginx from one gateway address, which makes `ip_hash`
+meaningless. So users run inside containers: each "direct" client sits on its own network (its own
+/24, since nginx's ip_hash keys on the first three octets), and one "NAT" client carries several
+users behind a single address. The clients carry the lab's labels; `lab down` removes them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from lab.engines import direct
+from lab.errors import EngineError
+from lab.model.plan import ContainerSpec, container_name, labels, limits
+from lab.run.lab import Lab
+from lab.engines.parallel import in_parallel
+from lab.traffic.evidence import JOB_ENV, WHOAMI, UserEvidence
+
+EVIDENCE_SCRIPT = Path(__file__).with_name("evidence.py")
+SCRIPT_IN_CONTAINER = "/tmp/lab_evidence.py"
+AGENT_PORT = 8765
+DIRECT_CLIENTS = 6
+NAT_USERS = 3
+
+
+def open_agent(engine, group: "ClientGroup", job: dict):
+    """The agent's answer to `job`, open for the caller to read (and close), or None where this machine
+    does not reach the container: the caller then runs the job through `docker exec`.
+
+    A client container just started may not listen yet, so a refused connection is tried again for 10 s.
+    An HTTPError (the agent answered, with an error) is the caller's to report.
+    """
+    address = engine.address(group.container.name, group.network) if group.reachable and not direct.unreachable() else ""
+    if not address:
+        return None
+    request = urllib.request.Request(
+        f"http://{address}:{AGENT_PORT}/", data=json.dumps(job).encode(), headers={"Content-Type": "application/json"}
+    )
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            answer = urllib.request.urlopen(request, timeout=job.get("seconds", 60) + 30)
+            direct.learn(None)
+            return answer
+        except urllib.error.HTTPError:
+            raise
+        except (urllib.error.URLError, OSError) as error:
+            if not direct.learn(error) or time.monotonic() > deadline:
+                return None
+            time.sleep(0.05)
+
+
+def run_job(engine, group: "ClientGroup", job: dict) -> tuple[int, str]:
+    """Run one job of evidence.py in a client container; (exit code, output whose last line is JSON).
+
+    Asked of the container's agent over its network where this machine reaches containers (measured:
+    0.35 s less per matrix cell than a `docker exec` and a Python start in 7 containers); otherwise
+    run inside it, the job in its environment. Either way the demo password in the job is never on a
+    command line, which every user of the host can read.
+    """
+    container = group.container.name
+    try:
+        answer = open_agent(engine, group, job)
+    except urllib.error.HTTPError as error:
+        return 1, f"the agent in {container} answered {error.code}: {error.read()[-1500:]!r}"
+    if answer is not None:
+        with answer:
+            return 0, answer.read().decode()
+    return engine.exec(container, ["python3", SCRIPT_IN_CONTAINER], env={JOB_ENV: json.dumps(job)})
+
+
+@dataclass(frozen=True)
+class ClientGroup:
+    """One client container on its own network, and the users it runs."""
+
+    network: str
+    container: ContainerSpec
+    users: tuple[str, ...]
+    reachable: bool = True  # False on a swarm's overlay network, which this machine does not route to
+
+    @property
+    def shares_address(self) -> bool:
+        return len(self.users) > 1
+
+
+def client_groups(lab: str, image: str, direct: int = DIRECT_CLIENTS, nat_users: int = NAT_USERS) -> list[ClientGroup]:
+    """`direct` single-user clients, each on its own network, and one client whose users share an address."""
+    parts = [(f"client-{i}", f"clients-{i}", (f"user-{i}",)) for i in range(1, direct + 1)]
+    script = EVIDENCE_SCRIPT.read_text()
+    if nat_users:
+        parts.append(("client-nat", "clients-nat", tuple(f"nat-{i}" for i in range(1, nat_users + 1))))
+    return [
+        ClientGroup(
+            network=container_name(lab, network),
+            container=ContainerSpec(
+                name=container_name(lab, name),
+                role="client",
+                image=image,
+                labels=labels(lab, "client"),
+                command=("python3", SCRIPT_IN_CONTAINER, "serve", str(AGENT_PORT)),
+                # The script's hash, so a client whose agent runs an older script is recreated.
+                env={"LAB_EVIDENCE_SCRIPT": hashlib.sha256(script.encode()).hexdigest()[:12]},
+                files={SCRIPT_IN_CONTAINER: script},
+                stop_timeout=1,
+                **limits("client"),
+            ),
+            users=users,
+        )
+        for name, network, users in parts
+    ]
+
+
+class Clients:
+    """The lab's client containers: make sure they exist, then run users in all of them at once."""
+
+    def __init__(self, lab: Lab, direct: int = DIRECT_CLIENTS, nat_users: int = NAT_USERS):
+        self.lab = lab
+        plan = lab.plan()
+        self.nginx = plan.nginx.name
+        self.url = plan.nginx_url  # https://<lab>-nginx/ when nginx terminates TLS
+        ca = lab.ca_path()
+        self.ca = ca.read_text() if ca else None
+        self.groups = client_groups(lab.name, plan.client_image, direct, nat_users)
+        # On a swarm, nginx is a service on the stack's overlay network: clients join that network (it is
+        # attachable) and reach nginx by its name there. They share one subnet, so ip_hash sees one "address".
+        self.swarm = plan.config.engine == "swarm"
+        if self.swarm:
+            overlay = f"{plan.network}-overlay"
+            self.groups = [dataclasses.replace(group, network=overlay, reachable=False) for group in self.groups]
+        self._ensured_for: str | None = None  # the nginx container the clients were last attached to
+
+    def ensure(self) -> None:
+        """Create the client networks and containers, and attach nginx to every client network.
+
+        Once done for the running nginx, a second call costs one look-up (a matrix calls it per cell).
+        """
+        engine = self.lab.engine
+        if self.swarm:
+            if self._ensured_for != "swarm":
+                in_parallel(lambda group: engine.ensure_container(group.container, group.network), self.groups)
+                self._ensured_for = "swarm"
+            return
+        nginx_id = engine.container_id(self.nginx)
+        if nginx_id is not None and nginx_id == self._ensured_for:
+            return
+
+        def one(group: ClientGroup) -> None:
+            engine.ensure_network(group.network, labels(self.lab.name, "client-network"))
+            engine.ensure_container(group.container, group.network)  # the script is among its files
+            engine.connect(group.network, self.nginx)
+
+        in_parallel(one, self.groups)
+        self._ensured_for = nginx_id
+
+    def run(
+        self, requests_count: int = 20, seconds: float = 60, pause: float = 0.0, idle: float = 0.0, probe: str = WHOAMI
+    ) -> list[UserEvidence]:
+        """Every user logs in through the site's login page and requests `probe` `requests_count` times;
+        all clients at once."""
+        username, password = self.lab.login()
+        login_path = self.lab.login_path()
+        engine = self.lab.engine
+
+        def one(group: ClientGroup) -> list[UserEvidence]:
+            job = {
+                "url": self.url,
+                "ca": self.ca,
+                "username": username,
+                "password": password,
+                "names": list(group.users),
+                "requests_count": requests_count,
+                "seconds": seconds,
+                "pause": pause,
+                "idle": idle,
+                "login_path": login_path,
+                "probe": probe,
+            }
+            code, output = run_job(engine, group, job)
+            if code != 0:
+                raise EngineError(f"virtual users in {group.container.name} failed (exit {code}):\n{output[-2000:]}")
+            address = engine.address(group.container.name, group.network)
+            found = [UserEvidence.from_dict(item) for item in json.loads(output.strip().splitlines()[-1])]
+            for evidence in found:
+                evidence.client, evidence.address = group.container.name, address
+            return found
+
+        return [user for group in in_parallel(one, self.groups) for user in group]
+
+    def flood(self, count: int, seconds: float = 60) -> dict:
+        """`count` anonymous visits from the first client, each making a new session; bounded in time."""
+        group = self.groups[0]
+        job = {"flood": True, "url": self.url, "ca": self.ca, "count": count, "seconds": seconds}
+        code, output = run_job(self.lab.engine, group, job)
+        if code != 0:
+            raise EngineError(f"the session flood from {group.container.name} failed (exit {code}):\n{output[-2000:]}")
+        return json.loads(output.strip().splitlines()[-1])

@@ -1,0 +1,410 @@
+"""Evidence: what users saw. A virtual user logs in through nginx like a browser and records every answer.
+
+Standard library only, because the same file runs inside client containers on the lab's networks
+(`python evidence.py JSON` prints what its users saw) as well as on this machine.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import os
+import re
+import ssl
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import asdict, dataclass, field, fields
+
+# The lab's own page on every node (lab_node.urls), whatever the site: who asks, where it landed.
+WHOAMI = "__lab__/whoami"
+JOB_ENV = "LAB_JOB"  # what a client container is asked to do, as JSON (it carries the password)
+LOGIN_PATH = "accounts/login/"  # Django's default LOGIN_URL; the lab passes each site's own
+_CSRF_FIELD = re.compile(r'name=["\']csrfmiddlewaretoken["\'] value=["\']([^"\']+)["\']')
+_INPUT_NAME = re.compile(r'<input[^>]*\bname=["\']([\w-]+)["\']', re.I)
+_PASSWORD_INPUT = re.compile(r'<input[^>]*\btype=["\']?password\b', re.I)
+# The login form's name field, by what sites call it: Django's AuthenticationForm ("username", whatever
+# USERNAME_FIELD is), django-allauth ("login"), hand-written forms ("email").
+_LOGIN_FIELDS = ("username", "login", "email")
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One request of the lab's /__lab__/whoami as the user saw it."""
+
+    index: int
+    status: int
+    user: str | None
+    node: str | None
+    session: str | None
+    counter: int | None
+    seconds: float
+    error: str | None = None
+    at: float = 0.0  # when it was sent (epoch seconds), to line requests up with what happened to the lab
+
+
+@dataclass
+class UserEvidence:
+    """Everything one virtual user saw: the login, then each /__lab__/whoami answer."""
+
+    name: str
+    client: str = ""  # the container the user ran in ("" for this machine)
+    address: str = ""  # the client's address as nginx sees it
+    login_node: str | None = None  # where the login happened, so where a per-node store keeps the session
+    logged_in: bool = False
+    login_error: str | None = None
+    observations: list[Observation] = field(default_factory=list)
+
+    @property
+    def nodes_seen(self) -> list[str]:
+        """Distinct nodes that answered this user after login, in order of first appearance."""
+        return list(dict.fromkeys(o.node for o in self.observations if o.node))
+
+    def first_failure(self, username: str) -> Observation | None:
+        """The first request that did not show the user, or whose counter did not rise by exactly one."""
+        previous = None
+        for observation in self.observations:
+            if observation.status != 200 or observation.user != username:
+                return observation
+            if previous is not None and observation.counter != previous + 1:
+                return observation
+            previous = observation.counter
+        return None
+
+    def kept(self, username: str) -> bool:
+        """Logged in, then every request showed the user with a counter rising by one."""
+        return self.logged_in and bool(self.observations) and self.first_failure(username) is None
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "nodes_seen": self.nodes_seen}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "UserEvidence":
+        known = {f.name for f in fields(cls)}
+        evidence = cls(**{k: v for k, v in data.items() if k in known and k != "observations"})
+        evidence.observations = [Observation(**o) for o in data.get("observations", [])]
+        return evidence
+
+
+class LoginFailed(Exception):
+    """The login form did not log the user in."""
+
+
+def login_form(page: str) -> bool:
+    """Whether a page holds a login form: a password field and Django's CSRF token."""
+    return bool(_PASSWORD_INPUT.search(page) and _CSRF_FIELD.search(page))
+
+
+def tls_context(ca: str | None) -> ssl.SSLContext:
+    """How a virtual user checks the lab's https: against the lab's CA (PEM text), or not at all."""
+    if ca:
+        return ssl.create_default_context(cadata=ca)
+    return ssl._create_unverified_context()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Let a login's 302 come back as an answer, so the redirect is not a counted visit."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class VirtualUser:
+    """A client with its own cookie jar, talking to the lab through nginx, one connection per request."""
+
+    def __init__(
+        self,
+        base_url: str,
+        name: str = "user",
+        timeout: float = 10.0,
+        login_path: str = LOGIN_PATH,
+        probe: str = WHOAMI,
+        ca: str | None = None,
+    ):
+        self.base_url = base_url.rstrip("/") + "/"
+        self.login_path = login_path.lstrip("/")
+        self.probe = probe.lstrip("/")
+        self.cookies = http.cookiejar.CookieJar()
+        handlers = [urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect]
+        if self.base_url.startswith("https://"):  # nginx terminates TLS with the lab's certificate
+            handlers.append(urllib.request.HTTPSHandler(context=tls_context(ca)))
+        self.opener = urllib.request.build_opener(*handlers)
+        self.timeout = timeout
+        self.evidence = UserEvidence(name)
+
+    def _request(self, path: str, data: dict | None = None, headers: dict | None = None) -> tuple[int, dict, bytes]:
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        request = urllib.request.Request(self.base_url + path, data=body, headers=headers or {})
+        if data is not None:
+            request.add_header("Referer", self.base_url + path)
+        try:
+            with self.opener.open(request, timeout=self.timeout) as answer:
+                return answer.status, dict(answer.headers), answer.read()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read()
+
+    def login(self, username: str, password: str) -> None:
+        """Load the site's login page, post its form with the CSRF token, and check the login was accepted
+        (the lab's middleware names the authenticated user on the answer: X-Lab-User)."""
+        path = self.login_path
+        status, _, raw = self._request(path)
+        page = raw.decode(errors="replace")
+        match = _CSRF_FIELD.search(page)
+        if status != 200 or not match or not _PASSWORD_INPUT.search(page):
+            what = "" if status != 200 else " without a CSRF token" if not match else " without a password field"
+            raise LoginFailed(f"the login page /{path} answered {status}{what}")
+        names = set(_INPUT_NAME.findall(page))
+        field = next((name for name in _LOGIN_FIELDS if name in names), "username")
+        status, headers, _ = self._request(
+            path, {field: username, "password": password, "csrfmiddlewaretoken": match.group(1)}
+        )
+        self.evidence.login_node = headers.get("X-Lab-Node")
+        if not headers.get("X-Lab-User"):
+            raise LoginFailed(
+                f"posting /{path} as {username!r} ({field}=) answered {status} from {self.evidence.login_node} "
+                "without logging in"
+            )
+        self.evidence.logged_in = True
+
+    def whoami(self) -> Observation:
+        """One request of the probe page (the lab's /__lab__/whoami, or a page of the site), recorded.
+
+        On a site's page the lab's middleware answers in headers what whoami answers in JSON."""
+        index = len(self.evidence.observations)
+        started, sent = time.monotonic(), time.time()
+        try:
+            # A site's page counts in the session only when asked (whoami counts by itself).
+            status, headers, raw = self._request(self.probe, headers=None if self.probe == WHOAMI else {"X-Lab-Probe": "1"})
+            if self.probe == WHOAMI:
+                body = json.loads(raw) if headers.get("Content-Type", "").startswith("application/json") else {}
+            else:
+                counter = headers.get("X-Lab-Counter", "")
+                body = {
+                    "user": headers.get("X-Lab-Username") or None,
+                    "session": headers.get("X-Lab-Session") or None,
+                    "counter": int(counter) if counter.isdigit() else None,
+                }
+                status = 200 if 200 <= status < 300 else status
+            observation = Observation(
+                index,
+                status,
+                body.get("user"),
+                headers.get("X-Lab-Node") or body.get("node"),
+                body.get("session"),
+                body.get("counter"),
+                round(time.monotonic() - started, 6),
+                at=round(sent, 3),
+            )
+        except (OSError, ValueError) as error:
+            elapsed = round(time.monotonic() - started, 6)
+            observation = Observation(index, 0, None, None, None, None, elapsed, str(error), at=round(sent, 3))
+        self.evidence.observations.append(observation)
+        return observation
+
+    def browse(self, requests_count: int, deadline: float | None = None, pause: float = 0.0) -> UserEvidence:
+        """Make up to `requests_count` whoami requests, `pause` s apart, stopping at `deadline` (monotonic)."""
+        for _ in range(requests_count):
+            if deadline is not None and time.monotonic() > deadline:
+                break
+            self.whoami()
+            if pause:
+                time.sleep(pause)
+        return self.evidence
+
+
+def run_users(
+    url: str,
+    username: str,
+    password: str,
+    names: list[str],
+    requests_count: int,
+    seconds: float,
+    pause: float = 0.0,
+    idle: float = 0.0,
+    login_path: str = LOGIN_PATH,
+    probe: str = WHOAMI,
+    ca: str | None = None,
+) -> list[dict]:
+    """Run several users at once, each logging in then browsing; bounded by count and by time.
+
+    With `idle`, each user browses, stays away `idle` seconds, then browses again (a returning visitor).
+    """
+    deadline = time.monotonic() + seconds
+    results: list[UserEvidence] = []
+
+    def one(name: str) -> None:
+        user = VirtualUser(url, name, login_path=login_path, probe=probe, ca=ca)
+        try:
+            user.login(username, password)
+            user.browse(requests_count, deadline, pause)
+            if idle:
+                time.sleep(min(idle, max(0.0, deadline - time.monotonic())))
+                user.browse(requests_count, deadline, pause)
+        except (LoginFailed, OSError) as error:
+            user.evidence.login_error = str(error)
+        results.append(user.evidence)
+
+    threads = [threading.Thread(target=one, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(seconds + 15)
+    return [evidence.to_dict() for evidence in sorted(results, key=lambda e: e.name)]
+
+
+def flood(url: str, count: int, seconds: float, threads: int = 8, ca: str | None = None) -> dict:
+    """Anonymous visits without cookies: each one makes a new session in the store. Bounded by count and time."""
+    deadline = time.monotonic() + seconds
+    done = {"ok": 0, "failed": 0}
+    lock = threading.Lock()
+    per_thread = count // threads
+
+    def one() -> None:
+        for _ in range(per_thread):
+            if time.monotonic() > deadline:
+                return
+            try:
+                context = tls_context(ca) if url.startswith("https://") else None
+                with urllib.request.urlopen(url + WHOAMI, timeout=5, context=context) as answer:
+                    answer.read()
+                    key = "ok" if answer.status == 200 else "failed"
+            except OSError:
+                key = "failed"
+            with lock:
+                done[key] += 1
+
+    workers = [threading.Thread(target=one) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(seconds + 10)
+    return done
+
+
+def login_cookies(
+    url: str, username: str, password: str, count: int, login_path: str = LOGIN_PATH, ca: str | None = None
+) -> list[str]:
+    """Log `count` users in and return each one's Cookie header, for a load generator to replay."""
+    headers = []
+    for number in range(count):
+        user = VirtualUser(url, f"load-{number}", login_path=login_path, ca=ca)
+        user.login(username, password)
+        user.whoami()  # sticky balancing hands out its node cookie on an answer
+        headers.append("; ".join(f"{c.name}={c.value}" for c in user.cookies))
+    return headers
+
+
+def watch(
+    url: str,
+    username: str,
+    password: str,
+    names: list[str],
+    seconds: float,
+    emit,
+    pause: float = 0.25,
+    login_path: str = LOGIN_PATH,
+    probe: str = WHOAMI,
+    relogin_after: int = 8,
+    ca: str | None = None,
+) -> None:
+    """Users who keep browsing until `seconds` have passed, each answer handed to `emit(dict)` as it
+    comes. A user logged out for `relogin_after` answers in a row logs in again, as a person would."""
+    deadline = time.monotonic() + seconds
+    lock = threading.Lock()
+    gone = threading.Event()  # the watcher stopped reading: every user stops
+
+    def send(item: dict) -> None:
+        with lock:
+            try:
+                emit(item)
+            except OSError:
+                gone.set()
+
+    def one(name: str) -> None:
+        user = VirtualUser(url, name, timeout=5.0, login_path=login_path, probe=probe, ca=ca)
+        anonymous = 0
+        while time.monotonic() < deadline and not gone.is_set():
+            if not user.evidence.logged_in or anonymous >= relogin_after:
+                user.cookies.clear()
+                user.evidence.logged_in = False
+                try:
+                    user.login(username, password)
+                    send({"name": name, "kind": "login", "node": user.evidence.login_node, "at": round(time.time(), 3)})
+                except (LoginFailed, OSError) as error:
+                    send({"name": name, "kind": "login-failed", "error": str(error)[:200], "at": round(time.time(), 3)})
+                    time.sleep(1.0)
+                    continue
+                anonymous = 0
+            observation = user.whoami()
+            user.evidence.observations.clear()  # a watch runs for long: nothing kept but the last answer
+            anonymous = anonymous + 1 if observation.status == 200 and observation.user != username else 0
+            send({"name": name, "kind": "answer", **asdict(observation)})  # "user": whom the node saw
+            time.sleep(pause)
+
+    threads = [threading.Thread(target=one, args=(name,), daemon=True) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(seconds + 15)
+
+
+def perform(job: dict):
+    """One job a client container is given: log users in and browse, log in for cookies, or flood."""
+    job = dict(job)
+    if job.pop("cookies", False):
+        return login_cookies(**job)
+    if job.pop("flood", False):
+        return flood(**job)
+    return run_users(**job)
+
+
+def serve(port: int) -> None:
+    """Run jobs POSTed as JSON, answering with the result: a client container's long-lived agent, so a
+    job costs neither a `docker exec` nor a Python start."""
+    import http.server
+    import signal
+
+    class Agent(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            job = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            if job.pop("watch", False):
+                return self.stream(job)
+            body = json.dumps(perform(job)).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def stream(self, job: dict) -> None:
+            """A watch: one JSON line per answer, written as it happens, until the job's time is up."""
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-ndjson")
+            self.send_header("Connection", "close")
+            self.end_headers()
+
+            def emit(item: dict) -> None:
+                self.wfile.write(json.dumps(item).encode() + b"\n")
+                self.wfile.flush()
+
+            watch(emit=emit, **job)  # stops early when the watcher goes away (a write fails)
+
+        def log_message(self, *args):  # one line per job would only fill the log
+            pass
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # PID 1: `docker stop` ends it at once
+    http.server.ThreadingHTTPServer(("0.0.0.0", port), Agent).serve_forever()
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["serve"]:
+        serve(int(sys.argv[2]))
+    elif sys.argv[1:2] == ["watch"]:  # the same stream on stdout, when the agent cannot be reached
+        job = json.loads(os.environ[JOB_ENV])
+        job.pop("watch", None)
+        watch(emit=lambda item: print(json.dumps(item), flush=True), **job)
+    else:
+        print(json.dumps(perform(json.loads(os.environ[JOB_ENV]))))

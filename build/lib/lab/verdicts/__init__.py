@@ -1,0 +1,1 @@
+"""Judging what users saw: the experiments' per-user rules."""

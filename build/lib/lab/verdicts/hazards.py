@@ -1,0 +1,275 @@
+"""Hazards of running a site on several machines, judged from what was observed on its nodes.
+
+`judge` turns an Observed (what lab.studies.readiness saw) into findings, each with its evidence, what
+users would see, the fix and Django's page on it: plain data in, plain data out, so every hazard is
+unit-tested on made-up observations that find it and that do not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+DOCS = "https://docs.djangoproject.com/en/stable/"
+FOUND, NOTE, OK = "found", "note", "ok"
+_LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One hazard, judged: found, a note (fine now, breaks at some size), or ok; always with evidence."""
+
+    key: str
+    title: str
+    level: str
+    evidence: list[str]
+    users_see: str
+    fix: str
+    docs: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Observed:
+    """Everything the probes and the site's files showed, as plain data (what `judge` decides from)."""
+
+    nodes: int
+    workers: int
+    nginx_host: str
+    first: dict  # the site's settings, imported on the first node with the lab's environment
+    keys: tuple[dict, dict] = ({}, {})  # SECRET_KEY made without a key variable, by a process on each node
+    wrote: dict = field(default_factory=dict)  # the first node's cache keys and saved file
+    read: dict = field(default_factory=dict)  # what the second node found of them
+    max_connections: int | None = None
+    deploy_check: list[str] = field(default_factory=list)
+    overrides: list[dict] = field(default_factory=list)
+    migrate_hits: list[str] = field(default_factory=list)
+    schedule_hits: list[str] = field(default_factory=list)
+    cache_hits: list[str] = field(default_factory=list)
+    upload_hits: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _finding(key, title, found, evidence, users_see, fix, page, level=None) -> Finding:
+    return Finding(key, title, level or (FOUND if found else OK), evidence, users_see, fix, DOCS + page)
+
+
+def secret_key(seen: Observed) -> Finding:
+    first, second = seen.keys
+    if first.get("error"):
+        evidence = [f"without DJANGO_SECRET_KEY or SECRET_KEY the settings do not load: {first['error']} (a missing key fails loudly)"]
+        found = False
+    else:
+        found = first.get("secret_key_sha") != second.get("secret_key_sha")
+        evidence = [
+            "the settings imported in two processes with the same environment (no key variable) give SECRET_KEY "
+            f"sha256 {first.get('secret_key_sha')} and {second.get('secret_key_sha')}"
+            + (": a key made up per process" if found else ": the same key")
+        ]
+    return _finding(
+        "secret_key_per_process",
+        "SECRET_KEY differs per process",
+        found,
+        evidence,
+        "logged out whenever a request reaches another process; password-reset links and signed cookies fail",
+        "read SECRET_KEY from one secret every machine gets, and fail at start when it is missing",
+        "ref/settings/#secret-key",
+    )
+
+
+def locmem_cache(seen: Observed) -> Finding:
+    caches = seen.first.get("caches", {})
+    local = [alias for alias, entry in caches.items() if entry.get("backend") == _LOCMEM]
+    engine = seen.first.get("session_engine") or ""
+    users = list(seen.cache_hits)
+    users += [f"MIDDLEWARE {m} (whole pages cached)" for m in seen.first.get("middleware", []) if "CacheMiddleware" in m]
+    if engine.endswith(("backends.cache", "backends.cached_db")) and seen.first.get("session_cache_alias") in local:
+        users.insert(0, f"SESSION_ENGINE {engine} on CACHES[{seen.first.get('session_cache_alias')!r}]")
+    evidence = [f"CACHES[{alias!r}] is LocMemCache (one per process)" for alias in local]
+    missing = [alias for alias in local if seen.read.get("caches", {}).get(alias) is None and alias in seen.wrote.get("caches", {})]
+    if missing:
+        evidence.append(f"a key written on {seen.wrote.get('node')} was not found on {seen.read.get('node')} in {', '.join(missing)}")
+    evidence += [f"used by {hit}" for hit in users] or (["nothing in the code uses the cache"] if local else [])
+    return _finding(
+        "locmem_cache",
+        "A local-memory cache that code relies on",
+        bool(local and users),
+        evidence or ["no LocMemCache"],
+        "rate limits multiplied by the number of processes, cached pages that differ per machine, cached "
+        "sessions lost on every other request",
+        "point CACHES at a shared cache (Redis, Memcached) for anything that must agree across machines",
+        "topics/cache/#local-memory-caching",
+    )
+
+
+def media_on_disk(seen: Observed) -> Finding:
+    media = seen.wrote.get("media", {})
+    lost = media.get("name") and seen.read.get("media_exists") is False
+    evidence = []
+    if media.get("name"):
+        where = f" ({media['path']})" if media.get("path") else ""
+        evidence.append(
+            f"saved {media['name']} through default_storage ({seen.wrote.get('storage')}) on {seen.wrote.get('node')}{where}; "
+            f"{seen.read.get('node')} {'does not have it' if lost else 'has it'}"
+        )
+    elif media.get("error"):
+        evidence.append(f"default_storage cannot save on {seen.wrote.get('node')}: {media['error']}")
+    stores = [f"model field {name}" for name in seen.wrote.get("file_fields", [])] + [f"uploads in {hit}" for hit in seen.upload_hits]
+    evidence += stores or ["no model stores a file, and no default_storage or request.FILES in the code"]
+    return _finding(
+        "media_on_node_disk",
+        "Uploaded files stay on the machine that received them",
+        bool(lost and stores),
+        evidence,
+        "an uploaded file is there on one request and a 404 on the next",
+        "store media in shared storage (django-storages with S3 or similar, or one shared volume)",
+        "topics/files/",
+    )
+
+
+def sqlite(seen: Observed) -> Finding:
+    engines = seen.first.get("databases", {})
+    local = {alias: engine for alias, engine in engines.items() if "sqlite" in engine}
+    return _finding(
+        "sqlite_database",
+        "SQLite as a database",
+        bool(local),
+        [f"DATABASES[{alias!r}] ENGINE {engine} ({seen.first.get('database_name')})" for alias, engine in local.items()]
+        or [f"DATABASES: {', '.join(f'{a}: {e}' for a, e in engines.items()) or 'none'}"],
+        "each machine has its own users, orders and sessions: an account made on one machine does not exist on another",
+        "use one database server every machine reaches (PostgreSQL, MySQL), e.g. from DATABASE_URL",
+        "ref/databases/",
+    )
+
+
+def local_files(seen: Observed) -> Finding:
+    evidence = []
+    engine = seen.first.get("session_engine") or ""
+    if engine.endswith("backends.file"):
+        evidence.append(f"SESSION_ENGINE file, in {seen.first.get('session_file_path') or 'the temporary folder'}")
+    for alias, entry in seen.first.get("caches", {}).items():
+        if entry.get("backend", "").endswith("FileBasedCache"):
+            evidence.append(f"CACHES[{alias!r}] FileBasedCache in {entry.get('location')}")
+    return _finding(
+        "file_sessions_or_cache",
+        "Sessions or a cache in files on a local path",
+        bool(evidence),
+        evidence or [f"SESSION_ENGINE {engine or 'db'}; no FileBasedCache"],
+        "logged out (or cache misses) whenever a request lands on another machine",
+        "keep sessions in the database, Redis or Memcached, or the files on shared storage",
+        "topics/http/sessions/#using-file-based-sessions",
+    )
+
+
+def connections(seen: Observed) -> Finding:
+    age = seen.first.get("conn_max_age", 0)
+    persistent = age is None or (isinstance(age, (int, float)) and age > 0)
+    held = seen.nodes * seen.workers
+    evidence = [f"CONN_MAX_AGE = {age}" + (" (persistent connections)" if persistent else " (a connection per request)")]
+    level = OK
+    if persistent and seen.max_connections:
+        room = seen.max_connections - 3  # superuser_reserved_connections
+        evidence.append(
+            f"{seen.nodes} nodes x {seen.workers} workers hold {held} of PostgreSQL's max_connections "
+            f"{seen.max_connections}; {room // max(1, seen.workers)} nodes like these exhaust it"
+        )
+        level = FOUND if held > room else NOTE
+    return _finding(
+        "conn_max_age",
+        "Persistent database connections x nodes x workers",
+        False,
+        evidence,
+        "past the limit, new requests fail with 'too many clients already'",
+        "size max_connections for machines x workers x threads, or put a pooler (PgBouncer) in front",
+        "ref/databases/#persistent-connections",
+        level=level,
+    )
+
+
+def migrate_at_start(seen: Observed) -> Finding:
+    return _finding(
+        "migrate_at_start",
+        "`migrate` at every start",
+        bool(seen.migrate_hits),
+        seen.migrate_hits or ["no start-up file runs migrate"],
+        "machines starting together migrate at once: a migration fails half-applied, or locks tables under traffic",
+        "migrate once per release (a release phase or a one-off job), not in the web process's start",
+        "ref/django-admin/#migrate",
+    )
+
+
+def scheduled_jobs(seen: Observed) -> Finding:
+    evidence = list(seen.schedule_hits)
+    if seen.first.get("celery_beat_schedule"):
+        evidence.append("CELERY_BEAT_SCHEDULE in the settings")
+    if seen.first.get("cronjobs"):
+        evidence.append("CRONJOBS in the settings")
+    return _finding(
+        "scheduled_jobs",
+        "Scheduled jobs that every machine would run",
+        bool(evidence),
+        evidence or ["no scheduler found"],
+        "every job runs once per machine: emails sent N times, reports made N times",
+        "run the scheduler once (one beat or cron machine), or take a lock in the job",
+        "howto/deployment/",
+    )
+
+
+def ssl_redirect(seen: Observed) -> Finding:
+    found = seen.first.get("ssl_redirect") and not seen.first.get("proxy_ssl_header")
+    return _finding(
+        "ssl_redirect_behind_proxy",
+        "SECURE_SSL_REDIRECT without SECURE_PROXY_SSL_HEADER",
+        bool(found),
+        [f"SECURE_SSL_REDIRECT = {seen.first.get('ssl_redirect')}, SECURE_PROXY_SSL_HEADER = {seen.first.get('proxy_ssl_header')}"],
+        "behind a balancer that ends TLS, every page redirects to itself ('too many redirects') unless the WSGI "
+        "server trusts the balancer's X-Forwarded-Proto (gunicorn's FORWARDED_ALLOW_IPS, as in the lab); uWSGI or "
+        "a server on another address does not",
+        "set SECURE_PROXY_SSL_HEADER = ('HTTP_X_FORWARDED_PROTO', 'https') when the balancer sets that header",
+        "ref/settings/#secure-proxy-ssl-header",
+    )
+
+
+def allowed_hosts(seen: Observed) -> Finding:
+    hosts = seen.first.get("allowed_hosts", [])
+    found = "*" not in hosts and seen.nginx_host not in hosts
+    return _finding(
+        "allowed_hosts_hardcoded",
+        "ALLOWED_HOSTS written into the code",
+        found,
+        [f"ALLOWED_HOSTS = {hosts} although DJANGO_ALLOWED_HOSTS and ALLOWED_HOSTS named the lab's hosts"]
+        if found
+        else [f"ALLOWED_HOSTS follows the environment: {hosts}"],
+        "400 Bad Request for every host name the code does not list (a balancer's, a new machine's)",
+        "read ALLOWED_HOSTS from the environment",
+        "ref/settings/#allowed-hosts",
+    )
+
+
+def debug(seen: Observed) -> Finding:
+    return _finding(
+        "debug_on",
+        "DEBUG on",
+        bool(seen.first.get("debug")),
+        [f"DEBUG = {seen.first.get('debug')} in the site's settings"],
+        "error pages that show settings and code to anyone; memory growing with every query",
+        "read DEBUG from the environment, off unless asked",
+        "ref/settings/#debug",
+    )
+
+
+HAZARDS = (
+    secret_key, locmem_cache, media_on_disk, sqlite, local_files, connections,
+    migrate_at_start, scheduled_jobs, ssl_redirect, allowed_hosts, debug,
+)
+
+
+def judge(seen: Observed) -> list[Finding]:
+    """Every hazard, judged from what was seen."""
+    return [hazard(seen) for hazard in HAZARDS]
+
+
+# The site's user, as gunicorn runs (a node that mounts NFS starts as root, without root's powers).

@@ -1,0 +1,236 @@
+"""The experiments' verdict rules, in one place: each decides from every user's own trace.
+
+An experiment measures; a rule here judges. Every rule looks at each virtual user's observations (the
+nodes that served it, the session it was handed, the answers it saw) and returns a Judgement that
+names the users who broke it, so a failed case says who and why rather than "8 of 9". A rule that
+finds nothing to decide on (no user was on the stopped node, no user moved) fails as "not evidence".
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from lab.traffic.evidence import Observation, UserEvidence
+
+UserTest = Callable[[UserEvidence], bool]
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A rule's verdict, and the sentence that explains it."""
+
+    passed: bool
+    why: str
+
+    def __and__(self, other: "Judgement") -> "Judgement":
+        """Both must hold; the explanation names what failed first."""
+        if not self.passed:
+            return self
+        if not other.passed:
+            return other
+        return Judgement(True, f"{self.why}; {other.why}")
+
+
+def _names(users: Iterable[UserEvidence]) -> str:
+    names = sorted(user.name for user in users)
+    return ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+
+
+# -- what one user's trace shows -----------------------------------------------------------------------
+
+
+def answered(user: UserEvidence) -> list[Observation]:
+    return [o for o in user.observations if o.status == 200]
+
+
+def logged_in_at_some_point(user: UserEvidence, username: str) -> bool:
+    return any(o.user == username for o in user.observations)
+
+
+def logged_out(user: UserEvidence, username: str, after: float = 0.0) -> bool:
+    """The user was logged in, then, after `after` (epoch), got an answer as an anonymous visitor."""
+    seen = False
+    for o in user.observations:
+        if o.user == username:
+            seen = True
+        elif seen and o.status == 200 and o.user is None and o.at >= after:
+            return True
+    return False
+
+
+def ended_logged_out(user: UserEvidence, username: str) -> bool:
+    """The user was logged in, and the last answer they got showed them anonymous: the session is gone."""
+    got = answered(user)
+    return logged_in_at_some_point(user, username) and bool(got) and got[-1].user is None
+
+
+def failures(users: list[UserEvidence], after: float = 0.0) -> list[Observation]:
+    """Requests after `after` (epoch) that got no answer or an error status."""
+    return [o for u in users for o in u.observations if o.at >= after and o.status != 200]
+
+
+def node_before(user: UserEvidence, moment: float) -> str | None:
+    """The node that served the user's last request before `moment` (epoch)."""
+    earlier = [o for o in user.observations if o.at < moment and o.node]
+    return earlier[-1].node if earlier else None
+
+
+def node_after(user: UserEvidence, moment: float) -> str | None:
+    """The node that served most of the user's requests after `moment` (epoch)."""
+    later = Counter(o.node for o in user.observations if o.at > moment and o.node)
+    return later.most_common(1)[0][0] if later else None
+
+
+def moved(user: UserEvidence, before: float, after: float) -> bool:
+    """The user's node before `before` differs from its usual node after `after`."""
+    old, new = node_before(user, before), node_after(user, after)
+    return old is not None and new is not None and old != new
+
+
+def served_elsewhere(user: UserEvidence, moment: float) -> bool:
+    """After `moment`, a node other than the user's node before it answered the user."""
+    home = node_before(user, moment)
+    return any(o.at >= moment and o.node not in (None, home) for o in user.observations)
+
+
+def handed_new_session(user: UserEvidence, moment: float) -> bool:
+    """After `moment`, an answer showed a session other than the one the user had before it."""
+    before = [o.session for o in answered(user) if o.at < moment and o.session]
+    return bool(before) and any(o.at >= moment and o.session and o.session != before[-1] for o in answered(user))
+
+
+# -- rules over every user --------------------------------------------------------------------------
+
+
+def no_one_logged_out(users: list[UserEvidence], username: str) -> Judgement:
+    """Every user who was logged in still is at the end."""
+    out = [u for u in users if ended_logged_out(u, username)]
+    never = [u for u in users if not logged_in_at_some_point(u, username)]
+    if never:
+        return Judgement(False, f"not evidence: {_names(never)} never showed as logged in")
+    if out:
+        return Judgement(False, f"{_names(out)} ended logged out")
+    return Judgement(True, f"all {len(users)} users stayed logged in")
+
+
+def everyone_logged_out(users: list[UserEvidence], username: str) -> Judgement:
+    """Every user was logged in and ended logged out."""
+    kept = [u for u in users if not ended_logged_out(u, username)]
+    if not users:
+        return Judgement(False, "not evidence: no users")
+    if kept:
+        return Judgement(False, f"{_names(kept)} did not end logged out")
+    return Judgement(True, f"all {len(users)} users ended logged out")
+
+
+def logged_out_exactly_when(users: list[UserEvidence], username: str, cause: UserTest, described: str) -> Judgement:
+    """Per user: ended logged out if and only if `cause` holds for that user (and it holds for some)."""
+    caused = [u for u in users if cause(u)]
+    if not caused:
+        return Judgement(False, f"not evidence: no user {described}")
+    out_without = [u for u in users if ended_logged_out(u, username) and not cause(u)]
+    kept_with = [u for u in users if cause(u) and not ended_logged_out(u, username)]
+    if out_without or kept_with:
+        parts = []
+        if out_without:
+            parts.append(f"{_names(out_without)} ended logged out though not {described}")
+        if kept_with:
+            parts.append(f"{_names(kept_with)} {described} yet stayed logged in")
+        return Judgement(False, "; ".join(parts))
+    return Judgement(True, f"exactly the {len(caused)} users who {described} ended logged out")
+
+
+def logged_out_only_if(users: list[UserEvidence], username: str, cause: UserTest, described: str) -> Judgement:
+    """Per user: ended logged out only if `cause` holds for that user; and someone kept the login."""
+    out = [u for u in users if ended_logged_out(u, username)]
+    unexplained = [u for u in out if not cause(u)]
+    if unexplained:
+        return Judgement(False, f"{_names(unexplained)} ended logged out though not {described}")
+    if len(out) == len(users):
+        return Judgement(False, "not evidence: every user ended logged out, so nothing shows a session survived")
+    explained = f"; {_names(out)} {described} and lost it" if out else ""
+    return Judgement(True, f"{len(users) - len(out)} of {len(users)} users stayed logged in{explained}")
+
+
+def anonymous_between(user: UserEvidence, username: str, start: float, end: float) -> bool:
+    """The user, logged in before, got an answer as an anonymous visitor between `start` and `end`."""
+    return logged_out(user, username, after=start) and any(
+        start <= o.at <= end and o.status == 200 and o.user is None for o in user.observations
+    )
+
+
+def no_one_moved(users: list[UserEvidence], before: float, after: float) -> Judgement:
+    """No user changed node between `before` and `after`."""
+    movers = [u for u in users if moved(u, before, after)]
+    if movers:
+        return Judgement(False, f"{_names(movers)} moved to another node")
+    return Judgement(True, f"none of {len(users)} users moved")
+
+
+def moved_only_to(users: list[UserEvidence], node: str, before: float, after: float) -> Judgement:
+    """Some users moved, every one of them to `node`: what a consistent hash promises when `node` joins."""
+    movers = [u for u in users if moved(u, before, after)]
+    astray = [u for u in movers if node_after(u, after) != node]
+    if not movers:
+        return Judgement(False, "not evidence: no user moved, so nothing shows where movers go")
+    if astray:
+        return Judgement(False, f"{_names(astray)} moved between old nodes, not to {node}")
+    return Judgement(True, f"{len(movers)} of {len(users)} users moved, every one to {node}")
+
+
+def moved_by_address(users: list[UserEvidence], before: float, after: float) -> Judgement:
+    """Some users moved, and users behind one address always share a node (ip_hash keys on the address)."""
+    movers = [u for u in users if moved(u, before, after)]
+    if not movers:
+        return Judgement(False, "not evidence: no user moved")
+    by_address: dict[str, set] = {}
+    for user in users:
+        by_address.setdefault(user.address, set()).add(node_after(user, after))
+    split = sorted(address for address, nodes in by_address.items() if len(nodes - {None}) > 1)
+    if split:
+        return Judgement(False, f"users behind {', '.join(split)} ended on different nodes")
+    return Judgement(True, f"{len(movers)} of {len(users)} users moved, always with their address")
+
+
+def all_on_one_node(users: list[UserEvidence]) -> Judgement:
+    """Every user was served by one node only, the same node for all."""
+    seen = {node for u in users for node in u.nodes_seen}
+    wandered = [u for u in users if len(u.nodes_seen) != 1]
+    if not users:
+        return Judgement(False, "not evidence: no users")
+    if wandered or len(seen) != 1:
+        return Judgement(False, f"users were served by {', '.join(sorted(seen))} ({_names(wandered) or 'each on one'})")
+    return Judgement(True, f"all {len(users)} users were served by {seen.pop()} alone")
+
+
+def each_saw_every_node(users: list[UserEvidence], nodes: int) -> Judgement:
+    """Every user was served by every one of `nodes` nodes."""
+    short = [u for u in users if len(u.nodes_seen) < nodes]
+    if not users:
+        return Judgement(False, "not evidence: no users")
+    if short:
+        return Judgement(False, f"{_names(short)} saw fewer than {nodes} nodes")
+    return Judgement(True, f"each of {len(users)} users was served by all {nodes} nodes")
+
+
+def each_pinned_and_spread(users: list[UserEvidence], nodes: int) -> Judgement:
+    """Every user stayed on one node, and together the users covered every node."""
+    wandered = [u for u in users if len(u.nodes_seen) != 1]
+    covered = {u.nodes_seen[0] for u in users if u.nodes_seen}
+    if not users:
+        return Judgement(False, "not evidence: no users")
+    if wandered:
+        return Judgement(False, f"{_names(wandered)} were served by several nodes")
+    if len(covered) < nodes:
+        return Judgement(False, f"the users were pinned to {len(covered)} of {nodes} nodes only")
+    return Judgement(True, f"each of {len(users)} users stayed on one node; together they used all {nodes}")
+
+
+def every_request_answered_in(users: list[UserEvidence], seconds: float, after: float = 0.0) -> Judgement:
+    """No request after `after` took `seconds` or longer (it failed or answered within the lab's timeouts)."""
+    slow = [u for u in users if any(o.at >= after and o.seconds >= seconds for o in u.observations)]
+    if slow:
+        return Judgement(False, f"{_names(slow)} waited {seconds:g} s or more for an answer")
+    return Judgement(True, f"every request answered or failed within {seconds:g} s")

@@ -1,0 +1,163 @@
+"""Why a site's requirements did not build, in one line: the package, pip's own cause, and a fix for it.
+
+The build stage has a C compiler and the headers Django sites commonly link, so what still fails is a
+header it lacks, a Rust crate it cannot fetch, a release with nothing for this Python, or a lock that
+its tool will not export. Read from the build's output; no Docker here.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lab.engines.images import ensure_images
+from lab.errors import ImageBuildError
+from lab.model.config import LabConfig
+
+# Headers the build stage lacks, and the Debian packages that have them.
+HEADERS = {
+    "crypt.h": "libcrypt-dev",
+    "lber.h": "libldap-dev",
+    "ldap.h": "libldap-dev",
+    "sasl/sasl.h": "libsasl2-dev",
+    "graphviz/cgraph.h": "libgraphviz-dev",
+    "cairo.h": "libcairo2-dev",
+    "gdal.h": "libgdal-dev",
+    "krb5.h": "libkrb5-dev",
+    "gssapi/gssapi.h": "libkrb5-dev",
+    "xmlsec/xmlsec.h": "libxmlsec1-dev",
+    "magic.h": "libmagic-dev",
+    "snappy-c.h": "libsnappy-dev",
+    "sql.h": "unixodbc-dev",
+    "geos_c.h": "libgeos-dev",
+    "proj.h": "libproj-dev",
+    "dbus/dbus.h": "libdbus-1-dev",
+    "portaudio.h": "portaudio19-dev",
+    "Python.h": "the interpreter's -dev package",
+}
+_FAILED = [
+    re.compile(r"Building wheel for ([A-Za-z0-9_.-]+) \(.*(?:error|did not run successfully)"),
+    re.compile(r"ERROR: Failed building wheel for ([A-Za-z0-9_.-]+)"),
+    re.compile(r"^Failed to build ([A-Za-z0-9_.-]+)\s*$", re.M),
+    re.compile(r"Getting requirements to build wheel for ([A-Za-z0-9_.-]+)"),
+    re.compile(r"(?:Encountered error while generating package metadata|did not run successfully)[\s\S]{0,200}?╰─> ([A-Za-z0-9_.-]+)\s*$", re.M),
+    re.compile(r"╰─> ([A-Za-z0-9_.-]+)\s*$", re.M),
+]
+_CAUSES = [
+    re.compile(r"(fatal error: [^\n]+)"),
+    re.compile(r"(couldn't run '[\w-]+'[^\n]*)"),
+    re.compile(r"(pg_config executable not found[^\n]*)"),
+    re.compile(r"(you need a C compiler[^\n]*)"),
+    re.compile(r"(can't find Rust compiler|Cargo, the Rust package manager, is not installed[^\n]*)", re.I),
+    re.compile(r"(failed to (?:download|get) [^\n]*crates?[^\n]*|failed to fetch `https://index\.crates\.io[^\n]*)"),
+    re.compile(r"(No matching distribution found for [^\n]+)"),
+    re.compile(r"(Package '[^']+' requires a different Python: [^\n]+)"),
+    re.compile(r"^\s*(?:\w*Error|error|Exception): ([^\n]+)", re.M),
+]
+
+
+def _package(log: str) -> str:
+    for pattern in _FAILED:
+        names = [n for n in pattern.findall(log) if n.lower() not in ("installable", "one", "some", "the")]
+        if names:
+            return names[-1]
+    collecting = re.findall(r"Collecting ([A-Za-z0-9_.-]+)", log)
+    return collecting[-1] if collecting else "a requirement"
+
+
+def _version(log: str, package: str) -> str:
+    stem = re.escape(package).replace(r"\-", "[-_]").replace(r"\_", "[-_]")
+    match = re.search(rf"(?i)\b{stem}-(\d[\w.]*?)\.(?:tar\.gz|zip)", log) or re.search(
+        rf"(?i)Collecting {stem}\s*==\s*([\w.]+)", log
+    )
+    return f" {match.group(1)}" if match else ""
+
+
+def _cause(log: str) -> str:
+    for pattern in _CAUSES:
+        found = pattern.findall(log)
+        if found:
+            return found[0].strip() if "fatal error" in pattern.pattern else found[-1].strip()
+    return ""
+
+
+def diagnose(log: str, config: LabConfig) -> str:
+    """One line naming what failed to build, pip's cause, and a fix for that package."""
+    choice = config.interpreter_choice
+    python = choice.interpreter.version
+    other = [v for v in ("3.11", "3.13", "3.14") if v != python]
+    exported = re.search(r"lab-requirements: failed: (uv|poetry) export", log)
+    if exported:
+        tool = exported.group(1)
+        lines = [line.strip() for line in log.splitlines() if line.strip() and not line.startswith(("+ ", "lab-", "Step ", " ---> "))]
+        cause = next((l for l in reversed(lines) if re.search(r"error|changed|not|invalid|fail", l, re.I)), lines[-1] if lines else "")
+        lock = "uv.lock" if tool == "uv" else "poetry.lock"
+        return (
+            f"exporting {lock} with {tool} failed: {cause.removeprefix('error: ')}; fix: run `{tool} lock` in the "
+            f"project so {lock} matches pyproject.toml, then `lab up` again"
+        )
+    package = _package(log)
+    version = _version(log, package)
+    cause = _cause(log)
+    header = re.search(r"fatal error: ([\w./+-]+\.h): No such file", log)
+    if header:
+        deb = HEADERS.get(header.group(1))
+        if deb and not deb.startswith("the "):
+            more = " --build-package libsasl2-dev" if deb == "libldap-dev" else ""
+            fix = f"add Debian's {deb} to the build stage with `lab up --build-package {deb}{more}`, or remove {package}"
+        else:
+            fix = f"add the Debian package that has {header.group(1)} with `lab up --build-package NAME`, or remove {package}"
+        return f"building {package}{version} failed: {cause} (the lab's build stage has no {header.group(1)}): {fix}"
+    if re.search(r"Rust compiler|Cargo|crates", cause, re.I):
+        return (
+            f"building {package}{version} failed: {cause}; it has no wheel for Python {python} and building it needs "
+            f"Rust crates this machine cannot download: pin a release of {package} with a wheel for Python {python}, "
+            f"or run another Python with --python {'/'.join(other)}"
+        )
+    wrong_python = re.search(r"Package '([^']+)' requires a different Python: (\S+) not in '([^']+)'", log)
+    if wrong_python:
+        return (
+            f"{wrong_python.group(1)} needs Python {wrong_python.group(3)}, and the lab runs {choice.interpreter} "
+            f"({choice.reason}): choose another with --python {'/'.join(other)}, or pin a release of "
+            f"{wrong_python.group(1)} for Python {python}"
+        )
+    missing = re.search(r"No matching distribution found for (\S+)", log)
+    if missing:
+        versions = re.search(r"Could not find a version that satisfies the requirement \S+ \(from versions: ([^)]*)\)", log)
+        seen = f" (PyPI offers it for Python {python} in: {versions.group(1)[-60:]})" if versions and versions.group(1) != "none" else ""
+        return (
+            f"pip found no release of {missing.group(1)} for Python {python}{seen}; the lab runs {choice.interpreter} "
+            f"({choice.reason}): pin a release that supports it, or choose another Python with --python "
+            f"{'/'.join(other)}"
+        )
+    if cause:
+        return (
+            f"building {package}{version} failed: {cause}; pin a release of {package} that ships a wheel for Python "
+            f"{python}, add what it needs with --build-package NAME, or remove it"
+        )
+    tail = [line for line in log.splitlines() if line.strip()][-3:]
+    return f"installing the site's requirements failed: {' / '.join(tail) or 'see the build output above'}"
+
+
+class WrongPython(ImageBuildError):
+    """The site's pins have no release for the chosen interpreter (another one may do)."""
+
+
+def requirements_failure(error: ImageBuildError, config: LabConfig) -> ImageBuildError:
+    """The one-line error for a site-deps image that did not build."""
+    log = error.log or str(error)
+    message = diagnose(log, config)
+    wrong = re.search(r"No matching distribution found|requires a different Python", log) and not re.search(
+        r"lab-requirements: failed: (uv|poetry) export", log
+    )
+    return (WrongPython if wrong else ImageBuildError)(message, log)
+
+
+def site_images(engine, config: LabConfig, keys, progress) -> dict[str, str]:
+    """ensure_images, with a site's requirements that did not build explained in one line (WrongPython
+    when its pins are for another Python)."""
+    try:
+        return ensure_images(engine, config, keys, progress)
+    except ImageBuildError as error:
+        if getattr(error, "image", "") == "site-deps":
+            raise requirements_failure(error, config) from None
+        raise
