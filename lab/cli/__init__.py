@@ -106,6 +106,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    add_up_parser(commands)
+    add_lifecycle_parsers(commands)
+    add_study_parsers(commands)
+    return parser
+
+
+def add_up_parser(commands) -> None:
+    """`lab up` and its options: the topology, the site, its environment."""
     up = commands.add_parser("up", help="bring a lab up (or bring a running one to these options)")
     add_topology_options(up)
     up.add_argument("--port", type=port_number, help="port nginx publishes (default 8080)")
@@ -161,6 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tls.add_argument("--no-https", dest="https", action="store_false", help="plain http, whatever the site's settings")
 
+
+
+def add_lifecycle_parsers(commands) -> None:
+    """`switch`, `down`, `status`, `logs`: a lab's life after `up`."""
     switch = commands.add_parser("switch", help="change a running lab's backend or balancing mode")
     add_topology_options(switch)
 
@@ -174,6 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("target", help="nginx, node-N, postgres, redis, memcached")
     logs.add_argument("--tail", type=positive, default=100, help="lines to show (default 100)")
 
+
+
+def add_study_parsers(commands) -> None:
+    """What runs on a lab, and the lab's own tools: experiments, matrix, watch, export, readiness, bench, setup."""
     experiment = commands.add_parser(
         "experiment", help="disturb the running lab under traffic and measure what users saw (see `lab experiments`)"
     )
@@ -223,7 +239,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     build = commands.add_parser("build", help="build every image the lab uses")
     build.add_argument("--rebuild", action="store_true", help="build again without Docker's cache")
-    return parser
 
 
 def version() -> str:
@@ -247,98 +262,134 @@ def project_site(lab: Lab, args: argparse.Namespace) -> str | None:
     return str(here) if here else None
 
 
+def command_up(lab: Lab, args: argparse.Namespace) -> None:
+    """`lab up`: bring the lab to the options given (the project it runs in, unless --site says)."""
+    changes = {
+        key: getattr(args, key)
+        for key in ("backend", "balance", "nodes", "port", "host", "workers", "django_version", "site",
+                    "site_settings", "requirements", "secret_key_per_node", "engine", "registry", "python",
+                    "login_url", "https")
+        if getattr(args, key) is not None
+    }
+    for key in ("groups", "build_packages", "release_commands"):
+        if getattr(args, key) is not None:
+            changes[key] = tuple(getattr(args, key))
+    if args.env_file or args.env_pairs:
+        changes["env"] = site_environment(lab, args)
+    here = project_site(lab, args)
+    if here:
+        changes["site"] = here
+    result = lab.up(**changes)
+    print_up(lab, result.seconds)
+
+
+def command_switch(lab: Lab, args: argparse.Namespace) -> None:
+    """`lab switch`: change a running lab's backend, balance, nodes or keys."""
+    changes = {key: getattr(args, key) for key in ("backend", "balance", "nodes", "secret_key_per_node")}
+    result = lab.switch(**changes)
+    say(f"switched in {result.seconds:.1f} s; changed: {', '.join(result.changed) or 'nothing'}")
+
+
+def command_down(lab: Lab, args: argparse.Namespace) -> None:
+    """`lab down`: remove the lab's resources (and its state, unless --keep-data)."""
+    removed = lab.down(keep_data=args.keep_data)
+    kept = " (volumes and state kept)" if args.keep_data else ""
+    say(
+        f"lab {args.name}: removed {removed['containers']} containers, {removed['networks']} networks, "
+        f"{removed['volumes']} volumes{kept}"
+    )
+
+
+def command_status(lab: Lab, args: argparse.Namespace) -> None:
+    """`lab status`: containers, URL and login."""
+    report = lab.status()
+    print(json.dumps(report, indent=2) if args.json else format_status(report))
+
+
+def command_logs(lab: Lab, args: argparse.Namespace) -> None:
+    """`lab logs TARGET`: one container's log."""
+    sys.stdout.write(lab.logs(args.target, tail=args.tail))
+
+
+def command_experiments(lab: Lab, args: argparse.Namespace) -> None:
+    """`lab experiments`: the failure experiments and their cases."""
+    from lab.studies.experiments import EXPERIMENTS
+
+    for item in EXPERIMENTS.values():
+        say(f"{item.name:20} {item.summary}\n{'':20} cases: {', '.join(c.label for c in item.cases)}")
+
+
+def command_export(lab: Lab, args: argparse.Namespace) -> None:
+    """`lab export compose`: the lab's plan as a stack file."""
+    from lab.reports.places import compose_dir
+
+    changes = {key: getattr(args, key) for key in ("backend", "balance", "port") if getattr(args, key) is not None}
+    hosts = [h for h in args.hosts.split(",") if h] if args.hosts else None
+    folder = Path(args.output) if args.output else compose_dir((lab.config() or LabConfig()).site, args.name)
+    path, _ = lab.export_compose(folder, args.registry, hosts, **changes)
+    say(f"deploy it: docker stack deploy --resolve-image never -c {path} {args.name}")
+
+
+def command_readiness(lab: Lab, args: argparse.Namespace) -> None:
+    """`lab readiness`: what in the site breaks on several machines, probed on its nodes."""
+    from lab.reports.places import reports_dir
+    from lab.reports.readiness import markdown, write
+    from lab.studies.readiness import assess
+
+    site = (lab.config() or LabConfig(name=args.name)).site
+    say(f"probing the site on lab {args.name}'s nodes ...")
+    findings, seen = assess(lab)
+    paths = write(reports_dir(site), args.name, site, findings, seen)
+    if args.json:
+        print(paths["json"].read_text())
+    else:
+        print(markdown(site, findings, seen))
+        say(f"report: {paths['markdown']} (and {paths['json'].name})")
+
+
+def command_rotate_key(lab: Lab, args: argparse.Namespace) -> None:
+    """`lab rotate-key`: a new SECRET_KEY, the old one kept as a fallback."""
+    result = lab.rotate_secret_key()
+    say(f"SECRET_KEY rotated in {result.seconds:.1f} s; sessions signed with the old key stay valid")
+
+
+def command_backends(lab: Lab, args: argparse.Namespace) -> None:
+    """`lab backends`: the session backends."""
+    for backend in BACKENDS.values():
+        verdict = "keeps login under round-robin" if backend.survives_round_robin else "loses login under round-robin"
+        note = "" if backend.available else f"  [not available yet: {backend.unavailable_reason}]"
+        say(f"{backend.name:15} {backend.summary}\n{'':15} {verdict}: {backend.reason}{note}")
+
+
+def command_balances(lab: Lab, args: argparse.Namespace) -> None:
+    """`lab balances`: the balancing modes."""
+    for mode in BALANCE_MODES.values():
+        say(f"{mode.name:12} {mode.summary}")
+
+
+def command_build(lab: Lab, args: argparse.Namespace) -> None:
+    """`lab build`: every image the lab uses."""
+    config = lab.config() or LabConfig(name=args.name)
+    ensure_images(DockerEngine(), config, list(image_specs(config)), say, rebuild=args.rebuild)
+    say("images ready")
+
+
 def run(args: argparse.Namespace) -> int:
+    """Run the parsed command; its errors reach `main`."""
     if args.command == "setup":
         return setup(args.browser)
     if args.command == "bench":
         from lab.cli.bench import main as bench
 
         return bench(args.bench_args)
-    lab = Lab(args.name, progress=say)
-    if args.command == "up":
-        changes = {
-            key: getattr(args, key)
-            for key in ("backend", "balance", "nodes", "port", "host", "workers", "django_version", "site",
-                        "site_settings", "requirements", "secret_key_per_node", "engine", "registry", "python",
-                        "login_url", "https")
-            if getattr(args, key) is not None
-        }
-        for key in ("groups", "build_packages", "release_commands"):
-            if getattr(args, key) is not None:
-                changes[key] = tuple(getattr(args, key))
-        if args.env_file or args.env_pairs:
-            changes["env"] = site_environment(lab, args)
-        here = project_site(lab, args)
-        if here:
-            changes["site"] = here
-        result = lab.up(**changes)
-        print_up(lab, result.seconds)
-    elif args.command == "switch":
-        changes = {key: getattr(args, key) for key in ("backend", "balance", "nodes", "secret_key_per_node")}
-        result = lab.switch(**changes)
-        say(f"switched in {result.seconds:.1f} s; changed: {', '.join(result.changed) or 'nothing'}")
-    elif args.command == "down":
-        removed = lab.down(keep_data=args.keep_data)
-        kept = " (volumes and state kept)" if args.keep_data else ""
-        say(
-            f"lab {args.name}: removed {removed['containers']} containers, {removed['networks']} networks, "
-            f"{removed['volumes']} volumes{kept}"
-        )
-    elif args.command == "status":
-        report = lab.status()
-        print(json.dumps(report, indent=2) if args.json else format_status(report))
-    elif args.command == "logs":
-        sys.stdout.write(lab.logs(args.target, tail=args.tail))
-    elif args.command == "experiments":
-        from lab.studies.experiments import EXPERIMENTS
-
-        for item in EXPERIMENTS.values():
-            say(f"{item.name:20} {item.summary}\n{'':20} cases: {', '.join(c.label for c in item.cases)}")
-    elif args.command == "experiment":
-        run_experiment(lab, args)
-    elif args.command == "matrix":
-        run_matrix_command(lab, args)
-    elif args.command == "export":
-        from pathlib import Path
-
-        from lab.reports.places import compose_dir
-
-        changes = {key: getattr(args, key) for key in ("backend", "balance", "port") if getattr(args, key) is not None}
-        hosts = [h for h in args.hosts.split(",") if h] if args.hosts else None
-        folder = Path(args.output) if args.output else compose_dir((lab.config() or LabConfig()).site, args.name)
-        path, _ = lab.export_compose(folder, args.registry, hosts, **changes)
-        say(f"deploy it: docker stack deploy --resolve-image never -c {path} {args.name}")
-    elif args.command == "watch":
-        run_watch(lab, args)
-    elif args.command == "readiness":
-        from lab.reports.places import reports_dir
-        from lab.reports.readiness import markdown, write
-        from lab.studies.readiness import assess
-
-        site = (lab.config() or LabConfig(name=args.name)).site
-        say(f"probing the site on lab {args.name}'s nodes ...")
-        findings, seen = assess(lab)
-        paths = write(reports_dir(site), args.name, site, findings, seen)
-        if args.json:
-            print(paths["json"].read_text())
-        else:
-            print(markdown(site, findings, seen))
-            say(f"report: {paths['markdown']} (and {paths['json'].name})")
-    elif args.command == "rotate-key":
-        result = lab.rotate_secret_key()
-        say(f"SECRET_KEY rotated in {result.seconds:.1f} s; sessions signed with the old key stay valid")
-    elif args.command == "backends":
-        for backend in BACKENDS.values():
-            verdict = "keeps login under round-robin" if backend.survives_round_robin else "loses login under round-robin"
-            note = "" if backend.available else f"  [not available yet: {backend.unavailable_reason}]"
-            say(f"{backend.name:15} {backend.summary}\n{'':15} {verdict}: {backend.reason}{note}")
-    elif args.command == "balances":
-        for mode in BALANCE_MODES.values():
-            say(f"{mode.name:12} {mode.summary}")
-    elif args.command == "build":
-        config = lab.config() or LabConfig(name=args.name)
-        ensure_images(DockerEngine(), config, list(image_specs(config)), say, rebuild=args.rebuild)
-        say("images ready")
+    commands = {
+        "up": command_up, "switch": command_switch, "down": command_down, "status": command_status,
+        "logs": command_logs, "experiments": command_experiments, "experiment": run_experiment,
+        "matrix": run_matrix_command, "export": command_export, "watch": run_watch, "readiness": command_readiness,
+        "rotate-key": command_rotate_key, "backends": command_backends, "balances": command_balances,
+        "build": command_build,
+    }
+    commands[args.command](Lab(args.name, progress=say), args)
     return 0
 
 
