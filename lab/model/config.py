@@ -12,6 +12,7 @@ from pathlib import Path
 from lab.errors import ConfigError
 from lab.model.backends import BACKENDS
 from lab.model.balance import BALANCE_MODES
+from lab.project.declared_env import declared_environment
 from lab.project.dependencies import Dependencies, from_folder
 from lab.project.interpreters import Choice, choose
 from lab.project.site import find_manage_py, needed_stores, project_folders, settings_module
@@ -157,10 +158,27 @@ class LabConfig:
         # Saved resolved: the lab's state and images name the same folder and module from anywhere.
         object.__setattr__(self, "site", str(site))
         # DJANGO_SETTINGS_MODULE in the site's environment chooses its settings, as on a platform.
+        declared = self.declared_env.get("DJANGO_SETTINGS_MODULE", ("", ""))[0]
         given = self.site_settings or dict(self.env).get("DJANGO_SETTINGS_MODULE", "")
-        object.__setattr__(self, "site_settings", settings_module(site, given))
+        try:
+            chosen = settings_module(site, given or declared)
+        except ConfigError:
+            if given or not declared:
+                raise
+            chosen = settings_module(site, "")  # a deployment file's module that is not in the folder
+        object.__setattr__(self, "site_settings", chosen)
         self.interpreter_choice  # noqa: B018 (an unknown --python is refused here, before anything runs)
         self.dependencies  # noqa: B018 (an unknown --group too)
+
+    @functools.cached_property
+    def declared_env(self) -> dict[str, tuple[str, str]]:
+        """What the project's deployment files set to choose its settings (DJANGO_ENV, ...), and where."""
+        return declared_environment(Path(self.site))
+
+    @property
+    def site_environment(self) -> dict[str, str]:
+        """The site's own environment: what it declares for production, then --env (which wins)."""
+        return {**{key: value for key, (value, _) in self.declared_env.items()}, **dict(self.env)}
 
     @functools.cached_property
     def interpreter_choice(self) -> Choice:

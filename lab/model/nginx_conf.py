@@ -178,6 +178,9 @@ def render(
             "http",
             [],
             [
+                # Static files with their types (text/css, ...): a browser refuses a stylesheet sent as text/plain.
+                directive("include", "/etc/nginx/mime.types"),
+                directive("default_type", "application/octet-stream"),
                 directive("log_format", "lab", LOG_FORMAT),
                 directive("access_log", "/dev/stdout", "lab"),
                 directive("server_tokens", "off"),

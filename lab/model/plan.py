@@ -273,7 +273,7 @@ def site_context(
         "SESSION_FILE_PATH": backend,
         "CACHES": f"{backend}, on the lab's own alias",
     }
-    return SiteContext(environment, lab_hosts, origins, reasons, dict(config.env), https)
+    return SiteContext(environment, lab_hosts, origins, reasons, config.site_environment, https)
 
 
 def facts_job(plan: "Plan") -> ContainerSpec:

@@ -87,12 +87,20 @@ def _commands(site: Path) -> list[tuple[str, str]]:
         up = "../" * len(site.relative_to(folder).parts)
         for relative in walk(folder):
             path = folder / relative
-            if path in seen or not matches(relative.name, START_FILES):
+            if path in seen or not (matches(relative.name, START_FILES) or _starts_a_server(path)):
                 continue
             seen.add(path)
             where = path.relative_to(site).as_posix() if path.is_relative_to(site) else up + relative.as_posix()
             found += _calls(path, where)
     return found
+
+
+def _starts_a_server(path: Path) -> bool:
+    """A shell script that ends by starting the site's server (wemake's gunicorn.sh): a start script,
+    whatever its name. Other scripts (a reset-db.sh) are not read: their commands are no release."""
+    if path.suffix != ".sh":
+        return False
+    return bool(re.search(r"\b(gunicorn|uwsgi|daphne|uvicorn|hypercorn|granian)\b", path.read_text(errors="replace")))
 
 
 def _calls(path: Path, where: str) -> list[tuple[str, str]]:

@@ -213,3 +213,20 @@ def uploads(folder: Path) -> list[Hit]:
         re.compile(r"\b(FileField|ImageField)\(|default_storage|request\.FILES"),
         keep=lambda line: not line.lstrip().startswith("#") and "migrations" not in line,
     )
+
+
+def allowed_hosts(folder: Path) -> list[Hit]:
+    """Where the settings assign ALLOWED_HOSTS, each assignment whole (a list over several lines), to tell
+    a list in the code from one read from the environment."""
+    hits = []
+    for hit in _grep(folder, ("*.py",), re.compile(r"^\s*ALLOWED_HOSTS\s*(\+)?=|ALLOWED_HOSTS\.(append|extend)"),
+                     keep=lambda line: not line.lstrip().startswith("#")):
+        lines = (folder / hit.file).read_text(errors="replace").splitlines()[hit.line - 1 : hit.line + 11]
+        text, depth = "", 0
+        for line in lines:
+            text += " " + line.strip()
+            depth += line.count("[") + line.count("(") - line.count("]") - line.count(")")
+            if depth <= 0:
+                break
+        hits.append(Hit(hit.file, hit.line, text.strip()))
+    return hits

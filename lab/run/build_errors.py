@@ -7,6 +7,7 @@ its tool will not export. Read from the build's output; no Docker here.
 
 from __future__ import annotations
 
+import os
 import re
 
 from lab.engines.images import ensure_images
@@ -51,7 +52,8 @@ _CAUSES = [
     re.compile(r"(failed to (?:download|get) [^\n]*crates?[^\n]*|failed to fetch `https://index\.crates\.io[^\n]*)"),
     re.compile(r"(No matching distribution found for [^\n]+)"),
     re.compile(r"(Package '[^']+' requires a different Python: [^\n]+)"),
-    re.compile(r"^\s*(?:\w*Error|error|Exception): ([^\n]+)", re.M),
+    re.compile(r"^\s*((?:\w*Error|Exception): [^\n]+)", re.M),
+    re.compile(r"^\s*error: ([^\n]+)", re.M),
 ]
 
 
@@ -131,8 +133,9 @@ def diagnose(log: str, config: LabConfig) -> str:
         )
     if cause:
         return (
-            f"building {package}{version} failed: {cause}; pin a release of {package} that ships a wheel for Python "
-            f"{python}, add what it needs with --build-package NAME, or remove it"
+            f"building {package}{version} failed: {cause}; pin a release of {package} that builds or ships a wheel "
+            f"for Python {python}, run another Python with --python {'/'.join(other)}, add a library it needs with "
+            f"--build-package NAME, or remove it"
         )
     tail = [line for line in log.splitlines() if line.strip()][-3:]
     return f"installing the site's requirements failed: {' / '.join(tail) or 'see the build output above'}"
@@ -146,6 +149,8 @@ def requirements_failure(error: ImageBuildError, config: LabConfig) -> ImageBuil
     """The one-line error for a site-deps image that did not build."""
     log = error.log or str(error)
     message = diagnose(log, config)
+    if os.environ.get("LAB_DEBUG"):
+        message += "\n--- the build's last lines ---\n" + "\n".join(log.splitlines()[-60:])
     wrong = re.search(r"No matching distribution found|requires a different Python", log) and not re.search(
         r"lab-requirements: failed: (uv|poetry) export", log
     )

@@ -26,7 +26,7 @@ from lab.run import site_facts
 from lab.run.build_errors import WrongPython, site_images
 from lab.run.state import LabState, StateStore, new_key, new_secrets
 from lab.run.tls import certificates
-from lab.traffic.evidence import WHOAMI
+from lab.traffic.evidence import WHOAMI, LoginFailed, VirtualUser
 
 Progress = Callable[[str], None]
 
@@ -325,9 +325,18 @@ class Lab:
         facts = dict(self.states.load(self.name).site_facts or {})
         path, source = site_facts.find_login_page(plan, facts)
         if (path, source) != (facts.get("login_page"), facts.get("login_page_source")):
+            # Found: the demo user logs in there once, as a person would, and the site knows them after.
+            user = VirtualUser(plan.url, name="readiness", login_path=path, probe=path)
+            try:
+                user.login(facts.get("login_name", state.secrets.demo_user), state.secrets.demo_password)
+            except (LoginFailed, OSError) as error:
+                raise SiteError(
+                    f"the login page {path} ({source}) has a form, but the demo user could not log in there: {error}; "
+                    "`lab logs node-1` shows the site's side (say another page with --login-url)"
+                ) from None
             facts.update(login_page=path, login_page_source=source)
             self.states.save(self.states.load(self.name).replace(site_facts=facts))
-            self.progress(f"users log in at {path} ({source}): a form with a password field")
+            self.progress(f"users log in at {path} ({source}): the demo user did, on {user.evidence.login_node}")
 
     def site(self) -> dict:
         """What Django said about the lab's site: login page and name, static URL, the lab's overrides."""

@@ -32,7 +32,8 @@ ABOUT_SITE = ("site", "site_settings", "requirements", "groups", "python", "buil
 def facts_key(plan: Plan, image: str) -> str:
     """What Django's answers about a site depend on: its image, settings module, environment, https."""
     config = plan.config
-    parts = [image, config.site_settings, sorted(config.env), config.https, sorted(env_files(Path(config.site)).items())]
+    parts = [image, config.site_settings, sorted(config.site_environment.items()), config.https,
+             sorted(env_files(Path(config.site)).items())]
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:12]
 
 
@@ -45,6 +46,9 @@ def settings_reason(config: LabConfig) -> str:
     """Why the site runs the settings module it runs."""
     if dict(config.env).get("DJANGO_SETTINGS_MODULE") == config.site_settings:
         return "DJANGO_SETTINGS_MODULE in the site's environment"
+    declared = config.declared_env.get("DJANGO_SETTINGS_MODULE")
+    if declared and declared[0] == config.site_settings:
+        return f"DJANGO_SETTINGS_MODULE in {declared[1]}"
     try:
         module, why = settings_choice(Path(config.site))
     except ConfigError:
@@ -64,6 +68,9 @@ def describe(config: LabConfig, previous: LabConfig | None, progress: Progress) 
     progress(f"  python   {config.interpreter_choice.reason} (--python X.Y chooses)")
     progress(f"  installs {dependencies.describe().removeprefix('installs ') if dependencies else 'nothing: the project declares no dependencies'}")
     progress(f"  settings {config.site_settings} ({settings_reason(config)})")
+    for key, (value, where) in sorted(config.declared_env.items()):
+        if key not in dict(config.env):
+            progress(f"  environment {key}={value} ({where}; --env {key}=... changes it)")
     if config.env:
         lab_owned = [key for key, _ in config.env if key in LAB_ENVIRONMENT]
         progress(

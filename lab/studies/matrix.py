@@ -68,9 +68,11 @@ def run_matrix(lab: Lab, quick: bool, probe: str | None = None, requests_count: 
     clients.ensure()
     cells = [cell for cell in (QUICK_CELLS if quick else all_cells()) if BACKENDS[cell[0]].available]
     results = []
+    before = lab.config()
     for backend, balance in cells:
         result = run_cell(lab, clients, backend, balance, requests_count, probe)
         results.append(result)
         if on_cell:
             on_cell(result)
+    lab.switch(backend=before.backend, balance=before.balance)  # the lab as it was before the matrix
     return report_data(lab, clients, results, requests_count, not quick, probe)

@@ -68,6 +68,7 @@ def gather(lab) -> Observed:
         schedule_hits=[str(hit) for hit in site_files.scheduled_jobs(folder)],
         cache_hits=[str(hit) for hit in site_files.cache_users(folder)],
         upload_hits=[str(hit) for hit in site_files.uploads(folder)],
+        hosts_hits=[str(hit) for hit in site_files.allowed_hosts(folder)],
     )
 
 

@@ -7,6 +7,7 @@ unit-tested on made-up observations that find it and that do not.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 
 DOCS = "https://docs.djangoproject.com/en/stable/"
@@ -48,6 +49,7 @@ class Observed:
     schedule_hits: list[str] = field(default_factory=list)
     cache_hits: list[str] = field(default_factory=list)
     upload_hits: list[str] = field(default_factory=list)
+    hosts_hits: list[str] = field(default_factory=list)  # where the settings assign ALLOWED_HOSTS
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -122,7 +124,8 @@ def media_on_disk(seen: Observed) -> Finding:
     return _finding(
         "media_on_node_disk",
         "Uploaded files stay on the machine that received them",
-        bool(lost and stores),
+        # A node's own disk that refuses the save (a MEDIA_ROOT the image lacks) is no shared storage either.
+        bool((lost or (media.get("error") and "FileSystemStorage" in str(seen.wrote.get("storage")))) and stores),
         evidence,
         "an uploaded file is there on one request and a 404 on the next",
         "store media in shared storage (django-storages with S3 or similar, or one shared volume)",
@@ -235,14 +238,21 @@ def ssl_redirect(seen: Observed) -> Finding:
 
 def allowed_hosts(seen: Observed) -> Finding:
     hosts = seen.first.get("allowed_hosts", [])
-    found = "*" not in hosts and seen.nginx_host not in hosts
+    # Read from another variable (DOMAIN_NAME, DOMAIN) the lab does not set: it follows the environment.
+    from_environment = [hit for hit in seen.hosts_hits if re.search(r"environ|getenv|\benv[.(]|config\(", hit)]
+    found = "*" not in hosts and seen.nginx_host not in hosts and not from_environment
+    if found:
+        evidence = [f"ALLOWED_HOSTS = {hosts} although DJANGO_ALLOWED_HOSTS and ALLOWED_HOSTS named the lab's hosts"]
+        evidence += seen.hosts_hits[:3]
+    elif from_environment and seen.nginx_host not in hosts:
+        evidence = [f"ALLOWED_HOSTS = {hosts} comes from the environment: {from_environment[0]}"]
+    else:
+        evidence = [f"ALLOWED_HOSTS follows the environment: {hosts}"]
     return _finding(
         "allowed_hosts_hardcoded",
         "ALLOWED_HOSTS written into the code",
         found,
-        [f"ALLOWED_HOSTS = {hosts} although DJANGO_ALLOWED_HOSTS and ALLOWED_HOSTS named the lab's hosts"]
-        if found
-        else [f"ALLOWED_HOSTS follows the environment: {hosts}"],
+        evidence,
         "400 Bad Request for every host name the code does not list (a balancer's, a new machine's)",
         "read ALLOWED_HOSTS from the environment",
         "ref/settings/#allowed-hosts",

@@ -88,6 +88,7 @@ def test_static_files_are_collected_once_and_served_by_nginx(tutorial):
     address = status["url"].rstrip("/") + stylesheet.group(1).decode()
     with urllib.request.urlopen(address, context=tls_context(open(status["ca"]).read())) as answer:
         assert answer.status == 200 and "X-Lab-Node" not in answer.headers  # nginx answered, no node
+        assert answer.headers["Content-Type"] == "text/css"  # what a browser takes a stylesheet as
 
 
 def test_the_tutorials_readiness_report_finds_what_it_plants(tutorial):

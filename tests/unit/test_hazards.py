@@ -72,6 +72,9 @@ def test_media_on_one_node_is_found_only_for_a_site_that_stores_files():
     assert "media_on_node_disk" in found(seen(wrote=from_an_app, read=lost))
     shared = {"node": "node-2", "caches": {}, "media_exists": True}
     assert "media_on_node_disk" not in found(seen(wrote=wrote, read=shared, upload_hits=["models.py:5"]))
+    # django CMS with MEDIA_ROOT=/data/media, which the image lacks: the node's disk cannot even take it.
+    refused = {**wrote, "media": {"error": "PermissionError: [Errno 13] Permission denied: '/data'"}, "file_fields": ["filer.File.file"]}
+    assert "media_on_node_disk" in found(seen(wrote=refused, read={"node": "node-2", "caches": {}}))
 
 
 @pytest.mark.parametrize(

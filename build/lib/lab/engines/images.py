@@ -22,7 +22,6 @@ from typing import Callable, Iterable, Protocol
 from lab import resources
 from lab.errors import ImageBuildError
 from lab.model.config import LabConfig
-from lab.run.build_errors import requirements_failure
 from lab.project.files import code_files
 from lab.project.release_steps import plan_steps
 
@@ -314,8 +313,7 @@ def ensure_images(
                 no_cache=rebuild and key in keys,
             )
         except ImageBuildError as error:
-            if key == "site-deps":
-                raise requirements_failure(error, config) from None
+            error.image = key  # which of the lab's images (the site's requirements are explained above)
             raise
         progress(f"built {spec.tag} in {time.monotonic() - started:.0f} s")
     return tags

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Mapping
 from urllib.parse import quote
 
-from lab.model.checks import Check, ExecCheck, HttpCheck, NodeCheck
 from lab.model.backends import BACKENDS, NODE_DATA_DIR, SHARED_SESSIONS_DIR
 from lab.model.balance import BALANCE_MODES, SESSION_COOKIE
+from lab.model.checks import Check, ExecCheck, HttpCheck, NodeCheck
 from lab.model.config import LabConfig
 from lab.model.nginx_conf import CONF_PATH, TLS_DIR, Frontend, config_id, render
 from lab.model.security import profile
@@ -296,6 +296,155 @@ def facts_job(plan: "Plan") -> ContainerSpec:
     )
 
 
+class _Planner:
+    """The parts of one plan, each built from what the lab knows: the config, its secrets and images,
+    what Django said about the site (facts), nginx's certificate."""
+
+    def __init__(self, config, secrets, tags, facts, tls):
+        self.config, self.secrets, self.tags, self.facts, self.tls = config, secrets, tags, facts, tls
+        self.lab = config.name
+        self.network = container_name(self.lab, "net")
+        self.volumes: list[VolumeSpec] = []
+        self.passwords = secrets.store_passwords()
+        self.hosts = {name: container_name(self.lab, name) for name in store_names(config)}
+        self.database = database_settings(self.hosts[APP_DATABASE], secrets.db_password)
+        self.site_env = {"LAB_SITE_SETTINGS": config.site_settings}
+        https = config.https if config.https is not None else facts.get("https", "auto")
+        self.site = site_context(config, self.hosts, self.passwords, https)
+        # The project's .env files, where it reads them: handed in at start, never built into an image.
+        self.dotenv = {f"/srv/site/{path}": text for path, text in env_files(Path(config.site)).items()}
+
+    def volume(self, part: str, role: str = "data", driver_opts: Mapping[str, str] | None = None) -> str:
+        name = container_name(self.lab, part)
+        self.volumes.append(VolumeSpec(name, labels(self.lab, role), dict(driver_opts or {})))
+        return name
+
+    def stores(self) -> list[ContainerSpec]:
+        config, specs = self.config, []
+        for store_name in store_names(config):
+            store = STORES[store_name]
+            mounts = (Mount(self.volume(f"{store_name}-data"), store.data_dir),) if store.data_dir else ()
+            cache_mb = config.memcached_mb if store_name == "memcached" else 0
+            specs.append(
+                ContainerSpec(
+                    name=container_name(self.lab, store_name),
+                    role="store",
+                    image=self.tags[store.image],
+                    labels=labels(self.lab, "store", store=store_name),
+                    command=store_command(store, config.redis_aof, config.memcached_mb, config.memcached_growth_factor),
+                    env={store.password_env: self.passwords[store_name]} if store.password_env else {},
+                    mounts=mounts,
+                    check=store.check,
+                    security_opt=store.security_opt,
+                    **limits(store_name, extra_memory_mb=cache_mb),
+                )
+            )
+        return specs
+
+    def prepare(self, static: tuple[Mount, ...]) -> ContainerSpec:
+        """The one-off job that migrates, runs the project's release steps and sets the demo user."""
+        steps = plan_steps(Path(self.config.site), self.config.release_commands)
+        release = tuple(step.command for step in steps if step.action == "run")
+        config_file = node_config(
+            self.database,
+            self.secrets.secret_key,
+            demo=(self.facts.get("login_name", self.secrets.demo_user), self.secrets.demo_password),
+            site=self.site,
+            release_commands=release,
+        )
+        return ContainerSpec(
+            name=container_name(self.lab, "prepare"),
+            role="job",
+            image=self.tags["site"],
+            labels=labels(self.lab, "job"),
+            env={**self.site_env, "LAB_NODE": "prepare"},
+            command=("django-admin", "lab_prepare"),
+            mounts=static,
+            files={NODE_CONFIG_PATH: config_file, **self.dotenv},
+            **limits("job"),
+        )
+
+    def nodes(self, static: tuple[Mount, ...], nfs_client: str, nfs_address: str | None) -> list[ContainerSpec]:
+        config, secrets = self.config, self.secrets
+        backend = BACKENDS[config.backend]
+        backend_settings = backend.settings(self.hosts, self.passwords)
+        node_settings = {**self.database, **backend_settings}
+        if "DATABASES" in backend_settings:  # a backend adds databases; the shared one stays "default"
+            node_settings["DATABASES"] = {**self.database["DATABASES"], **backend_settings["DATABASES"]}
+        # Every node mounts the shared folder, whatever the backend: then a switch to or from shared_file
+        # changes only the node's config file, not its container.
+        shared = self.volume("shared-sessions")
+        extras = backend.node_extras(self.hosts, nfs_client)
+        nfs_volume = None
+        if extras.nfs_mount_at and nfs_address:
+            # Named after the address, so a server that moved gets a new volume (and new nodes).
+            tag = hashlib.sha256(nfs_address.encode()).hexdigest()[:6]
+            nfs_volume = self.volume(f"nfs-mount-{tag}", driver_opts=nfs_volume_options(nfs_address))
+        specs = []
+        for index in range(1, config.nodes + 1):
+            mounts = [Mount(self.volume(f"node-{index}-data"), NODE_DATA_DIR), *static, Mount(shared, SHARED_SESSIONS_DIR)]
+            if nfs_volume:
+                mounts.append(Mount(nfs_volume, extras.nfs_mount_at))
+            env = {**self.site_env, "LAB_NODE": f"node-{index}", "LAB_WORKERS": str(config.workers), **extras.env}
+            secret_key = secrets.node_secret_keys[index - 1] if config.secret_key_per_node else secrets.secret_key
+            config_file = node_config(
+                node_settings, secret_key, secrets.secret_key_fallbacks, backend.node_commands, site=self.site
+            )
+            if self.dotenv:  # a changed .env reaches running nodes by reload, like a changed configuration
+                digest = hashlib.sha256(json.dumps(self.dotenv, sort_keys=True).encode()).hexdigest()[:12]
+                config_file = config_file[:-1] + f', "env_files": "{digest}"}}'
+            specs.append(
+                ContainerSpec(
+                    name=node_name(self.lab, index),
+                    role="node",
+                    image=self.tags["site"],
+                    labels=labels(self.lab, "node", node=str(index)),
+                    env=env,
+                    mounts=tuple(mounts),
+                    # Healthy, and running this very configuration (the node answers with its id).
+                    check=NodeCheck(
+                        network=self.network,
+                        port=NODE_PORT,
+                        config_id=node_config_id(config_file),
+                        fallback=ExecCheck(("lab-health", node_config_id(config_file))),
+                    ),
+                    stop_timeout=3,
+                    files={NODE_CONFIG_PATH: config_file, **self.dotenv},
+                    reload_signal="HUP",
+                    devices=extras.devices,
+                    user=extras.user,
+                    **limits(extras.role, extra_memory_mb=64 * max(0, config.workers - 2)),
+                )
+            )
+        return specs
+
+    def frontend(self) -> Frontend:
+        cookie = self.facts.get("session_cookie") or SESSION_COOKIE
+        return Frontend(self.facts.get("static_url"), tls=self.tls is not None, session_cookie=cookie)
+
+    def nginx(self, nodes: list[ContainerSpec], static: tuple[Mount, ...]) -> tuple[ContainerSpec, str, str]:
+        """nginx's container, its configuration and that configuration's id."""
+        config, frontend = self.config, self.frontend()
+        mode = BALANCE_MODES[config.balance]
+        servers = [f"{node.name}:{NODE_PORT}" for node in nodes]
+        nginx_conf = render(servers, mode, frontend, static_root=STATIC_ROOT)
+        url = config.url_for(https=frontend.tls)
+        tls_files = {f"{TLS_DIR}/cert.pem": self.tls[0], f"{TLS_DIR}/key.pem": self.tls[1]} if self.tls else {}
+        spec = ContainerSpec(
+            name=container_name(self.lab, "nginx"),
+            role="nginx",
+            image=self.tags["nginx"],
+            labels=labels(self.lab, "nginx"),
+            ports={frontend.port: (config.host, config.port)},
+            mounts=static,
+            check=HttpCheck(f"{url}nginx-health"),
+            stop_timeout=3,
+            files={CONF_PATH: nginx_conf, **tls_files},
+            **limits("nginx"),
+        )
+        return spec, nginx_conf, config_id(servers, mode, frontend)
+
+
 def build_plan(
     config: LabConfig,
     secrets: Secrets,
@@ -312,154 +461,24 @@ def build_plan(
     Django said about the site (lab_node.site_facts): the demo user's login name, STATIC_URL, whether
     it needs https. `tls` is nginx's certificate and key (PEM) when it terminates https.
     """
-    facts = facts or {}
-    lab = config.name
-    network = container_name(lab, "net")
-    backend = BACKENDS[config.backend]
-    volumes: list[VolumeSpec] = []
-
-    def volume(part: str, role: str = "data", driver_opts: Mapping[str, str] | None = None) -> str:
-        name = container_name(lab, part)
-        volumes.append(VolumeSpec(name, labels(lab, role), dict(driver_opts or {})))
-        return name
-
-    passwords = secrets.store_passwords()
-    stores = []
-    for store_name in store_names(config):
-        store = STORES[store_name]
-        mounts = (Mount(volume(f"{store_name}-data"), store.data_dir),) if store.data_dir else ()
-        cache_mb = config.memcached_mb if store_name == "memcached" else 0
-        stores.append(
-            ContainerSpec(
-                name=container_name(lab, store_name),
-                role="store",
-                image=tags[store.image],
-                labels=labels(lab, "store", store=store_name),
-                command=store_command(store, config.redis_aof, config.memcached_mb, config.memcached_growth_factor),
-                env={store.password_env: passwords[store_name]} if store.password_env else {},
-                mounts=mounts,
-                check=store.check,
-                security_opt=store.security_opt,
-                **limits(store_name, extra_memory_mb=cache_mb),
-            )
-        )
-
-    hosts = {name: container_name(lab, name) for name in store_names(config)}
-    database = database_settings(hosts[APP_DATABASE], secrets.db_password)
-    site_env = {"LAB_SITE_SETTINGS": config.site_settings}
-    https = config.https if config.https is not None else facts.get("https", "auto")
-    site = site_context(config, hosts, passwords, https)
-    static_url = facts.get("static_url")
+    parts = _Planner(config, secrets, tags, facts or {}, tls)
+    stores = parts.stores()
     # The one volume of collected static files (the first job fills it; nginx serves it at STATIC_URL).
-    static = (Mount(volume("static"), STATIC_ROOT),)
-    # The project's .env files, where it reads them: handed in at start, never built into an image.
-    dotenv = {f"/srv/site/{path}": text for path, text in env_files(Path(config.site)).items()}
-    steps = plan_steps(Path(config.site), config.release_commands)
-    release = tuple(step.command for step in steps if step.action == "run")
-
-    prepare = ContainerSpec(
-        name=container_name(lab, "prepare"),
-        role="job",
-        image=tags["site"],
-        labels=labels(lab, "job"),
-        env={**site_env, "LAB_NODE": "prepare"},
-        command=("django-admin", "lab_prepare"),
-        mounts=static,
-        files={
-            NODE_CONFIG_PATH: node_config(
-                database,
-                secrets.secret_key,
-                demo=(facts.get("login_name", secrets.demo_user), secrets.demo_password),
-                site=site,
-                release_commands=release,
-            ),
-            **dotenv,
-        },
-        **limits("job"),
-    )
-
-    backend_settings = backend.settings(hosts, passwords)
-    node_settings = {**database, **backend_settings}
-    if "DATABASES" in backend_settings:  # a backend adds databases; the shared one stays "default"
-        node_settings["DATABASES"] = {**database["DATABASES"], **backend_settings["DATABASES"]}
-    # Every node mounts the shared folder, whatever the backend: then a switch to or from shared_file
-    # changes only the node's config file, not its container.
-    shared = volume("shared-sessions")
-    extras = backend.node_extras(hosts, nfs_client)
-    nfs_volume = None
-    if extras.nfs_mount_at and nfs_address:
-        # Named after the address, so a server that moved gets a new volume (and new nodes).
-        tag = hashlib.sha256(nfs_address.encode()).hexdigest()[:6]
-        nfs_volume = volume(f"nfs-mount-{tag}", driver_opts=nfs_volume_options(nfs_address))
-    nodes = []
-    for index in range(1, config.nodes + 1):
-        mounts = [Mount(volume(f"node-{index}-data"), NODE_DATA_DIR), *static]
-        if shared:
-            mounts.append(Mount(shared, SHARED_SESSIONS_DIR))
-        if nfs_volume:
-            mounts.append(Mount(nfs_volume, extras.nfs_mount_at))
-        env = {**site_env, "LAB_NODE": f"node-{index}", "LAB_WORKERS": str(config.workers), **extras.env}
-        secret_key = secrets.node_secret_keys[index - 1] if config.secret_key_per_node else secrets.secret_key
-        config_file = node_config(
-            node_settings, secret_key, secrets.secret_key_fallbacks, backend.node_commands, site=site
-        )
-        if dotenv:  # a changed .env reaches running nodes by reload, like a changed configuration
-            digest = hashlib.sha256(json.dumps(dotenv, sort_keys=True).encode()).hexdigest()[:12]
-            config_file = config_file[:-1] + f', "env_files": "{digest}"}}'
-
-        nodes.append(
-            ContainerSpec(
-                name=node_name(lab, index),
-                role="node",
-                image=tags["site"],
-                labels=labels(lab, "node", node=str(index)),
-                env=env,
-                mounts=tuple(mounts),
-                # Healthy, and running this very configuration (the node answers with its id).
-                check=NodeCheck(
-                    network=network,
-                    port=NODE_PORT,
-                    config_id=node_config_id(config_file),
-                    fallback=ExecCheck(("lab-health", node_config_id(config_file))),
-                ),
-                stop_timeout=3,
-                files={NODE_CONFIG_PATH: config_file, **dotenv},
-                reload_signal="HUP",
-                devices=extras.devices,
-                user=extras.user,
-                **limits(extras.role, extra_memory_mb=64 * max(0, config.workers - 2)),
-            )
-        )
-
-    mode = BALANCE_MODES[config.balance]
-    servers = [f"{node.name}:{NODE_PORT}" for node in nodes]
-    frontend = Frontend(static_url, tls=tls is not None, session_cookie=facts.get("session_cookie") or SESSION_COOKIE)
-    nginx_conf = render(servers, mode, frontend, static_root=STATIC_ROOT)
-    url = config.url_for(https=frontend.tls)
-    tls_files = {f"{TLS_DIR}/cert.pem": tls[0], f"{TLS_DIR}/key.pem": tls[1]} if tls else {}
-    nginx = ContainerSpec(
-        name=container_name(lab, "nginx"),
-        role="nginx",
-        image=tags["nginx"],
-        labels=labels(lab, "nginx"),
-        ports={frontend.port: (config.host, config.port)},
-        mounts=static,
-        check=HttpCheck(f"{url}nginx-health"),
-        stop_timeout=3,
-        files={CONF_PATH: nginx_conf, **tls_files},
-        **limits("nginx"),
-    )
+    static = (Mount(parts.volume("static"), STATIC_ROOT),)
+    prepare = parts.prepare(static)
+    nodes = parts.nodes(static, nfs_client, nfs_address)
+    nginx, nginx_conf, nginx_config_id = parts.nginx(nodes, static)
     return Plan(
         config=config,
-        network=network,
-        network_labels=labels(lab, "network"),
-        volumes=tuple(volumes),
+        network=parts.network,
+        network_labels=labels(config.name, "network"),
+        volumes=tuple(parts.volumes),
         stores=tuple(stores),
         prepare=prepare,
         nodes=tuple(nodes),
         nginx=nginx,
         nginx_conf=nginx_conf,
-        nginx_config_id=config_id(servers, mode, frontend),
+        nginx_config_id=nginx_config_id,
         client_image=tags.get("node", ""),
-        url=url,
+        url=config.url_for(https=tls is not None),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from lab.engines.images import ensure_images
 from lab.errors import ImageBuildError
 from lab.model.config import LabConfig
 
@@ -149,3 +150,14 @@ def requirements_failure(error: ImageBuildError, config: LabConfig) -> ImageBuil
         r"lab-requirements: failed: (uv|poetry) export", log
     )
     return (WrongPython if wrong else ImageBuildError)(message, log)
+
+
+def site_images(engine, config: LabConfig, keys, progress) -> dict[str, str]:
+    """ensure_images, with a site's requirements that did not build explained in one line (WrongPython
+    when its pins are for another Python)."""
+    try:
+        return ensure_images(engine, config, keys, progress)
+    except ImageBuildError as error:
+        if getattr(error, "image", "") == "site-deps":
+            raise requirements_failure(error, config) from None
+        raise

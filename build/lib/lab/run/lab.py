@@ -14,16 +14,16 @@ from typing import Callable, Iterable
 
 from lab.engines.docker import DockerEngine
 from lab.engines.host import fetch, nfs_client, port_is_free
-from lab.engines.images import ensure_images, image_specs
+from lab.engines.images import image_specs
+from lab.engines.parallel import in_parallel
 from lab.engines.waits import passes, wait_until_ready
 from lab.errors import ConfigError, LabNotFound, NginxConfigError, NotReady, PortInUse, SiteError
 from lab.model.config import LabConfig, check_name
 from lab.model.nginx_conf import CONF_PATH
 from lab.model.plan import HEALTH, ContainerSpec, Plan, build_plan, container_name, image_keys, store_names
 from lab.model.stores import APP_DATABASE
-from lab.run.build_errors import WrongPython
 from lab.run import site_facts
-from lab.engines.parallel import in_parallel
+from lab.run.build_errors import WrongPython, site_images
 from lab.run.state import LabState, StateStore, new_key, new_secrets
 from lab.run.tls import certificates
 from lab.traffic.evidence import WHOAMI
@@ -73,6 +73,7 @@ class Lab:
             return self._up(config, **changes)
 
     def _up(self, config: LabConfig | None = None, **changes) -> UpResult:
+        """The steps of `up`: refuse what cannot be, images, what the site is, the containers, readiness."""
         started = time.monotonic()
         state = self.states.load(self.name)
         config = (config or (state.config if state else LabConfig(name=self.name))).replace(**changes)
@@ -88,9 +89,21 @@ class Lab:
         )
         site_facts.describe(config, state.config if state else None, self.progress)
         # Images before the state: a site whose requirements do not build leaves nothing behind.
+        config, tags = self._images(config)
+        client, why = nfs_client()
+        if "nfs" in store_names(config):
+            self.progress(f"nfs client: {client}: {why}")
+        state = self._learn_site(config, state, tags, client)
+        plan, actions = self._apply(self.build(config, state, tags, client), state, tags, client)
+        self._check_login_page(plan, state)
+        return UpResult(plan, actions, time.monotonic() - started)
+
+    def _images(self, config: LabConfig) -> tuple[LabConfig, dict[str, str]]:
+        """Every image the lab runs, built when missing; a site whose pins need the other Python as
+        close to what it declares gets that one (the config says so from then on)."""
         with self.engine.stopwatch.step("images (check or build)"):
             try:
-                tags = ensure_images(self.engine, config, image_keys(config), self.progress)
+                return config, site_images(self.engine, config, image_keys(config), self.progress)
             except WrongPython as error:
                 other = config.interpreter_choice.as_close
                 if other is None or config.python:
@@ -98,15 +111,15 @@ class Lab:
                 # What the project declares is as close to another Python: its pins may be for that one.
                 self.progress(f"{error}\n  {other.version} is as close to what the project asks: trying it")
                 config = config.replace(python=other.version)
-                tags = ensure_images(self.engine, config, image_keys(config), self.progress)
+                return config, site_images(self.engine, config, image_keys(config), self.progress)
+
+    def _learn_site(self, config: LabConfig, state: LabState | None, tags: dict, client: str) -> LabState:
+        """The lab's network and volumes, and what Django says of the site image (once per image),
+        saved with the lab's state. A site that does not load leaves nothing behind on a new lab."""
         fresh = state is None
         state = LabState(config, state.secrets, state.prepared_image, state.site_facts) if state else LabState(
             config, new_secrets()
         )
-        client, why = nfs_client()
-        uses_nfs = "nfs" in store_names(config)
-        if uses_nfs:
-            self.progress(f"nfs client: {client}: {why}")
         plan = build_plan(config, state.secrets, tags, nfs_client=client)
         self.engine.ensure_network(plan.network, dict(plan.network_labels))
         self._ensure_volumes(plan)
@@ -114,15 +127,20 @@ class Lab:
             try:
                 state = state.replace(site_facts=site_facts.ask(self.engine, plan, tags["site"], self.progress))
             except SiteError:
-                if fresh:  # a site that does not load leaves nothing behind: no state, no container
+                if fresh:
                     self.engine.remove_lab(self.name)
                 raise
         self.states.save(state)
-        plan = self.build(config, state, tags, client)
-        self._ensure_volumes(plan)
+        return state
 
+    def _apply(self, plan: Plan, state: LabState, tags: dict, client: str) -> tuple[Plan, dict[str, str]]:
+        """Make the containers match `plan`: stores and migrations, nodes, nginx, then what is no longer
+        planned. Returns the plan as applied (with a kernel NFS client it learns the server's address)."""
+        config = plan.config
+        self._ensure_volumes(plan)
         actions: dict[str, str] = {}
         planned = {"plan": plan}
+        uses_nfs = "nfs" in store_names(config)
         # A new database container (or a new Django) needs migrations; a kept one with the same image does not.
         database = next(spec for spec in plan.stores if spec.name == f"{config.name}-{APP_DATABASE}")
         migrate = state.prepared_image != tags["site"] or not self.engine.matches(database)
@@ -137,13 +155,11 @@ class Lab:
                 self._prepare(plan)
                 self.states.save(state.replace(prepared_image=tags["site"]))
 
-        serving = self._serving(config)
-
         def nodes() -> None:
             self._converge("nodes", planned["plan"].nodes, planned["plan"], actions)
 
-        releases = bool(site_facts.release_commands(plan))
-        if uses_nfs or (migrate and (serving or releases)):
+        serving = self._serving(config)
+        if uses_nfs or (migrate and (serving or site_facts.release_commands(plan))):
             # Nodes mount a store at start; or users are on the lab and new nodes must find migrated
             # tables; or the project's release steps may write what a node reads once, at start.
             stores_and_migrations()
@@ -166,9 +182,7 @@ class Lab:
             ],
         )
         self._remove_stale(plan, roles=("node",))
-        self._check_login_page(plan, state)
-        seconds = time.monotonic() - started
-        return UpResult(plan, actions, seconds)
+        return plan, actions
 
     def build(self, config: LabConfig, state: LabState, tags: dict, client: str, nfs_address: str | None = None) -> Plan:
         """The plan of `config` with what is known of the site (its facts) and, when nginx terminates
@@ -497,7 +511,7 @@ class Lab:
         config = state.config.replace(**changes)
         if config.site != state.config.site:
             raise ConfigError("an export runs the lab's own site; bring the lab up with --site first")
-        tags = ensure_images(self.engine, config, image_keys(config), self.progress)
+        tags = site_images(self.engine, config, image_keys(config), self.progress)
         plan = build_plan(config, state.secrets, tags, facts=state.site_facts)
         path, hosts = write_stack(self, plan, registry, directory, hosts)
         spread = f" over {', '.join(hosts)}" if hosts else ""

@@ -18,9 +18,9 @@ from lab.errors import ConfigError, SiteError
 from lab.model.config import SAMPLE_SITE, LabConfig
 from lab.model.plan import LAB_ENVIRONMENT, NODE_CONFIG_PATH, Plan, facts_job
 from lab.project.files import env_files
-from lab.run.load_errors import explain
 from lab.project.release_steps import plan_steps
 from lab.project.site import settings_choice
+from lab.run.load_errors import explain
 from lab.traffic.evidence import login_form
 
 Progress = Callable[[str], None]

@@ -15,9 +15,9 @@ import time
 from lab.engines import registry as test_registry
 from lab.engines.compose import compose_file
 from lab.engines.host import fetch, port_is_free
-from lab.engines.images import ensure_images
 from lab.errors import ConfigError, NotReady, PortInUse
 from lab.model.plan import HEALTH, NODE_CONFIG_PATH, Plan, build_plan, image_keys, node_config_id
+from lab.run.build_errors import site_images
 from lab.run.site_facts import facts_key
 from lab.traffic.evidence import LoginFailed, VirtualUser
 
@@ -48,7 +48,7 @@ def up(lab, config, state):
     source = _registry(lab, config)
     if not deployed(lab) and not port_is_free(config.host, config.port):
         raise PortInUse(f"port {config.port} on {config.host} is already in use; pick another with `lab up --port N`")
-    tags = ensure_images(engine, config, image_keys(config), lab.progress)
+    tags = site_images(engine, config, image_keys(config), lab.progress)
     plan = build_plan(config, state.secrets, tags)
     if (state.site_facts or {}).get("key") != facts_key(plan, tags["site"]):
         engine.ensure_network(plan.network, dict(plan.network_labels))  # the facts job runs here, once per image

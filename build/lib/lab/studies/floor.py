@@ -12,10 +12,10 @@ import urllib.error
 import urllib.request
 
 from lab.engines.docker import DockerEngine
+from lab.engines.parallel import in_parallel
 from lab.engines.waits import passes
 from lab.errors import NotReady
 from lab.model.plan import HEALTH, Plan
-from lab.engines.parallel import in_parallel
 
 
 def _until(check, seconds: float = 90, what: str = "") -> None:

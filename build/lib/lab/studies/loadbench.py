@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import time
 
+from lab.engines.parallel import in_parallel
 from lab.errors import EngineError
 from lab.model.backends import BACKENDS
 from lab.model.balance import BALANCE_MODES
 from lab.resources import LOAD_SCRIPT
 from lab.run.lab import Lab
-from lab.engines.parallel import in_parallel
 from lab.traffic.clients import ClientGroup, Clients, run_job
 
 LUA = LOAD_SCRIPT

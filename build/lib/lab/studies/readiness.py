@@ -9,9 +9,9 @@ import json
 import secrets
 from pathlib import Path
 
+from lab.engines.parallel import in_parallel
 from lab.errors import ConfigError
 from lab.project import site as site_files
-from lab.engines.parallel import in_parallel
 from lab.verdicts.hazards import Finding, Observed, judge
 
 SITE_USER = "django"

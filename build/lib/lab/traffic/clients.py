@@ -16,13 +16,16 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lab.engines import direct
+from lab.engines.parallel import in_parallel
 from lab.errors import EngineError
 from lab.model.plan import ContainerSpec, container_name, labels, limits
-from lab.run.lab import Lab
-from lab.engines.parallel import in_parallel
 from lab.traffic.evidence import JOB_ENV, WHOAMI, UserEvidence
+
+if TYPE_CHECKING:  # the lab these clients browse (lab.run imports this layer, not the other way)
+    from lab.run.lab import Lab
 
 EVIDENCE_SCRIPT = Path(__file__).with_name("evidence.py")
 SCRIPT_IN_CONTAINER = "/tmp/lab_evidence.py"

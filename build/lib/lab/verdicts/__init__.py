@@ -1,1 +1,1 @@
-"""Judging what users saw: the experiments' per-user rules."""
+"""Judging what users saw: the matrix's cells, the experiments' per-user rules, the readiness hazards."""

@@ -1,0 +1,320 @@
+"""One function per `lab` command: parse is done, call the library, print."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from lab.engines.docker import DockerEngine
+from lab.engines.images import ensure_images, image_specs
+from lab.errors import ConfigError, EvidenceError, LabNotFound, PortInUse
+from lab.model.backends import BACKENDS
+from lab.model.balance import BALANCE_MODES
+from lab.model.config import LabConfig, is_loopback
+from lab.project.site import project_here
+from lab.run.lab import Lab
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+def project_site(lab: Lab, args: argparse.Namespace) -> str | None:
+    """The project this command runs in, when no --site is given and the lab has none of its own yet."""
+    if getattr(args, "site", None) or lab.config() is not None:
+        return None
+    here = project_here(Path.cwd())
+    if here is not None:
+        say(f"the Django project here: {here} (its manage.py); --site PATH serves another")
+    return str(here) if here else None
+
+
+def command_up(lab: Lab, args: argparse.Namespace) -> None:
+    """`lab up`: bring the lab to the options given (the project it runs in, unless --site says)."""
+    changes = {
+        key: getattr(args, key)
+        for key in ("backend", "balance", "nodes", "port", "host", "workers", "django_version", "site",
+                    "site_settings", "requirements", "secret_key_per_node", "engine", "registry", "python",
+                    "login_url", "https")
+        if getattr(args, key) is not None
+    }
+    for key in ("groups", "build_packages", "release_commands"):
+        if getattr(args, key) is not None:
+            changes[key] = tuple(getattr(args, key))
+    if args.env_file or args.env_pairs:
+        changes["env"] = site_environment(lab, args)
+    here = project_site(lab, args)
+    if here:
+        changes["site"] = here
+    result = lab.up(**changes)
+    print_up(lab, result.seconds)
+
+
+def command_switch(lab: Lab, args: argparse.Namespace) -> None:
+    """`lab switch`: change a running lab's backend, balance, nodes or keys."""
+    changes = {key: getattr(args, key) for key in ("backend", "balance", "nodes", "secret_key_per_node")}
+    result = lab.switch(**changes)
+    say(f"switched in {result.seconds:.1f} s; changed: {', '.join(result.changed) or 'nothing'}")
+
+
+def command_down(lab: Lab, args: argparse.Namespace) -> None:
+    """`lab down`: remove the lab's resources (and its state, unless --keep-data)."""
+    removed = lab.down(keep_data=args.keep_data)
+    kept = " (volumes and state kept)" if args.keep_data else ""
+    say(
+        f"lab {args.name}: removed {removed['containers']} containers, {removed['networks']} networks, "
+        f"{removed['volumes']} volumes{kept}"
+    )
+
+
+def command_status(lab: Lab, args: argparse.Namespace) -> None:
+    """`lab status`: containers, URL and login."""
+    report = lab.status()
+    print(json.dumps(report, indent=2) if args.json else format_status(report))
+
+
+def command_logs(lab: Lab, args: argparse.Namespace) -> None:
+    """`lab logs TARGET`: one container's log."""
+    sys.stdout.write(lab.logs(args.target, tail=args.tail))
+
+
+def command_experiments(lab: Lab, args: argparse.Namespace) -> None:
+    """`lab experiments`: the failure experiments and their cases."""
+    from lab.studies.experiments import EXPERIMENTS
+
+    for item in EXPERIMENTS.values():
+        say(f"{item.name:20} {item.summary}\n{'':20} cases: {', '.join(c.label for c in item.cases)}")
+
+
+def command_export(lab: Lab, args: argparse.Namespace) -> None:
+    """`lab export compose`: the lab's plan as a stack file."""
+    from lab.reports.places import compose_dir
+
+    changes = {key: getattr(args, key) for key in ("backend", "balance", "port") if getattr(args, key) is not None}
+    hosts = [h for h in args.hosts.split(",") if h] if args.hosts else None
+    folder = Path(args.output) if args.output else compose_dir((lab.config() or LabConfig()).site, args.name)
+    path, _ = lab.export_compose(folder, args.registry, hosts, **changes)
+    say(f"deploy it: docker stack deploy --resolve-image never -c {path} {args.name}")
+
+
+def command_readiness(lab: Lab, args: argparse.Namespace) -> None:
+    """`lab readiness`: what in the site breaks on several machines, probed on its nodes."""
+    from lab.reports.places import reports_dir
+    from lab.reports.readiness import markdown, write
+    from lab.studies.readiness import assess
+
+    site = (lab.config() or LabConfig(name=args.name)).site
+    say(f"probing the site on lab {args.name}'s nodes ...")
+    findings, seen = assess(lab)
+    paths = write(reports_dir(site), args.name, site, findings, seen)
+    if args.json:
+        print(paths["json"].read_text())
+    else:
+        print(markdown(site, findings, seen))
+        say(f"report: {paths['markdown']} (and {paths['json'].name})")
+
+
+def command_rotate_key(lab: Lab, args: argparse.Namespace) -> None:
+    """`lab rotate-key`: a new SECRET_KEY, the old one kept as a fallback."""
+    result = lab.rotate_secret_key()
+    say(f"SECRET_KEY rotated in {result.seconds:.1f} s; sessions signed with the old key stay valid")
+
+
+def command_backends(lab: Lab, args: argparse.Namespace) -> None:
+    """`lab backends`: the session backends."""
+    for backend in BACKENDS.values():
+        verdict = "keeps login under round-robin" if backend.survives_round_robin else "loses login under round-robin"
+        note = "" if backend.available else f"  [not available yet: {backend.unavailable_reason}]"
+        say(f"{backend.name:15} {backend.summary}\n{'':15} {verdict}: {backend.reason}{note}")
+
+
+def command_balances(lab: Lab, args: argparse.Namespace) -> None:
+    """`lab balances`: the balancing modes."""
+    for mode in BALANCE_MODES.values():
+        say(f"{mode.name:12} {mode.summary}")
+
+
+def command_build(lab: Lab, args: argparse.Namespace) -> None:
+    """`lab build`: every image the lab uses."""
+    config = lab.config() or LabConfig(name=args.name)
+    ensure_images(DockerEngine(), config, list(image_specs(config)), say, rebuild=args.rebuild)
+    say("images ready")
+
+
+def site_environment(lab: Lab, args: argparse.Namespace) -> tuple[tuple[str, str], ...]:
+    """The site's environment after this `up`: what the lab kept, then --env-file, then --env (later wins)."""
+    from lab.project import env_file
+
+    kept = dict((lab.config().env if lab.config() and not args.site else ()))
+    if args.env_file:
+        kept.update(env_file.read(args.env_file))
+    for text in args.env_pairs or ():
+        key, value = env_file.pair(text)
+        kept[key] = value
+    return tuple(kept.items())
+
+
+def setup(browser: bool) -> int:
+    """What `make setup` does for the repository, on this machine: a Docker engine (and Chromium)."""
+    import platform
+    import shutil
+    import subprocess
+
+    from lab.resources import SETUP
+
+    if platform.system() != "Linux" or not shutil.which("bash"):
+        print(
+            "lab: setup: install Docker Desktop (macOS, Windows) or Docker Engine, start it, and check that "
+            "`docker info` answers; the lab needs nothing else here" + (" (and Chromium for --browser)" if browser else ""),
+            file=sys.stderr,
+        )
+        return 0 if shutil.which("docker") else 1
+    for script in ["ensure-engine.sh", *(["ensure-browser.sh"] if browser else [])]:
+        code = subprocess.run(["bash", str(SETUP / script)]).returncode
+        if code != 0:
+            return code
+    say("setup: a Docker engine answers" + (" and Chromium is here" if browser else "") + "; next: `lab up`")
+    return 0
+
+
+def run_watch(lab: Lab, args: argparse.Namespace) -> None:
+    """Users browse the running lab until --seconds or Ctrl-C; a live view, then the summary."""
+    from lab.engines.host import port_is_free
+    from lab.studies.watch_feed import Feed
+    from lab.traffic.evidence import WHOAMI
+
+    if lab.config() is None:
+        raise LabNotFound(f"no lab named {lab.name!r}; start one with `lab up` first")
+    if args.web and not port_is_free("127.0.0.1", args.web_port):
+        raise PortInUse(f"port {args.web_port} on 127.0.0.1 is already in use; pick another with --web-port N")
+    feed = Feed(lab, args.seconds, probe=args.probe or WHOAMI)
+    feed.start()
+    try:
+        if args.web:
+            from lab.reports import watch_web
+
+            watch_web.run(feed, args.seconds, args.web_port, on_ready=lambda url: say(f"watch page: {url} (Ctrl-C stops)"))
+        elif args.json:
+            deadline = time.monotonic() + args.seconds
+            while time.monotonic() < deadline and feed.snapshot()["requests"] == 0:
+                time.sleep(0.1)
+            print(f"lab watch: users are browsing {feed.watch.lab_url}", file=sys.stderr, flush=True)
+            time.sleep(max(0.0, deadline - time.monotonic()))
+        else:
+            from lab.reports import watch_terminal
+
+            watch_terminal.run(feed, args.seconds)
+    except KeyboardInterrupt:
+        pass  # Ctrl-C is how a watch ends: the summary follows
+    finally:
+        feed.stop()
+    for error in feed.errors[:3]:
+        print(f"lab watch: a source stopped early: {error}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(feed.summary(), indent=2))
+    else:
+        say(feed.paragraph())
+
+
+def run_matrix_command(lab: Lab, args: argparse.Namespace) -> None:
+    """Bring the lab up on --site when asked, run the matrix on it, and write the reports."""
+    from lab.reports.matrix import terminal_table, write_reports
+    from lab.reports.places import reports_dir
+    from lab.studies.matrix import run_matrix
+
+    if args.site or lab.config() is None:
+        site = args.site or project_site(lab, args)
+        result = lab.up(**({"site": site} if site else {}))
+        say(f"lab {lab.name} up in {result.seconds:.1f} s")
+    data = run_matrix(
+        lab,
+        quick=args.quick,
+        probe=args.probe,
+        on_cell=lambda r: say(f"  {r.backend}/{r.balance}: {r.summary()} in {r.seconds:.1f} s"
+                              + ("" if r.passed else f"  (expected {'kept' if r.expected.kept else 'lost'})")),
+    )
+    paths = write_reports(data, reports_dir(lab.config().site))
+    say("\n" + terminal_table(data))
+    say(f"report: {paths['html']} (also latest.html, latest.md, latest.json beside it); the lab stays up: `lab down`")
+    problems = [cell for cell in data["cells"] if cell.get("evidence_problem")]
+    if problems:
+        first = problems[0]
+        raise EvidenceError(
+            f"{len(problems)} of {len(data['cells'])} cells have no verdict; {first['backend']}/{first['balance']}: "
+            f"{first['evidence_problem']}"
+        )
+
+
+def run_experiment(lab: Lab, args: argparse.Namespace) -> None:
+    """Run an experiment's cases (or one chosen by --backend/--balance) and write its report."""
+    from lab.reports.experiments import summary_lines, write_experiment_reports
+    from lab.reports.places import reports_dir
+    from lab.studies.experiments import EXPERIMENTS, Case
+
+    experiment = EXPERIMENTS.get(args.experiment_name)
+    if experiment is None:
+        raise ConfigError(f"unknown experiment {args.experiment_name!r}; valid: {', '.join(EXPERIMENTS)}")
+    if lab.config() is None:
+        raise LabNotFound(f"no lab named {lab.name!r}; start one with `lab up` first")
+    if experiment.engine != lab.config().engine:
+        raise ConfigError(f"{experiment.name} needs a lab on the {experiment.engine} engine: `lab up --engine {experiment.engine}`")
+    cases = [
+        c for c in experiment.cases
+        if (args.backend or c.backend) == c.backend and (args.balance or c.balance) == c.balance
+    ]
+    if not cases:
+        base = experiment.cases[0]
+        cases = [Case(args.backend or base.backend, args.balance or base.balance, base.option)]
+    started, outcomes = time.monotonic(), []
+    for case in cases:
+        say(f"{experiment.name} {case.label}: expected {experiment.expect(case)[0]}")
+        outcomes.append(experiment.run(lab, case))
+        say(summary_lines(outcomes[-1:])[0])
+    paths = write_experiment_reports(
+        outcomes, time.monotonic() - started, lab.engine.describe(), reports_dir(lab.config().site)
+    )
+    say(f"report: {paths['html']}")
+
+
+def print_up(lab: Lab, seconds: float) -> None:
+    report = lab.status()
+    host = report["url"].split("//")[1].rsplit(":", 1)[0]
+    if not is_loopback(host):
+        print(
+            f"lab: warning: nginx publishes on {host}, not only on this machine: anyone who reaches this "
+            f"address can log in as {report['username']}",
+            file=sys.stderr,
+        )
+    trust = f"  trust    {report['ca']} (the lab's CA: curl --cacert, or import it in the browser)\n" if report.get("ca") else ""
+    say(
+        f"\nLab {report['name']} is up in {seconds:.1f} s: {report['nodes']} nodes, "
+        f"backend {report['backend']}, balance {report['balance']}\n"
+        f"  open     {report['url']}\n"
+        f"{trust}"
+        f"  log in   {report['username']} / {report['password']} at {report['login_url']}\n"
+        f"  switch   lab switch --backend memcached   (or: make lab-switch BACKEND=memcached)\n"
+        f"  status   lab status\n"
+        f"  stop     lab down   (or: make lab-down)"
+    )
+
+
+def format_status(report: dict) -> str:
+    lines = [
+        f"lab {report['name']}: {report['url']}  login {report['username']} / {report['password']}",
+        f"backend {report['backend']}, balance {report['balance']}, {report['nodes']} nodes x "
+        f"{report['workers']} workers, Python {report.get('python', '?')}, Django {report['django_version']}"
+        + (", a SECRET_KEY per node" if report["secret_key_per_node"] else "")
+        + (f", NFS client: {report['nfs_client']}" if report.get("nfs_client") else "")
+        + (", on a swarm" if report.get("engine") == "swarm" else ""),
+        *([f"https with the lab's CA: {report['ca']} (trust it: curl --cacert {report['ca']}, or import it in the browser)"]
+          if report.get("ca") else []),
+        "",
+        f"{'CONTAINER':28} {'ROLE':7} {'STATE':9} {'HEALTH':10} {'HOST':13} IMAGE",
+    ]
+    for c in report["containers"]:
+        lines.append(f"{c['name']:28} {c['role']:7} {c['state']:9} {c['health']:10} {c.get('host', ''):13} {c['image']}")
+    if not report["containers"]:
+        lines.append("(no containers: the lab is down; `lab up` starts it)")
+    return "\n".join(lines)

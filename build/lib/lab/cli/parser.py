@@ -1,0 +1,243 @@
+"""The `lab` command's arguments: every command and option, checked as they are parsed."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from lab.errors import ConfigError
+from lab.model.backends import BACKENDS
+from lab.model.balance import BALANCE_MODES
+from lab.model.config import MAX_NODES, check_host, check_name, name_for
+from lab.project.site import project_here
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+def node_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= MAX_NODES:
+        raise argparse.ArgumentTypeError(f"nodes must be between 1 and {MAX_NODES}, not {value}")
+    return value
+
+
+def lab_name(text: str) -> str:
+    try:
+        return check_name(text)
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def host_address(text: str) -> str:
+    try:
+        return check_host(text)
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def port_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be between 1 and 65535, not {value}")
+    return value
+
+
+def add_topology_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by `up` and `switch`; unset ones keep the lab's current value."""
+    parser.add_argument("--backend", choices=list(BACKENDS), help="session backend (see `lab backends`)")
+    parser.add_argument("--balance", choices=list(BALANCE_MODES), help="nginx balancing mode (see `lab balances`)")
+    parser.add_argument("--nodes", type=node_count, help=f"number of Django nodes, 1..{MAX_NODES} (default 3)")
+    keys = parser.add_mutually_exclusive_group()
+    keys.add_argument(
+        "--secret-key-per-node",
+        dest="secret_key_per_node",
+        action="store_true",
+        default=None,
+        help="give every node its own SECRET_KEY, to see what that breaks",
+    )
+    keys.add_argument(
+        "--shared-secret-key",
+        dest="secret_key_per_node",
+        action="store_false",
+        help="every node uses the lab's one SECRET_KEY (the default)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lab",
+        description="Serve one Django site from several containers behind nginx, and see which session "
+        "set-ups keep users logged in.",
+    )
+    here = project_here(Path.cwd())
+    # A lab per project: named after the project this command runs in, else the sample site's djlab.
+    default_name = os.environ.get("LAB_NAME") or (name_for(here) if here else "djlab")
+    parser.add_argument(
+        "--name", type=lab_name, default=default_name,
+        help=f"lab name (default {default_name}: the project's folder, else djlab; env LAB_NAME)",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    add_up_parser(commands)
+    add_lifecycle_parsers(commands)
+    add_study_parsers(commands)
+    return parser
+
+
+def add_up_parser(commands) -> None:
+    """`lab up` and its options: the topology, the site, its environment."""
+    up = commands.add_parser("up", help="bring a lab up (or bring a running one to these options)")
+    add_topology_options(up)
+    up.add_argument("--port", type=port_number, help="port nginx publishes (default 8080)")
+    up.add_argument(
+        "--host",
+        type=host_address,
+        help="IPv4 address nginx publishes on (default 127.0.0.1; any other lets other machines log in as the demo user)",
+    )
+    up.add_argument("--workers", type=positive, help="gunicorn workers per node, 1..16 (default 2)")
+    up.add_argument(
+        "--django-version", help="Django release the node image installs before the site's pins (default: the newest its Python runs)"
+    )
+    up.add_argument("--site", help="your Django project folder (the one with manage.py; default: sample_site)")
+    up.add_argument(
+        "--settings",
+        dest="site_settings",
+        help="the site's settings module, e.g. mysite.settings.production (default: DJANGO_SETTINGS_MODULE in --env, "
+        "else the one its Dockerfile or wsgi.py names, else manage.py's)",
+    )
+    up.add_argument(
+        "--engine",
+        choices=["local", "swarm"],
+        help="local: containers on this engine (default); swarm: a stack on the swarm this Docker endpoint manages",
+    )
+    up.add_argument("--registry", help="with --engine swarm: where every host pulls the lab's images (HOST:PORT)")
+    up.add_argument(
+        "--requirements",
+        help="the site's requirements file (default: its lock, requirements file(s), pyproject or Pipfile)",
+    )
+    up.add_argument(
+        "--group", action="append", dest="groups", metavar="NAME",
+        help="also install this dependency group, extra, Poetry group, Pipfile category or requirements/NAME.txt (repeatable)",
+    )
+    up.add_argument("--python", help="the interpreter, e.g. 3.11 (default: the closest to what the project declares)")
+    up.add_argument(
+        "--build-package", action="append", dest="build_packages", metavar="DEB",
+        help="a Debian package the build stage adds, e.g. libldap-dev for python-ldap (repeatable)",
+    )
+    up.add_argument(
+        "--env", action="append", dest="env_pairs", metavar="KEY=VALUE",
+        help="a variable of the site's environment, kept in the lab's state, never printed (repeatable)",
+    )
+    up.add_argument("--env-file", metavar="FILE", help="variables from a .env file (KEY=VALUE lines), like --env")
+    up.add_argument(
+        "--release-command", action="append", dest="release_commands", metavar="CMD",
+        help="run CMD once per lab after the migrations, instead of the release steps the project declares (repeatable)",
+    )
+    up.add_argument("--login-url", help="the path of the site's login page (default: LOGIN_URL, else the admin's)")
+    tls = up.add_mutually_exclusive_group()
+    tls.add_argument(
+        "--https", dest="https", action="store_true", default=None,
+        help="nginx terminates https with a certificate of the lab's own CA (default: when the site's settings demand it)",
+    )
+    tls.add_argument("--no-https", dest="https", action="store_false", help="plain http, whatever the site's settings")
+
+
+
+def add_lifecycle_parsers(commands) -> None:
+    """`switch`, `down`, `status`, `logs`: a lab's life after `up`."""
+    switch = commands.add_parser("switch", help="change a running lab's backend or balancing mode")
+    add_topology_options(switch)
+
+    down = commands.add_parser("down", help="remove the lab's containers, network and volumes")
+    down.add_argument("--keep-data", action="store_true", help="keep volumes and the lab's keys and password")
+
+    status = commands.add_parser("status", help="show the lab's containers, URL and login")
+    status.add_argument("--json", action="store_true", help="print JSON")
+
+    logs = commands.add_parser("logs", help="show a container's log, e.g. `lab logs node-1`")
+    logs.add_argument("target", help="nginx, node-N, postgres, redis, memcached")
+    logs.add_argument("--tail", type=positive, default=100, help="lines to show (default 100)")
+
+
+
+def add_study_parsers(commands) -> None:
+    """What runs on a lab, and the lab's own tools: experiments, matrix, watch, export, readiness, bench, setup."""
+    experiment = commands.add_parser(
+        "experiment", help="disturb the running lab under traffic and measure what users saw (see `lab experiments`)"
+    )
+    experiment.add_argument("experiment_name", metavar="NAME", help="an experiment from `lab experiments`")
+    experiment.add_argument("--backend", choices=list(BACKENDS), help="run the case with this backend only")
+    experiment.add_argument("--balance", choices=list(BALANCE_MODES), help="run the case with this mode only")
+    commands.add_parser("experiments", help="list the failure experiments and their cases")
+    matrix = commands.add_parser(
+        "matrix", help="every backend x balancing mode on the lab's site, judged with evidence; writes a report"
+    )
+    matrix.add_argument("--site", help="bring the lab up with this Django project folder first")
+    matrix.add_argument("--quick", action="store_true", help="seven telling cells instead of all fifty")
+    matrix.add_argument("--probe", help="the page virtual users browse (default: the site's LOGIN_REDIRECT_URL)")
+    watch = commands.add_parser(
+        "watch", help="watch virtual users move across nodes, live, while you switch, break and scale the lab"
+    )
+    watch.add_argument("--seconds", type=positive, default=3600, help="stop after this long (default 3600; Ctrl-C stops too)")
+    watch.add_argument("--json", action="store_true", help="no live view: print the summary as JSON at the end")
+    watch.add_argument("--web", action="store_true", help="show the view as a page in the browser, on 127.0.0.1")
+    watch.add_argument("--web-port", type=port_number, default=8099, help="the page's port (default 8099)")
+    watch.add_argument("--probe", help="the page users browse (default: the lab's /__lab__/whoami)")
+    export = commands.add_parser("export", help="write the lab's plan for another tool: `lab export compose`")
+    export.add_argument("format", choices=["compose"], help="compose: a file `docker stack deploy -c` accepts")
+    export.add_argument("--registry", help="push the lab's images to this registry (HOST:PORT) and name them there")
+    export.add_argument("--hosts", help="spread the nodes over these swarm hosts (default: the swarm's django-lab.host labels)")
+    export.add_argument("--backend", choices=list(BACKENDS), help="export with this backend (the lab stays as it is)")
+    export.add_argument("--balance", choices=list(BALANCE_MODES), help="export with this balancing mode")
+    export.add_argument("--port", type=port_number, help="the port nginx publishes on the swarm's manager")
+    export.add_argument("--output", help="the folder to write (default: compose/<lab>/)")
+    readiness = commands.add_parser(
+        "readiness", help="what in the site's settings and code breaks on several machines, probed on the nodes"
+    )
+    readiness.add_argument("--json", action="store_true", help="print JSON instead of the report")
+    commands.add_parser("rotate-key", help="new SECRET_KEY on every node, the old one kept as a fallback")
+
+    bench = commands.add_parser(
+        "bench", help="benchmarks that print figures: lifecycle, load, profile, site, swarm (`lab bench --help`)",
+        add_help=False,
+    )
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER)
+    setup = commands.add_parser(
+        "setup", help="make sure this machine can run labs: a Docker engine (as root on Debian: installs and starts one)"
+    )
+    setup.add_argument("--browser", action="store_true", help="also Chromium, for `lab watch --web` and browser tests")
+    commands.add_parser("backends", help="list the session backends")
+    commands.add_parser("balances", help="list the balancing modes")
+
+    build = commands.add_parser("build", help="build every image the lab uses")
+    build.add_argument("--rebuild", action="store_true", help="build again without Docker's cache")
+
+
+def version() -> str:
+    """The installed lab's version."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("django-multinode-lab")
+    except PackageNotFoundError:
+        return "unknown (not installed)"

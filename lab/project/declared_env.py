@@ -1,0 +1,97 @@
+"""The environment a project declares for production: which settings it serves with.
+
+Projects choose their settings in their deployment files, not in code: `ENV DJANGO_ENV=production` in
+a Dockerfile, `DJANGO_SETTINGS_MODULE: config.settings.prod` under a service of a production compose
+file, `DJANGO_CONFIGURATION=Production` (django-configurations), or a `.env` that manage.py and wsgi.py
+load with python-dotenv. Only such choosing variables are read (DJANGO_*, *ENV, ENVIRONMENT,
+*SETTINGS*), with literal values; secrets stay the user's to give with --env. No Docker here.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from lab.errors import ConfigError
+from lab.project.env_file import parse
+from lab.project.files import walk
+from lab.project.site import project_folders
+
+CHOOSING = re.compile(r"^(DJANGO_\w+|\w*_ENV|ENV|ENVIRONMENT|APP_ENV|\w*SETTINGS\w*)$")
+# What the lab sets itself, or what is a secret or a place: never taken from the project's files.
+NOT_CHOOSING = {"DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DJANGO_DEBUG", "DJANGO_ADMIN_URL", "DJANGO_READ_DOT_ENV_FILE"}
+
+
+def _keep(key: str, value) -> bool:
+    value = str(value)
+    return bool(CHOOSING.match(key)) and key not in NOT_CHOOSING and bool(value) and "$" not in value
+
+
+def _dockerfile(path: Path) -> dict[str, str]:
+    found = {}
+    text = path.read_text(errors="replace").replace("\\\n", " ")
+    for line in text.splitlines():
+        match = re.match(r"\s*ENV\s+(.+)$", line, re.I)
+        if not match:
+            continue
+        words = match.group(1).split()
+        if words and "=" not in words[0] and len(words) >= 2:  # ENV KEY value
+            found[words[0]] = " ".join(words[1:]).strip("\"'")
+        else:
+            for word in words:
+                key, _, value = word.partition("=")
+                found[key] = value.strip("\"'")
+    return found
+
+
+def _compose(path: Path) -> dict[str, str]:
+    try:
+        content = yaml.safe_load(path.read_text(errors="replace")) or {}
+    except yaml.YAMLError:
+        return {}
+    found: dict[str, str] = {}
+    for service in (content.get("services") or {}).values():
+        if not isinstance(service, dict):
+            continue
+        build = service.get("build") if isinstance(service.get("build"), dict) else {}
+        for table in (build.get("args"), service.get("environment")):
+            if isinstance(table, dict):
+                found.update({str(k): str(v) for k, v in table.items() if v is not None})
+            elif isinstance(table, list):
+                found.update(dict(str(item).partition("=")[::2] for item in table if "=" in str(item)))
+    return found
+
+
+def _loads_dotenv(site: Path) -> bool:
+    """Whether the project's entry points load its .env themselves (python-dotenv, django-environ)."""
+    entries = [site / "manage.py", *(site / relative for relative in walk(site) if relative.name in ("wsgi.py", "asgi.py"))]
+    return any(re.search(r"load_dotenv|read_dotenv|read_env\(", path.read_text(errors="replace")) for path in entries if path.is_file())
+
+
+def declared_environment(site: Path) -> dict[str, tuple[str, str]]:
+    """Variable -> (value, where it is declared), for the variables that choose the site's settings."""
+    found: dict[str, tuple[str, str]] = {}
+
+    def take(values: dict[str, str], where: str) -> None:
+        found.update({key: (value, where) for key, value in values.items() if _keep(key, value)})
+
+    if _loads_dotenv(site) and (site / ".env").is_file():  # lowest: load_dotenv does not override
+        try:
+            take(dict(parse((site / ".env").read_text(errors="replace"))), ".env, which its wsgi.py or manage.py loads")
+        except ConfigError:
+            pass  # a .env the lab cannot read is the site's to read
+    for folder in reversed(project_folders(site)):
+        for relative in walk(folder):
+            name = relative.name.lower()
+            where = (folder / relative).relative_to(folder).as_posix()
+            if name.startswith("dockerfile") and "dev" not in where.lower() and "local" not in where.lower():
+                take(_dockerfile(folder / relative), where)
+    for folder in reversed(project_folders(site)):
+        for relative in walk(folder):
+            name = relative.name.lower()
+            if name.endswith((".yml", ".yaml")) and "compose" in name or name in ("production.yml", "prod.yml"):
+                if "prod" in name:  # the production file's environment, not development's
+                    take(_compose(folder / relative), (folder / relative).relative_to(folder).as_posix())
+    return found
