@@ -188,3 +188,29 @@ def test_a_repository_with_the_project_one_folder_down(tmp_path):
     two = make(tmp_path / "two", {"a/manage.py": "", "b/manage.py": "", "requirements.txt": ""})
     with pytest.raises(ConfigError, match="has no manage.py"):
         LabConfig(site=str(two))
+
+
+def test_the_environment_a_project_declares_for_production_chooses_its_settings(tmp_path):
+    """wemake's DJANGO_ENV in its production compose file; a .env its wsgi.py loads; never a secret."""
+    from lab.project.declared_env import declared_environment
+
+    wemake = make(tmp_path / "wemake", {
+        "manage.py": "", "server/wsgi.py": 'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")\n',
+        "docker/docker-compose.prod.yml": "services:\n  web:\n    environment:\n      DJANGO_ENV: production\n"
+                                          "      DJANGO_SECRET_KEY: not-this\n      DOMAIN_NAME: example.com\n",
+        "docker-compose.yml": "services:\n  web:\n    environment:\n      - DJANGO_ENV=development\n",
+        "docker/django/Dockerfile": "FROM python:3.13\nARG DJANGO_ENV\nENV DJANGO_ENV=${DJANGO_ENV} PYTHONUNBUFFERED=1\n",
+        "docker/django/gunicorn.sh": "python /code/manage.py compilemessages\nexec gunicorn server.wsgi\n",
+    })
+    assert declared_environment(wemake) == {"DJANGO_ENV": ("production", "docker/docker-compose.prod.yml")}
+    assert [step.name for step in found_steps(wemake)] == ["compilemessages"]  # a start script, whatever its name
+    api = make(tmp_path / "api", {
+        "manage.py": "from dotenv import load_dotenv\nload_dotenv()\n", "config/wsgi.py": "load_dotenv()\n",
+        ".env": "DJANGO_SETTINGS_MODULE=config.settings.prod\nDATABASE_URL=postgres://secret@db/x\n",
+        "config/settings/base.py": "", "config/settings/prod.py": "",
+    })
+    assert declared_environment(api) == {
+        "DJANGO_SETTINGS_MODULE": ("config.settings.prod", ".env, which its wsgi.py or manage.py loads")
+    }
+    unread = make(tmp_path / "unread", {"manage.py": "", ".env": "DJANGO_SETTINGS_MODULE=x.settings\n"})
+    assert declared_environment(unread) == {}  # nothing of the project reads that .env
