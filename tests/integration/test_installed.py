@@ -29,13 +29,20 @@ def files_in(folder: Path) -> set[str]:
 def installed(tmp_path_factory):
     """The `lab` command of a wheel built from the repository, in a virtualenv of its own."""
     place = tmp_path_factory.mktemp("installed")
+    # Built from the repository's tracked files, in a copy: setuptools writes build/ beside the sources.
+    source = place / "source"
+    tracked = subprocess.run(["git", "ls-files"], cwd=REPOSITORY, capture_output=True, text=True, check=True).stdout
+    for name in tracked.splitlines():
+        if (REPOSITORY / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPOSITORY / name, source / name)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(place / "dist"),
-                    str(REPOSITORY)], check=True)
+                    str(source)], check=True)
     wheel = next((place / "dist").glob("django_multinode_lab-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     print(f"wheel {wheel.name}: {wheel.stat().st_size / 1000:.0f} kB, {len(names)} files")
     for needed in ("lab/nginx/Dockerfile", "lab/sample_site/manage.py", "lab/dockerfiles/node/Dockerfile",
-                   "lab/dockerfiles/node/lab_node/settings.py", "lab/setup/ensure-engine.sh", "lab/load.lua"):
+                   "lab/dockerfiles/node/lab_node/settings.py", "lab/setup/ensure-engine.sh", "lab/traffic/load.lua"):
         assert needed in names, f"the wheel does not hold {needed}"
     subprocess.run([sys.executable, "-m", "venv", str(place / "venv")], check=True)
     subprocess.run([str(place / "venv" / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check", str(wheel)],

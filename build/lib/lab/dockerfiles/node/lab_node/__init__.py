@@ -1,1 +1,0 @@
-"""What every lab node adds to the site it runs: settings, the lab's headers, /__lab__/ URLs, set-up commands."""

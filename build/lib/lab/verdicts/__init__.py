@@ -1,1 +1,0 @@
-"""Judging what users saw: the matrix's cells, the experiments' per-user rules, the readiness hazards."""
