@@ -19,7 +19,9 @@ from lab.run.lab import Lab
 
 
 def say(line: str) -> None:
+    """One line of progress or result, on stdout at once."""
     print(line, flush=True)
+
 
 def project_site(lab: Lab, args: argparse.Namespace) -> str | None:
     """The project this command runs in, when no --site is given and the lab has none of its own yet."""

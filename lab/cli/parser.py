@@ -13,9 +13,6 @@ from lab.model.config import MAX_NODES, check_host, check_name, name_for
 from lab.project.site import project_here
 
 
-def say(line: str) -> None:
-    print(line, flush=True)
-
 def node_count(text: str) -> int:
     try:
         value = int(text)

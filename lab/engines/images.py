@@ -23,7 +23,6 @@ from lab import resources
 from lab.errors import ImageBuildError
 from lab.model.config import LabConfig
 from lab.project.files import code_files
-from lab.project.release_steps import plan_steps
 
 REPOSITORY = "django-lab"
 DOCKERFILES = resources.DOCKERFILES
@@ -127,6 +126,7 @@ class BuildSteps:
     install: tuple[str, ...] = ()
     build: tuple[str, ...] = ()
     manifests: tuple[tuple[str, Path], ...] = ()  # (path in the site, file): package.json and its lock
+    node: bool = False  # the steps run Node.js (Debian's nodejs and npm go into the build stage)
 
     def __bool__(self) -> bool:
         return bool(self.install or self.build)
@@ -136,7 +136,7 @@ def build_steps(config: LabConfig) -> BuildSteps:
     """What runs in the build stage of the site's image: npm in the folder of its package.json, then
     compilemessages."""
     site = Path(config.site)
-    steps = plan_steps(site, config.release_commands)
+    steps = config.release_steps
     install: list[str] = []
     build: list[str] = []
     manifests: list[tuple[str, Path]] = []
@@ -160,12 +160,7 @@ def build_steps(config: LabConfig) -> BuildSteps:
         for step in steps
         if step.action == "build"
     ]
-    return BuildSteps(tuple(install), tuple(build), tuple(manifests))
-
-
-def needs_node(config: LabConfig) -> bool:
-    """Whether the site's build steps run Node.js."""
-    return any(step.action == "build-js" for step in plan_steps(Path(config.site), config.release_commands))
+    return BuildSteps(tuple(install), tuple(build), tuple(manifests), bool(javascript))
 
 
 def image_specs(config: LabConfig) -> dict[str, ImageSpec]:
@@ -214,7 +209,7 @@ def image_specs(config: LabConfig) -> dict[str, ImageSpec]:
             "site",
             DOCKERFILES / "site-build",
             build_args={"FROM_IMAGE": layers[-1].tag, "BUILDER_IMAGE": builder.tag,
-                        "WITH_NODE": "1" if needs_node(config) else ""},
+                        "WITH_NODE": "1" if steps.node else ""},
             # packages/ is never empty (COPY needs a file): a placeholder the install step removes.
             generated={"install-steps": script(("rm -rf .lab-placeholder", *steps.install)),
                        "build-steps": script(steps.build), "packages/.lab-placeholder/keep": b""},

@@ -14,7 +14,9 @@ from lab.model.backends import BACKENDS
 from lab.model.balance import BALANCE_MODES
 from lab.project.declared_env import declared_environment
 from lab.project.dependencies import Dependencies, from_folder
+from lab.project.files import env_files
 from lab.project.interpreters import Choice, choose
+from lab.project.release_steps import Step, plan_steps
 from lab.project.site import find_manage_py, needed_stores, project_folders, settings_module
 from lab.resources import SAMPLE_SITE as SAMPLE_SITE_FOLDER
 
@@ -179,6 +181,16 @@ class LabConfig:
     def site_environment(self) -> dict[str, str]:
         """The site's own environment: what it declares for production, then --env (which wins)."""
         return {**{key: value for key, (value, _) in self.declared_env.items()}, **dict(self.env)}
+
+    @functools.cached_property
+    def release_steps(self) -> list[Step]:
+        """What the site runs before it serves, and where each runs (read once per configuration)."""
+        return plan_steps(Path(self.site), self.release_commands)
+
+    @functools.cached_property
+    def env_files(self) -> dict[str, str]:
+        """The project's .env files by relative path, handed to its containers at start."""
+        return env_files(Path(self.site))
 
     @functools.cached_property
     def interpreter_choice(self) -> Choice:

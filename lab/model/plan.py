@@ -11,7 +11,6 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Mapping
 from urllib.parse import quote
 
@@ -22,8 +21,6 @@ from lab.model.config import LabConfig
 from lab.model.nginx_conf import CONF_PATH, TLS_DIR, Frontend, config_id, render
 from lab.model.security import profile
 from lab.model.stores import APP_DATABASE, DB_NAME, DB_USER, STORES, database_settings, store_command
-from lab.project.files import env_files
-from lab.project.release_steps import plan_steps
 
 LABEL = "django-lab"
 LAB_LABEL = f"{LABEL}.lab"
@@ -312,7 +309,7 @@ class _Planner:
         https = config.https if config.https is not None else facts.get("https", "auto")
         self.site = site_context(config, self.hosts, self.passwords, https)
         # The project's .env files, where it reads them: handed in at start, never built into an image.
-        self.dotenv = {f"/srv/site/{path}": text for path, text in env_files(Path(config.site)).items()}
+        self.dotenv = {f"/srv/site/{path}": text for path, text in config.env_files.items()}
 
     def volume(self, part: str, role: str = "data", driver_opts: Mapping[str, str] | None = None) -> str:
         name = container_name(self.lab, part)
@@ -343,8 +340,7 @@ class _Planner:
 
     def prepare(self, static: tuple[Mount, ...]) -> ContainerSpec:
         """The one-off job that migrates, runs the project's release steps and sets the demo user."""
-        steps = plan_steps(Path(self.config.site), self.config.release_commands)
-        release = tuple(step.command for step in steps if step.action == "run")
+        release = tuple(step.command for step in self.config.release_steps if step.action == "run")
         config_file = node_config(
             self.database,
             self.secrets.secret_key,

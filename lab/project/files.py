@@ -28,8 +28,8 @@ def _is_virtualenv(path: Path) -> bool:
     return (path / "pyvenv.cfg").is_file() or (path / "bin" / "activate").is_file() and (path / "lib").is_dir()
 
 
-def walk(folder: Path) -> Iterator[Path]:
-    """Every project file that could enter an image (before .dockerignore), as paths relative to `folder`."""
+def _tree(folder: Path) -> Iterator[tuple[Path, list[str]]]:
+    """(folder, its file names) for every folder of the project, without the folders never copied."""
     for root, dirs, files in os.walk(folder):
         here = Path(root)
         relative_root = here.relative_to(folder)
@@ -40,7 +40,13 @@ def walk(folder: Path) -> Iterator[Path]:
             and not _is_virtualenv(here / d)
             and not (here / d).is_symlink()
         )
-        for name in sorted(files):
+        yield here, sorted(files)
+
+
+def walk(folder: Path) -> Iterator[Path]:
+    """Every project file that could enter an image (before .dockerignore), as paths relative to `folder`."""
+    for here, files in _tree(folder):
+        for name in files:
             path = here / name
             if NEVER_FILES.search(name) or path.is_symlink() or not path.is_file():
                 continue
@@ -57,7 +63,7 @@ def _pattern(line: str) -> re.Pattern:
             out += ".*"
             index += 2
             if line.startswith("/", index):
-                out += "/?" if False else "(?:/|)"
+                out += "(?:/|)"
                 index += 1
             continue
         if char == "*":
@@ -117,13 +123,11 @@ def code_files(folder: Path) -> list[tuple[str, Path]]:
 
 def env_files(folder: Path) -> dict[str, str]:
     """The project's `.env` files by relative path: handed to each container at run time, never built in."""
-    found = {}
-    for root, dirs, files in os.walk(folder):
-        here = Path(root)
-        dirs[:] = [d for d in dirs if d not in NEVER_DIRS and not _is_virtualenv(here / d)]
-        if ENV_FILE in files and (here / ENV_FILE).is_file():
-            found[(here / ENV_FILE).relative_to(folder).as_posix()] = (here / ENV_FILE).read_text(errors="replace")
-    return found
+    return {
+        (here / ENV_FILE).relative_to(folder).as_posix(): (here / ENV_FILE).read_text(errors="replace")
+        for here, files in _tree(folder)
+        if ENV_FILE in files and (here / ENV_FILE).is_file()
+    }
 
 
 def matches(name: str, patterns: tuple[str, ...]) -> bool:

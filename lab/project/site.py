@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab.errors import ConfigError
+from lab.project.files import NEVER_DIRS, matches, walk
 
 _SETTINGS_IN_MANAGE = re.compile(r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""")
 _MODULE = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*")
@@ -58,8 +59,6 @@ def find_manage_py(folder: Path, depth: int = 3) -> Path | None:
     levels at most, not in virtualenvs, node_modules or hidden folders)."""
     if (folder / "manage.py").is_file():
         return folder
-    from lab.project.files import NEVER_DIRS
-
     found = []
     for root, dirs, files in os.walk(folder):
         here = Path(root)
@@ -150,13 +149,12 @@ def needed_stores(folder: Path) -> dict[str, Hit]:
 
 
 def _files(folder: Path, patterns: tuple[str, ...]) -> list[Path]:
-    found = {
-        path
-        for pattern in patterns
-        for path in folder.rglob(pattern)
-        if path.is_file() and not (set(path.relative_to(folder).parts) & _SKIPPED_DIRS)
-    }
-    return sorted(found)
+    """The project's files whose names match `patterns`, not in virtualenvs, caches or collected static."""
+    return [
+        folder / relative
+        for relative in walk(folder)
+        if matches(relative.name, patterns) and not (set(relative.parts) & _SKIPPED_DIRS)
+    ]
 
 
 def _grep(folder: Path, patterns: tuple[str, ...], line_pattern: re.Pattern, keep=lambda line: True) -> list[Hit]:

@@ -322,7 +322,8 @@ class Lab:
 
     def _check_login_page(self, plan: Plan, state: LabState) -> None:
         """Readiness through nginx: the site's login page answers with a login form (found the first time)."""
-        facts = dict(self.states.load(self.name).site_facts or {})
+        saved = self.states.load(self.name)
+        facts = dict(saved.site_facts or {})
         path, source = site_facts.find_login_page(plan, facts)
         if (path, source) != (facts.get("login_page"), facts.get("login_page_source")):
             # Found: the demo user logs in there once, as a person would, and the site knows them after.
@@ -335,7 +336,7 @@ class Lab:
                     "`lab logs node-1` shows the site's side (say another page with --login-url)"
                 ) from None
             facts.update(login_page=path, login_page_source=source)
-            self.states.save(self.states.load(self.name).replace(site_facts=facts))
+            self.states.save(saved.replace(site_facts=facts))
             self.progress(f"users log in at {path} ({source}): the demo user did, on {user.evidence.login_node}")
 
     def site(self) -> dict:
@@ -365,7 +366,7 @@ class Lab:
         started = time.monotonic()
         nginx = plan.nginx
         action = self.engine.ensure_container(nginx, plan.network)
-        if action == "kept" and (reload or self.live_config_id(plan.config) != plan.nginx_config_id):
+        if action == "kept" and (reload or self.live_config_id(plan.config, plan.url) != plan.nginx_config_id):
             self.apply_nginx_conf(plan)
             action = "reloaded"
         actions[nginx.name] = action
@@ -381,9 +382,9 @@ class Lab:
         if code != 0:
             raise NginxConfigError(f"nginx rejected the new configuration; the running one is unchanged:\n{output}")
 
-    def live_config_id(self, config: LabConfig) -> str | None:
-        """The X-Lab-Config nginx is serving now, or None when it does not answer."""
-        status, headers = fetch(f"{self.url(config)}nginx-health")
+    def live_config_id(self, config: LabConfig, url: str | None = None) -> str | None:
+        """The X-Lab-Config nginx is serving now (at `url`, default the lab's), or None when it does not answer."""
+        status, headers = fetch(f"{url or self.url(config)}nginx-health")
         return headers.get("X-Lab-Config") if status == 200 else None
 
     def url(self, config: LabConfig | None = None) -> str:
@@ -398,7 +399,7 @@ class Lab:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             status, _ = fetch(f"{plan.url}{HEALTH}")
-            if self.live_config_id(plan.config) == plan.nginx_config_id and status == 200:
+            if self.live_config_id(plan.config, plan.url) == plan.nginx_config_id and status == 200:
                 return
             time.sleep(0.02)  # two local requests a try: cheap, and a reload lands within milliseconds
         raise NotReady(

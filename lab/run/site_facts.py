@@ -17,8 +17,6 @@ from lab.engines.host import fetch_page
 from lab.errors import ConfigError, SiteError
 from lab.model.config import SAMPLE_SITE, LabConfig
 from lab.model.plan import LAB_ENVIRONMENT, NODE_CONFIG_PATH, Plan, facts_job
-from lab.project.files import env_files
-from lab.project.release_steps import plan_steps
 from lab.project.site import settings_choice
 from lab.run.load_errors import explain
 from lab.traffic.evidence import login_form
@@ -33,7 +31,7 @@ def facts_key(plan: Plan, image: str) -> str:
     """What Django's answers about a site depend on: its image, settings module, environment, https."""
     config = plan.config
     parts = [image, config.site_settings, sorted(config.site_environment.items()), config.https,
-             sorted(env_files(Path(config.site)).items())]
+             sorted(config.env_files.items())]
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:12]
 
 
@@ -77,7 +75,7 @@ def describe(config: LabConfig, previous: LabConfig | None, progress: Progress) 
             f"  environment {', '.join(key for key, _ in config.env)} (values kept in the lab's state, not shown)"
             + (f"; the lab's own values win for {', '.join(lab_owned)}" if lab_owned else "")
         )
-    for step in plan_steps(Path(config.site), config.release_commands):
+    for step in config.release_steps:
         progress(f"  release  {step}")
 
 

@@ -52,8 +52,7 @@ def up(lab, config, state):
     plan = build_plan(config, state.secrets, tags)
     if (state.site_facts or {}).get("key") != facts_key(plan, tags["site"]):
         engine.ensure_network(plan.network, dict(plan.network_labels))  # the facts job runs here, once per image
-        for volume in plan.volumes:
-            engine.ensure_volume(volume.name, dict(volume.labels), dict(volume.driver_opts))
+        lab._ensure_volumes(plan)
         state = state.replace(site_facts=lab._ask_site(plan, tags["site"]))
         lab.states.save(state)
     plan = lab.build(config, state, tags, "fuse")
