@@ -260,8 +260,9 @@ def run_experiment(lab: Lab, args: argparse.Namespace) -> None:
         raise ConfigError(f"unknown experiment {args.experiment_name!r}; valid: {', '.join(EXPERIMENTS)}")
     if lab.config() is None:
         raise LabNotFound(f"no lab named {lab.name!r}; start one with `lab up` first")
-    if experiment.engine != lab.config().engine:
-        raise ConfigError(f"{experiment.name} needs a lab on the {experiment.engine} engine: `lab up --engine {experiment.engine}`")
+    if experiment.several_hosts != lab.engine.several_hosts:
+        need = "several hosts (`lab up --engine swarm`)" if experiment.several_hosts else "one engine (`lab up --engine local`)"
+        raise ConfigError(f"{experiment.name} needs a lab on {need}")
     cases = [
         c for c in experiment.cases
         if (args.backend or c.backend) == c.backend and (args.balance or c.balance) == c.balance
@@ -309,7 +310,7 @@ def format_status(report: dict) -> str:
         f"{report['workers']} workers, Python {report.get('python', '?')}, Django {report['django_version']}"
         + (", a SECRET_KEY per node" if report["secret_key_per_node"] else "")
         + (f", NFS client: {report['nfs_client']}" if report.get("nfs_client") else "")
-        + (", on a swarm" if report.get("engine") == "swarm" else ""),
+        + (f", {report['engine_summary']}" if report.get("several_hosts") else ""),
         *([f"https with the lab's CA: {report['ca']} (trust it: curl --cacert {report['ca']}, or import it in the browser)"]
           if report.get("ca") else []),
         "",

@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from lab.errors import ConfigError
-from lab.model.plan import LAB_LABEL, NODE_CONFIG_PATH, ContainerSpec, Plan
+from lab.model.plan import LAB_LABEL, NODE_CONFIG_PATH, SPEC_LABEL, ContainerSpec, Plan
 
 NETWORK = "lab"
 HOST_LABEL = "django-lab.host"
@@ -53,6 +53,12 @@ class ComposeFile:
 def image_reference(tag: str, registry: str | None) -> str:
     """Where every host pulls `tag` from: the registry's copy, or the tag itself (one host only)."""
     return f"{registry}/{tag}" if registry else tag
+
+
+def service_spec(spec: ContainerSpec) -> str:
+    """What a service is made from (the spec and its files): a redeploy that keeps it keeps the service."""
+    files = "".join(f"{path}\0{content}\0" for path, content in sorted(spec.files.items()))
+    return hashlib.sha256((spec.fingerprint() + files).encode()).hexdigest()[:16]
 
 
 def _named(kind: str, owner: str, content: str) -> str:
@@ -106,7 +112,7 @@ def _service(spec: ContainerSpec, registry: str | None, compose: ComposeFile, pl
     service["networks"] = {NETWORK: {"aliases": [spec.name]}}  # nginx and the nodes use the full names
     service["labels"] = dict(spec.labels)
     deploy: dict = {
-        "labels": dict(spec.labels),
+        "labels": {**spec.labels, SPEC_LABEL: service_spec(spec)},
         "endpoint_mode": "dnsrr",
         "resources": {"limits": {"memory": f"{spec.memory_mb}M"}},
     }

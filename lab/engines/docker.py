@@ -10,8 +10,6 @@ import contextlib
 import io
 import ipaddress
 import os
-import shutil
-import subprocess
 import tarfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -22,8 +20,10 @@ import docker
 import docker.errors
 import requests
 
+from lab.engines import waits
 from lab.engines.stopwatch import Stopwatch
 from lab.errors import EngineError, EngineUnavailable, ImageBuildError, PortInUse
+from lab.model.checks import Check
 from lab.model.plan import LAB_LABEL, ROLE_LABEL, SPEC_LABEL, ContainerSpec
 from lab.model.security import LOG_CONFIG, NO_NEW_PRIVILEGES
 
@@ -62,11 +62,6 @@ def translated(action: str, failure: type[EngineError] = EngineError) -> Iterato
 def _made_from(container, fingerprint: str) -> bool:
     """Whether an existing container was created from the spec with this fingerprint."""
     return container is not None and container.labels.get(SPEC_LABEL) == fingerprint
-
-
-def _host_label(node) -> str:
-    """A swarm node's name for the lab: its django-lab.host label, else the start of its id."""
-    return node.attrs["Spec"].get("Labels", {}).get("django-lab.host", node.id[:12])
 
 
 class DockerEngine:
@@ -175,6 +170,10 @@ class DockerEngine:
                 return "missing", None
             state = found.attrs["State"]
             return state["Status"], state.get("ExitCode") if state["Status"] != "running" else None
+
+    def passes(self, check: Check, container: str) -> bool:
+        """Whether the readiness check passes for the container now (lab.engines.waits asks it)."""
+        return waits.passes(check, self, container)
 
     def matches(self, spec: ContainerSpec) -> bool:
         """Whether a container runs from exactly this spec (so ensure_container would keep it)."""
@@ -405,92 +404,6 @@ class DockerEngine:
                 if line.get("status") in ("Pushed", "Layer already exists"):
                     on_line(f"{tag}: layer {line.get('id', '')} {line['status'].lower()}")
         return reference
-
-    def swarm_hosts(self) -> list[str]:
-        """The swarm's ready, active hosts by their `django-lab.host` label (`make swarm-hosts` sets them),
-        or [] when this engine manages no swarm."""
-        with translated("listing the swarm's nodes"):
-            try:
-                nodes = self.client.nodes.list()
-            except docker.errors.APIError:
-                return []
-        active = [n for n in nodes if n.attrs["Spec"].get("Availability") == "active" and n.attrs["Status"].get("State") == "ready"]
-        return sorted({n.attrs["Spec"].get("Labels", {}).get("django-lab.host") for n in active} - {None})
-
-    def swarm_manager(self) -> bool:
-        """Whether this engine manages a swarm (services can be created through it)."""
-        with translated("asking whether the engine manages a swarm"):
-            return bool(self.client.info().get("Swarm", {}).get("ControlAvailable"))
-
-    def deploy_stack(self, compose_file: str, name: str) -> None:
-        """`docker stack deploy` (the docker CLI's; the Engine API has no stacks), on the same endpoint."""
-        self._docker_cli(["stack", "deploy", "--resolve-image", "never", "--prune", "-c", compose_file, name])
-
-    def remove_stack(self, name: str, timeout: float = 60) -> None:
-        """`docker stack rm`, then wait until its tasks' containers and its network are gone here."""
-        self._docker_cli(["stack", "rm", name])
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with translated(f"waiting for stack {name} to go"):
-                stack = {"label": f"com.docker.stack.namespace={name}"}
-                left = self.client.containers.list(all=True, filters=stack, ignore_removed=True)
-                networks = self.client.networks.list(filters={"label": f"com.docker.stack.namespace={name}"})
-            if not left and not networks:
-                return
-            time.sleep(0.5)
-
-    def _docker_cli(self, arguments: list[str]) -> str:
-        if not shutil.which("docker"):
-            raise EngineError("the docker CLI is needed for swarm stacks and is not on the PATH (Debian: docker.io)")
-        result = subprocess.run(["docker", *arguments], capture_output=True, text=True, timeout=300)
-        if result.returncode != 0:
-            raise EngineError(f"docker {' '.join(arguments[:2])} failed: {(result.stderr or result.stdout).strip()[-1500:]}")
-        return result.stdout
-
-    def host_engines(self) -> dict[str, "DockerEngine"]:
-        """Each swarm host's own engine, where `make swarm-hosts` named it (django-lab.engine)."""
-        with translated("listing the swarm's nodes"):
-            nodes = self.client.nodes.list()
-        return {
-            _host_label(node): DockerEngine(base_url=node.attrs["Spec"]["Labels"]["django-lab.engine"])
-            for node in nodes
-            if node.attrs["Spec"].get("Labels", {}).get("django-lab.engine")
-        }
-
-    def service_logs(self, lab: str, part: str, tail: int = 100) -> str:
-        """A swarm service's log, from every task, through the manager."""
-        with translated(f"reading the log of service {lab}_{part}"):
-            service = self.client.services.get(f"{lab}_{part}")
-            return b"".join(service.logs(stdout=True, stderr=True, tail=tail)).decode(errors="replace")
-
-    def swarm_services(self, lab: str) -> dict[str, tuple[str, str, str]]:
-        """Each service of lab `lab`: name -> (host of its newest task, that task's state, role)."""
-        with translated(f"listing the swarm services of lab {lab}"):
-            if not self.swarm_manager():
-                return {}
-            hosts = {node.id: _host_label(node) for node in self.client.nodes.list()}
-            found = {}
-            for service in self.client.services.list(filters={"label": f"{LAB_LABEL}={lab}"}):
-                tasks = sorted(service.tasks(), key=lambda t: t.get("CreatedAt", ""))
-                newest = tasks[-1] if tasks else {}
-                role = service.attrs["Spec"].get("Labels", {}).get(ROLE_LABEL, "?")
-                name = f"{lab}-{service.name.split('_', 1)[-1]}"
-                found[name] = (hosts.get(newest.get("NodeID"), "-"), newest.get("Status", {}).get("State", "none"), role)
-        return found
-
-    def set_availability(self, host: str, availability: str) -> None:
-        """Drain a swarm host (its tasks move to the others) or make it active again, by its host label."""
-        with translated(f"setting host {host} to {availability}"):
-            for node in self.client.nodes.list():
-                spec = node.attrs["Spec"]
-                if spec.get("Labels", {}).get("django-lab.host") == host:
-                    node.update({**spec, "Availability": availability})
-                    return
-        raise EngineError(f"no swarm host labelled django-lab.host={host}")
-
-    def swarm_placement(self, lab: str) -> dict[str, str]:
-        """Where each running service of lab `lab` runs: service name -> host label (or node id)."""
-        return {name: host for name, (host, state, _) in self.swarm_services(lab).items() if state == "running"}
 
     def image_exists(self, tag: str) -> bool:
         """Whether the image `tag` is on this engine."""

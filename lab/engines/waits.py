@@ -28,6 +28,8 @@ class ContainerRunner(Protocol):
 
     def logs(self, container: str, tail: int = 40) -> str: ...
 
+    def passes(self, check: Check, container: str) -> bool: ...
+
 
 def passes(check: Check, engine: ContainerRunner, container: str) -> bool:
     """Whether `check` passes for `container` now; never raises for "not yet"."""
@@ -71,7 +73,7 @@ def wait_until_ready(
         if state in ("exited", "dead", "missing"):
             reason = f"it {state}" + (f" with code {exit_code}" if exit_code is not None else "")
             raise NotReady(container, reason, engine.logs(container, tail=60) if state != "missing" else "")
-        if state == "running" and passes(check, engine, container):
+        if state == "running" and engine.passes(check, container):
             waited = time.monotonic() - started
             stopwatch = getattr(engine, "stopwatch", None)
             if stopwatch is not None:

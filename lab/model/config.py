@@ -133,8 +133,6 @@ class LabConfig:
             raise ConfigError(f"unknown engine {self.engine!r}; valid: {', '.join(ENGINES)}")
         if self.registry and not _REGISTRY.fullmatch(self.registry):
             raise ConfigError(f"registry must look like HOST:PORT (e.g. 127.0.0.1:5000), not {self.registry!r}")
-        if self.engine == "swarm" and self.backend == "nfs":
-            raise ConfigError("backend nfs needs /dev/fuse in each node, which swarm services cannot have; pick another")
         if not 1 <= self.port <= 65535:
             raise ConfigError(f"port must be between 1 and 65535, not {self.port}")
         if not isinstance(self.django_version, str) or (

@@ -144,6 +144,11 @@ class Plan:
         """The long-running containers (not the one-off prepare job)."""
         return (*self.stores, *self.nodes, self.nginx)
 
+    @property
+    def release_commands(self) -> list[str]:
+        """The project's own release steps the prepare job runs once per lab."""
+        return json.loads(self.prepare.files[NODE_CONFIG_PATH]).get("release_commands", [])
+
 
 def container_name(lab: str, part: str) -> str:
     """`<lab>-nginx`, `<lab>-node-2`, `<lab>-redis`: also the host name on the lab network."""

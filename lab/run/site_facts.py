@@ -16,7 +16,7 @@ from typing import Callable
 from lab.engines.host import fetch_page
 from lab.errors import ConfigError, SiteError
 from lab.model.config import SAMPLE_SITE, LabConfig
-from lab.model.plan import LAB_ENVIRONMENT, NODE_CONFIG_PATH, Plan, facts_job
+from lab.model.plan import LAB_ENVIRONMENT, Plan, facts_job
 from lab.project.site import settings_choice
 from lab.run.load_errors import explain
 from lab.traffic.evidence import login_form
@@ -33,11 +33,6 @@ def facts_key(plan: Plan, image: str) -> str:
     parts = [image, config.site_settings, sorted(config.site_environment.items()), config.https,
              sorted(config.env_files.items())]
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:12]
-
-
-def release_commands(plan: Plan) -> list[str]:
-    """The project's own release steps the prepare job runs once per lab."""
-    return json.loads(plan.prepare.files[NODE_CONFIG_PATH]).get("release_commands", [])
 
 
 def settings_reason(config: LabConfig) -> str:

@@ -31,7 +31,7 @@ def _wrk(lab: Lab, container: str, url: str, seconds: float, connections: int) -
         "wrk", "--threads", "1", "--connections", str(connections), "--duration", f"{seconds:g}s",
         "--timeout", "10s", "--script", LUA_IN_CONTAINER, url, "--", COOKIES_IN_CONTAINER,
     ]
-    code, output = lab.engine.exec(container, command)
+    code, output = lab.docker.exec(container, command)
     line = next((l for l in output.splitlines() if l.startswith("LABJSON ")), None)
     if code != 0 or line is None:
         raise EngineError(f"wrk in {container} failed (exit {code}):\n{output[-1500:]}")
@@ -86,7 +86,7 @@ class LoadBench:
     def _prepare(self) -> None:
         self.clients.ensure()
         script = LUA.read_text()
-        in_parallel(lambda g: self.lab.engine.put_file(g.container.name, LUA_IN_CONTAINER, script), self.clients.groups)
+        in_parallel(lambda g: self.lab.docker.put_file(g.container.name, LUA_IN_CONTAINER, script), self.clients.groups)
 
     def _log_in(self, group: ClientGroup) -> None:
         """Real logins through nginx, from this client's own address; their cookies go to wrk."""
@@ -100,11 +100,11 @@ class LoadBench:
             "count": USERS_PER_CLIENT,
             "login_path": self.lab.login_path(),
         }
-        code, output = run_job(self.lab.engine, group, job)
+        code, output = run_job(self.lab.docker, group, job)
         if code != 0:
             raise EngineError(f"logging load users in from {group.container.name} failed:\n{output[-1500:]}")
         cookies = json.loads(output.strip().splitlines()[-1])
-        self.lab.engine.put_file(group.container.name, COOKIES_IN_CONTAINER, "\n".join(cookies) + "\n")
+        self.lab.docker.put_file(group.container.name, COOKIES_IN_CONTAINER, "\n".join(cookies) + "\n")
 
     def cell(self, backend: str, balance: str, path: str = "") -> dict:
         """Switch to (backend, balance), log users in, and load it from every client at once."""
@@ -129,7 +129,7 @@ class LoadBench:
         """One connection from one client: through nginx, and straight to node-1 (on the lab network)."""
         client = self.clients.groups[0].container.name
         plan = self.lab.plan()
-        self.lab.engine.connect(plan.network, client)
+        self.lab.docker.connect(plan.network, client)
         through = _wrk(self.lab, client, self.nginx, self.seconds, 1)
         direct = _wrk(self.lab, client, f"http://{plan.nodes[0].name}:8000/", self.seconds, 1)
         return {

@@ -29,7 +29,7 @@ def run_cell(
         lab.warm_up()  # new or restarted workers: so latency measures the store, not a first request
     users = clients.run(requests_count, seconds=60, probe=probe)
     username, _ = lab.login()
-    return CellResult(backend, balance, username, users, time.monotonic() - started, switched, lab.config().engine)
+    return CellResult(backend, balance, username, users, time.monotonic() - started, switched, lab.engine.several_hosts)
 
 
 def report_data(lab: Lab, clients: Clients, results: list[CellResult], requests_count: int, full: bool, probe: str) -> dict:

@@ -18,7 +18,7 @@ SITE_USER = "django"
 
 
 def _probe(lab, node: str, *arguments: str) -> dict:
-    code, output = lab.engine.exec(node, ["python", "-m", "lab_node.probes", *arguments], user=SITE_USER)
+    code, output = lab.engine.exec_member(node, ["python", "-m", "lab_node.probes", *arguments], user=SITE_USER)
     lines = output.strip().splitlines()
     try:
         return json.loads(lines[-1]) if code == 0 else {"error": "\n".join(lines[-5:])}
@@ -40,7 +40,7 @@ def gather(lab) -> Observed:
             lambda: _probe(lab, two, "key"),
             lambda: _probe(lab, one, "database"),
             lambda: _probe(lab, one, "deploy-check"),
-            lambda: lab.engine.exec(one, ["python", "-m", "lab_node.site_facts"], user=SITE_USER)[1],
+            lambda: lab.engine.exec_member(one, ["python", "-m", "lab_node.site_facts"], user=SITE_USER)[1],
         ],
     )
     key = "lab-" + secrets.token_hex(6)

@@ -14,6 +14,7 @@ import time
 
 from lab.engines.docker import DockerEngine
 from lab.engines.host import free_port
+from lab.engines.swarm import SwarmEngine
 from lab.errors import ConfigError
 from lab.model.config import LabConfig
 from lab.run.lab import Lab
@@ -32,7 +33,8 @@ def timed(action) -> float:
 def run(rounds: int = 3, seconds: float = 5.0, progress=print) -> tuple[dict[str, list[float]], dict[str, dict]]:
     """Time the swarm lab's life cycle and load it; the same load on one engine; both labs removed after."""
     engine = DockerEngine()
-    if len(engine.swarm_hosts()) < 2:
+    hosts = SwarmEngine.over(engine).swarm_hosts
+    if len(hosts()) < 2:
         raise ConfigError("the swarm benchmark needs test hosts: run `make swarm-hosts HOSTS=3` first")
     figures: dict[str, list[float]] = {"cold up": [], "warm up": [], "switch": []}
     load: dict[str, dict] = {}
@@ -42,7 +44,7 @@ def run(rounds: int = 3, seconds: float = 5.0, progress=print) -> tuple[dict[str
         swarm.down()
         config = LabConfig(name=swarm.name, nodes=3, backend="redis", port=free_port(), engine="swarm")
         figures["cold up"].append(timed(lambda: swarm.up(config)))
-        progress(f"cold up on {', '.join(engine.swarm_hosts())}: {figures['cold up'][-1]:.1f} s")
+        progress(f"cold up on {', '.join(hosts())}: {figures['cold up'][-1]:.1f} s")
         for number in range(rounds):
             figures["warm up"].append(timed(lambda: swarm.up()))
             figures["switch"].append(timed(lambda: swarm.switch(backend="memcached")))

@@ -56,7 +56,7 @@ class Feed:
     def start(self) -> None:
         """Make sure the clients exist, then start every source."""
         self.clients.ensure()
-        self._events = self.lab.engine.events(self.lab.name)
+        self._events = self.lab.engine.member_events(self.lab.name)
         sources = [lambda g=g: self._users(g) for g in self.clients.groups] + [self._engine_events, self._switches]
         for source in sources:
             thread = threading.Thread(target=self._guarded(source), daemon=True)
@@ -93,13 +93,13 @@ class Feed:
             "login_path": self.lab.login_path(),
             "probe": self.probe,
         }
-        answer = open_agent(self.lab.engine, group, job)
+        answer = open_agent(self.lab.docker, group, job)
         if answer is not None:
             with answer:
                 self._read(line.decode(errors="replace") for line in answer)
         else:
             command = ["python3", SCRIPT_IN_CONTAINER, "watch"]
-            self._read(self.lab.engine.exec_stream(group.container.name, command, env={JOB_ENV: json.dumps(job)}))
+            self._read(self.lab.docker.exec_stream(group.container.name, command, env={JOB_ENV: json.dumps(job)}))
 
     def _read(self, lines) -> None:
         for line in lines:

@@ -87,7 +87,7 @@ class ClientGroup:
     network: str
     container: ContainerSpec
     users: tuple[str, ...]
-    reachable: bool = True  # False on a swarm's overlay network, which this machine does not route to
+    reachable: bool = True  # False on an overlay network (a swarm's), which this machine does not route to
 
     @property
     def shares_address(self) -> bool:
@@ -132,12 +132,10 @@ class Clients:
         ca = lab.ca_path()
         self.ca = ca.read_text() if ca else None
         self.groups = client_groups(lab.name, plan.client_image, direct, nat_users)
-        # On a swarm, nginx is a service on the stack's overlay network: clients join that network (it is
-        # attachable) and reach nginx by its name there. They share one subnet, so ip_hash sees one "address".
-        self.swarm = plan.config.engine == "swarm"
-        if self.swarm:
-            overlay = f"{plan.network}-overlay"
-            self.groups = [dataclasses.replace(group, network=overlay, reachable=False) for group in self.groups]
+        # Where the engine's nginx is not on this machine's bridge networks, every client joins its network.
+        self.shared_network = lab.engine.client_network(plan)
+        if self.shared_network:
+            self.groups = [dataclasses.replace(group, network=self.shared_network, reachable=False) for group in self.groups]
         self._ensured_for: str | None = None  # the nginx container the clients were last attached to
 
     def ensure(self) -> None:
@@ -145,11 +143,11 @@ class Clients:
 
         Once done for the running nginx, a second call costs one look-up (a matrix calls it per cell).
         """
-        engine = self.lab.engine
-        if self.swarm:
-            if self._ensured_for != "swarm":
+        engine = self.lab.docker  # client containers run on this machine, whatever runs the lab
+        if self.shared_network:
+            if self._ensured_for != self.shared_network:
                 in_parallel(lambda group: engine.ensure_container(group.container, group.network), self.groups)
-                self._ensured_for = "swarm"
+                self._ensured_for = self.shared_network
             return
         nginx_id = engine.container_id(self.nginx)
         if nginx_id is not None and nginx_id == self._ensured_for:
@@ -170,7 +168,7 @@ class Clients:
         all clients at once."""
         username, password = self.lab.login()
         login_path = self.lab.login_path()
-        engine = self.lab.engine
+        engine = self.lab.docker
 
         def one(group: ClientGroup) -> list[UserEvidence]:
             job = {
@@ -201,7 +199,7 @@ class Clients:
         """`count` anonymous visits from the first client, each making a new session; bounded in time."""
         group = self.groups[0]
         job = {"flood": True, "url": self.url, "ca": self.ca, "count": count, "seconds": seconds}
-        code, output = run_job(self.lab.engine, group, job)
+        code, output = run_job(self.lab.docker, group, job)
         if code != 0:
             raise EngineError(f"the session flood from {group.container.name} failed (exit {code}):\n{output[-2000:]}")
         return json.loads(output.strip().splitlines()[-1])

@@ -82,12 +82,12 @@ def all_cells() -> list[tuple[str, str]]:
     return [(backend, mode) for backend in BACKENDS for mode in BALANCE_MODES]
 
 
-def expected(backend: str, balance: str, engine: str = "local") -> Expectation:
-    """The cell's expected verdict. On a swarm each node is on its own host, whose local volume is its own:
-    shared_file is then a per-node store (and NFS, the database, Redis and Memcached stay shared)."""
-    if engine == "swarm" and backend == "shared_file":
+def expected(backend: str, balance: str, several_hosts: bool = False) -> Expectation:
+    """The cell's expected verdict. With nodes on hosts of their own (a swarm), each host's local volume is
+    its own: shared_file is then a per-node store (and NFS, the database, Redis and Memcached stay shared)."""
+    if several_hosts and backend == "shared_file":
         kept, reason = _PER_NODE[balance]
-        return Expectation(kept, f"on a swarm the 'shared' volume is local to each host: {reason}")
+        return Expectation(kept, f"on several hosts the 'shared' volume is local to each host: {reason}")
     return EXPECTED[(backend, balance)]
 
 
@@ -101,11 +101,11 @@ class CellResult:
     users: list[UserEvidence]
     seconds: float
     switch_seconds: float
-    engine: str = "local"
+    several_hosts: bool = False
     expected: Expectation = field(init=False)
 
     def __post_init__(self) -> None:
-        self.expected = expected(self.backend, self.balance, self.engine)
+        self.expected = expected(self.backend, self.balance, self.several_hosts)
 
     @property
     def kept_users(self) -> list[UserEvidence]:

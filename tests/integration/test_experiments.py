@@ -20,7 +20,7 @@ def pytest_generate_tests(metafunc):
     params = [
         pytest.param((experiment, case), id=f"{experiment.name}-{case.label.replace('/', '-').replace(' ', '')}")
         for experiment in EXPERIMENTS.values()
-        if experiment.engine == "local"  # host-down runs on the swarm's test hosts (test_swarm.py)
+        if not experiment.several_hosts  # host-down runs on the swarm's test hosts (test_swarm.py)
         for case in (experiment.cases if full else experiment.quick)
     ]
     metafunc.parametrize("experiment_case", params)

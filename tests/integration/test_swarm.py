@@ -13,7 +13,7 @@ import pytest
 from lab import LabConfig
 from lab.engines import registry
 from lab.model.config import PROJECT_ROOT
-from lab.run.swarm import wait_until_serving
+from lab.engines.swarm import SwarmEngine
 from lab.studies.experiments import EXPERIMENTS, Case
 from lab.studies.matrix import run_cell
 from lab.traffic.clients import Clients
@@ -35,7 +35,7 @@ def run(*command: str) -> str:
 def swarm(engine):
     run("bash", str(HOSTS_SCRIPT), "up", "3")  # what `make swarm-hosts HOSTS=3` runs
     registry.up(engine)
-    yield engine
+    yield SwarmEngine.over(engine)
     registry.down(engine)
     run("bash", str(HOSTS_SCRIPT), "down")  # what `make swarm-hosts-down` runs
     assert "labhost-" not in run("ip", "netns", "list")
@@ -49,7 +49,7 @@ def deploy(lab, port: int, backend: str) -> None:
     does: every node answers through nginx with its planned configuration, and the demo user logs in."""
     path, plan = lab.export_compose(Path(lab.states.directory) / lab.name, registry.ADDRESS, None, port=port, backend=backend)
     run("docker", "stack", "deploy", "--resolve-image", "never", "-c", str(path), lab.name)
-    wait_until_serving(lab, plan)
+    SwarmEngine.over(lab.docker).wait_until_serving(plan, print)
 
 
 def users(lab, port: int, count: int = 4):

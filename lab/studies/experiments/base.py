@@ -111,7 +111,7 @@ class Experiment:
     summary = ""
     cases: tuple[Case, ...] = ()
     quick: tuple[Case, ...] = ()  # what `make test` runs
-    engine = "local"  # the engine the lab must run on ("swarm": several hosts)
+    several_hosts = False  # whether the lab must run on several hosts (an engine that has them: a swarm)
     direct_clients, nat_users = 6, 3
 
     def expect(self, case: Case) -> tuple[str, str]:

@@ -16,7 +16,7 @@ from lab.verdicts.rules import (
 class HostDown(Experiment):
     name = "host-down"
     summary = "drain a host of the swarm under traffic; the lab redeploys, and swarm starts its node on another host (--engine swarm)"
-    engine = "swarm"
+    several_hosts = True
     cases = (Case("redis", "round_robin"), Case("db", "round_robin"), Case("local_file", "sticky"))
     quick = (Case("redis", "round_robin"),)
 
@@ -31,7 +31,11 @@ class HostDown(Experiment):
     def measure(self, lab, clients, case, outcome):
         username, _ = lab.login()
         engine = lab.engine
-        placement = engine.swarm_placement(lab.name)
+
+        def placement_now() -> dict[str, str]:
+            return {member.name: member.host for member in engine.members(lab.name) if member.state == "running"}
+
+        placement = placement_now()
         # A host that carries a node but not nginx or the stores (those stay on the manager).
         managers = {placement.get(f"{lab.name}-{part}") for part in ("nginx", "postgres")}
         moved = next(
@@ -44,14 +48,14 @@ class HostDown(Experiment):
         with Traffic(clients, seconds=30) as traffic:
             time.sleep(4)
             drained = traffic.started + traffic.mark(f"{host} drained ({node} ran there)")
-            engine.set_availability(host, "drain")
+            engine.set_host(host, "drain")
             try:
                 # Nodes are pinned round the active hosts (lab.compose): deploying again pins the drained
                 # host's node to another one, and swarm starts it there.
                 lab.up()
                 deadline = time.monotonic() + 22
                 while time.monotonic() < deadline:
-                    now = engine.swarm_placement(lab.name)
+                    now = placement_now()
                     if now.get(moved) not in (None, host):
                         back = time.time()
                         traffic.mark(f"{node} serves again on {now[moved]}")
@@ -59,7 +63,7 @@ class HostDown(Experiment):
                     time.sleep(0.25)
                 users = traffic.users()
             finally:
-                engine.set_availability(host, "active")
+                engine.set_host(host, "active")
         pinned = sorted(u.name for u in users if node_before(u, drained) == node)
         out = sorted(u.name for u in users if ended_logged_out(u, username))
         failed = failures(users, after=drained)

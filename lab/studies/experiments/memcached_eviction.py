@@ -11,7 +11,7 @@ FLOOD = 8000
 def memcached_stats(lab) -> dict[str, int]:
     """Memcached's own counters, read inside its container (no client tools there: bash's /dev/tcp)."""
     command = "exec 3<>/dev/tcp/127.0.0.1/11211; printf 'stats\\r\\nquit\\r\\n' >&3; cat <&3"
-    _, output = lab.engine.exec(f"{lab.name}-memcached", ["bash", "-c", command])
+    _, output = lab.engine.exec_member(f"{lab.name}-memcached", ["bash", "-c", command])
     stats = {}
     for line in output.splitlines():
         parts = line.split()

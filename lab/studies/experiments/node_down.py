@@ -31,7 +31,7 @@ class NodeDown(Experiment):
         with Traffic(clients, seconds=10) as traffic:
             time.sleep(3)
             stopped = traffic.started + traffic.mark("node-1 stopped (killed)")
-            lab.engine.stop(f"{lab.name}-node-1", timeout=0)
+            lab.engine.stop_member(f"{lab.name}-node-1", timeout=0)
             users = traffic.users()
         bound = sorted(u.name for u in users if node_before(u, stopped) == "node-1")
         out = sorted(u.name for u in users if ended_logged_out(u, username))

@@ -55,7 +55,7 @@ class RollingRestart(Experiment):
             traffic.mark("every node restarted")
             users = traffic.users()
         files = sum(
-            int(lab.engine.exec(f"{lab.name}-node-{i}", ["bash", "-c", "ls /var/lib/lab/sessions | wc -l"])[1] or 0)
+            int(lab.engine.exec_member(f"{lab.name}-node-{i}", ["bash", "-c", "ls /var/lib/lab/sessions | wc -l"])[1] or 0)
             for i in range(1, nodes + 1)
         )
 

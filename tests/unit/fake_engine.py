@@ -1,0 +1,274 @@
+"""FakeEngine: the local engine with its containers, networks and volumes kept in memory, for unit tests
+of the reconcile logic (lab.engines.reconcile) and of `Lab`'s steps without Docker.
+
+What stands in for the real thing, and no more:
+- a container is a record: its spec's fingerprint, its files, its state, and the configuration its
+  process loaded (set when it starts or gets its reload signal), so a node that was handed new files but
+  not signalled still fails its readiness check, as a real one does;
+- a container that publishes a port is served by a small HTTP server on 127.0.0.1: nginx's health
+  answer names the configuration in the nginx.conf it loaded, a node's health answer names the node, and
+  a login page with a form logs the demo user in. `lab-nginx-apply` loads nginx.conf.next, as the real
+  script does after `nginx -t`;
+- a one-off job exits 0; the facts job prints what Django would say of a plain site.
+
+`fail_next(action, name)` makes one engine call fail, as an interrupted `up` would.
+"""
+
+from __future__ import annotations
+
+import http.server
+import itertools
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Iterator, Sequence
+
+from lab.engines.local import LocalEngine
+from lab.engines.reconcile import Reconciler
+from lab.errors import EngineError
+from lab.model.checks import Check, ExecCheck, HttpCheck, NodeCheck
+from lab.model.nginx_conf import CONF_PATH
+from lab.model.plan import LAB_LABEL, NODE_CONFIG_PATH, ContainerSpec, node_config_id
+
+SITE_FACTS = {
+    "settings_module": "sample_site.settings",
+    "django": "5.2",
+    "login_name": "demo",
+    "login_url": "/accounts/login/",
+    "https": False,
+}
+LOGIN_PAGE = (
+    '<form method="post"><input type="hidden" name="csrfmiddlewaretoken" value="fake-token">'
+    '<input name="username"><input type="password" name="password"></form>'
+)
+_ids = itertools.count(1)
+
+
+@dataclass
+class Container:
+    spec: ContainerSpec
+    fingerprint: str
+    network: str
+    files: dict[str, str]
+    state: str = "running"
+    id: str = field(default_factory=lambda: f"c{next(_ids)}")
+    loaded: dict[str, str] = field(default_factory=dict)  # the files its process read when it started
+
+    def start(self) -> None:
+        self.state = "running"
+        self.loaded = dict(self.files)
+
+
+class FakeEngine(LocalEngine):
+    """LocalEngine whose Docker is in memory; `calls` records every change it was asked to make."""
+
+    def __init__(self) -> None:
+        super().__init__(client=object())  # never used: every method that would reach Docker is replaced
+        self.containers: dict[str, Container] = {}
+        self.networks: dict[str, dict] = {}
+        self.volumes: dict[str, dict] = {}
+        self.calls: list[tuple[str, str]] = []
+        self.jobs: list[str] = []
+        self._failures: set[tuple[str, str]] = set()
+        self._servers: dict[str, http.server.ThreadingHTTPServer] = {}
+
+    def fail_next(self, action: str, name: str) -> None:
+        self._failures.add((action, name))
+
+    def _call(self, action: str, name: str) -> None:
+        if (action, name) in self._failures:
+            self._failures.discard((action, name))
+            raise EngineError(f"{action} {name}: the engine went away (made up by the test)")
+        self.calls.append((action, name))
+
+    # -- what reconcile needs ----------------------------------------------------------------------
+
+    def describe(self) -> str:
+        return "an in-memory engine"
+
+    def image_exists(self, tag: str) -> bool:
+        return True
+
+    def ensure_network(self, name: str, labels: dict) -> None:
+        if name not in self.networks:
+            self._call("network create", name)
+            self.networks[name] = dict(labels)
+
+    def connect(self, network: str, container: str) -> None:
+        pass
+
+    def ensure_volume(self, name: str, labels: dict, driver_opts: dict | None = None) -> None:
+        if name not in self.volumes:
+            self._call("volume create", name)
+            self.volumes[name] = dict(labels)
+
+    def container_id(self, container: str) -> str | None:
+        found = self.containers.get(container)
+        return found.id if found else None
+
+    def status(self, container: str) -> tuple[str, int | None]:
+        found = self.containers.get(container)
+        return (found.state, None if found.state == "running" else 0) if found else ("missing", None)
+
+    def matches(self, spec: ContainerSpec) -> bool:
+        found = self.containers.get(spec.name)
+        return found is not None and found.fingerprint == spec.fingerprint() and found.state == "running"
+
+    def ensure_container(self, spec: ContainerSpec, network: str) -> str:
+        found = self.containers.get(spec.name)
+        if found is not None and found.fingerprint == spec.fingerprint():
+            if found.state == "running":
+                return "kept"
+            self._call("start", spec.name)
+            found.files.update(spec.files)
+            found.start()
+            return "started"
+        action = "recreated" if found is not None else "created"
+        if found is not None:
+            self.remove(spec.name, timeout=0)
+        self.create(spec, network)
+        return action
+
+    def create(self, spec: ContainerSpec, network: str, fingerprint: str | None = None) -> None:
+        self._call("create", spec.name)
+        container = Container(spec, fingerprint or spec.fingerprint(), network, dict(spec.files))
+        container.start()
+        self.containers[spec.name] = container
+        for _, (host, port) in spec.ports.items():
+            self._serve(spec.name, host, port)
+
+    def remove(self, container: str, timeout: int = 5) -> bool:
+        if container not in self.containers:
+            return False
+        self._call("remove", container)
+        del self.containers[container]
+        server = self._servers.pop(container, None)
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        return True
+
+    def stop(self, container: str, timeout: int = 5) -> None:
+        self._call("stop", container)
+        self.containers[container].state = "exited"
+
+    def restart(self, container: str, timeout: int = 5) -> None:
+        self._call("restart", container)
+        self.containers[container].start()
+
+    def passes(self, check: Check, container: str) -> bool:
+        found = self.containers.get(container)
+        if found is None or found.state != "running":
+            return False
+        if isinstance(check, NodeCheck):
+            return node_config_id(found.loaded.get(NODE_CONFIG_PATH, "")) == check.config_id
+        return isinstance(check, (ExecCheck, HttpCheck))
+
+    def address(self, container: str, network: str) -> str:
+        return "10.0.0.2" if container in self.containers else ""
+
+    def put_files(self, spec: ContainerSpec) -> None:
+        for path, content in spec.files.items():
+            self.put_file(spec.name, path, content)
+
+    def put_file(self, container: str, path: str, content: str) -> None:
+        self.containers[container].files[path] = content
+
+    def signal(self, container: str, name: str) -> None:
+        self._call(f"signal {name}", container)
+        self.containers[container].loaded = dict(self.containers[container].files)
+
+    def exec(self, container: str, command: Sequence[str], env: dict | None = None, user: str = "") -> tuple[int, str]:
+        found = self.containers[container]
+        if list(command) == ["lab-nginx-apply"]:
+            self._call("reload nginx", container)
+            found.files[CONF_PATH] = found.files.pop(CONF_PATH + ".next")
+            found.loaded = dict(found.files)
+        return 0, ""
+
+    def logs(self, container: str, tail: int = 40) -> str:
+        return ""
+
+    def run_job(self, spec: ContainerSpec, network: str, timeout: float = 180) -> tuple[int, str]:
+        self._call("job", spec.name)
+        self.jobs.append(spec.name)
+        return 0, json.dumps(SITE_FACTS) + "\n" if spec.name.endswith("-facts") else ""
+
+    def events(self, lab: str) -> Iterator[dict]:
+        return iter(())
+
+    def lab_containers(self, lab: str) -> list[dict]:
+        return sorted(
+            (
+                {"name": c.spec.name, "role": c.spec.role, "state": c.state, "image": c.spec.image, "id": c.id,
+                 "labels": dict(c.spec.labels)}
+                for c in self.containers.values()
+                if c.spec.labels.get(LAB_LABEL) == lab
+            ),
+            key=lambda row: row["name"],
+        )
+
+    def remove_lab(self, lab: str, keep_volumes: bool = False) -> dict[str, int]:
+        names = [row["name"] for row in self.lab_containers(lab)]
+        for name in names:
+            self.remove(name, timeout=0)
+        networks = [name for name, labels in self.networks.items() if labels.get(LAB_LABEL) == lab]
+        volumes = [] if keep_volumes else [name for name, labels in self.volumes.items() if labels.get(LAB_LABEL) == lab]
+        for name in networks:
+            del self.networks[name]
+        for name in volumes:
+            del self.volumes[name]
+        return {"containers": len(names), "networks": len(networks), "volumes": len(volumes)}
+
+    def lab_resources(self, lab: str) -> dict[str, list[str]]:
+        return {
+            "containers": [row["name"] for row in self.lab_containers(lab)],
+            "networks": sorted(name for name, labels in self.networks.items() if labels.get(LAB_LABEL) == lab),
+            "volumes": sorted(name for name, labels in self.volumes.items() if labels.get(LAB_LABEL) == lab),
+        }
+
+    def reconciler(self, progress=lambda line: None) -> Reconciler:
+        return Reconciler(self, progress)
+
+    # -- what a published port answers -------------------------------------------------------------
+
+    def _serve(self, name: str, host: str, port: int) -> None:
+        engine = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def _answer(self, headers: dict[str, str], body: str = "") -> None:
+                running = engine.containers.get(name)
+                self.send_response(200 if running and running.state == "running" else 502)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body.encode())
+
+            def do_GET(self) -> None:
+                nginx = engine.containers.get(name)
+                if self.path.startswith("/nginx-health"):
+                    served = re.search(r"X-Lab-Config\s+(\S+)", nginx.loaded.get(CONF_PATH, "")) if nginx else None
+                    self._answer({"X-Lab-Config": served.group(1) if served else ""})
+                elif self.path.startswith("/__lab__/health"):
+                    self._answer({"X-Lab-Node": "node-1"})
+                else:
+                    self._answer({"Content-Type": "text/html"}, LOGIN_PAGE)
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self._answer({"X-Lab-User": SITE_FACTS["login_name"], "X-Lab-Node": "node-1"})
+
+        server = http.server.ThreadingHTTPServer((host if host != "0.0.0.0" else "127.0.0.1", port), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self._servers[name] = server
+
+    def close(self) -> None:
+        for name in list(self._servers):
+            server = self._servers.pop(name)
+            server.shutdown()
+            server.server_close()
