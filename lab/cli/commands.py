@@ -10,12 +10,13 @@ from pathlib import Path
 
 from lab.engines.docker import DockerEngine
 from lab.engines.images import ensure_images, image_specs
-from lab.errors import ConfigError, EvidenceError, LabNotFound, PortInUse
+from lab.errors import ConfigError, EvidenceError, LabError, LabNotFound, PortInUse
 from lab.model.backends import BACKENDS
 from lab.model.balance import BALANCE_MODES
 from lab.model.config import LabConfig, is_loopback
 from lab.project.site import project_here
 from lab.run.lab import Lab
+from lab.verdicts.baseline import baseline_of, compare
 
 
 def say(line: str) -> None:
@@ -108,6 +109,7 @@ def command_readiness(lab: Lab, args: argparse.Namespace) -> None:
     from lab.studies.readiness import assess
 
     site = (lab.config() or LabConfig(name=args.name)).site
+    baseline = read_baseline(args.baseline) if args.baseline else None  # a bad file fails before probing
     say(f"probing the site on lab {args.name}'s nodes ...")
     findings, seen = assess(lab)
     paths = write(reports_dir(site), args.name, site, findings, seen)
@@ -116,6 +118,28 @@ def command_readiness(lab: Lab, args: argparse.Namespace) -> None:
     else:
         print(markdown(site, findings, seen))
         say(f"report: {paths['markdown']} (and {paths['json'].name})")
+    if args.save_baseline:
+        Path(args.save_baseline).write_text(json.dumps(baseline_of(findings), indent=2) + "\n")
+        say(f"baseline: {args.save_baseline} lists {len(baseline_of(findings)['found'])} hazards")
+    if baseline is not None:
+        change = compare(baseline, findings)
+        for line in change.lines():
+            say(line)
+        if change.failed:
+            raise NewHazard(f"{len(change.new)} hazard(s) found that {args.baseline} does not list")
+
+
+class NewHazard(LabError):
+    """`lab readiness --baseline`: a hazard the baseline does not list."""
+
+
+def read_baseline(path: str) -> dict:
+    try:
+        baseline = json.loads(Path(path).read_text())
+        compare(baseline, [])
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"--baseline {path}: {error}") from None
+    return baseline
 
 
 def command_rotate_key(lab: Lab, args: argparse.Namespace) -> None:

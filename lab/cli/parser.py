@@ -211,6 +211,10 @@ def add_study_parsers(commands) -> None:
         "readiness", help="what in the site's settings and code breaks on several machines, probed on the nodes"
     )
     readiness.add_argument("--json", action="store_true", help="print JSON instead of the report")
+    readiness.add_argument(
+        "--baseline", metavar="FILE", help="exit 1 when a hazard is found that FILE does not list (a check for CI)"
+    )
+    readiness.add_argument("--save-baseline", metavar="FILE", help="write the hazards found now to FILE, as a baseline")
     commands.add_parser("rotate-key", help="new SECRET_KEY on every node, the old one kept as a fallback")
 
     bench = commands.add_parser(

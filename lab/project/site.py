@@ -228,3 +228,24 @@ def allowed_hosts(folder: Path) -> list[Hit]:
                 break
         hits.append(Hit(hit.file, hit.line, text.strip()))
     return hits
+
+
+def client_address_readers(folder: Path) -> list[Hit]:
+    """Code that reads the client's address from REMOTE_ADDR: behind a balancer, that is the balancer's."""
+    return _grep(
+        folder,
+        ("*.py",),
+        re.compile(r"REMOTE_ADDR"),
+        keep=lambda line: not line.lstrip().startswith("#"),
+    )
+
+
+def process_state(folder: Path) -> list[Hit]:
+    """State kept in one process: memoised functions (lru_cache, cache) and module globals rebound at run
+    time (`global NAME`); over data that changes, each machine serves its own copy."""
+    return _grep(
+        folder,
+        ("*.py",),
+        re.compile(r"^\s*@(functools\.)?(lru_cache|cache)\b|^\s+global\s+\w+"),
+        keep=lambda line: not line.lstrip().startswith("#"),
+    )

@@ -13,7 +13,7 @@ import json
 import time
 
 from lab.engines.parallel import in_parallel
-from lab.errors import EngineError
+from lab.errors import EngineError, LabError
 from lab.model.backends import BACKENDS
 from lab.model.balance import BALANCE_MODES
 from lab.resources import LOAD_SCRIPT
@@ -26,16 +26,30 @@ COOKIES_IN_CONTAINER = "/tmp/lab_cookies.txt"
 USERS_PER_CLIENT = 4
 
 
-def _wrk(lab: Lab, container: str, url: str, seconds: float, connections: int) -> dict:
+class BenchRefused(LabError):
+    """A figure would stand on answers that are not 2xx."""
+
+
+def _wrk(lab: Lab, container: str, url: str, seconds: float, connections: int, host: str = "", proto: str = "") -> dict:
+    """wrk from a client container; `host` and `proto` are sent as Host and X-Forwarded-Proto (as nginx
+    sends them). A figure does not stand on answers that are not 2xx: BenchRefused names them."""
     command = [
         "wrk", "--threads", "1", "--connections", str(connections), "--duration", f"{seconds:g}s",
-        "--timeout", "10s", "--script", LUA_IN_CONTAINER, url, "--", COOKIES_IN_CONTAINER,
+        "--timeout", "10s", "--script", LUA_IN_CONTAINER, url, "--", COOKIES_IN_CONTAINER, host, proto,
     ]
     code, output = lab.docker.exec(container, command)
     line = next((l for l in output.splitlines() if l.startswith("LABJSON ")), None)
     if code != 0 or line is None:
         raise EngineError(f"wrk in {container} failed (exit {code}):\n{output[-1500:]}")
-    return json.loads(line.removeprefix("LABJSON "))
+    result = json.loads(line.removeprefix("LABJSON "))
+    statuses = result.get("statuses") or {}
+    if statuses:
+        answers = ", ".join(f"{count} x {status}" for status, count in sorted(statuses.items()))
+        raise BenchRefused(
+            f"no figure from {url}: {sum(statuses.values())} of {result['requests']} answers were not 2xx ({answers}); "
+            f"`lab logs node-1` shows why (a 400 is usually ALLOWED_HOSTS, a 3xx a redirect to log in or to https)"
+        )
+    return result
 
 
 def merged_percentiles(parts: list[dict], percents=(50, 95, 99)) -> dict[str, float]:
@@ -126,12 +140,14 @@ class LoadBench:
         return combine(parts)
 
     def balancer_cost(self) -> dict:
-        """One connection from one client: through nginx, and straight to node-1 (on the lab network)."""
+        """One connection from one client: through nginx, and straight to node-1 (on the lab network) with
+        the headers nginx would send it (Host, X-Forwarded-Proto), so both are the same page, answered 2xx."""
         client = self.clients.groups[0].container.name
         plan = self.lab.plan()
         self.lab.docker.connect(plan.network, client)
         through = _wrk(self.lab, client, self.nginx, self.seconds, 1)
-        direct = _wrk(self.lab, client, f"http://{plan.nodes[0].name}:8000/", self.seconds, 1)
+        host, proto = plan.nginx.name, self.nginx.split(":", 1)[0]
+        direct = _wrk(self.lab, client, f"http://{plan.nodes[0].name}:8000/", self.seconds, 1, host=host, proto=proto)
         return {
             "through_nginx_p50_ms": round(through["p50_ms"], 2),
             "direct_to_node_p50_ms": round(direct["p50_ms"], 2),

@@ -9,6 +9,7 @@ import json
 import secrets
 from pathlib import Path
 
+from lab.engines.host import fetch_page
 from lab.engines.parallel import in_parallel
 from lab.errors import ConfigError
 from lab.project import site as site_files
@@ -26,13 +27,22 @@ def _probe(lab, node: str, *arguments: str) -> dict:
         return {"error": output[-500:]}
 
 
+def _client_view(url: str) -> dict:
+    """What a node sees of a request from this machine through nginx (the lab's /__lab__/client)."""
+    status, page = fetch_page(f"{url}__lab__/client")
+    try:
+        return json.loads(page) if status == 200 else {"error": f"nginx answered {status}"}
+    except ValueError:
+        return {"error": "the answer was not the lab's"}
+
+
 def gather(lab) -> Observed:
     """Run the probes on the lab's first two nodes and read the site's files."""
     plan = lab.plan()
     if len(plan.nodes) < 2:
         raise ConfigError("the readiness report compares two nodes; bring the lab up with --nodes 2 or more")
     one, two = plan.nodes[0].name, plan.nodes[1].name
-    first, key_one, key_two, database, deploy, facts = in_parallel(
+    first, key_one, key_two, database, deploy, facts, host_check, client_view = in_parallel(
         lambda call: call(),
         [
             lambda: _probe(lab, one, "settings"),
@@ -41,6 +51,8 @@ def gather(lab) -> Observed:
             lambda: _probe(lab, one, "database"),
             lambda: _probe(lab, one, "deploy-check"),
             lambda: lab.engine.exec_member(one, ["python", "-m", "lab_node.site_facts"], user=SITE_USER)[1],
+            lambda: _probe(lab, one, "host-check"),
+            lambda: _client_view(plan.url),
         ],
     )
     key = "lab-" + secrets.token_hex(6)
@@ -69,6 +81,10 @@ def gather(lab) -> Observed:
         cache_hits=[str(hit) for hit in site_files.cache_users(folder)],
         upload_hits=[str(hit) for hit in site_files.uploads(folder)],
         hosts_hits=[str(hit) for hit in site_files.allowed_hosts(folder)],
+        address_hits=[str(hit) for hit in site_files.client_address_readers(folder)],
+        process_hits=[str(hit) for hit in site_files.process_state(folder)],
+        host_check=host_check,
+        client_view=client_view,
     )
 
 

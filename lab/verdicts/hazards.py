@@ -50,13 +50,54 @@ class Observed:
     cache_hits: list[str] = field(default_factory=list)
     upload_hits: list[str] = field(default_factory=list)
     hosts_hits: list[str] = field(default_factory=list)  # where the settings assign ALLOWED_HOSTS
+    address_hits: list[str] = field(default_factory=list)  # code that reads REMOTE_ADDR
+    process_hits: list[str] = field(default_factory=list)  # memoised functions, module globals rebound
+    host_check: dict = field(default_factory=dict)  # GET / on a node with its own address as Host
+    client_view: dict = field(default_factory=dict)  # what a node saw of a request through nginx
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 def _finding(key, title, found, evidence, users_see, fix, page, level=None) -> Finding:
-    return Finding(key, title, level or (FOUND if found else OK), evidence, users_see, fix, DOCS + page)
+    docs = page if page.startswith("https://") else DOCS + page
+    return Finding(key, title, level or (FOUND if found else OK), evidence, users_see, fix, docs)
+
+
+def _has_app(seen: Observed, *names: str) -> bool:
+    return any(app == name or app.startswith(name + ".") for app in seen.first.get("installed_apps", []) for name in names)
+
+
+def _app_setting(seen: Observed, name: str) -> str | None:
+    """An installed app's setting as the site sets it (repr), or None when the site leaves the default."""
+    return seen.first.get("app_settings", {}).get(name)
+
+
+def cache_using_apps(seen: Observed) -> list[str]:
+    """Installed apps that keep what must agree across machines in the default cache."""
+    found = []
+    if _has_app(seen, "allauth") and _app_setting(seen, "ACCOUNT_RATE_LIMITS") != "False":
+        found.append("django-allauth (INSTALLED_APPS): its rate limits (failed logins, signups, emails) count in the default cache")
+    if _has_app(seen, "wagtail"):
+        found.append("Wagtail (INSTALLED_APPS): the sites' root paths are cached in the default cache; a change made through one machine stays stale on the others")
+    if _has_app(seen, "django_ratelimit") and _app_setting(seen, "RATELIMIT_ENABLE") != "False":
+        found.append("django-ratelimit (INSTALLED_APPS): its counts live in the cache")
+    if seen.first.get("drf_throttles"):
+        found.append(f"Django REST framework's throttles ({', '.join(seen.first['drf_throttles'])}) count in the default cache")
+    if _has_app(seen, "axes") and "cache" in (_app_setting(seen, "AXES_HANDLER") or "").lower():
+        found.append("django-axes (AXES_HANDLER): failed logins counted in the cache")
+    return found
+
+
+def client_address_apps(seen: Observed) -> list[str]:
+    """Installed apps that key on the client's address and read REMOTE_ADDR unless told otherwise."""
+    found = []
+    trusted = _app_setting(seen, "ALLAUTH_TRUSTED_PROXY_COUNT") or _app_setting(seen, "ALLAUTH_TRUSTED_CLIENT_IP_HEADER")
+    if _has_app(seen, "allauth") and _app_setting(seen, "ACCOUNT_RATE_LIMITS") != "False" and not trusted:
+        found.append("django-allauth's rate limits key on REMOTE_ADDR (no ALLAUTH_TRUSTED_PROXY_COUNT or ALLAUTH_TRUSTED_CLIENT_IP_HEADER)")
+    if _has_app(seen, "django_ratelimit") and not _app_setting(seen, "RATELIMIT_IP_META_KEY"):
+        found.append("django-ratelimit's key='ip' reads REMOTE_ADDR (no RATELIMIT_IP_META_KEY)")
+    return found
 
 
 def secret_key(seen: Observed) -> Finding:
@@ -88,13 +129,17 @@ def locmem_cache(seen: Observed) -> Finding:
     engine = seen.first.get("session_engine") or ""
     users = list(seen.cache_hits)
     users += [f"MIDDLEWARE {m} (whole pages cached)" for m in seen.first.get("middleware", []) if "CacheMiddleware" in m]
+    if "default" in local:
+        users += cache_using_apps(seen)
     if engine.endswith(("backends.cache", "backends.cached_db")) and seen.first.get("session_cache_alias") in local:
         users.insert(0, f"SESSION_ENGINE {engine} on CACHES[{seen.first.get('session_cache_alias')!r}]")
     evidence = [f"CACHES[{alias!r}] is LocMemCache (one per process)" for alias in local]
     missing = [alias for alias in local if seen.read.get("caches", {}).get(alias) is None and alias in seen.wrote.get("caches", {})]
     if missing:
         evidence.append(f"a key written on {seen.wrote.get('node')} was not found on {seen.read.get('node')} in {', '.join(missing)}")
-    evidence += [f"used by {hit}" for hit in users] or (["nothing in the code uses the cache"] if local else [])
+    evidence += [f"used by {hit}" for hit in users] or (
+        ["nothing in the site's code, and none of the installed apps the lab knows, uses the cache"] if local else []
+    )
     return _finding(
         "locmem_cache",
         "A local-memory cache that code relies on",
@@ -271,9 +316,114 @@ def debug(seen: Observed) -> Finding:
     )
 
 
+def node_address_health_check(seen: Observed) -> Finding:
+    check = seen.host_check
+    status = check.get("status")
+    if status is None:
+        evidence = [f"the front page could not be asked by the node's address: {check.get('error') or 'not probed'}"]
+    else:
+        evidence = [
+            f"GET / on a node with Host: {check.get('address')}:8000 (its own address, as a balancer's health "
+            f"check asks it) answered {status}" + (": Django's DisallowedHost" if status == 400 else "")
+        ]
+    return _finding(
+        "health_check_by_address",
+        "A health check by the node's address is refused (ALLOWED_HOSTS)",
+        status == 400,
+        evidence,
+        "a balancer that checks machines by their address (cloud load balancers, container platforms) marks every "
+        "one unhealthy, and the site goes down at the first check",
+        "answer the health check in a middleware placed before CommonMiddleware, or add each machine's own address "
+        "to ALLOWED_HOSTS at start, or have the balancer's check send the site's host name",
+        "ref/settings/#allowed-hosts",
+    )
+
+
+def client_address(seen: Observed) -> Finding:
+    view = seen.client_view
+    remote, forwarded = view.get("remote_addr", ""), view.get("forwarded_for", "")
+    readers = [f"reads REMOTE_ADDR: {hit}" for hit in seen.address_hits] + client_address_apps(seen)
+    hidden = bool(remote and forwarded and remote not in forwarded.split(", ")[:1])
+    evidence = (
+        [f"through nginx, {view.get('node')} saw REMOTE_ADDR {remote} (the balancer) and X-Forwarded-For {forwarded} (the client)"]
+        if remote else [f"what a node sees of a client was not probed: {view.get('error', 'no answer')}"]
+    )
+    evidence += readers or ["nothing in the site's code, and none of the installed apps the lab knows, reads REMOTE_ADDR"]
+    return _finding(
+        "client_address_behind_proxy",
+        "Code that takes REMOTE_ADDR for the client's address",
+        bool(readers and hidden),
+        evidence,
+        "every user has the balancer's address: one user's failed logins lock everyone out, a rate limit counts the "
+        "whole site as one client, audit logs name the balancer",
+        "take the client's address from the X-Forwarded-For your own balancer sets (its right-most entry), e.g. "
+        "ALLAUTH_TRUSTED_PROXY_COUNT = 1, RATELIMIT_IP_META_KEY, or a middleware that does it once",
+        "ref/request-response/#django.http.HttpRequest.META",
+    )
+
+
+def cache_errors_hidden(seen: Observed) -> Finding:
+    caches = seen.first.get("caches", {})
+    hiding = [alias for alias, entry in caches.items() if entry.get("ignore_exceptions")]
+    if seen.first.get("django_redis_ignore_exceptions"):
+        hiding += [a for a, e in caches.items() if "django_redis" in e.get("backend", "") and a not in hiding]
+    engine = seen.first.get("session_engine") or ""
+    sessions = engine.endswith("backends.cache") and seen.first.get("session_cache_alias") in hiding
+    evidence = [f"CACHES[{alias!r}] swallows its errors (IGNORE_EXCEPTIONS)" for alias in hiding]
+    if sessions:
+        evidence.append(f"SESSION_ENGINE {engine} keeps sessions only there (CACHES[{seen.first.get('session_cache_alias')!r}])")
+    return _finding(
+        "cache_errors_hidden",
+        "A cache told to swallow its errors",
+        sessions,
+        evidence or ["no cache ignores its errors"],
+        "while the cache server is away every request quietly gets an empty session: users are logged out, and no "
+        "error is logged or raised",
+        "let the sessions' cache raise (no IGNORE_EXCEPTIONS there), or keep sessions in cached_db; "
+        "`lab experiment store-restart` shows who is logged out while the store is away",
+        "topics/http/sessions/#using-cached-sessions",
+        level=NOTE if hiding and not sessions else None,
+    )
+
+
+def channels_in_memory(seen: Observed) -> Finding:
+    layers = seen.first.get("channel_layers", {})
+    memory = [alias for alias, backend in layers.items() if backend.endswith("InMemoryChannelLayer")]
+    evidence = [f"CHANNEL_LAYERS[{alias!r}] is InMemoryChannelLayer (one per process)" for alias in memory]
+    if not layers:
+        evidence = ["no CHANNEL_LAYERS" + (f" (ASGI_APPLICATION {seen.first['asgi_application']})" if seen.first.get("asgi_application") else "")]
+    elif not memory:
+        evidence = [f"CHANNEL_LAYERS[{alias!r}] {backend}" for alias, backend in layers.items()]
+    return _finding(
+        "channels_in_memory",
+        "Django Channels with its in-memory channel layer",
+        bool(memory),
+        evidence,
+        "a message reaches only the users connected to the same process: chat messages and notifications are "
+        "lost between machines",
+        "use channels_redis (RedisChannelLayer) on a Redis every machine reaches",
+        "https://channels.readthedocs.io/en/stable/topics/channel_layers.html",
+    )
+
+
+def process_state(seen: Observed) -> Finding:
+    return _finding(
+        "state_per_process",
+        "State kept per process (memoised functions, module globals)",
+        False,
+        seen.process_hits[:8] or ["no lru_cache, cache or `global` in the site's code"],
+        "over data that changes, each machine (each worker) answers from its own copy until it restarts",
+        "keep what changes in the database or a shared cache (cache.get_or_set with a timeout); memoise only what "
+        "never changes while the site runs",
+        "topics/cache/",
+        level=NOTE if seen.process_hits else OK,
+    )
+
+
 HAZARDS = (
     secret_key, locmem_cache, media_on_disk, sqlite, local_files, connections,
     migrate_at_start, scheduled_jobs, ssl_redirect, allowed_hosts, debug,
+    node_address_health_check, client_address, cache_errors_hidden, channels_in_memory, process_state,
 )
 
 

@@ -94,7 +94,10 @@ def test_static_files_are_collected_once_and_served_by_nginx(tutorial):
 def test_the_tutorials_readiness_report_finds_what_it_plants(tutorial):
     findings, seen = assess(tutorial)
     levels = {finding.key: finding.level for finding in findings}
-    assert {key for key, level in levels.items() if level == FOUND} == {"migrate_at_start", "ssl_redirect_behind_proxy"}
+    assert {key for key, level in levels.items() if level == FOUND} == {
+        "migrate_at_start", "ssl_redirect_behind_proxy", "health_check_by_address",
+    }
+    assert seen.host_check["status"] == 400  # Django's DisallowedHost, for the node's own address
     assert levels["conn_max_age"] == "note"  # dj-database-url's conn_max_age=600
     assert any("SECURE_" in line for line in seen.deploy_check)  # Django's own check ran on the site's settings
 
@@ -119,10 +122,12 @@ def test_readiness_probes_run_as_the_site_user_on_any_backend(tutorial):
 @pytest.mark.parametrize(
     "site, planted",
     [
-        ("emailsite", {"secret_key_per_process", "sqlite_database", "debug_on", "allowed_hosts_hardcoded"}),
-        ("uploads", {"locmem_cache", "media_on_node_disk", "file_sessions_or_cache", "scheduled_jobs"}),
-        ("allauthsite", {"sqlite_database"}),  # django-allauth, email login, requirements from its pyproject
-        (None, {"sqlite_database", "debug_on", "allowed_hosts_hardcoded"}),  # the lab's own sample site
+        ("emailsite", {"secret_key_per_process", "sqlite_database", "debug_on", "allowed_hosts_hardcoded", "health_check_by_address"}),
+        # Its settings add the machine's own address to ALLOWED_HOSTS: health checks by address pass.
+        ("uploads", {"locmem_cache", "media_on_node_disk", "file_sessions_or_cache", "scheduled_jobs", "client_address_behind_proxy"}),
+        # django-allauth's rate limits: in the default LocMemCache, keyed on REMOTE_ADDR (nginx's address).
+        ("allauthsite", {"sqlite_database", "health_check_by_address", "locmem_cache", "client_address_behind_proxy"}),
+        (None, {"sqlite_database", "debug_on", "allowed_hosts_hardcoded", "health_check_by_address"}),  # the lab's own sample site
     ],
 )
 def test_readiness_finds_what_each_site_plants_and_nothing_else(site, planted, lab_factory):
@@ -136,7 +141,13 @@ def test_readiness_finds_what_each_site_plants_and_nothing_else(site, planted, l
     assert {o.user for o in user.browse(4).observations} == {status["username"]}
     if site == "allauthsite":
         assert status["username"] == "demo@example.com" and lab.login_path() == "accounts/login/"
-    assert found(lab) == planted
+    findings, seen = assess(lab)
+    assert {finding.key for finding in findings if finding.level == FOUND} == planted
+    # Through nginx, a node sees nginx's address as REMOTE_ADDR and the client's in X-Forwarded-For.
+    assert seen.client_view["remote_addr"] and seen.client_view["remote_addr"] != seen.client_view["forwarded_for"]
+    assert (seen.host_check["status"] == 400) == ("health_check_by_address" in planted), seen.host_check
+    memo = next(f for f in findings if f.key == "state_per_process")
+    assert (memo.level, memo.evidence) == (("note", ["gallery/views.py:24: @lru_cache(maxsize=None)"]) if site == "uploads" else ("ok", memo.evidence))
 
 
 def test_the_email_login_site_makes_its_demo_user_by_email_and_staff(lab_factory):
@@ -159,3 +170,18 @@ def test_a_requirement_that_cannot_build_fails_in_one_line_and_leaves_nothing(en
     assert "--build-package libldap-dev" in errors[0]  # the fix for that package
     assert engine.lab_resources(name) == {"containers": [], "networks": [], "volumes": []}
     assert not (state_dir / f"{name}.json").exists()
+
+
+def test_readiness_baseline_passes_on_known_hazards_and_fails_on_a_new_one(tutorial, state_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LAB_STATE_DIR", str(state_dir))
+    baseline = tmp_path / "readiness-baseline.json"
+    assert cli.main(["--name", tutorial.name, "readiness", "--save-baseline", str(baseline)]) == 0
+    assert "migrate_at_start" in json.loads(baseline.read_text())["found"]
+    assert cli.main(["--name", tutorial.name, "readiness", "--baseline", str(baseline)]) == 0
+    assert "no hazard found that the baseline does not list" in capsys.readouterr().out
+    known = json.loads(baseline.read_text())
+    del known["found"]["migrate_at_start"]  # as if the hazard came with a later change
+    baseline.write_text(json.dumps(known))
+    assert cli.main(["--name", tutorial.name, "readiness", "--baseline", str(baseline)]) == 1
+    output = capsys.readouterr()
+    assert "new since the baseline: migrate_at_start" in output.out and "1 hazard(s) found" in output.err

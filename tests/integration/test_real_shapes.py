@@ -93,7 +93,10 @@ def test_wagtail_keeps_users_under_redis_and_loses_them_under_locmem(wagtail):
 
 def test_wagtails_readiness_finds_migrate_at_start_and_uploads_on_one_node(wagtail):
     findings, _ = assess(wagtail)
-    assert {f.key for f in findings if f.level == FOUND} == {"migrate_at_start", "media_on_node_disk"}
+    # Wagtail keeps its sites' root paths in the default cache, a LocMemCache here.
+    assert {f.key for f in findings if f.level == FOUND} == {
+        "migrate_at_start", "media_on_node_disk", "health_check_by_address", "locmem_cache",
+    }
 
 
 # -- a production template ----------------------------------------------------------------------------
@@ -211,3 +214,12 @@ def production_screenshot():
 
 def test_the_production_template_keeps_users_under_redis_and_loses_them_under_locmem(production):
     kept_and_lost(production, probe="/")
+
+
+def test_the_production_templates_readiness_finds_what_its_shape_brings(production):
+    findings, seen = assess(production)
+    # Its Redis cache: allauth's rate limits agree across machines, but they key on REMOTE_ADDR (nginx's).
+    assert {f.key for f in findings if f.level == FOUND} == {"health_check_by_address", "client_address_behind_proxy"}
+    assert seen.host_check["status"] == 400 and seen.first["caches"]["default"]["backend"].endswith("RedisCache")
+    # cookiecutter-django's IGNORE_EXCEPTIONS: a note, since its sessions are in the database, not the cache.
+    assert {f.key: f.level for f in findings}["cache_errors_hidden"] == "note"

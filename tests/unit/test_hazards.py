@@ -107,3 +107,76 @@ def test_persistent_connections_are_a_note_until_they_exceed_max_connections():
     assert levels(seen({"conn_max_age": 0}))["conn_max_age"] == OK
     assert levels(seen({"conn_max_age": 600}))["conn_max_age"] == NOTE
     assert levels(seen({"conn_max_age": None}, nodes=16, workers=8, max_connections=100))["conn_max_age"] == FOUND
+
+
+def test_locmem_used_by_an_installed_app_is_a_hazard_and_an_unused_one_is_not():
+    missing = {"node": "node-2", "caches": {"default": None}, "media_exists": None}
+    allauth = seen({"caches": LOCMEM, "installed_apps": ["django.contrib.auth", "allauth", "allauth.account"]}, read=missing)
+    assert "locmem_cache" in found(allauth)
+    assert any("django-allauth" in line for f in judge(allauth) if f.key == "locmem_cache" for line in f.evidence)
+    switched_off = seen(
+        {"caches": LOCMEM, "installed_apps": ["allauth.account"], "app_settings": {"ACCOUNT_RATE_LIMITS": "False"}}, read=missing
+    )
+    assert "locmem_cache" not in found(switched_off)
+    assert "locmem_cache" in found(seen({"caches": LOCMEM, "installed_apps": ["wagtail", "wagtail.admin"]}, read=missing))
+    throttled = seen({"caches": LOCMEM, "drf_throttles": ["rest_framework.throttling.AnonRateThrottle"]}, read=missing)
+    assert "locmem_cache" in found(throttled)
+    assert "locmem_cache" not in found(seen({"caches": REDIS, "installed_apps": ["allauth"]}))
+
+
+def test_a_health_check_by_the_nodes_address_refused_is_found():
+    assert "health_check_by_address" in found(seen(host_check={"address": "10.1.2.3", "status": 400}))
+    assert "health_check_by_address" not in found(seen(host_check={"address": "10.1.2.3", "status": 200}))
+    assert "health_check_by_address" not in found(seen(host_check={"address": "10.1.2.3", "status": 302}))
+
+
+def test_remote_addr_behind_the_proxy_is_found_only_where_something_reads_it():
+    behind = {"node": "node-1", "remote_addr": "172.18.0.9", "forwarded_for": "172.18.0.1"}
+    reader = seen(client_view=behind, address_hits=["accounts/views.py:12: ip = request.META['REMOTE_ADDR']"])
+    assert "client_address_behind_proxy" in found(reader)
+    assert "client_address_behind_proxy" not in found(seen(client_view=behind))
+    allauth = seen({"installed_apps": ["allauth.account"]}, client_view=behind)
+    assert "client_address_behind_proxy" in found(allauth)
+    trusted = seen({"installed_apps": ["allauth.account"], "app_settings": {"ALLAUTH_TRUSTED_PROXY_COUNT": "1"}}, client_view=behind)
+    assert "client_address_behind_proxy" not in found(trusted)
+
+
+def test_a_cache_that_swallows_errors_under_the_sessions_is_found_elsewhere_a_note():
+    hiding = {"default": {**REDIS["default"], "ignore_exceptions": True}}
+    sessions = {"caches": hiding, "session_engine": "django.contrib.sessions.backends.cache", "session_cache_alias": "default"}
+    assert "cache_errors_hidden" in found(seen(sessions))
+    assert levels(seen({"caches": hiding}))["cache_errors_hidden"] == NOTE
+    assert levels(seen())["cache_errors_hidden"] == OK
+    global_flag = {"caches": {"default": {"backend": "django_redis.cache.RedisCache", "location": "redis://r"}},
+                   "django_redis_ignore_exceptions": True, "session_engine": "django.contrib.sessions.backends.cache",
+                   "session_cache_alias": "default"}
+    assert "cache_errors_hidden" in found(seen(global_flag))
+
+
+def test_channels_in_memory_is_found_and_redis_channels_are_not():
+    memory = seen({"channel_layers": {"default": "channels.layers.InMemoryChannelLayer"}})
+    assert "channels_in_memory" in found(memory)
+    assert "channels_in_memory" not in found(seen({"channel_layers": {"default": "channels_redis.core.RedisChannelLayer"}}))
+
+
+def test_state_per_process_is_a_note_with_file_and_line():
+    noted = judge(seen(process_hits=["catalog/prices.py:8: @lru_cache(maxsize=None)"]))
+    finding = next(f for f in noted if f.key == "state_per_process")
+    assert finding.level == NOTE and finding.evidence == ["catalog/prices.py:8: @lru_cache(maxsize=None)"]
+    assert levels(seen())["state_per_process"] == OK
+
+
+def test_a_baseline_fails_on_a_new_hazard_only():
+    from lab.verdicts.baseline import baseline_of, compare
+
+    before = judge(seen(host_check={"address": "10.1.2.3", "status": 400}))
+    baseline = baseline_of(before)
+    assert list(baseline["found"]) == ["health_check_by_address"]
+    assert not compare(baseline, before).failed
+    worse = judge(seen({"debug": True}, host_check={"address": "10.1.2.3", "status": 400}))
+    change = compare(baseline, worse)
+    assert change.failed and [f.key for f in change.new] == ["debug_on"]
+    better = compare(baseline, judge(seen()))
+    assert not better.failed and better.gone == ["health_check_by_address"]
+    with pytest.raises(ValueError):
+        compare({"found": []}, before)

@@ -64,3 +64,19 @@ def test_start_files_that_migrate_and_schedulers_and_cache_and_upload_code(tmp_p
     assert [hit.file for hit in scheduled_jobs(site)] == ["app/apps.py"]
     assert [hit.line for hit in cache_users(site)] == [1]
     assert [hit.file for hit in uploads(site)] == ["app/models.py"]
+
+
+def test_code_that_reads_remote_addr_or_keeps_state_per_process_is_found_with_file_and_line(tmp_path):
+    from lab.project.site import client_address_readers, process_state
+
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "views.py").write_text(
+        "from functools import lru_cache\n\n"
+        "@lru_cache(maxsize=None)\ndef prices():\n    return {}\n\n"
+        "def view(request):\n    # REMOTE_ADDR in a comment is not a reader\n    ip = request.META['REMOTE_ADDR']\n"
+        "    global HITS\n    HITS += 1\n"
+    )
+    assert [str(hit) for hit in client_address_readers(tmp_path)] == ["shop/views.py:9: ip = request.META['REMOTE_ADDR']"]
+    assert [hit.line for hit in process_state(tmp_path)] == [3, 10]
+    (tmp_path / "shop" / "views.py").write_text("def view(request):\n    return request.headers['X-Forwarded-For']\n")
+    assert client_address_readers(tmp_path) == [] and process_state(tmp_path) == []

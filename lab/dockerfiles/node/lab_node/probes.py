@@ -10,6 +10,8 @@ prints one JSON line. The lab judges; these only look.
 - `forget NAME`: delete the probe's file again.
 - `database`: PostgreSQL's max_connections, as the nodes see it.
 - `deploy-check`: Django's own `check --deploy` on the site's settings.
+- `host-check`: the site's front page asked on this node as a balancer's health check asks it: by the
+  node's own address as the Host.
 """
 
 import hashlib
@@ -64,7 +66,28 @@ def site_settings(with_key=True):
         "session_engine": get("SESSION_ENGINE"),
         "session_file_path": get("SESSION_FILE_PATH"),
         "session_cache_alias": get("SESSION_CACHE_ALIAS"),
-        "caches": {alias: {"backend": e.get("BACKEND", ""), "location": str(e.get("LOCATION", ""))} for alias, e in caches.items()},
+        "caches": {
+            alias: {
+                "backend": e.get("BACKEND", ""),
+                "location": str(e.get("LOCATION", "")),
+                "ignore_exceptions": bool((e.get("OPTIONS") or {}).get("IGNORE_EXCEPTIONS")),
+            }
+            for alias, e in caches.items()
+        },
+        "django_redis_ignore_exceptions": bool(getattr(site, "DJANGO_REDIS_IGNORE_EXCEPTIONS", False)),
+        "channel_layers": {alias: (e or {}).get("BACKEND", "") for alias, e in (getattr(site, "CHANNEL_LAYERS", None) or {}).items()},
+        "asgi_application": getattr(site, "ASGI_APPLICATION", None),
+        # What installed apps that count per client or keep state in the cache are told (see lab.verdicts.hazards).
+        "app_settings": {
+            name: repr(getattr(site, name))
+            for name in (
+                "ACCOUNT_RATE_LIMITS", "ALLAUTH_TRUSTED_PROXY_COUNT", "ALLAUTH_TRUSTED_CLIENT_IP_HEADER",
+                "RATELIMIT_IP_META_KEY", "RATELIMIT_ENABLE", "AXES_IPWARE_PROXY_COUNT", "AXES_IPWARE_META_PRECEDENCE_ORDER",
+                "AXES_HANDLER",
+            )
+            if hasattr(site, name)
+        },
+        "drf_throttles": list(((getattr(site, "REST_FRAMEWORK", None) or {}).get("DEFAULT_THROTTLE_CLASSES")) or []),
         "ssl_redirect": bool(get("SECURE_SSL_REDIRECT")),
         "proxy_ssl_header": get("SECURE_PROXY_SSL_HEADER"),
         "media_root": str(get("MEDIA_ROOT") or ""),
@@ -169,6 +192,23 @@ def database():
         return {"max_connections": int(cursor.fetchone()[0])}
 
 
+def host_check():
+    """GET / on this node with the node's own address as Host, as a balancer's health check sends it."""
+    import http.client
+    import socket
+
+    address = socket.gethostbyname(socket.gethostname())
+    connection = http.client.HTTPConnection("127.0.0.1", 8000, timeout=10)
+    try:
+        connection.request("GET", "/", headers={"Host": f"{address}:8000"})
+        status = connection.getresponse().status
+    except OSError as error:
+        return {"address": address, "status": None, "error": str(error)}
+    finally:
+        connection.close()
+    return {"address": address, "status": status}
+
+
 def deploy_check():
     """Django's `check --deploy` on the site's own settings, in the lab's environment."""
     environment = {**os.environ, **_lab_environment(), "DJANGO_SETTINGS_MODULE": os.environ["LAB_SITE_SETTINGS"]}
@@ -184,4 +224,5 @@ if __name__ == "__main__":
     probe, arguments = sys.argv[1], sys.argv[2:]
     actions = {"settings": site_settings, "key": site_key, "write": write, "read": read, "forget": forget, "database": database}
     actions["deploy-check"] = deploy_check
+    actions["host-check"] = host_check
     print(json.dumps(actions[probe](*arguments), default=str))

@@ -14,6 +14,7 @@ _site = import_module(settings.LAB_SITE_URLCONF)
 
 urlpatterns = [
     path(f"{PREFIX}whoami", views.whoami, name="lab-whoami"),
+    path(f"{PREFIX}client", views.client, name="lab-client"),
     *getattr(_site, "urlpatterns", []),
 ]
 for _handler in ("handler400", "handler403", "handler404", "handler500"):

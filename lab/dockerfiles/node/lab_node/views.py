@@ -6,6 +6,17 @@ from django.http import JsonResponse
 from .middleware import COUNTER
 
 
+def client(request):
+    """What the node sees of the client behind nginx: REMOTE_ADDR and X-Forwarded-For (readiness)."""
+    return JsonResponse(
+        {
+            "node": settings.LAB_NODE,
+            "remote_addr": request.META.get("REMOTE_ADDR", ""),
+            "forwarded_for": request.META.get("HTTP_X_FORWARDED_FOR", ""),
+        }
+    )
+
+
 def whoami(request):
     """Count this request in the session and say who asks and where it landed, as JSON."""
     request.session[COUNTER] = request.session.get(COUNTER, 0) + 1

@@ -1,3 +1,5 @@
+from functools import lru_cache
+
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -19,9 +21,16 @@ class RateLimitedLogin(auth_views.LoginView):
         return super().post(request, *args, **kwargs)
 
 
+@lru_cache(maxsize=None)
+def photos_on_site() -> int:
+    """How many photos the site holds, for the heading: counted once per process."""
+    return Photo.objects.count()
+
+
 @login_required
 def photos(request):
     if request.method == "POST" and request.FILES.get("image"):
         Photo.objects.create(owner=request.user, image=request.FILES["image"])
     names = ", ".join(p.image.name for p in Photo.objects.filter(owner=request.user)) or "none yet"
-    return HttpResponse(f"<h1>Photos of {request.user.get_username()}</h1><p>{names}</p>")
+    heading = f"Photos of {request.user.get_username()} ({photos_on_site()} on the site)"
+    return HttpResponse(f"<h1>{heading}</h1><p>{names}</p>")

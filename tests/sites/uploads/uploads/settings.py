@@ -1,7 +1,9 @@
 """A photo-sharing site written for one machine: uploads on the local disk, file sessions, a login rate
-limit in the (default, local-memory) cache, and a nightly job scheduled in the settings."""
+limit in the (default, local-memory) cache keyed on REMOTE_ADDR, a count memoised per process, and a
+nightly job scheduled in the settings."""
 
 import os
+import socket
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -9,6 +11,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "uploads-development-key")
 DEBUG = os.environ.get("DJANGO_DEBUG") == "True"
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost").split(",")
+# The load balancer's health checks come by this machine's own address.
+ALLOWED_HOSTS.append(socket.gethostbyname(socket.gethostname()))
 
 _url = urlparse(os.environ.get("DATABASE_URL", "postgres://photos:photos@localhost:5432/photos"))
 DATABASES = {
