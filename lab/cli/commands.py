@@ -118,6 +118,8 @@ def command_readiness(lab: Lab, args: argparse.Namespace) -> None:
     else:
         print(markdown(site, findings, seen))
         say(f"report: {paths['markdown']} (and {paths['json'].name})")
+    if args.fix:
+        write_fix(lab, findings, seen, reports_dir(site))
     if args.save_baseline:
         Path(args.save_baseline).write_text(json.dumps(baseline_of(findings), indent=2) + "\n")
         say(f"baseline: {args.save_baseline} lists {len(baseline_of(findings)['found'])} hazards")
@@ -127,6 +129,26 @@ def command_readiness(lab: Lab, args: argparse.Namespace) -> None:
             say(line)
         if change.failed:
             raise NewHazard(f"{len(change.new)} hazard(s) found that {args.baseline} does not list")
+
+
+def write_fix(lab: Lab, findings, seen, directory: Path) -> None:
+    """`lab readiness --fix`: the patch, where it is, how to apply it and the `lab up` that runs it."""
+    from lab.reports.fixes import build_patch
+
+    config = lab.config()
+    site = Path(config.site)
+    patch = build_patch(site, config.site_settings, findings, seen)
+    for key, why in patch.left.items():
+        say(f"not in the patch: {key}: {why}")
+    if not patch.fixed:
+        say("no patch: nothing found that a change of the site's files fixes")
+        return
+    path = directory / f"readiness-fix-{lab.name}.patch"
+    path.write_text(patch.text)
+    say(f"patch: {path} fixes {', '.join(patch.fixed)} in {', '.join(patch.files)}")
+    say(f"  apply    cd {site} && git apply {path}")
+    say(f"  run it   lab --name {lab.name} up   (the site's files are read again; nothing else is needed)")
+    say(f"  prove it lab --name {lab.name} readiness")
 
 
 class NewHazard(LabError):

@@ -215,6 +215,9 @@ def add_study_parsers(commands) -> None:
         "--baseline", metavar="FILE", help="exit 1 when a hazard is found that FILE does not list (a check for CI)"
     )
     readiness.add_argument("--save-baseline", metavar="FILE", help="write the hazards found now to FILE, as a baseline")
+    readiness.add_argument(
+        "--fix", action="store_true", help="write a patch against the site's files that fixes what it can (never applied by the lab)"
+    )
     commands.add_parser("rotate-key", help="new SECRET_KEY on every node, the old one kept as a fallback")
 
     bench = commands.add_parser(

@@ -244,7 +244,9 @@ def migrate_at_start(seen: Observed) -> Finding:
         bool(seen.migrate_hits),
         seen.migrate_hits or ["no start-up file runs migrate"],
         "machines starting together migrate at once: a migration fails half-applied, or locks tables under traffic",
-        "migrate once per release (a release phase or a one-off job), not in the web process's start",
+        "migrate once per release, not in the web process's start: a Procfile `release:` line (Heroku, Dokku, "
+        "Scalingo), a Kubernetes Job or Helm pre-upgrade hook, a one-off `docker service create --restart-condition "
+        "none` on a swarm, a pre-deploy command (Render, Fly.io's release_command); the lab runs it as such a job",
         "ref/django-admin/#migrate",
     )
 

@@ -16,6 +16,8 @@ real nodes, logged in through its own login page, and given its readiness report
 
 import json
 import re
+import shutil
+import subprocess
 import urllib.request
 from pathlib import Path
 
@@ -185,3 +187,31 @@ def test_readiness_baseline_passes_on_known_hazards_and_fails_on_a_new_one(tutor
     assert cli.main(["--name", tutorial.name, "readiness", "--baseline", str(baseline)]) == 1
     output = capsys.readouterr()
     assert "new since the baseline: migrate_at_start" in output.out and "1 hazard(s) found" in output.err
+
+
+@pytest.mark.parametrize(
+    "site, fixable",
+    [
+        ("tutorial", {"migrate_at_start", "ssl_redirect_behind_proxy", "health_check_by_address"}),
+        ("emailsite", {"secret_key_per_process", "debug_on", "allowed_hosts_hardcoded", "health_check_by_address"}),
+        # allauth's rate limits: counted in Redis from REDIS_URL (the lab runs one), keyed on X-Forwarded-For.
+        ("allauthsite", {"health_check_by_address", "locmem_cache", "client_address_behind_proxy"}),
+    ],
+)
+def test_readiness_fix_writes_a_patch_that_the_same_lab_proves_fixed(site, fixable, lab_factory, state_dir, tmp_path, monkeypatch, capsys):
+    folder = tmp_path / site
+    shutil.copytree(SITES / site, folder, ignore=shutil.ignore_patterns(".lab"))
+    lab = lab_factory(site[:6])
+    lab.up(LabConfig(name=lab.name, site=str(folder), nodes=2, port=free_port()))
+    monkeypatch.setenv("LAB_STATE_DIR", str(state_dir))
+    assert cli.main(["--name", lab.name, "readiness", "--fix"]) == 0
+    output = capsys.readouterr().out
+    patch = folder / ".lab" / "reports" / f"readiness-fix-{lab.name}.patch"
+    assert f"git apply {patch}" in output and f"lab --name {lab.name} up" in output
+    before = {f.key for f in assess(lab)[0] if f.level == FOUND}
+    assert fixable <= before
+    subprocess.run(["git", "apply", str(patch)], cwd=folder, check=True, capture_output=True)
+    lab.up()  # the site's files are read again: a new code layer, the same lab
+    after = {f.key: f.level for f in assess(lab)[0]}
+    assert {key for key in fixable if after[key] != "ok"} == set(), after
+    assert {key for key, level in after.items() if level == FOUND} == before - fixable  # what is left, left

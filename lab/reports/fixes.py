@@ -1,0 +1,171 @@
+"""From finding to fix: a unified diff against the site's own files, one hunk per fixable finding.
+
+The lab never applies it: `lab readiness --fix` writes it beside the report and prints the `git apply`
+line and the `lab up` that runs the patched site. Each hunk starts with a comment naming the finding it
+fixes and what provides the value it reads (the lab sets DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and
+DJANGO_DEBUG on every node, as a deployment's environment would). Settings are changed at the end of
+the settings module the site runs, in its style: django-environ's `env(...)` where it uses it,
+`os.environ` otherwise. A finding whose fix is not a settings line (media, a shared cache, a scheduler,
+code that reads REMOTE_ADDR) is listed with the reason it is not in the patch.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lab.verdicts.hazards import FOUND, Finding, Observed
+
+_ENVIRON = re.compile(r"^\s*env\s*=\s*environ\.Env\(|^\s*from environ import Env|^\s*env\s*=\s*Env\(", re.M)
+_MIGRATE_IN_WEB = re.compile(r"^(?P<web>web:\s*)(?P<migrate>(python3?\s+)?(\./)?manage\.py\s+migrate\b[^&;]*?)\s*(&&|;)\s*(?P<rest>.+)$")
+
+
+@dataclass
+class Patch:
+    """The diff, what it fixes, and what it leaves (with why)."""
+
+    text: str = ""
+    fixed: list[str] = field(default_factory=list)
+    left: dict[str, str] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
+
+
+def settings_file(site: Path, module: str) -> Path | None:
+    """The file of a dotted settings module inside the site folder (a module, or a package's __init__)."""
+    base = site.joinpath(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+class _Style:
+    """How the settings file reads its environment."""
+
+    def __init__(self, text: str):
+        self.environ = bool(_ENVIRON.search(text))
+        self.has_os = bool(re.search(r"^import os\b|^from os import|^import os,", text, re.M))
+        self.defines_caches = bool(re.search(r"^CACHES\s*=", text, re.M))
+
+    def required(self, name: str) -> str:
+        return f'env("{name}")' if self.environ else f'os.environ["{name}"]'
+
+    def flag(self, name: str) -> str:
+        return f'env.bool("{name}", default=False)' if self.environ else f'os.environ.get("{name}", "") == "True"'
+
+    def host_list(self, name: str) -> str:
+        return f'env.list("{name}")' if self.environ else f'os.environ["{name}"].split(",")'
+
+
+def _settings_lines(finding: Finding, seen: Observed, style: _Style) -> tuple[list[str], str] | str:
+    """(lines to append, what provides what they read) for one finding, or why it has no settings fix."""
+    key = finding.key
+    if key == "secret_key_per_process":
+        return [f"SECRET_KEY = {style.required('DJANGO_SECRET_KEY')}"], "DJANGO_SECRET_KEY: the lab sets it on every node (one secret)"
+    if key == "debug_on":
+        return [f"DEBUG = {style.flag('DJANGO_DEBUG')}"], "DJANGO_DEBUG: unset in the lab, so DEBUG is off"
+    if key == "allowed_hosts_hardcoded":
+        return [f"ALLOWED_HOSTS = {style.host_list('DJANGO_ALLOWED_HOSTS')}"], "DJANGO_ALLOWED_HOSTS: the lab sets its hosts"
+    if key == "ssl_redirect_behind_proxy":
+        return ['SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")'], "X-Forwarded-Proto: the lab's nginx sets it"
+    if key == "health_check_by_address":
+        return [
+            "import socket  # noqa: E402",
+            "",
+            "ALLOWED_HOSTS = [*ALLOWED_HOSTS, socket.gethostbyname(socket.gethostname())]",
+        ], "nothing to set: each machine adds its own address"
+    if key == "client_address_behind_proxy":
+        apps = " ".join(finding.evidence)
+        lines = []
+        if "django-allauth" in apps:
+            lines.append("ALLAUTH_TRUSTED_PROXY_COUNT = 1  # one proxy (the balancer) appends to X-Forwarded-For")
+        if "django-ratelimit" in apps:
+            lines.append('RATELIMIT_IP_META_KEY = "HTTP_X_REAL_IP"  # the client address the balancer sets')
+        if any(line.startswith("reads REMOTE_ADDR") for line in finding.evidence):
+            return "the site's own code reads REMOTE_ADDR: take the client's address from X-Forwarded-For there"
+        return (lines, "X-Forwarded-For and X-Real-IP: the lab's nginx sets them") if lines else "no setting the lab knows fixes it"
+    if key == "cache_errors_hidden":
+        return ['SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"'], "nothing to set: sessions are kept in the database too"
+    if key == "file_sessions_or_cache":
+        if any(line.startswith("SESSION_ENGINE file") for line in finding.evidence) and not any(
+            "FileBasedCache" in line for line in finding.evidence
+        ):
+            return ['SESSION_ENGINE = "django.contrib.sessions.backends.db"'], "nothing to set: the lab's PostgreSQL holds them"
+        return "a FileBasedCache needs a shared cache (Redis, Memcached), which the lab does not give the site's own cache yet"
+    if key == "locmem_cache":
+        if "default" not in [line.split("'")[1] for line in finding.evidence if line.startswith("CACHES[")]:
+            return "the local-memory cache in use is not the default alias: point that alias at a shared cache"
+        redis = f'{{"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": {style.required("REDIS_URL")}}}'
+        if style.defines_caches:
+            line = f'CACHES["default"] = {redis}'
+        elif set(seen.first.get("caches", {})) - {"default"}:
+            line = f'CACHES = {{**CACHES, "default": {redis}}}'
+        else:
+            line = f'CACHES = {{"default": {redis}}}'
+        return [line], "REDIS_URL: a Redis every machine reaches (the lab runs one when the settings read REDIS_URL); needs the redis package"
+    return {
+        "media_on_node_disk": "needs shared media storage (an object store or a shared volume), which the lab does not offer yet",
+        "sqlite_database": "the lab already runs the site on its PostgreSQL; read DATABASES from DATABASE_URL in production",
+        "scheduled_jobs": "needs the scheduler in one process of its own, which the lab does not run yet",
+        "channels_in_memory": "needs a Redis channel layer, which the lab does not run yet",
+        "migrate_at_start": "the start command is not a Procfile's web line the lab can rewrite",
+    }.get(key, "no fix the lab can write")
+
+
+def _procfile_hunk(site: Path, finding: Finding) -> tuple[str, str, str] | None:
+    """(relative path, old text, new text) moving `migrate` from a Procfile's web line to `release:`."""
+    procfile = site / "Procfile"
+    if not procfile.is_file() or not any(line.startswith("Procfile:") for line in finding.evidence):
+        return None
+    old = procfile.read_text()
+    lines = []
+    for line in old.splitlines():
+        match = _MIGRATE_IN_WEB.match(line)
+        if match:
+            lines.append(f"release: {match['migrate'].strip()}")
+            lines.append(f"{match['web']}{match['rest']}")
+        else:
+            lines.append(line)
+    new = "\n".join(lines) + "\n"
+    return ("Procfile", old, new) if new != old else None
+
+
+def _diff(relative: str, old: str, new: str) -> str:
+    return "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"a/{relative}", f"b/{relative}"))
+
+
+def build_patch(site: Path, settings_module: str, findings: list[Finding], seen: Observed) -> Patch:
+    """The patch for every found hazard the lab knows a fix for; the others in `left`, with why."""
+    patch = Patch()
+    found = [f for f in findings if f.level == FOUND]
+    path = settings_file(site, settings_module)
+    old = path.read_text() if path else ""
+    style = _Style(old)
+    added: list[str] = []
+    for finding in found:
+        if finding.key == "migrate_at_start":
+            hunk = _procfile_hunk(site, finding)
+            if hunk:
+                patch.text += _diff(*hunk)
+                patch.files.append(hunk[0])
+                patch.fixed.append(finding.key)
+                continue
+        outcome = _settings_lines(finding, seen, style)
+        if isinstance(outcome, str):
+            patch.left[finding.key] = outcome
+            continue
+        if path is None:
+            patch.left[finding.key] = f"the settings module {settings_module} is not a file in the site folder"
+            continue
+        lines, provided = outcome
+        added += ["", f"# lab readiness --fix: {finding.key} ({finding.title}). Reads: {provided}.", *lines]
+        patch.fixed.append(finding.key)
+    if added:
+        if not style.environ and not style.has_os and any("os.environ" in line for line in added):
+            added = ["", "import os  # noqa: E402", *added]
+        relative = path.relative_to(site).as_posix()
+        patch.text = _diff(relative, old, old.rstrip("\n") + "\n" + "\n".join(added) + "\n") + patch.text
+        patch.files.insert(0, relative)
+    return patch

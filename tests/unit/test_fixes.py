@@ -1,0 +1,109 @@
+"""`lab readiness --fix`: the patch applies to the site's own files and each hunk does what it says."""
+
+import runpy
+import subprocess
+
+from lab.reports.fixes import build_patch
+from lab.verdicts.hazards import Observed, judge
+
+PLAIN_SETTINGS = '''"""Settings of a site written for one machine."""
+
+SECRET_KEY = "django-insecure-made-up"
+DEBUG = True
+ALLOWED_HOSTS = ["example.com"]
+SECURE_SSL_REDIRECT = True
+'''
+
+ENVIRON_SETTINGS = '''import environ
+
+env = environ.Env()
+SECRET_KEY = "django-insecure-made-up"
+DEBUG = True
+ALLOWED_HOSTS = ["example.com"]
+'''
+
+
+def observed(**first) -> Observed:
+    return Observed(
+        nodes=2, workers=2, nginx_host="t-nginx",
+        first={"debug": True, "allowed_hosts": ["example.com"], "ssl_redirect": True, "proxy_ssl_header": None,
+               "caches": {}, "databases": {"default": "django.db.backends.postgresql"}, **first},
+        keys=({"secret_key_sha": "a"}, {"secret_key_sha": "b"}),
+        host_check={"address": "10.0.0.5", "status": 400},
+    )
+
+
+def site(tmp_path, settings: str, procfile: str = "") -> None:
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "__init__.py").write_text("")
+    (tmp_path / "shop" / "settings.py").write_text(settings)
+    if procfile:
+        (tmp_path / "Procfile").write_text(procfile)
+
+
+def apply(tmp_path, text: str) -> None:
+    (tmp_path / "fix.patch").write_text(text)
+    subprocess.run(["git", "apply", "fix.patch"], cwd=tmp_path, check=True, capture_output=True)
+
+
+def test_the_patch_applies_and_each_setting_reads_the_environment(tmp_path, monkeypatch):
+    site(tmp_path, PLAIN_SETTINGS, "web: python manage.py migrate && gunicorn shop.wsgi --log-file -\n")
+    seen = observed()
+    seen.migrate_hits = ["Procfile:1: web: python manage.py migrate && gunicorn shop.wsgi --log-file -"]
+    patch = build_patch(tmp_path, "shop.settings", judge(seen), seen)
+    assert set(patch.fixed) == {"secret_key_per_process", "debug_on", "allowed_hosts_hardcoded",
+                                "ssl_redirect_behind_proxy", "health_check_by_address", "migrate_at_start"}
+    assert patch.files == ["shop/settings.py", "Procfile"] and patch.left == {}
+    apply(tmp_path, patch.text)
+    monkeypatch.setenv("DJANGO_SECRET_KEY", "one-secret")
+    monkeypatch.setenv("DJANGO_ALLOWED_HOSTS", "lab-nginx,127.0.0.1")
+    monkeypatch.delenv("DJANGO_DEBUG", raising=False)
+    settings = runpy.run_path(str(tmp_path / "shop" / "settings.py"))
+    assert settings["SECRET_KEY"] == "one-secret" and settings["DEBUG"] is False
+    assert settings["ALLOWED_HOSTS"][:2] == ["lab-nginx", "127.0.0.1"] and len(settings["ALLOWED_HOSTS"]) == 3
+    assert settings["SECURE_PROXY_SSL_HEADER"] == ("HTTP_X_FORWARDED_PROTO", "https")
+    assert (tmp_path / "Procfile").read_text() == "release: python manage.py migrate\nweb: gunicorn shop.wsgi --log-file -\n"
+    assert "# lab readiness --fix: secret_key_per_process" in (tmp_path / "shop" / "settings.py").read_text()
+
+
+def test_a_site_on_django_environ_gets_env_calls(tmp_path):
+    site(tmp_path, ENVIRON_SETTINGS)
+    seen = observed(ssl_redirect=False)
+    patch = build_patch(tmp_path, "shop.settings", judge(seen), seen)
+    assert 'SECRET_KEY = env("DJANGO_SECRET_KEY")' in patch.text
+    assert 'DEBUG = env.bool("DJANGO_DEBUG", default=False)' in patch.text
+    assert 'ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")' in patch.text
+    assert "import os" not in patch.text
+
+
+def test_what_no_settings_line_fixes_is_left_with_the_reason(tmp_path):
+    site(tmp_path, PLAIN_SETTINGS)
+    seen = observed(caches={"default": {"backend": "django.core.cache.backends.locmem.LocMemCache"}},
+                    debug=False, allowed_hosts=["t-nginx"], ssl_redirect=False)
+    seen.keys = ({"secret_key_sha": "a"}, {"secret_key_sha": "a"})
+    seen.cache_hits = ["shop/views.py:3: cache.incr(key)"]
+    seen.address_hits = ["shop/views.py:9: ip = request.META['REMOTE_ADDR']"]
+    seen.client_view = {"node": "node-1", "remote_addr": "10.0.0.9", "forwarded_for": "10.0.0.1"}
+    seen.upload_hits = ["shop/views.py:5: request.FILES['photo']"]
+    seen.wrote = {"node": "node-1", "media": {"name": "a.txt", "path": "/srv/a.txt"}, "storage": "FileSystemStorage"}
+    seen.read = {"node": "node-2", "media_exists": False}
+    patch = build_patch(tmp_path, "shop.settings", judge(seen), seen)
+    assert "shared media storage" in patch.left["media_on_node_disk"]
+    assert "REMOTE_ADDR" in patch.left["client_address_behind_proxy"]
+    assert patch.fixed == ["locmem_cache", "health_check_by_address"]
+
+
+def test_a_local_memory_default_cache_in_use_becomes_redis_from_redis_url(tmp_path, monkeypatch):
+    site(tmp_path, 'import os\nCACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}\n')
+    seen = observed(caches={"default": {"backend": "django.core.cache.backends.locmem.LocMemCache"}},
+                    debug=False, allowed_hosts=["t-nginx"], ssl_redirect=False, installed_apps=["allauth.account"])
+    seen.keys, seen.host_check = ({"secret_key_sha": "a"}, {"secret_key_sha": "a"}), {"status": 302}
+    patch = build_patch(tmp_path, "shop.settings", judge(seen), seen)
+    assert patch.fixed == ["locmem_cache"]
+    apply(tmp_path, patch.text)
+    monkeypatch.setenv("REDIS_URL", "redis://r:6379/1")
+    settings = runpy.run_path(str(tmp_path / "shop" / "settings.py"))
+    assert settings["CACHES"]["default"] == {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://r:6379/1"}
+    from lab.project.site import needed_stores
+
+    assert "redis" in needed_stores(tmp_path)  # so `lab up` runs a Redis for the site and sets REDIS_URL
