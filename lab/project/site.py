@@ -235,7 +235,7 @@ def client_address_readers(folder: Path) -> list[Hit]:
     return _grep(
         folder,
         ("*.py",),
-        re.compile(r"REMOTE_ADDR"),
+        re.compile(r"""["']REMOTE_ADDR["']"""),  # the key read, not the word in a docstring
         keep=lambda line: not line.lstrip().startswith("#"),
     )
 
