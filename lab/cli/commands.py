@@ -40,7 +40,7 @@ def command_up(lab: Lab, args: argparse.Namespace) -> None:
         key: getattr(args, key)
         for key in ("backend", "balance", "nodes", "port", "host", "workers", "django_version", "site",
                     "site_settings", "requirements", "secret_key_per_node", "engine", "registry", "python",
-                    "login_url", "https")
+                    "login_url", "https", "shared_media")
         if getattr(args, key) is not None
     }
     for key in ("groups", "build_packages", "release_commands"):
@@ -147,7 +147,9 @@ def write_fix(lab: Lab, findings, seen, directory: Path) -> None:
     path.write_text(patch.text)
     say(f"patch: {path} fixes {', '.join(patch.fixed)} in {', '.join(patch.files)}")
     say(f"  apply    cd {site} && git apply {path}")
-    say(f"  run it   lab --name {lab.name} up   (the site's files are read again; nothing else is needed)")
+    options = "".join(f" {option}" for option in patch.options)
+    needs = f"{', '.join(patch.options)} gives what the patch reads" if patch.options else "nothing else is needed"
+    say(f"  run it   lab --name {lab.name} up{options}   (the site's files are read again; {needs})")
     say(f"  prove it lab --name {lab.name} readiness")
 
 

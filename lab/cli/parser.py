@@ -156,6 +156,12 @@ def add_up_parser(commands) -> None:
         help="nginx terminates https with a certificate of the lab's own CA (default: when the site's settings demand it)",
     )
     tls.add_argument("--no-https", dest="https", action="store_false", help="plain http, whatever the site's settings")
+    media = up.add_mutually_exclusive_group()
+    media.add_argument(
+        "--shared-media", dest="shared_media", action="store_true", default=None,
+        help="every node mounts the lab's NFS export and the site finds it in MEDIA_ROOT (what `lab readiness --fix` reads)",
+    )
+    media.add_argument("--no-shared-media", dest="shared_media", action="store_false", help="each node's MEDIA_ROOT is its own")
 
 
 

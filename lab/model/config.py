@@ -97,6 +97,7 @@ class LabConfig:
     release_commands: tuple[str, ...] | None = None  # None: the ones the project declares
     login_url: str = ""  # the page virtual users log in on; "" means: LOGIN_URL, else the admin's
     https: bool | None = None  # nginx terminates TLS; None means: when the site's settings demand https
+    shared_media: bool = False  # MEDIA_ROOT on the lab's NFS export, mounted by every node
     base_suite: str = "trixie"
     engine: str = "local"  # "swarm": the lab as a stack of services on the swarm the Docker endpoint manages
     registry: str = ""  # where a swarm's hosts pull the lab's images (default: the test hosts' own)

@@ -162,7 +162,7 @@ def node_name(lab: str, index: int) -> str:
 def store_names(config: LabConfig) -> tuple[str, ...]:
     """The app database first, then the stores the session backend needs, then those the site's own
     settings read (REDIS_URL), which stay whatever the backend."""
-    needed = [APP_DATABASE, *BACKENDS[config.backend].stores, *config.site_stores]
+    needed = [APP_DATABASE, *BACKENDS[config.backend].stores, *config.site_stores, *(("nfs",) if config.shared_media else ())]
     return tuple(dict.fromkeys(needed))
 
 
@@ -233,6 +233,7 @@ def nfs_volume_options(address: str) -> dict[str, str]:
 
 # Variables the lab sets for every site (a site configured from its environment finds the lab's there).
 DATABASE_PART_NAMES = {"POSTGRES_": {"NAME": "DB"}, "DB_": {}, "DATABASE_": {}, "DJANGO_DATABASE_": {}}
+SHARED_MEDIA_ROOT = "/srv/nfs-sessions/media"
 LAB_ENVIRONMENT = ("DATABASE_URL", "REDIS_URL", "DJANGO_SECRET_KEY", "SECRET_KEY", "DJANGO_ALLOWED_HOSTS",
                    "ALLOWED_HOSTS", "DJANGO_DEBUG", "DEBUG",
                    *(f"{prefix}{names.get(part, part)}" for prefix, names in DATABASE_PART_NAMES.items()
@@ -254,6 +255,8 @@ def site_context(
     for prefix, names in DATABASE_PART_NAMES.items():
         parts = {"HOST": database, "PORT": "5432", "NAME": DB_NAME, "USER": DB_USER, "PASSWORD": passwords["postgres"]}
         environment.update({f"{prefix}{names.get(part, part)}": value for part, value in parts.items()})
+    if config.shared_media:  # on the NFS export every node mounts (sessions, when nfs is the backend, at its root)
+        environment["MEDIA_ROOT"] = SHARED_MEDIA_ROOT
     if "redis" in hosts:  # database 1: the site's own data apart from the lab's sessions (database 0)
         environment["REDIS_URL"] = f"redis://:{quote(passwords['redis'], safe='')}@{hosts['redis']}:6379/1"
     nginx = container_name(config.name, "nginx")
@@ -376,6 +379,8 @@ class _Planner:
         # changes only the node's config file, not its container.
         shared = self.volume("shared-sessions")
         extras = backend.node_extras(self.hosts, nfs_client)
+        if config.shared_media and not (extras.nfs_mount_at or "LAB_NFS_URL" in extras.env):
+            extras = BACKENDS["nfs"].node_extras(self.hosts, nfs_client)  # the export, for the site's media
         nfs_volume = None
         if extras.nfs_mount_at and nfs_address:
             # Named after the address, so a server that moved gets a new volume (and new nodes).

@@ -45,9 +45,10 @@ PROFILES: dict[str, Profile] = {
     "redis": Profile((), "runs as the redis user from the start", 256, 64),
     "memcached": Profile((), "runs as the memcache user from the start", 64, 64),  # plus its cache size
     "nfs": Profile(
-        ("DAC_READ_SEARCH", "SETUID", "SETGID"),
-        "nfs-ganesha opens files by handle (DAC_READ_SEARCH) and acts as each NFS client's user "
-        "(SETUID, SETGID: setfsuid/setfsgid); measured: it serves with nothing else",
+        ("DAC_READ_SEARCH", "SETUID", "SETGID", "FOWNER"),
+        "nfs-ganesha opens files by handle (DAC_READ_SEARCH), acts as each NFS client's user "
+        "(SETUID, SETGID: setfsuid/setfsgid) and sets a file's mode for its owner (FOWNER: Django's "
+        "FILE_UPLOAD_PERMISSIONS chmods every upload); measured: it serves with nothing else",
         256,
         256,
     ),

@@ -30,6 +30,7 @@ class Patch:
     fixed: list[str] = field(default_factory=list)
     left: dict[str, str] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    options: list[str] = field(default_factory=list)  # what `lab up` needs to give the patched site
 
 
 def settings_file(site: Path, module: str) -> Path | None:
@@ -94,6 +95,13 @@ def _settings_lines(finding: Finding, seen: Observed, style: _Style) -> tuple[li
         ):
             return ['SESSION_ENGINE = "django.contrib.sessions.backends.db"'], "nothing to set: the lab's PostgreSQL holds them"
         return "a FileBasedCache needs a shared cache (Redis, Memcached), which the lab does not give the site's own cache yet"
+    if key == "media_on_node_disk":
+        if "FileSystemStorage" not in str(seen.wrote.get("storage", "")):
+            return "the default storage is not a folder on disk: point it at shared storage (django-storages)"
+        return [f"MEDIA_ROOT = {style.required('MEDIA_ROOT')}"], (
+            "MEDIA_ROOT: a folder every machine mounts (`lab up --shared-media`: the lab's NFS export); "
+            "or django-storages with an object store"
+        )
     if key == "locmem_cache":
         if "default" not in [line.split("'")[1] for line in finding.evidence if line.startswith("CACHES[")]:
             return "the local-memory cache in use is not the default alias: point that alias at a shared cache"
@@ -106,7 +114,6 @@ def _settings_lines(finding: Finding, seen: Observed, style: _Style) -> tuple[li
             line = f'CACHES = {{"default": {redis}}}'
         return [line], "REDIS_URL: a Redis every machine reaches (the lab runs one when the settings read REDIS_URL); needs the redis package"
     return {
-        "media_on_node_disk": "needs shared media storage (an object store or a shared volume), which the lab does not offer yet",
         "sqlite_database": "the lab already runs the site on its PostgreSQL; read DATABASES from DATABASE_URL in production",
         "scheduled_jobs": "needs the scheduler in one process of its own, which the lab does not run yet",
         "channels_in_memory": "needs a Redis channel layer, which the lab does not run yet",
@@ -160,6 +167,8 @@ def build_patch(site: Path, settings_module: str, findings: list[Finding], seen:
             patch.left[finding.key] = f"the settings module {settings_module} is not a file in the site folder"
             continue
         lines, provided = outcome
+        if "--shared-media" in provided:
+            patch.options.append("--shared-media")
         added += ["", f"# lab readiness --fix: {finding.key} ({finding.title}). Reads: {provided}.", *lines]
         patch.fixed.append(finding.key)
     if added:

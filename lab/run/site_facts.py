@@ -16,7 +16,7 @@ from typing import Callable
 from lab.engines.host import fetch_page
 from lab.errors import ConfigError, SiteError
 from lab.model.config import SAMPLE_SITE, LabConfig
-from lab.model.plan import LAB_ENVIRONMENT, Plan, facts_job
+from lab.model.plan import LAB_ENVIRONMENT, SHARED_MEDIA_ROOT, Plan, facts_job
 from lab.project.site import settings_choice
 from lab.run.load_errors import explain
 from lab.traffic.evidence import login_form
@@ -24,7 +24,7 @@ from lab.traffic.evidence import login_form
 Progress = Callable[[str], None]
 # The fields of a configuration that change what is said about the site.
 ABOUT_SITE = ("site", "site_settings", "requirements", "groups", "python", "build_packages", "env",
-              "release_commands", "login_url", "https", "django_version")
+              "release_commands", "login_url", "https", "django_version", "shared_media")
 
 
 def facts_key(plan: Plan, image: str) -> str:
@@ -72,6 +72,8 @@ def describe(config: LabConfig, previous: LabConfig | None, progress: Progress) 
         )
     for step in config.release_steps:
         progress(f"  release  {step}")
+    if config.shared_media:
+        progress(f"  media    MEDIA_ROOT={SHARED_MEDIA_ROOT} in the environment (--shared-media: the lab's NFS export, on every node)")
 
 
 def ask(engine, plan: Plan, image: str, progress: Progress) -> dict:

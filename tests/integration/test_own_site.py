@@ -14,11 +14,15 @@ real nodes, logged in through its own login page, and given its readiness report
 - broken: python-ldap, which ships no wheel and needs OpenLDAP's headers, which the build stage lacks.
 """
 
+import http.cookiejar
 import json
 import re
 import shutil
 import subprocess
+import urllib.error
+import urllib.parse
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -215,3 +219,54 @@ def test_readiness_fix_writes_a_patch_that_the_same_lab_proves_fixed(site, fixab
     after = {f.key: f.level for f in assess(lab)[0]}
     assert {key for key in fixable if after[key] != "ok"} == set(), after
     assert {key for key, level in after.items() if level == FOUND} == before - fixable  # what is left, left
+
+
+def upload_and_fetch(url: str, login: tuple[str, str], tries: int = 8, logs=lambda: "") -> dict[int, int]:
+    """Log in through the uploads site's own form, upload a photo through nginx, then ask nginx for it
+    `tries` times (round robin: every node); how often each status came back."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(url + "accounts/login/").read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"username": login[0], "password": login[1], "csrfmiddlewaretoken": token}).encode()
+    opener.open(urllib.request.Request(url + "accounts/login/", form))
+    csrf = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
+    name = f"photo-{uuid.uuid4().hex[:8]}.txt"
+    boundary = "lab" + uuid.uuid4().hex
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="{name}"\r\n'
+        f"Content-Type: text/plain\r\n\r\na photo\r\n--{boundary}--\r\n"
+    ).encode()
+    request = urllib.request.Request(url, body, {"Content-Type": f"multipart/form-data; boundary={boundary}", "X-CSRFToken": csrf})
+    try:
+        assert name.removesuffix(".txt") in opener.open(request).read().decode()
+    except urllib.error.HTTPError as error:
+        raise AssertionError(f"the upload answered {error.code}:\n{logs()}") from None
+    statuses: dict[int, int] = {}
+    for _ in range(tries):
+        try:
+            status = opener.open(f"{url}media/photos/{name}").status
+        except urllib.error.HTTPError as error:
+            status = error.code
+        statuses[status] = statuses.get(status, 0) + 1
+    return statuses
+
+
+def test_shared_media_serves_an_upload_from_every_node_where_one_disk_did_not(lab_factory, state_dir, tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "uploads"
+    shutil.copytree(SITES / "uploads", folder, ignore=shutil.ignore_patterns(".lab"))
+    lab = lab_factory("media")
+    lab.up(LabConfig(name=lab.name, site=str(folder), nodes=2, port=free_port()))
+    logs = lambda: lab.logs("node-1", tail=40) + lab.logs("node-2", tail=40)  # noqa: E731
+    before = upload_and_fetch(lab.url(), lab.login(), logs=logs)
+    assert before.get(200) and before.get(404), before  # there on the node that saved it, 404 on the other
+    monkeypatch.setenv("LAB_STATE_DIR", str(state_dir))
+    assert cli.main(["--name", lab.name, "readiness", "--fix"]) == 0
+    output = capsys.readouterr().out
+    assert f"lab --name {lab.name} up --shared-media" in output
+    subprocess.run(["git", "apply", str(folder / ".lab" / "reports" / f"readiness-fix-{lab.name}.patch")], cwd=folder, check=True)
+    lab.up(shared_media=True)
+    after = upload_and_fetch(lab.url(), lab.login(), logs=logs)
+    assert after == {200: 8}, after
+    findings = {f.key: f.level for f in assess(lab)[0]}
+    assert findings["media_on_node_disk"] == "ok" and findings["locmem_cache"] == "ok" and findings["file_sessions_or_cache"] == "ok"

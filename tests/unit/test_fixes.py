@@ -76,7 +76,7 @@ def test_a_site_on_django_environ_gets_env_calls(tmp_path):
     assert "import os" not in patch.text
 
 
-def test_what_no_settings_line_fixes_is_left_with_the_reason(tmp_path):
+def test_what_no_settings_line_fixes_is_left_with_the_reason_and_media_needs_an_option(tmp_path):
     site(tmp_path, PLAIN_SETTINGS)
     seen = observed(caches={"default": {"backend": "django.core.cache.backends.locmem.LocMemCache"}},
                     debug=False, allowed_hosts=["t-nginx"], ssl_redirect=False)
@@ -88,9 +88,11 @@ def test_what_no_settings_line_fixes_is_left_with_the_reason(tmp_path):
     seen.wrote = {"node": "node-1", "media": {"name": "a.txt", "path": "/srv/a.txt"}, "storage": "FileSystemStorage"}
     seen.read = {"node": "node-2", "media_exists": False}
     patch = build_patch(tmp_path, "shop.settings", judge(seen), seen)
-    assert "shared media storage" in patch.left["media_on_node_disk"]
     assert "REMOTE_ADDR" in patch.left["client_address_behind_proxy"]
-    assert patch.fixed == ["locmem_cache", "health_check_by_address"]
+    assert patch.fixed == ["locmem_cache", "media_on_node_disk", "health_check_by_address"]
+    assert 'MEDIA_ROOT = os.environ["MEDIA_ROOT"]' in patch.text and patch.options == ["--shared-media"]
+    seen.wrote["storage"] = "S3Storage"
+    assert "django-storages" in build_patch(tmp_path, "shop.settings", judge(seen), seen).left.get("media_on_node_disk", "")
 
 
 def test_a_local_memory_default_cache_in_use_becomes_redis_from_redis_url(tmp_path, monkeypatch):

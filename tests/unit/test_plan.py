@@ -117,7 +117,7 @@ def test_image_keys_follow_the_backend():
 def test_nfs_over_fuse_gives_nodes_fuse_and_the_server_only_what_it_needs():
     plan = build_plan(LabConfig(name="t", backend="nfs"), SECRETS, {**TAGS, "nfs": "django-lab/nfs:test"})
     server = plan.stores[1]
-    assert server.name == "t-nfs" and server.cap_add == ("DAC_READ_SEARCH", "SETUID", "SETGID")
+    assert server.name == "t-nfs" and server.cap_add == ("DAC_READ_SEARCH", "SETUID", "SETGID", "FOWNER")
     assert server.security_opt == ("seccomp=unconfined",)
     for node in plan.nodes:
         # Root only to mount; lab-node-start drops to the site's user before gunicorn.
