@@ -339,15 +339,18 @@ def print_up(lab: Lab, seconds: float) -> None:
             file=sys.stderr,
         )
     trust = f"  trust    {report['ca']} (the lab's CA: curl --cacert, or import it in the browser)\n" if report.get("ca") else ""
+    # The Makefile's verbs exist only in the lab's own repository, not in a project the lab is installed into.
+    in_repository = (Path.cwd() / "Makefile").is_file() and "lab-switch:" in (Path.cwd() / "Makefile").read_text()
+    make_switch, make_down = ("   (or: make lab-switch BACKEND=memcached)", "   (or: make lab-down)") if in_repository else ("", "")
     say(
         f"\nLab {report['name']} is up in {seconds:.1f} s: {report['nodes']} nodes, "
         f"backend {report['backend']}, balance {report['balance']}\n"
         f"  open     {report['url']}\n"
         f"{trust}"
         f"  log in   {report['username']} / {report['password']} at {report['login_url']}\n"
-        f"  switch   lab switch --backend memcached   (or: make lab-switch BACKEND=memcached)\n"
+        f"  switch   lab switch --backend memcached{make_switch}\n"
         f"  status   lab status\n"
-        f"  stop     lab down   (or: make lab-down)"
+        f"  stop     lab down{make_down}"
     )
 
 

@@ -170,15 +170,38 @@ def _grep(folder: Path, patterns: tuple[str, ...], line_pattern: re.Pattern, kee
     return hits
 
 
+# Where hosts name a command that runs once per deploy, not on every machine's start: Render's build and
+# pre-deploy commands, Fly.io's release_command, Heroku's app.json postdeploy, Railway's preDeployCommand.
+_ONCE_PER_DEPLOY = re.compile(
+    r"""(buildCommand|preDeployCommand|release_command|postdeploy)["']?\s*[:=]\s*["']?(?P<command>[^"'\n]+)"""
+)
+
+
+def once_per_deploy_scripts(folder: Path) -> set[str]:
+    """Scripts a deployment file runs once per deploy (`buildCommand: ./build.sh` in render.yaml)."""
+    scripts = set()
+    for hit in _grep(folder, ("render.yaml", "fly.toml", "app.json", "railway.json", "railway.toml"), _ONCE_PER_DEPLOY):
+        for word in _ONCE_PER_DEPLOY.search(hit.text)["command"].split():
+            if word.endswith(".sh") or "/" in word:
+                scripts.add(Path(word).name)
+    return scripts
+
+
 def migrate_at_start(folder: Path) -> list[Hit]:
-    """Start-up commands that run `migrate` (each node would, at once); a Procfile `release:` runs once."""
+    """Start-up commands that run `migrate` (each node would, at once); a Procfile `release:` runs once, and
+    so does a script a deployment file names as its build or release command."""
     start_files = ("Procfile", "Dockerfile*", "*.sh", "docker-compose*.yml", "compose*.yml", "entrypoint*", "start*")
-    return _grep(
-        folder,
-        start_files,
-        re.compile(r"\bmigrate\b"),
-        keep=lambda line: not line.lstrip().startswith(("#", "release:")),
-    )
+    once = once_per_deploy_scripts(folder)
+    return [
+        hit
+        for hit in _grep(
+            folder,
+            start_files,
+            re.compile(r"\bmigrate\b"),
+            keep=lambda line: not line.lstrip().startswith(("#", "release:")),
+        )
+        if Path(hit.file).name not in once
+    ]
 
 
 def scheduled_jobs(folder: Path) -> list[Hit]:

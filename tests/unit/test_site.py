@@ -80,3 +80,13 @@ def test_code_that_reads_remote_addr_or_keeps_state_per_process_is_found_with_fi
     assert [hit.line for hit in process_state(tmp_path)] == [3, 10]
     (tmp_path / "shop" / "views.py").write_text("def view(request):\n    return request.headers['X-Forwarded-For']\n")
     assert client_address_readers(tmp_path) == [] and process_state(tmp_path) == []
+
+
+def test_migrate_in_a_script_render_runs_once_per_deploy_is_not_migrate_at_every_start(tmp_path):
+    from lab.project.site import migrate_at_start
+
+    (tmp_path / "build.sh").write_text("#!/usr/bin/env bash\npython manage.py collectstatic --no-input\npython manage.py migrate\n")
+    (tmp_path / "start.sh").write_text("python manage.py migrate && gunicorn shop.wsgi\n")
+    assert [hit.file for hit in migrate_at_start(tmp_path)] == ["build.sh", "start.sh"]
+    (tmp_path / "render.yaml").write_text('services:\n  - type: web\n    buildCommand: "./build.sh"\n    startCommand: "./start.sh"\n')
+    assert [hit.file for hit in migrate_at_start(tmp_path)] == ["start.sh"]  # the start command still runs it
