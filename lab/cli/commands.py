@@ -16,7 +16,7 @@ from lab.model.balance import BALANCE_MODES
 from lab.model.config import LabConfig, is_loopback
 from lab.project.site import project_here
 from lab.run.lab import Lab
-from lab.verdicts.baseline import baseline_of, compare
+from lab.verdicts.baseline import baseline_of, checked, compare
 
 
 def say(line: str) -> None:
@@ -121,8 +121,9 @@ def command_readiness(lab: Lab, args: argparse.Namespace) -> None:
     if args.fix:
         write_fix(lab, findings, seen, reports_dir(site))
     if args.save_baseline:
-        Path(args.save_baseline).write_text(json.dumps(baseline_of(findings), indent=2) + "\n")
-        say(f"baseline: {args.save_baseline} lists {len(baseline_of(findings)['found'])} hazards")
+        saved = baseline_of(findings)
+        Path(args.save_baseline).write_text(json.dumps(saved, indent=2) + "\n")
+        say(f"baseline: {args.save_baseline} lists {len(saved['found'])} hazards")
     if baseline is not None:
         change = compare(baseline, findings)
         for line in change.lines():
@@ -159,11 +160,9 @@ class NewHazard(LabError):
 
 def read_baseline(path: str) -> dict:
     try:
-        baseline = json.loads(Path(path).read_text())
-        compare(baseline, [])
+        return checked(json.loads(Path(path).read_text()))
     except (OSError, ValueError) as error:
         raise ConfigError(f"--baseline {path}: {error}") from None
-    return baseline
 
 
 def command_rotate_key(lab: Lab, args: argparse.Namespace) -> None:

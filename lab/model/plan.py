@@ -15,6 +15,7 @@ from typing import Mapping
 from urllib.parse import quote
 
 from lab.model.backends import BACKENDS, NODE_DATA_DIR, SHARED_SESSIONS_DIR
+from lab.model.backends.nfs import NFS_SESSIONS_DIR
 from lab.model.balance import BALANCE_MODES, SESSION_COOKIE
 from lab.model.checks import Check, ExecCheck, HttpCheck, NodeCheck
 from lab.model.config import LabConfig
@@ -233,7 +234,7 @@ def nfs_volume_options(address: str) -> dict[str, str]:
 
 # Variables the lab sets for every site (a site configured from its environment finds the lab's there).
 DATABASE_PART_NAMES = {"POSTGRES_": {"NAME": "DB"}, "DB_": {}, "DATABASE_": {}, "DJANGO_DATABASE_": {}}
-SHARED_MEDIA_ROOT = "/srv/nfs-sessions/media"
+SHARED_MEDIA_ROOT = f"{NFS_SESSIONS_DIR}/media"  # on the export every node mounts for --shared-media
 LAB_ENVIRONMENT = ("DATABASE_URL", "REDIS_URL", "DJANGO_SECRET_KEY", "SECRET_KEY", "DJANGO_ALLOWED_HOSTS",
                    "ALLOWED_HOSTS", "DJANGO_DEBUG", "DEBUG",
                    *(f"{prefix}{names.get(part, part)}" for prefix, names in DATABASE_PART_NAMES.items()
@@ -379,7 +380,7 @@ class _Planner:
         # changes only the node's config file, not its container.
         shared = self.volume("shared-sessions")
         extras = backend.node_extras(self.hosts, nfs_client)
-        if config.shared_media and not (extras.nfs_mount_at or "LAB_NFS_URL" in extras.env):
+        if config.shared_media and "nfs" not in backend.stores:
             extras = BACKENDS["nfs"].node_extras(self.hosts, nfs_client)  # the export, for the site's media
         nfs_volume = None
         if extras.nfs_mount_at and nfs_address:

@@ -16,9 +16,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lab.verdicts.hazards import FOUND, Finding, Observed
+from lab.verdicts.hazards import FOUND, LOCMEM, Finding, Observed, client_address_apps
 
 _ENVIRON = re.compile(r"^\s*env\s*=\s*environ\.Env\(|^\s*from environ import Env|^\s*env\s*=\s*Env\(", re.M)
+# What tells an installed app that keys on the client's address to take it from the balancer's header.
+_APP_CLIENT_ADDRESS = {
+    "allauth": "ALLAUTH_TRUSTED_PROXY_COUNT = 1  # one proxy (the balancer) appends to X-Forwarded-For",
+    "django_ratelimit": 'RATELIMIT_IP_META_KEY = "HTTP_X_REAL_IP"  # the client address the balancer sets',
+}
 _MIGRATE_IN_WEB = re.compile(r"^(?P<web>web:\s*)(?P<migrate>(python3?\s+)?(\./)?manage\.py\s+migrate\b[^&;]*?)\s*(&&|;)\s*(?P<rest>.+)$")
 
 
@@ -78,21 +83,15 @@ def _settings_lines(finding: Finding, seen: Observed, style: _Style) -> tuple[li
             "ALLOWED_HOSTS = [*ALLOWED_HOSTS, socket.gethostbyname(socket.gethostname())]",
         ], "nothing to set: each machine adds its own address"
     if key == "client_address_behind_proxy":
-        apps = " ".join(finding.evidence)
-        lines = []
-        if "django-allauth" in apps:
-            lines.append("ALLAUTH_TRUSTED_PROXY_COUNT = 1  # one proxy (the balancer) appends to X-Forwarded-For")
-        if "django-ratelimit" in apps:
-            lines.append('RATELIMIT_IP_META_KEY = "HTTP_X_REAL_IP"  # the client address the balancer sets')
-        if any(line.startswith("reads REMOTE_ADDR") for line in finding.evidence):
+        if seen.address_hits:
             return "the site's own code reads REMOTE_ADDR: take the client's address from X-Forwarded-For there"
+        lines = [_APP_CLIENT_ADDRESS[app] for app in client_address_apps(seen)]
         return (lines, "X-Forwarded-For and X-Real-IP: the lab's nginx sets them") if lines else "no setting the lab knows fixes it"
     if key == "cache_errors_hidden":
         return ['SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"'], "nothing to set: sessions are kept in the database too"
     if key == "file_sessions_or_cache":
-        if any(line.startswith("SESSION_ENGINE file") for line in finding.evidence) and not any(
-            "FileBasedCache" in line for line in finding.evidence
-        ):
+        caches = seen.first.get("caches", {}).values()
+        if not any(entry.get("backend", "").endswith("FileBasedCache") for entry in caches):
             return ['SESSION_ENGINE = "django.contrib.sessions.backends.db"'], "nothing to set: the lab's PostgreSQL holds them"
         return "a FileBasedCache needs a shared cache (Redis, Memcached), which the lab does not give the site's own cache yet"
     if key == "media_on_node_disk":
@@ -103,7 +102,7 @@ def _settings_lines(finding: Finding, seen: Observed, style: _Style) -> tuple[li
             "or django-storages with an object store"
         )
     if key == "locmem_cache":
-        if "default" not in [line.split("'")[1] for line in finding.evidence if line.startswith("CACHES[")]:
+        if seen.first.get("caches", {}).get("default", {}).get("backend") != LOCMEM:
             return "the local-memory cache in use is not the default alias: point that alias at a shared cache"
         redis = f'{{"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": {style.required("REDIS_URL")}}}'
         if style.defines_caches:

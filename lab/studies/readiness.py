@@ -18,8 +18,8 @@ from lab.verdicts.hazards import Finding, Observed, judge
 SITE_USER = "django"
 
 
-def _probe(lab, node: str, *arguments: str) -> dict:
-    code, output = lab.engine.exec_member(node, ["python", "-m", "lab_node.probes", *arguments], user=SITE_USER)
+def _probe(engine, node: str, *arguments: str) -> dict:
+    code, output = engine.exec_member(node, ["python", "-m", "lab_node.probes", *arguments], user=SITE_USER)
     lines = output.strip().splitlines()
     try:
         return json.loads(lines[-1]) if code == 0 else {"error": "\n".join(lines[-5:])}
@@ -42,24 +42,25 @@ def gather(lab) -> Observed:
     if len(plan.nodes) < 2:
         raise ConfigError("the readiness report compares two nodes; bring the lab up with --nodes 2 or more")
     one, two = plan.nodes[0].name, plan.nodes[1].name
+    engine = lab.engine
     first, key_one, key_two, database, deploy, facts, host_check, client_view = in_parallel(
         lambda call: call(),
         [
-            lambda: _probe(lab, one, "settings"),
-            lambda: _probe(lab, one, "key"),
-            lambda: _probe(lab, two, "key"),
-            lambda: _probe(lab, one, "database"),
-            lambda: _probe(lab, one, "deploy-check"),
-            lambda: lab.engine.exec_member(one, ["python", "-m", "lab_node.site_facts"], user=SITE_USER)[1],
-            lambda: _probe(lab, one, "host-check"),
+            lambda: _probe(engine, one, "settings"),
+            lambda: _probe(engine, one, "key"),
+            lambda: _probe(engine, two, "key"),
+            lambda: _probe(engine, one, "database"),
+            lambda: _probe(engine, one, "deploy-check"),
+            lambda: engine.exec_member(one, ["python", "-m", "lab_node.site_facts"], user=SITE_USER)[1],
+            lambda: _probe(engine, one, "host-check"),
             lambda: _client_view(plan.url),
         ],
     )
     key = "lab-" + secrets.token_hex(6)
-    wrote = _probe(lab, one, "write", key)
+    wrote = _probe(engine, one, "write", key)
     name = (wrote.get("media") or {}).get("name") or "-"
-    read = _probe(lab, two, "read", key, name)
-    _probe(lab, one, "forget", name)
+    read = _probe(engine, two, "read", key, name)
+    _probe(engine, one, "forget", name)
     folder = Path(plan.config.site)
     try:
         overrides = json.loads(facts.strip().splitlines()[-1]).get("overrides", [])

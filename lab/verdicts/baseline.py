@@ -36,11 +36,16 @@ class BaselineChange:
         return lines or ["no hazard found that the baseline does not list"]
 
 
-def compare(baseline: dict, findings: list[Finding]) -> BaselineChange:
-    """The findings against `baseline` (as `baseline_of` wrote it)."""
+def checked(baseline) -> dict:
+    """`baseline` when it is one `baseline_of` wrote; ValueError otherwise."""
     if not isinstance(baseline, dict) or baseline.get("format") != FORMAT or not isinstance(baseline.get("found"), dict):
         raise ValueError("not a readiness baseline (write one with `lab readiness --save-baseline FILE`)")
-    known = set(baseline["found"])
+    return baseline
+
+
+def compare(baseline: dict, findings: list[Finding]) -> BaselineChange:
+    """The findings against `baseline` (as `baseline_of` wrote it)."""
+    known = set(checked(baseline)["found"])
     found = [f for f in findings if f.level == FOUND]
     return BaselineChange(
         new=[f for f in found if f.key not in known],

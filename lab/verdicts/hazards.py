@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 DOCS = "https://docs.djangoproject.com/en/stable/"
 FOUND, NOTE, OK = "found", "note", "ok"
-_LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
+LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
 
 
 @dataclass(frozen=True)
@@ -89,14 +89,14 @@ def cache_using_apps(seen: Observed) -> list[str]:
     return found
 
 
-def client_address_apps(seen: Observed) -> list[str]:
-    """Installed apps that key on the client's address and read REMOTE_ADDR unless told otherwise."""
-    found = []
+def client_address_apps(seen: Observed) -> dict[str, str]:
+    """Installed apps that key on the client's address and read REMOTE_ADDR unless told otherwise: app -> why."""
+    found = {}
     trusted = _app_setting(seen, "ALLAUTH_TRUSTED_PROXY_COUNT") or _app_setting(seen, "ALLAUTH_TRUSTED_CLIENT_IP_HEADER")
     if _has_app(seen, "allauth") and _app_setting(seen, "ACCOUNT_RATE_LIMITS") != "False" and not trusted:
-        found.append("django-allauth's rate limits key on REMOTE_ADDR (no ALLAUTH_TRUSTED_PROXY_COUNT or ALLAUTH_TRUSTED_CLIENT_IP_HEADER)")
+        found["allauth"] = "django-allauth's rate limits key on REMOTE_ADDR (no ALLAUTH_TRUSTED_PROXY_COUNT or ALLAUTH_TRUSTED_CLIENT_IP_HEADER)"
     if _has_app(seen, "django_ratelimit") and not _app_setting(seen, "RATELIMIT_IP_META_KEY"):
-        found.append("django-ratelimit's key='ip' reads REMOTE_ADDR (no RATELIMIT_IP_META_KEY)")
+        found["django_ratelimit"] = "django-ratelimit's key='ip' reads REMOTE_ADDR (no RATELIMIT_IP_META_KEY)"
     return found
 
 
@@ -125,7 +125,7 @@ def secret_key(seen: Observed) -> Finding:
 
 def locmem_cache(seen: Observed) -> Finding:
     caches = seen.first.get("caches", {})
-    local = [alias for alias, entry in caches.items() if entry.get("backend") == _LOCMEM]
+    local = [alias for alias, entry in caches.items() if entry.get("backend") == LOCMEM]
     engine = seen.first.get("session_engine") or ""
     users = list(seen.cache_hits)
     users += [f"MIDDLEWARE {m} (whole pages cached)" for m in seen.first.get("middleware", []) if "CacheMiddleware" in m]
@@ -344,7 +344,7 @@ def node_address_health_check(seen: Observed) -> Finding:
 def client_address(seen: Observed) -> Finding:
     view = seen.client_view
     remote, forwarded = view.get("remote_addr", ""), view.get("forwarded_for", "")
-    readers = [f"reads REMOTE_ADDR: {hit}" for hit in seen.address_hits] + client_address_apps(seen)
+    readers = [f"reads REMOTE_ADDR: {hit}" for hit in seen.address_hits] + list(client_address_apps(seen).values())
     hidden = bool(remote and forwarded and remote not in forwarded.split(", ")[:1])
     evidence = (
         [f"through nginx, {view.get('node')} saw REMOTE_ADDR {remote} (the balancer) and X-Forwarded-For {forwarded} (the client)"]
