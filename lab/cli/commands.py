@@ -40,9 +40,11 @@ def command_up(lab: Lab, args: argparse.Namespace) -> None:
         key: getattr(args, key)
         for key in ("backend", "balance", "nodes", "port", "host", "workers", "django_version", "site",
                     "site_settings", "requirements", "secret_key_per_node", "engine", "registry", "python",
-                    "login_url", "https", "shared_media")
+                    "login_url", "https", "shared_media", "scheduler", "max_connections")
         if getattr(args, key) is not None
     }
+    if args.pooler is not None:
+        changes["pooler"] = "" if args.pooler == "none" else args.pooler
     for key in ("groups", "build_packages", "release_commands"):
         if getattr(args, key) is not None:
             changes[key] = tuple(getattr(args, key))
@@ -364,10 +366,10 @@ def format_status(report: dict) -> str:
         *([f"https with the lab's CA: {report['ca']} (trust it: curl --cacert {report['ca']}, or import it in the browser)"]
           if report.get("ca") else []),
         "",
-        f"{'CONTAINER':28} {'ROLE':7} {'STATE':9} {'HEALTH':10} {'HOST':13} IMAGE",
+        f"{'CONTAINER':28} {'ROLE':9} {'STATE':9} {'HEALTH':10} {'HOST':13} IMAGE",
     ]
     for c in report["containers"]:
-        lines.append(f"{c['name']:28} {c['role']:7} {c['state']:9} {c['health']:10} {c.get('host', ''):13} {c['image']}")
+        lines.append(f"{c['name']:28} {c['role']:9} {c['state']:9} {c['health']:10} {c.get('host', ''):13} {c['image']}")
     if not report["containers"]:
         lines.append("(no containers: the lab is down; `lab up` starts it)")
     return "\n".join(lines)

@@ -162,6 +162,22 @@ def add_up_parser(commands) -> None:
         help="every node mounts the lab's NFS export and the site finds it in MEDIA_ROOT (what `lab readiness --fix` reads)",
     )
     media.add_argument("--no-shared-media", dest="shared_media", action="store_false", help="each node's MEDIA_ROOT is its own")
+    jobs = up.add_mutually_exclusive_group()
+    jobs.add_argument(
+        "--scheduler", nargs="?", const="auto", metavar="CMD",
+        help="one more machine runs the site's scheduled jobs, with DJANGO_RUN_SCHEDULER=1 (the nodes run none of "
+        "them once the site checks it): CMD, else the Procfile's clock line or a scheduler management command, "
+        "else the site's own start-up",
+    )
+    jobs.add_argument("--no-scheduler", dest="scheduler", action="store_const", const="", help="no scheduler machine")
+    up.add_argument(
+        "--pooler", choices=("pgbouncer", "none"),
+        help="the nodes reach PostgreSQL through PgBouncer (transaction pooling), or directly (none, the default)",
+    )
+    up.add_argument(
+        "--max-connections", type=int, metavar="N",
+        help="PostgreSQL's max_connections, e.g. your managed database's limit (default: 200)",
+    )
 
 
 

@@ -91,6 +91,8 @@ class Reconciler:
 
         def nodes() -> None:
             self.converge("nodes", planned["plan"].nodes, planned["plan"], actions)
+            if planned["plan"].scheduler:  # after the nodes: it needs what they need, and takes no traffic
+                self.converge("scheduler", [planned["plan"].scheduler], planned["plan"], actions)
 
         serving = self.serving(config.name)
         if uses_nfs or (migrate and (serving or plan.release_commands)):
@@ -111,7 +113,7 @@ class Reconciler:
         in_parallel(
             lambda step: step(),
             [
-                lambda: self.remove_stale(plan, roles=("store", "job")),
+                lambda: self.remove_stale(plan, roles=("store", "job", "scheduler")),
                 lambda: self.converge_nginx(plan, actions, reload=nodes_changed) if serving else None,
             ],
         )

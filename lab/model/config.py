@@ -12,11 +12,13 @@ from pathlib import Path
 from lab.errors import ConfigError
 from lab.model.backends import BACKENDS
 from lab.model.balance import BALANCE_MODES
+from lab.model.stores import POOLERS
 from lab.project.declared_env import declared_environment
 from lab.project.dependencies import Dependencies, from_folder
 from lab.project.files import env_files
 from lab.project.interpreters import Choice, choose
 from lab.project.release_steps import Step, plan_steps
+from lab.project.schedulers import scheduler_command
 from lab.project.site import find_manage_py, needed_stores, project_folders, settings_module
 from lab.resources import SAMPLE_SITE as SAMPLE_SITE_FOLDER
 
@@ -98,6 +100,11 @@ class LabConfig:
     login_url: str = ""  # the page virtual users log in on; "" means: LOGIN_URL, else the admin's
     https: bool | None = None  # nginx terminates TLS; None means: when the site's settings demand https
     shared_media: bool = False  # MEDIA_ROOT on the lab's NFS export, mounted by every node
+    # One machine runs the site's scheduled jobs: "auto" (what the project declares: a Procfile's clock line,
+    # a management command, else its own start-up with DJANGO_RUN_SCHEDULER=1), a command, or "" (none).
+    scheduler: str = ""
+    pooler: str = ""  # "pgbouncer": the nodes reach PostgreSQL through a connection pooler
+    max_connections: int = 0  # PostgreSQL's max_connections (a managed database's limit); 0: the lab's 200
     base_suite: str = "trixie"
     engine: str = "local"  # "swarm": the lab as a stack of services on the swarm the Docker endpoint manages
     registry: str = ""  # where a swarm's hosts pull the lab's images (default: the test hosts' own)
@@ -130,6 +137,10 @@ class LabConfig:
             raise ConfigError(f"memcached growth factor must be between 1.01 and 8, not {self.memcached_growth_factor}")
         if not 1 <= self.memcached_mb <= 4096:
             raise ConfigError(f"memcached memory must be between 1 and 4096 MB, not {self.memcached_mb}")
+        if self.pooler and self.pooler not in POOLERS:
+            raise ConfigError(f"unknown pooler {self.pooler!r}; valid: {', '.join(POOLERS)}")
+        if self.max_connections and not 3 <= self.max_connections <= 10_000:
+            raise ConfigError(f"max connections must be between 3 and 10000 (0: the lab's 200), not {self.max_connections}")
         if self.engine not in ENGINES:
             raise ConfigError(f"unknown engine {self.engine!r}; valid: {', '.join(ENGINES)}")
         if self.registry and not _REGISTRY.fullmatch(self.registry):
@@ -203,6 +214,15 @@ class LabConfig:
         # The first folder that declares dependencies (the manage.py folder, else the repository's root).
         folder = next((f for f in folders if self.requirements or from_folder(f) is not None), folders[0])
         return from_folder(folder, self.groups, self.requirements)
+
+    @functools.cached_property
+    def scheduler_run(self) -> tuple[str, str]:
+        """(command, why) the scheduler machine runs; "" runs the site's own start-up, with
+        DJANGO_RUN_SCHEDULER=1, and keeps the schedulers it starts."""
+        if self.scheduler and self.scheduler != "auto":
+            return self.scheduler, "--scheduler CMD"
+        found = scheduler_command(Path(self.site))
+        return found or ("", "the site's own start-up (an AppConfig's ready()), with DJANGO_RUN_SCHEDULER=1")
 
     @functools.cached_property
     def site_stores(self) -> tuple[str, ...]:

@@ -21,7 +21,9 @@ from lab.model.checks import Check, ExecCheck, HttpCheck, NodeCheck
 from lab.model.config import LabConfig
 from lab.model.nginx_conf import CONF_PATH, TLS_DIR, Frontend, config_id, render
 from lab.model.security import profile
-from lab.model.stores import APP_DATABASE, DB_NAME, DB_USER, STORES, database_settings, store_command
+from lab.project.schedulers import RUN_SCHEDULER
+from lab.model.stores import (APP_DATABASE, DB_NAME, DB_USER, POOLERS, POSTGRES_MAX_CONNECTIONS, STORES, database_settings,
+                              pool_size, store_command)
 
 LABEL = "django-lab"
 LAB_LABEL = f"{LABEL}.lab"
@@ -61,7 +63,7 @@ class Secrets:
 
     def store_passwords(self) -> dict[str, str]:
         """The lab's password per store that takes one."""
-        return {"postgres": self.db_password, "redis": self.redis_password}
+        return {"postgres": self.db_password, "pgbouncer": self.db_password, "redis": self.redis_password}
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,7 @@ class Plan:
     nginx: ContainerSpec
     nginx_conf: str
     nginx_config_id: str
+    scheduler: ContainerSpec | None = None  # the one machine that runs the site's scheduled jobs (--scheduler)
     client_image: str = ""  # the lab's node image without the site: clients need Python, not the site
     url: str = ""  # where a browser reaches nginx: https when nginx terminates TLS
 
@@ -143,7 +146,7 @@ class Plan:
 
     def containers(self) -> tuple[ContainerSpec, ...]:
         """The long-running containers (not the one-off prepare job)."""
-        return (*self.stores, *self.nodes, self.nginx)
+        return (*self.stores, *self.nodes, *((self.scheduler,) if self.scheduler else ()), self.nginx)
 
     @property
     def release_commands(self) -> list[str]:
@@ -163,7 +166,8 @@ def node_name(lab: str, index: int) -> str:
 def store_names(config: LabConfig) -> tuple[str, ...]:
     """The app database first, then the stores the session backend needs, then those the site's own
     settings read (REDIS_URL), which stay whatever the backend."""
-    needed = [APP_DATABASE, *BACKENDS[config.backend].stores, *config.site_stores, *(("nfs",) if config.shared_media else ())]
+    needed = [APP_DATABASE, *((config.pooler,) if config.pooler else ()), *BACKENDS[config.backend].stores,
+              *config.site_stores, *(("nfs",) if config.shared_media else ())]
     return tuple(dict.fromkeys(needed))
 
 
@@ -273,7 +277,8 @@ def site_context(
     )
     backend = f"the session backend under test ({config.backend})"
     reasons = {
-        "DATABASES": "several nodes need one shared database: the lab's PostgreSQL",
+        "DATABASES": "several nodes need one shared database: the lab's PostgreSQL"
+        + (f", through {config.pooler} (--pooler: transaction pooling, so no server-side cursors)" if config.pooler else ""),
         "SESSION_ENGINE": backend,
         "SESSION_CACHE_ALIAS": backend,
         "SESSION_FILE_PATH": backend,
@@ -314,6 +319,9 @@ class _Planner:
         self.passwords = secrets.store_passwords()
         self.hosts = {name: container_name(self.lab, name) for name in store_names(config)}
         self.database = database_settings(self.hosts[APP_DATABASE], secrets.db_password)
+        # The nodes reach the database through the pooler when there is one; the release job goes direct.
+        pooler = config.pooler
+        self.node_database = database_settings(self.hosts[pooler], secrets.db_password, pooler) if pooler else self.database
         self.site_env = {"LAB_SITE_SETTINGS": config.site_settings}
         https = config.https if config.https is not None else facts.get("https", "auto")
         self.site = site_context(config, self.hosts, self.passwords, https)
@@ -331,14 +339,19 @@ class _Planner:
             store = STORES[store_name]
             mounts = (Mount(self.volume(f"{store_name}-data"), store.data_dir),) if store.data_dir else ()
             cache_mb = config.memcached_mb if store_name == "memcached" else 0
+            env = {store.password_env: self.passwords[store_name]} if store.password_env else {}
+            if store_name in POOLERS:
+                max_connections = config.max_connections or POSTGRES_MAX_CONNECTIONS
+                env.update(LAB_DB_HOST=self.hosts[APP_DATABASE], LAB_POOL_SIZE=str(pool_size(max_connections)))
             specs.append(
                 ContainerSpec(
                     name=container_name(self.lab, store_name),
                     role="store",
                     image=self.tags[store.image],
                     labels=labels(self.lab, "store", store=store_name),
-                    command=store_command(store, config.redis_aof, config.memcached_mb, config.memcached_growth_factor),
-                    env={store.password_env: self.passwords[store_name]} if store.password_env else {},
+                    command=store_command(store, config.redis_aof, config.memcached_mb, config.memcached_growth_factor,
+                                          config.max_connections),
+                    env=env,
                     mounts=mounts,
                     check=store.check,
                     security_opt=store.security_opt,
@@ -373,9 +386,9 @@ class _Planner:
         config, secrets = self.config, self.secrets
         backend = BACKENDS[config.backend]
         backend_settings = backend.settings(self.hosts, self.passwords)
-        node_settings = {**self.database, **backend_settings}
+        node_settings = {**self.node_database, **backend_settings}
         if "DATABASES" in backend_settings:  # a backend adds databases; the shared one stays "default"
-            node_settings["DATABASES"] = {**self.database["DATABASES"], **backend_settings["DATABASES"]}
+            node_settings["DATABASES"] = {**self.node_database["DATABASES"], **backend_settings["DATABASES"]}
         # Every node mounts the shared folder, whatever the backend: then a switch to or from shared_file
         # changes only the node's config file, not its container.
         shared = self.volume("shared-sessions")
@@ -424,6 +437,32 @@ class _Planner:
                 )
             )
         return specs
+
+    def scheduler(self, node: ContainerSpec) -> ContainerSpec:
+        """The scheduler machine: node-1's image and settings, no traffic, DJANGO_RUN_SCHEDULER=1, running
+        the site's scheduler (lab_node's lab_scheduler)."""
+        content = json.loads(node.files[NODE_CONFIG_PATH])
+        content["environment"][RUN_SCHEDULER] = "1"
+        content["scheduler_command"] = self.config.scheduler_run[0]
+        config_file = json.dumps(content, sort_keys=True)
+        in_process = not content["scheduler_command"]
+        return dataclasses.replace(
+            node,
+            name=container_name(self.lab, "scheduler"),
+            role="scheduler",
+            labels=labels(self.lab, "scheduler"),
+            command=("django-admin", "lab_scheduler"),
+            # Its files never reload it: their digest is in its spec, so a change recreates it.
+            env={**node.env, "LAB_NODE": "scheduler", "LAB_CONFIG_DIGEST": node_config_id(config_file)},
+            mounts=tuple(m for m in node.mounts if m.target in (STATIC_ROOT, SHARED_SESSIONS_DIR)),
+            files={**node.files, NODE_CONFIG_PATH: config_file},
+            # In process, it answers the lab's probe on port 8000; a command of the site's is ready once it runs.
+            check=ExecCheck(("bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8000") if in_process else ("true",)),
+            reload_signal=None,
+            devices=(),
+            user=None,
+            **limits("job"),
+        )
 
     def frontend(self) -> Frontend:
         cookie = self.facts.get("session_cookie") or SESSION_COOKIE
@@ -475,6 +514,7 @@ def build_plan(
     prepare = parts.prepare(static)
     nodes = parts.nodes(static, nfs_client, nfs_address)
     nginx, nginx_conf, nginx_config_id = parts.nginx(nodes, static)
+    scheduler = parts.scheduler(nodes[0]) if config.scheduler else None
     return Plan(
         config=config,
         network=parts.network,
@@ -486,6 +526,7 @@ def build_plan(
         nginx=nginx,
         nginx_conf=nginx_conf,
         nginx_config_id=nginx_config_id,
+        scheduler=scheduler,
         client_image=tags.get("node", ""),
         url=config.url_for(https=tls is not None),
     )

@@ -77,8 +77,25 @@ STORES: dict[str, Store] = {
             # its capabilities are in lab.security. Never --privileged.
             security_opt=("seccomp=unconfined",),
         ),
+        Store(
+            name="pgbouncer",
+            image="pgbouncer",
+            port=6432,
+            command=("lab-pgbouncer-start",),
+            check=ExecCheck(("bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/6432")),
+            summary="PgBouncer in transaction pooling, in front of PostgreSQL (--pooler pgbouncer)",
+            password_env="LAB_DB_PASSWORD",
+        ),
     )
 }
+
+POOLERS = ("pgbouncer",)
+POSTGRES_MAX_CONNECTIONS = 200  # the lab's cluster (init-cluster), unless --max-connections says otherwise
+
+
+def pool_size(max_connections: int) -> int:
+    """PgBouncer's server connections: 20, or fewer when PostgreSQL allows few (room for a maintenance session)."""
+    return max(1, min(20, max_connections - 2))
 
 NFS_EXPORT = "/export"
 NFS_MOUNT_PORT = 20048
@@ -87,10 +104,14 @@ APP_DATABASE = "postgres"
 
 
 def store_command(
-    store: Store, redis_aof: bool = False, memcached_mb: int = 64, memcached_growth_factor: float = 1.25
+    store: Store, redis_aof: bool = False, memcached_mb: int = 64, memcached_growth_factor: float = 1.25,
+    max_connections: int = 0,
 ) -> tuple[str, ...] | None:
-    """The store's command with the lab's options: Redis persistence, Memcached's memory cap."""
+    """The store's command with the lab's options: Redis persistence, Memcached's memory cap, PostgreSQL's
+    max_connections (0: the cluster's own)."""
     command = store.command
+    if store.name == "postgres" and max_connections:
+        command = ("lab-postgres-start", "-c", f"max_connections={max_connections}")
     if store.name == "redis":
         command += ("--appendonly", "yes", "--appendfsync", "everysec") if redis_aof else ("--appendonly", "no")
     if store.name == "memcached":
@@ -102,19 +123,21 @@ def store_command(
     return command
 
 
-def database_settings(host: str, password: str) -> dict:
-    """Django's default database on the lab's PostgreSQL, with the lab's password."""
-    return {
-        "DATABASES": {
-            "default": {
-                "ENGINE": "django.db.backends.postgresql",
-                "HOST": host,
-                "PORT": STORES[APP_DATABASE].port,
-                "NAME": DB_NAME,
-                "USER": DB_USER,
-                "PASSWORD": password,
-                "CONN_MAX_AGE": 60,
-                "OPTIONS": {"connect_timeout": 3},
-            }
-        }
+def database_settings(host: str, password: str, pooler: str = "") -> dict:
+    """Django's default database on the lab's PostgreSQL, with the lab's password; through the pooler
+    at `host` when there is one."""
+    default = {
+        "ENGINE": "django.db.backends.postgresql",
+        "HOST": host,
+        "PORT": STORES[pooler or APP_DATABASE].port,
+        "NAME": DB_NAME,
+        "USER": DB_USER,
+        "PASSWORD": password,
+        "CONN_MAX_AGE": 60,
+        "OPTIONS": {"connect_timeout": 3},
     }
+    if pooler:
+        # In transaction pooling a cursor cannot outlive its transaction's server connection (Django's
+        # "Transaction pooling and server-side cursors").
+        default["DISABLE_SERVER_SIDE_CURSORS"] = True
+    return {"DATABASES": {"default": default}}

@@ -102,7 +102,7 @@ def _served_wsgi(folder: Path) -> Path | None:
             path = folder / Path(*match.group(1).split(".")) / "wsgi.py"
             if _declared_settings(path):
                 return path
-    found = [path for path in _files(folder, ("wsgi.py",)) if _declared_settings(path)]
+    found = [path for path in files_matching(folder, ("wsgi.py",)) if _declared_settings(path)]
     return found[0] if len(found) == 1 else None
 
 
@@ -116,7 +116,7 @@ def settings_choice(folder: Path, given: str = "") -> tuple[str, str]:
             raise ConfigError(f"settings module {given!r} is not in {folder} (no {Path(*given.split('.'))}.py there)")
         return given, "--settings"
     manage = _declared_settings(folder / "manage.py")
-    for dockerfile in _files(folder, ("Dockerfile*",)):
+    for dockerfile in files_matching(folder, ("Dockerfile*",)):
         match = re.search(r"^\s*ENV\s+.*\bDJANGO_SETTINGS_MODULE[= ]\"?([\w.]+)", dockerfile.read_text(errors="replace"), re.M)
         if match and _exists(folder, match.group(1)):
             where = dockerfile.relative_to(folder).as_posix()
@@ -148,7 +148,7 @@ def needed_stores(folder: Path) -> dict[str, Hit]:
     return {"redis": hits[0]} if hits else {}
 
 
-def _files(folder: Path, patterns: tuple[str, ...]) -> list[Path]:
+def files_matching(folder: Path, patterns: tuple[str, ...]) -> list[Path]:
     """The project's files whose names match `patterns`, not in virtualenvs, caches or collected static."""
     return [
         folder / relative
@@ -159,7 +159,7 @@ def _files(folder: Path, patterns: tuple[str, ...]) -> list[Path]:
 
 def _grep(folder: Path, patterns: tuple[str, ...], line_pattern: re.Pattern, keep=lambda line: True) -> list[Hit]:
     hits = []
-    for path in _files(folder, patterns):
+    for path in files_matching(folder, patterns):
         try:
             text = path.read_text(errors="replace")
         except OSError:

@@ -5,8 +5,10 @@ line and the `lab up` that runs the patched site. Each hunk starts with a commen
 fixes and what provides the value it reads (the lab sets DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and
 DJANGO_DEBUG on every node, as a deployment's environment would). Settings are changed at the end of
 the settings module the site runs, in its style: django-environ's `env(...)` where it uses it,
-`os.environ` otherwise. A finding whose fix is not a settings line (media, a shared cache, a scheduler,
-code that reads REMOTE_ADDR) is listed with the reason it is not in the patch.
+`os.environ` otherwise. A scheduler started in an AppConfig's ready() is guarded by DJANGO_RUN_SCHEDULER,
+which only the lab's scheduler machine has (`lab up --scheduler`). A finding whose fix is not a line of
+the site's (media on a storage that is not a folder, code that reads REMOTE_ADDR) is listed with the
+reason it is not in the patch.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lab.project.schedulers import RUN_SCHEDULER, ReadyStart, ready_starts, scheduler_command
 from lab.verdicts.hazards import FOUND, LOCMEM, Finding, Observed, client_address_apps
 
 _ENVIRON = re.compile(r"^\s*env\s*=\s*environ\.Env\(|^\s*from environ import Env|^\s*env\s*=\s*Env\(", re.M)
@@ -114,7 +117,6 @@ def _settings_lines(finding: Finding, seen: Observed, style: _Style) -> tuple[li
         return [line], "REDIS_URL: a Redis every machine reaches (the lab runs one when the settings read REDIS_URL); needs the redis package"
     return {
         "sqlite_database": "the lab already runs the site on its PostgreSQL; read DATABASES from DATABASE_URL in production",
-        "scheduled_jobs": "needs the scheduler in one process of its own, which the lab does not run yet",
         "channels_in_memory": "needs a Redis channel layer, which the lab does not run yet",
         "migrate_at_start": "the start command is not a Procfile's web line the lab can rewrite",
     }.get(key, "no fix the lab can write")
@@ -138,6 +140,33 @@ def _procfile_hunk(site: Path, finding: Finding) -> tuple[str, str, str] | None:
     return ("Procfile", old, new) if new != old else None
 
 
+def _scheduler_hunks(site: Path) -> list[tuple[str, str, str]]:
+    """(relative path, old text, new text) per file: each scheduler start in an AppConfig's ready() runs
+    only where DJANGO_RUN_SCHEDULER is set, which the lab sets on its scheduler machine alone."""
+    by_file: dict[str, list[ReadyStart]] = {}
+    for start in ready_starts(site):
+        if not start.guarded:
+            by_file.setdefault(start.file, []).append(start)
+    hunks = []
+    for relative, starts in by_file.items():
+        old = (site / relative).read_text()
+        lines = old.splitlines()
+        for start in sorted(starts, key=lambda s: s.line, reverse=True):
+            indent = start.text[: len(start.text) - len(start.text.lstrip())]
+            body = [f"    {line}" for line in lines[start.line - 1 : start.end_line]]
+            lines[start.line - 1 : start.end_line] = [
+                f'{indent}if os.environ.get("{RUN_SCHEDULER}"):  # lab readiness --fix: scheduled_jobs (one machine runs them)',
+                *body,
+            ]
+        if not re.search(r"^import os\b|^from os import", old, re.M):
+            first_import = next(
+                (i for i, line in enumerate(lines) if line.startswith(("import ", "from ")) and "__future__" not in line), 0
+            )
+            lines.insert(first_import, "import os")
+        hunks.append((relative, old, "\n".join(lines) + "\n"))
+    return hunks
+
+
 def _diff(relative: str, old: str, new: str) -> str:
     return "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"a/{relative}", f"b/{relative}"))
 
@@ -151,6 +180,22 @@ def build_patch(site: Path, settings_module: str, findings: list[Finding], seen:
     style = _Style(old)
     added: list[str] = []
     for finding in found:
+        if finding.key == "scheduled_jobs":
+            hunks = _scheduler_hunks(site)
+            for hunk in hunks:
+                patch.text += _diff(*hunk)
+                patch.files.append(hunk[0])
+            command = scheduler_command(site)
+            if hunks or command:
+                patch.options.append("--scheduler")
+            if hunks:
+                patch.fixed.append(finding.key)
+            else:
+                patch.left[finding.key] = (
+                    f"no change of your files: `lab up --scheduler` runs `{command[0]}` on one machine ({command[1]})"
+                    if command else "no scheduler start the lab can guard (an AppConfig's ready()) nor a command that runs one"
+                )
+            continue
         if finding.key == "migrate_at_start":
             hunk = _procfile_hunk(site, finding)
             if hunk:

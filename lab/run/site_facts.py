@@ -17,6 +17,7 @@ from lab.engines.host import fetch_page
 from lab.errors import ConfigError, SiteError
 from lab.model.config import SAMPLE_SITE, LabConfig
 from lab.model.plan import LAB_ENVIRONMENT, SHARED_MEDIA_ROOT, Plan, facts_job
+from lab.model.stores import POSTGRES_MAX_CONNECTIONS
 from lab.project.site import settings_choice
 from lab.run.load_errors import explain
 from lab.traffic.evidence import login_form
@@ -24,7 +25,7 @@ from lab.traffic.evidence import login_form
 Progress = Callable[[str], None]
 # The fields of a configuration that change what is said about the site.
 ABOUT_SITE = ("site", "site_settings", "requirements", "groups", "python", "build_packages", "env",
-              "release_commands", "login_url", "https", "django_version", "shared_media")
+              "release_commands", "login_url", "https", "django_version", "shared_media", "scheduler")
 
 
 def facts_key(plan: Plan, image: str) -> str:
@@ -74,6 +75,12 @@ def describe(config: LabConfig, previous: LabConfig | None, progress: Progress) 
         progress(f"  release  {step}")
     if config.shared_media:
         progress(f"  media    MEDIA_ROOT={SHARED_MEDIA_ROOT} in the environment (--shared-media: the lab's NFS export, on every node)")
+    if config.scheduler:
+        command, why = config.scheduler_run
+        progress(f"  jobs     one scheduler machine runs {command or 'the site'} ({why}); the nodes get no DJANGO_RUN_SCHEDULER")
+    if config.pooler or config.max_connections:
+        through = f"through {config.pooler} (--pooler)" if config.pooler else "directly"
+        progress(f"  database the nodes reach PostgreSQL {through}; max_connections {config.max_connections or POSTGRES_MAX_CONNECTIONS}")
 
 
 def ask(engine, plan: Plan, image: str, progress: Progress) -> dict:

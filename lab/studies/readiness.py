@@ -12,6 +12,7 @@ from pathlib import Path
 from lab.engines.host import fetch_page
 from lab.engines.parallel import in_parallel
 from lab.errors import ConfigError
+from lab.model.stores import POSTGRES_MAX_CONNECTIONS, pool_size
 from lab.project import site as site_files
 from lab.verdicts.hazards import Finding, Observed, judge
 
@@ -56,6 +57,10 @@ def gather(lab) -> Observed:
             lambda: _client_view(plan.url),
         ],
     )
+    machines = [*(spec.name for spec in plan.nodes), *((plan.scheduler.name,) if plan.scheduler else ())]
+    answers = in_parallel(lambda name: _probe(engine, name, "schedulers"), machines)
+    prefix = plan.config.name + "-"
+    schedulers = {name.removeprefix(prefix): answer for name, answer in zip(machines, answers)}
     key = "lab-" + secrets.token_hex(6)
     wrote = _probe(engine, one, "write", key)
     name = (wrote.get("media") or {}).get("name") or "-"
@@ -86,6 +91,10 @@ def gather(lab) -> Observed:
         process_hits=[str(hit) for hit in site_files.process_state(folder)],
         host_check=host_check,
         client_view=client_view,
+        schedulers=schedulers,
+        scheduler_command=plan.config.scheduler_run[0] if plan.scheduler else "",
+        pooler=plan.config.pooler,
+        pool_size=pool_size(plan.config.max_connections or POSTGRES_MAX_CONNECTIONS) if plan.config.pooler else 0,
     )
 
 

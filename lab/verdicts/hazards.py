@@ -54,6 +54,11 @@ class Observed:
     process_hits: list[str] = field(default_factory=list)  # memoised functions, module globals rebound
     host_check: dict = field(default_factory=dict)  # GET / on a node with its own address as Host
     client_view: dict = field(default_factory=dict)  # what a node saw of a request through nginx
+    # What schedules jobs on each machine (lab_node.schedulers): every node, and the scheduler machine.
+    schedulers: dict = field(default_factory=dict)
+    scheduler_command: str = ""  # what the scheduler machine runs ("" : the site's own start-up)
+    pooler: str = ""  # the nodes reach PostgreSQL through it ("" : directly)
+    pool_size: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -218,7 +223,12 @@ def connections(seen: Observed) -> Finding:
     held = seen.nodes * seen.workers
     evidence = [f"CONN_MAX_AGE = {age}" + (" (persistent connections)" if persistent else " (a connection per request)")]
     level = OK
-    if persistent and seen.max_connections:
+    if seen.pooler:
+        evidence.append(
+            f"the nodes reach PostgreSQL through {seen.pooler} (transaction pooling): {held} node connections share "
+            f"at most {seen.pool_size} server connections of max_connections {seen.max_connections}, whatever the node count"
+        )
+    elif persistent and seen.max_connections:
         room = seen.max_connections - 3  # superuser_reserved_connections
         evidence.append(
             f"{seen.nodes} nodes x {seen.workers} workers hold {held} of PostgreSQL's max_connections "
@@ -231,7 +241,8 @@ def connections(seen: Observed) -> Finding:
         False,
         evidence,
         "past the limit, new requests fail with 'too many clients already'",
-        "size max_connections for machines x workers x threads, or put a pooler (PgBouncer) in front",
+        "size max_connections for machines x workers x threads, or put a pooler in front (`lab up --pooler pgbouncer`; "
+        "`lab experiment connection-budget` counts both)",
         "ref/databases/#persistent-connections",
         level=level,
     )
@@ -251,20 +262,52 @@ def migrate_at_start(seen: Observed) -> Finding:
     )
 
 
+def _running_jobs(seen: Observed) -> dict[str, list[str]]:
+    """Each job (or scheduler without jobs) -> the machines whose processes run it."""
+    machines: dict[str, list[str]] = {}
+    for machine, answer in sorted(seen.schedulers.items()):
+        for scheduler in answer.get("schedulers", []):
+            if scheduler.get("running"):
+                for job in scheduler.get("jobs") or [f"{scheduler['kind']} (no jobs yet)"]:
+                    machines.setdefault(job, []).append(machine)
+    return machines
+
+
 def scheduled_jobs(seen: Observed) -> Finding:
-    evidence = list(seen.schedule_hits)
+    files = list(seen.schedule_hits)
     if seen.first.get("celery_beat_schedule"):
-        evidence.append("CELERY_BEAT_SCHEDULE in the settings")
+        files.append("CELERY_BEAT_SCHEDULE in the settings")
     if seen.first.get("cronjobs"):
-        evidence.append("CRONJOBS in the settings")
+        files.append("CRONJOBS in the settings")
+    jobs = _running_jobs(seen)
+    nodes = [machine for machine in seen.schedulers if machine != "scheduler"]
+    on_nodes = sorted({machine for machines in jobs.values() for machine in machines if machine != "scheduler"})
+    evidence = [
+        f"{job}: runs on {len(machines)} machine{'s' if len(machines) > 1 else ''}: {', '.join(machines)}"
+        for job, machines in jobs.items()
+    ]
+    machine = seen.schedulers.get("scheduler")
+    if machine is not None and seen.scheduler_command:
+        running = [line for line in machine.get("processes", []) if seen.scheduler_command.split()[-1] in line]
+        evidence.append(f"scheduler: runs `{seen.scheduler_command}`" + ("" if running else " (no such process seen)"))
+    if seen.schedulers:
+        evidence.append(f"{len(on_nodes)} of {len(nodes)} nodes run a scheduler")
+    if on_nodes:
+        level = FOUND
+    elif machine is not None and (jobs or seen.scheduler_command):
+        level = OK  # the jobs run once, on the scheduler machine
+    else:
+        level = FOUND if files else OK
     return _finding(
         "scheduled_jobs",
         "Scheduled jobs that every machine would run",
-        bool(evidence),
-        evidence or ["no scheduler found"],
+        False,
+        evidence + files if (evidence or files) else ["no scheduler found"],
         "every job runs once per machine: emails sent N times, reports made N times",
-        "run the scheduler once (one beat or cron machine), or take a lock in the job",
+        "run the scheduler on one machine: start it only where DJANGO_RUN_SCHEDULER is set (`lab readiness --fix` "
+        "guards a start in an AppConfig's ready()) and `lab up --scheduler`; or a Procfile clock line, one beat",
         "howto/deployment/",
+        level=level,
     )
 
 

@@ -234,3 +234,34 @@ def every_request_answered_in(users: list[UserEvidence], seconds: float, after: 
     if slow:
         return Judgement(False, f"{_names(slow)} waited {seconds:g} s or more for an answer")
     return Judgement(True, f"every request answered or failed within {seconds:g} s")
+
+
+def got_an_error(user: UserEvidence) -> bool:
+    """The user could not log in, or a request got no answer or an error status."""
+    return bool(user.login_error) or any(o.status != 200 for o in user.observations)
+
+
+def no_request_failed(steps: list[tuple[bool, list[UserEvidence]]]) -> Judgement:
+    """Every user of every step logged in and got every answer, including the steps past the budget."""
+    if not any(not within for within, _ in steps):
+        return Judgement(False, "not evidence: no step went past the connection budget")
+    failed = [u for _, users in steps for u in users if got_an_error(u)]
+    if failed:
+        return Judgement(False, f"{_names(failed)} got errors")
+    count = sum(len(users) for _, users in steps)
+    return Judgement(True, f"all {count} users of {len(steps)} steps got every answer, past the budget too")
+
+
+def failed_only_past_the_budget(steps: list[tuple[bool, list[UserEvidence]]]) -> Judgement:
+    """Steps in order, each (within the connection budget, its users): no user failed within the budget,
+    and some user failed in the first step past it."""
+    early = [u for within, users in steps if within for u in users if got_an_error(u)]
+    if early:
+        return Judgement(False, f"{_names(early)} got errors within the budget")
+    past = next((users for within, users in steps if not within), None)
+    if past is None:
+        return Judgement(False, "not evidence: no step went past the connection budget")
+    failed = [u for u in past if got_an_error(u)]
+    if not failed:
+        return Judgement(False, f"all {len(past)} users got every answer past the budget")
+    return Judgement(True, f"no user failed within the budget; past it {_names(failed)} got errors")

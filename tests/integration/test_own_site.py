@@ -101,7 +101,11 @@ def test_the_tutorials_readiness_report_finds_what_it_plants(tutorial):
     findings, seen = assess(tutorial)
     levels = {finding.key: finding.level for finding in findings}
     assert {key for key, level in levels.items() if level == FOUND} == {
-        "migrate_at_start", "ssl_redirect_behind_proxy", "health_check_by_address",
+        "migrate_at_start", "ssl_redirect_behind_proxy", "health_check_by_address", "scheduled_jobs",
+    }
+    # Its APScheduler, started in NotesConfig.ready(), seen running on every node, not just in its files.
+    assert {machine for machine, answer in seen.schedulers.items() if any(s["running"] for s in answer["schedulers"])} == {
+        f"node-{index}" for index in range(1, seen.nodes + 1)
     }
     assert seen.host_check["status"] == 400  # Django's DisallowedHost, for the node's own address
     assert levels["conn_max_age"] == "note"  # dj-database-url's conn_max_age=600
@@ -196,7 +200,8 @@ def test_readiness_baseline_passes_on_known_hazards_and_fails_on_a_new_one(tutor
 @pytest.mark.parametrize(
     "site, fixable",
     [
-        ("tutorial", {"migrate_at_start", "ssl_redirect_behind_proxy", "health_check_by_address"}),
+        # Its APScheduler, started in an AppConfig's ready(): guarded, then run by `--scheduler` alone.
+        ("tutorial", {"migrate_at_start", "ssl_redirect_behind_proxy", "health_check_by_address", "scheduled_jobs"}),
         ("emailsite", {"secret_key_per_process", "debug_on", "allowed_hosts_hardcoded", "health_check_by_address"}),
         # allauth's rate limits: counted in Redis from REDIS_URL (the lab runs one), keyed on X-Forwarded-For.
         ("allauthsite", {"health_check_by_address", "locmem_cache", "client_address_behind_proxy"}),
@@ -215,7 +220,11 @@ def test_readiness_fix_writes_a_patch_that_the_same_lab_proves_fixed(site, fixab
     before = {f.key for f in assess(lab)[0] if f.level == FOUND}
     assert fixable <= before
     subprocess.run(["git", "apply", str(patch)], cwd=folder, check=True, capture_output=True)
-    lab.up()  # the site's files are read again: a new code layer, the same lab
+    # The `lab up` it printed (with the options the patch names): the site's files are read again, a new
+    # code layer, the same lab.
+    run_it = next(line for line in output.splitlines() if line.strip().startswith("run it")).split("   (")[0]
+    monkeypatch.chdir(folder)
+    assert cli.main(run_it.split()[run_it.split().index("--name"):]) == 0
     after = {f.key: f.level for f in assess(lab)[0]}
     assert {key for key in fixable if after[key] != "ok"} == set(), after
     assert {key for key, level in after.items() if level == FOUND} == before - fixable  # what is left, left

@@ -109,3 +109,69 @@ def test_a_local_memory_default_cache_in_use_becomes_redis_from_redis_url(tmp_pa
     from lab.project.site import needed_stores
 
     assert "redis" in needed_stores(tmp_path)  # so `lab up` runs a Redis for the site and sets REDIS_URL
+
+
+APPS_WITH_A_SCHEDULER = '''"""The shop's app: a scheduler started with Django, as the APScheduler tutorials show."""
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class ShopConfig(AppConfig):
+    name = "shop"
+
+    def ready(self):
+        from . import jobs
+
+        jobs.scheduler.add_job(jobs.digest, "interval", hours=1)
+        jobs.scheduler.start()
+'''
+
+
+def test_a_scheduler_started_in_ready_is_guarded_by_the_variable_only_the_scheduler_machine_has(tmp_path, monkeypatch):
+    import importlib.util
+    import sys
+    import types
+
+    site(tmp_path, PLAIN_SETTINGS)
+    (tmp_path / "shop" / "apps.py").write_text(APPS_WITH_A_SCHEDULER)
+    (tmp_path / "shop" / "jobs.py").write_text("from apscheduler.schedulers.background import BackgroundScheduler\n")
+    seen = observed(debug=False, allowed_hosts=["t-nginx"], ssl_redirect=False)
+    seen.keys, seen.host_check = ({"secret_key_sha": "a"}, {"secret_key_sha": "a"}), {"status": 302}
+    seen.schedulers = {"node-1": {"schedulers": [{"kind": "APScheduler", "running": True, "jobs": ["digest"]}]}}
+    patch = build_patch(tmp_path, "shop.settings", judge(seen), seen)
+    assert patch.fixed == ["scheduled_jobs"] and patch.files == ["shop/apps.py"] and patch.options == ["--scheduler"]
+    apply(tmp_path, patch.text)
+    text = (tmp_path / "shop" / "apps.py").read_text()
+    assert text.index("from __future__") < text.index("import os")  # still a valid module
+    # Run ready() with made-up Django and jobs modules: the scheduler starts only where the variable is set.
+    started = []
+    django_apps = types.ModuleType("django.apps")
+    django_apps.AppConfig = type("AppConfig", (), {})
+    jobs = types.ModuleType("shop.jobs")
+    jobs.digest = None
+    jobs.scheduler = types.SimpleNamespace(add_job=lambda *a, **k: None, start=lambda: started.append(1))
+    for name, module in (("django", types.ModuleType("django")), ("django.apps", django_apps),
+                         ("shop", types.ModuleType("shop")), ("shop.jobs", jobs)):
+        monkeypatch.setitem(sys.modules, name, module)
+    spec = importlib.util.spec_from_file_location("shop.apps", tmp_path / "shop" / "apps.py")
+    apps = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(apps)
+    monkeypatch.delenv("DJANGO_RUN_SCHEDULER", raising=False)
+    apps.ShopConfig().ready()
+    assert started == []
+    monkeypatch.setenv("DJANGO_RUN_SCHEDULER", "1")
+    apps.ShopConfig().ready()
+    assert started == [1]
+    # Guarded once, never twice.
+    assert build_patch(tmp_path, "shop.settings", judge(seen), seen).files == []
+
+
+def test_a_clock_line_needs_no_change_only_the_scheduler_machine(tmp_path):
+    site(tmp_path, PLAIN_SETTINGS, "web: gunicorn shop.wsgi\nclock: python manage.py runapscheduler\n")
+    seen = observed(debug=False, allowed_hosts=["t-nginx"], ssl_redirect=False)
+    seen.keys, seen.host_check = ({"secret_key_sha": "a"}, {"secret_key_sha": "a"}), {"status": 302}
+    seen.schedule_hits = ["Procfile:2: clock: python manage.py runapscheduler"]
+    patch = build_patch(tmp_path, "shop.settings", judge(seen), seen)
+    assert patch.text == "" and patch.options == ["--scheduler"]
+    assert "runs `python manage.py runapscheduler` on one machine (Procfile: clock:" in patch.left["scheduled_jobs"]

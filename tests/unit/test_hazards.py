@@ -180,3 +180,40 @@ def test_a_baseline_fails_on_a_new_hazard_only():
     assert not better.failed and better.gone == ["health_check_by_address"]
     with pytest.raises(ValueError):
         compare({"found": []}, before)
+
+
+def running(*jobs):
+    return {"schedulers": [{"kind": "APScheduler BackgroundScheduler", "running": True, "jobs": list(jobs)}], "processes": []}
+
+
+NONE_RUNNING = {"schedulers": [], "processes": ["gunicorn lab_node.wsgi"]}
+
+
+def test_a_job_every_node_runs_is_found_and_one_the_scheduler_machine_alone_runs_is_ok():
+    every = {"node-1": running("purge (interval[1:00:00])"), "node-2": running("purge (interval[1:00:00])")}
+    finding = next(f for f in judge(seen(schedulers=every)) if f.key == "scheduled_jobs")
+    assert finding.level == FOUND and "purge (interval[1:00:00]): runs on 2 machines: node-1, node-2" in finding.evidence
+    once = {"node-1": NONE_RUNNING, "node-2": NONE_RUNNING, "scheduler": running("purge (interval[1:00:00])")}
+    hits = ["notes/scheduler.py:3: from apscheduler.schedulers.background import BackgroundScheduler"]
+    finding = next(f for f in judge(seen(schedulers=once, schedule_hits=hits)) if f.key == "scheduled_jobs")
+    assert finding.level == OK and "purge (interval[1:00:00]): runs on 1 machine: scheduler" in finding.evidence
+    assert "0 of 2 nodes run a scheduler" in finding.evidence
+    # A scheduler machine beside nodes that still run it: N+1 copies, still found.
+    both = {**every, "scheduler": running("purge (interval[1:00:00])")}
+    assert levels(seen(schedulers=both))["scheduled_jobs"] == FOUND
+
+
+def test_a_clock_command_on_the_scheduler_machine_is_ok_and_a_clock_line_alone_is_found():
+    clock = ["Procfile:2: clock: python manage.py runapscheduler"]
+    machine = {"scheduler": {"schedulers": [], "error": "refused", "processes": ["python manage.py runapscheduler"]}}
+    finding = next(f for f in judge(seen(schedule_hits=clock, schedulers={"node-1": NONE_RUNNING, **machine},
+                                         scheduler_command="python manage.py runapscheduler")) if f.key == "scheduled_jobs")
+    assert finding.level == OK and "scheduler: runs `python manage.py runapscheduler`" in finding.evidence
+    assert levels(seen(schedule_hits=clock, schedulers={"node-1": NONE_RUNNING}))["scheduled_jobs"] == FOUND
+
+
+def test_behind_a_pooler_persistent_connections_are_not_held_against_max_connections():
+    crowded = dict(nodes=16, workers=8, max_connections=100)
+    assert levels(seen({"conn_max_age": None}, **crowded))["conn_max_age"] == FOUND
+    pooled = next(f for f in judge(seen({"conn_max_age": None}, pooler="pgbouncer", pool_size=20, **crowded)) if f.key == "conn_max_age")
+    assert pooled.level == OK and "128 node connections share at most 20 server connections" in pooled.evidence[-1]

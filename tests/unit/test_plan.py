@@ -170,3 +170,43 @@ def test_nfs_over_the_kernel_mounts_a_volume_that_names_the_server():
     assert any(m.volume == volume.name and m.target == "/srv/nfs-sessions" for m in first.nodes[0].mounts)
     moved = build_plan(config, SECRETS, tags, nfs_client="kernel", nfs_address="10.1.2.4")
     assert moved.nodes[0].fingerprint() != first.nodes[0].fingerprint()
+
+
+def test_a_pooler_stands_between_the_nodes_and_postgres_but_not_the_release_job():
+    plan = build_plan(LabConfig(name="t", pooler="pgbouncer", max_connections=8), SECRETS, {**TAGS, "pgbouncer": "p"})
+    stores = {spec.name: spec for spec in plan.stores}
+    assert stores["t-postgres"].command == ("lab-postgres-start", "-c", "max_connections=8")
+    bouncer = stores["t-pgbouncer"]
+    assert bouncer.env == {"LAB_DB_PASSWORD": SECRETS.db_password, "LAB_DB_HOST": "t-postgres", "LAB_POOL_SIZE": "6"}
+    for node in plan.nodes:
+        default = node_settings(node)["DATABASES"]["default"]
+        assert (default["HOST"], default["PORT"], default["DISABLE_SERVER_SIDE_CURSORS"]) == ("t-pgbouncer", 6432, True)
+    prepare = node_settings(plan.prepare)["DATABASES"]["default"] if "settings" in node_config(plan.prepare) else None
+    assert prepare is None or (prepare["HOST"], prepare["PORT"]) == ("t-postgres", 5432)
+    direct = plan_for()
+    assert [s.name for s in direct.stores] == ["t-postgres", "t-redis"] and direct.stores[0].command is None
+    assert node_settings(direct.nodes[0])["DATABASES"]["default"]["HOST"] == "t-postgres"
+
+
+def test_the_scheduler_machine_alone_gets_the_variable_and_takes_no_traffic():
+    plan = plan_for(scheduler="auto")
+    scheduler = plan.scheduler
+    assert scheduler.role == "scheduler" and scheduler.command == ("django-admin", "lab_scheduler")
+    assert not scheduler.ports and scheduler.reload_signal is None
+    assert node_config(scheduler)["environment"]["DJANGO_RUN_SCHEDULER"] == "1"
+    assert all("DJANGO_RUN_SCHEDULER" not in node_config(node)["environment"] for node in plan.nodes)
+    assert "t-scheduler" not in plan.nginx_conf
+    assert scheduler.env["LAB_CONFIG_DIGEST"] == node_config_id(scheduler.files[NODE_CONFIG_PATH])
+    # A change of what it runs recreates it (its files never reload it).
+    other = plan_for(scheduler="python manage.py runapscheduler").scheduler
+    assert node_config(other)["scheduler_command"] == "python manage.py runapscheduler"
+    assert other.fingerprint() != scheduler.fingerprint()
+    assert plan_for().scheduler is None and all(spec.role != "scheduler" for spec in plan_for().containers())
+
+
+@pytest.mark.parametrize("options", [{"pooler": "pgpool"}, {"max_connections": 2}])
+def test_an_unknown_pooler_or_a_tiny_max_connections_is_refused(options):
+    from lab.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        LabConfig(name="t", **options)

@@ -2,6 +2,8 @@
 
 from lab.traffic.evidence import Observation, UserEvidence
 from lab.verdicts.rules import (
+    failed_only_past_the_budget,
+    no_request_failed,
     all_on_one_node,
     each_pinned_and_spread,
     each_saw_every_node,
@@ -149,3 +151,30 @@ def test_logged_out_only_if_allows_the_users_the_cause_explains_and_no_others():
     judged = logged_out_only_if([hit, late, stays("a")], IN, in_window, "hit the restart")
     assert not judged.passed and "late" in judged.why
     assert not logged_out_only_if([hit], IN, in_window, "hit the restart").passed  # no one kept: not evidence
+
+
+def refused(name):
+    return user(name, [(100, "node-1", IN, "s1"), (101, "node-3", None, None, 500)])
+
+
+def not_logged_in(name):
+    evidence = UserEvidence(name, address="10.0.0.1", login_error="posting /accounts/login/ answered 500")
+    return evidence
+
+
+def test_failed_only_past_the_budget():
+    assert failed_only_past_the_budget([(True, [stays("a")]), (False, [stays("b"), refused("c")])]).passed
+    assert failed_only_past_the_budget([(True, [stays("a")]), (False, [not_logged_in("c")])]).passed
+    within = failed_only_past_the_budget([(True, [refused("a")]), (False, [refused("b")])])
+    assert not within.passed and "a got errors within the budget" in within.why
+    held = failed_only_past_the_budget([(True, [stays("a")]), (False, [stays("b")])])
+    assert not held.passed and "got every answer past the budget" in held.why
+    assert "not evidence" in failed_only_past_the_budget([(True, [stays("a")])]).why
+
+
+def test_no_request_failed_needs_a_step_past_the_budget():
+    assert no_request_failed([(True, [stays("a")]), (False, [stays("b"), stays("c")])]).passed
+    broke = no_request_failed([(True, [stays("a")]), (False, [stays("b"), refused("c")])])
+    assert not broke.passed and "c got errors" in broke.why
+    assert not no_request_failed([(True, [stays("a")]), (False, [not_logged_in("d")])]).passed
+    assert "not evidence" in no_request_failed([(True, [stays("a")])]).why

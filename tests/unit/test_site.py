@@ -90,3 +90,17 @@ def test_migrate_in_a_script_render_runs_once_per_deploy_is_not_migrate_at_every
     assert [hit.file for hit in migrate_at_start(tmp_path)] == ["build.sh", "start.sh"]
     (tmp_path / "render.yaml").write_text('services:\n  - type: web\n    buildCommand: "./build.sh"\n    startCommand: "./start.sh"\n')
     assert [hit.file for hit in migrate_at_start(tmp_path)] == ["start.sh"]  # the start command still runs it
+
+
+def test_the_scheduler_machine_runs_a_clock_line_else_a_scheduler_command_else_the_site_itself(tmp_path):
+    from lab.project.schedulers import ready_starts, scheduler_command
+
+    (tmp_path / "manage.py").write_text("")
+    assert scheduler_command(tmp_path) is None and ready_starts(tmp_path) == []
+    commands = tmp_path / "shop" / "management" / "commands"
+    commands.mkdir(parents=True)
+    (commands / "runapscheduler.py").write_text("from apscheduler.schedulers.blocking import BlockingScheduler\n")
+    (commands / "closepoll.py").write_text("print('no scheduler here')\n")
+    assert scheduler_command(tmp_path)[0] == "python manage.py runapscheduler"
+    (tmp_path / "Procfile").write_text("web: gunicorn shop.wsgi\nclock: python clock.py\n")
+    assert scheduler_command(tmp_path) == ("python clock.py", "Procfile: clock: python clock.py")

@@ -4,6 +4,7 @@ Adding one is a module here and one line below.
 """
 
 from lab.studies.experiments.base import Case, Experiment, Outcome
+from lab.studies.experiments.connection_budget import ConnectionBudget
 from lab.studies.experiments.host_down import HostDown
 from lab.studies.experiments.memcached_eviction import MemcachedEviction
 from lab.studies.experiments.node_down import NodeDown
@@ -24,6 +25,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         SharedIp(),
         MemcachedEviction(),
         HostDown(),
+        ConnectionBudget(),
     )
 }
 

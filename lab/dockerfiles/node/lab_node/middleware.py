@@ -5,11 +5,13 @@ from django.db import DatabaseError, connections
 from django.http import JsonResponse
 
 HEALTH = "/__lab__/health"
+SCHEDULERS = "/__lab__/schedulers"
 
 
 class LabNodeMiddleware:
     """On every response, whatever the site: the node, its configuration, the authenticated user's id and
-    a hash of the session key. Answers the lab's health check before sessions are touched."""
+    a hash of the session key. Answers the lab's health check, and what schedules jobs in this process
+    (lab_node.schedulers, for readiness), before the site's middleware (its host and https checks)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -17,7 +19,14 @@ class LabNodeMiddleware:
         self.config_id = settings.LAB_CONFIG_ID
 
     def __call__(self, request):
-        response = self.health() if request.path == HEALTH else self.get_response(request)
+        if request.path == HEALTH:
+            response = self.health()
+        elif request.path == SCHEDULERS:
+            from .schedulers import running
+
+            response = JsonResponse({"node": self.node, **running()})
+        else:
+            response = self.get_response(request)
         response["X-Lab-Node"] = self.node
         response["X-Lab-Config-Id"] = self.config_id
         user = getattr(request, "user", None)

@@ -10,6 +10,8 @@ prints one JSON line. The lab judges; these only look.
 - `forget NAME`: delete the probe's file again.
 - `database`: PostgreSQL's max_connections, as the nodes see it.
 - `deploy-check`: Django's own `check --deploy` on the site's settings.
+- `schedulers`: what schedules jobs in the process serving on this machine (lab_node.schedulers), asked
+  over HTTP, and the command lines of the machine's other processes.
 - `host-check`: the site's front page asked on this node as a balancer's health check asks it: by the
   node's own address as the Host.
 """
@@ -209,6 +211,32 @@ def host_check():
     return {"address": address, "status": status}
 
 
+def schedulers():
+    """The serving process's schedulers (its /__lab__/schedulers), and every process's command line."""
+    import http.client
+
+    answer = {"processes": []}
+    for pid in sorted((name for name in os.listdir("/proc") if name.isdigit()), key=int):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as file:
+                line = file.read().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue
+        if line and "lab_node.probes" not in line:
+            answer["processes"].append(line)
+    connection = http.client.HTTPConnection("127.0.0.1", 8000, timeout=10)
+    try:
+        connection.request("GET", "/__lab__/schedulers", headers={"Host": "127.0.0.1"})
+        response = connection.getresponse()
+        body = response.read()
+        answer.update(json.loads(body) if response.status == 200 else {"error": f"answered {response.status}"})
+    except (OSError, ValueError) as error:
+        answer["error"] = str(error)
+    finally:
+        connection.close()
+    return answer
+
+
 def deploy_check():
     """Django's `check --deploy` on the site's own settings, in the lab's environment."""
     environment = {**os.environ, **_lab_environment(), "DJANGO_SETTINGS_MODULE": os.environ["LAB_SITE_SETTINGS"]}
@@ -225,4 +253,5 @@ if __name__ == "__main__":
     actions = {"settings": site_settings, "key": site_key, "write": write, "read": read, "forget": forget, "database": database}
     actions["deploy-check"] = deploy_check
     actions["host-check"] = host_check
+    actions["schedulers"] = schedulers
     print(json.dumps(actions[probe](*arguments), default=str))

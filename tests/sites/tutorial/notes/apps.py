@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class NotesConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "notes"
+
+    def ready(self):
+        from . import scheduler
+
+        scheduler.start()
