@@ -140,7 +140,9 @@ def write_fix(lab: Lab, findings, seen, directory: Path) -> None:
 
     config = lab.config()
     site = Path(config.site)
-    patch = build_patch(site, config.site_settings, findings, seen)
+    dependencies = config.dependencies
+    plain = dependencies.source if dependencies and dependencies.kind == "requirements" else ""
+    patch = build_patch(site, config.site_settings, findings, seen, requirements=plain)
     for key, why in patch.left.items():
         say(f"not in the patch: {key}: {why}")
     if not patch.fixed:

@@ -27,6 +27,14 @@ _APP_CLIENT_ADDRESS = {
     "allauth": "ALLAUTH_TRUSTED_PROXY_COUNT = 1  # one proxy (the balancer) appends to X-Forwarded-For",
     "django_ratelimit": 'RATELIMIT_IP_META_KEY = "HTTP_X_REAL_IP"  # the client address the balancer sets',
 }
+_MIGRATE = r"(?:(?:python3?\s+)?(?:[\w.~/-]*/)?manage\.py|django-admin|python3?\s+-m\s+django)\s+migrate\b[^;&|\n\"']*?"
+_MIGRATE_THEN = re.compile(_MIGRATE + r"\s*(?:&&|;)\s*")  # `migrate && gunicorn`: the migrate part
+_THEN_MIGRATE = re.compile(r"\s*(?:&&|;)\s*" + _MIGRATE + r"(?=\s*(?:$|[\"']))")  # `collectstatic; migrate`
+_ONLY_MIGRATE = re.compile(r"^\s*" + _MIGRATE + r"\s*(?:&&\s*)?\\?\s*$")  # a script's line of its own
+REDIS_CLIENT = "redis==8.1.0"  # the client Django's RedisCache imports; the version the lab's nodes run
+_HIT = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): ")
+_RELEASE_NOTE = ("lab readiness --fix: migrate_at_start: migrate once per release (a Procfile release: line, a "
+                 "Kubernetes Job, a one-off task), not at every start of every machine")
 _MIGRATE_IN_WEB = re.compile(r"^(?P<web>web:\s*)(?P<migrate>(python3?\s+)?(\./)?manage\.py\s+migrate\b[^&;]*?)\s*(&&|;)\s*(?P<rest>.+)$")
 
 
@@ -114,11 +122,10 @@ def _settings_lines(finding: Finding, seen: Observed, style: _Style) -> tuple[li
             line = f'CACHES = {{**CACHES, "default": {redis}}}'
         else:
             line = f'CACHES = {{"default": {redis}}}'
-        return [line], "REDIS_URL: a Redis every machine reaches (the lab runs one when the settings read REDIS_URL); needs the redis package"
+        return [line], "REDIS_URL: a Redis every machine reaches (the lab runs one when the settings read REDIS_URL); the site needs the redis package"
     return {
         "sqlite_database": "the lab already runs the site on its PostgreSQL; read DATABASES from DATABASE_URL in production",
         "channels_in_memory": "needs a Redis channel layer, which the lab does not run yet",
-        "migrate_at_start": "the start command is not a Procfile's web line the lab can rewrite",
     }.get(key, "no fix the lab can write")
 
 
@@ -138,6 +145,42 @@ def _procfile_hunk(site: Path, finding: Finding) -> tuple[str, str, str] | None:
             lines.append(line)
     new = "\n".join(lines) + "\n"
     return ("Procfile", old, new) if new != old else None
+
+
+def _start_command_hunks(site: Path, finding: Finding) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """(hunks, lines it could not rewrite): `migrate` taken out of each start command that runs it (a
+    Dockerfile's CMD, an entrypoint or start script, a compose file's command), with a comment saying
+    where it goes instead. A Procfile's web line is `_procfile_hunk`'s."""
+    by_file: dict[str, list[int]] = {}
+    for line in finding.evidence:
+        match = _HIT.match(line)
+        if match and Path(match["file"]).name != "Procfile":
+            by_file.setdefault(match["file"], []).append(int(match["line"]))
+    hunks, unhandled = [], []
+    for relative, numbers in by_file.items():
+        old = (site / relative).read_text()
+        lines = old.splitlines()
+        for number in sorted(numbers, reverse=True):
+            line = lines[number - 1]
+            if line.lstrip().upper().startswith("RUN "):
+                unhandled.append(f"{relative}:{number}")  # at build time, not at start
+                continue
+            if _ONLY_MIGRATE.match(line):  # `true` keeps a script's block or `&& \` chain whole
+                new = re.sub(_MIGRATE + r"[^;&|\\]*?(?=\s*(?:&&|\\|$))", "true", line, count=1)
+            else:
+                new = _MIGRATE_THEN.sub("", line, count=1)
+                new = _THEN_MIGRATE.sub("", new, count=1) if new == line else new
+                if new == line:
+                    unhandled.append(f"{relative}:{number}")
+                    continue
+            indent = line[: len(line) - len(line.lstrip())]
+            continued = number > 1 and lines[number - 2].rstrip().endswith("\\")
+            note = [] if continued else [f"{indent}# {_RELEASE_NOTE}"]
+            lines[number - 1 : number] = [*note, new]
+        new_text = "\n".join(lines) + ("\n" if old.endswith("\n") else "")
+        if new_text != old:
+            hunks.append((relative, old, new_text))
+    return hunks, unhandled
 
 
 def _scheduler_hunks(site: Path) -> list[tuple[str, str, str]]:
@@ -171,8 +214,23 @@ def _diff(relative: str, old: str, new: str) -> str:
     return "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"a/{relative}", f"b/{relative}"))
 
 
-def build_patch(site: Path, settings_module: str, findings: list[Finding], seen: Observed) -> Patch:
-    """The patch for every found hazard the lab knows a fix for; the others in `left`, with why."""
+def _requirement_hunk(site: Path, requirements: str, package: str) -> tuple[str, str, str] | str:
+    """(relative path, old, new) adding `package` to the site's requirements file, or what to do instead."""
+    name = package.split("==")[0]
+    path = site / requirements if requirements else None
+    if path is None or path.suffix != ".txt" or not path.is_file():
+        return f"add {name} to the site's dependencies ({requirements or 'none declared'}): the lab's nodes have it, production needs it"
+    old = path.read_text()
+    if re.search(rf"^\s*{name}\b", old, re.M | re.I):
+        return ""
+    return requirements, old, old.rstrip("\n") + f"\n{package}  # lab readiness --fix: the shared cache's client\n"
+
+
+def build_patch(
+    site: Path, settings_module: str, findings: list[Finding], seen: Observed, requirements: str = ""
+) -> Patch:
+    """The patch for every found hazard the lab knows a fix for; the others in `left`, with why.
+    `requirements`: the site's plain requirements file, where a fix adds the package it needs."""
     patch = Patch()
     found = [f for f in findings if f.level == FOUND]
     path = settings_file(site, settings_module)
@@ -197,12 +255,18 @@ def build_patch(site: Path, settings_module: str, findings: list[Finding], seen:
                 )
             continue
         if finding.key == "migrate_at_start":
-            hunk = _procfile_hunk(site, finding)
-            if hunk:
+            hunks, unhandled = _start_command_hunks(site, finding)
+            procfile = _procfile_hunk(site, finding)
+            for hunk in ([procfile] if procfile else []) + hunks:
                 patch.text += _diff(*hunk)
                 patch.files.append(hunk[0])
+            if unhandled:
+                patch.left[finding.key] = f"a migrate the lab cannot take out of its command: {', '.join(unhandled)}"
+            elif procfile or hunks:
                 patch.fixed.append(finding.key)
-                continue
+            else:
+                patch.left[finding.key] = "the start command is not one the lab can rewrite"
+            continue
         outcome = _settings_lines(finding, seen, style)
         if isinstance(outcome, str):
             patch.left[finding.key] = outcome
@@ -213,6 +277,13 @@ def build_patch(site: Path, settings_module: str, findings: list[Finding], seen:
         lines, provided = outcome
         if "--shared-media" in provided:
             patch.options.append("--shared-media")
+        if "REDIS_URL" in provided:
+            needed = _requirement_hunk(site, requirements, REDIS_CLIENT)
+            if isinstance(needed, tuple):
+                patch.text += _diff(*needed)
+                patch.files.append(needed[0])
+            elif needed:
+                patch.left["redis package"] = needed
         added += ["", f"# lab readiness --fix: {finding.key} ({finding.title}). Reads: {provided}.", *lines]
         patch.fixed.append(finding.key)
     if added:

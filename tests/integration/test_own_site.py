@@ -198,21 +198,29 @@ def test_readiness_baseline_passes_on_known_hazards_and_fails_on_a_new_one(tutor
 
 
 @pytest.mark.parametrize(
-    "site, fixable",
+    "site, fixable, options",
     [
         # Its APScheduler, started in an AppConfig's ready(): guarded, then run by `--scheduler` alone.
-        ("tutorial", {"migrate_at_start", "ssl_redirect_behind_proxy", "health_check_by_address", "scheduled_jobs"}),
-        ("emailsite", {"secret_key_per_process", "debug_on", "allowed_hosts_hardcoded", "health_check_by_address"}),
+        ("tutorial", {"migrate_at_start", "ssl_redirect_behind_proxy", "health_check_by_address", "scheduled_jobs"}, ()),
+        ("emailsite", {"secret_key_per_process", "debug_on", "allowed_hosts_hardcoded", "health_check_by_address"}, ()),
         # allauth's rate limits: counted in Redis from REDIS_URL (the lab runs one), keyed on X-Forwarded-For.
-        ("allauthsite", {"health_check_by_address", "locmem_cache", "client_address_behind_proxy"}),
+        ("allauthsite", {"health_check_by_address", "locmem_cache", "client_address_behind_proxy"}, ()),
+        # `wagtail start`'s Dockerfile CMD migrates; uploads need --shared-media; Wagtail caches in LocMem.
+        ("wagtailsite", {"migrate_at_start", "media_on_node_disk", "health_check_by_address", "locmem_cache"},
+         ("--env", "DJANGO_SETTINGS_MODULE=wagtailsite.settings.production")),
+        # Split settings on django-environ: the hunks go to production.py, as env(...) calls.
+        ("prodtemplate", {"health_check_by_address", "client_address_behind_proxy"},
+         ("--env-file", ".envs/.production/.django", "--env", "DJANGO_ADMIN_URL=control/")),
     ],
 )
-def test_readiness_fix_writes_a_patch_that_the_same_lab_proves_fixed(site, fixable, lab_factory, state_dir, tmp_path, monkeypatch, capsys):
+def test_readiness_fix_writes_a_patch_that_the_same_lab_proves_fixed(site, fixable, options, lab_factory, state_dir, tmp_path, monkeypatch, capsys):
     folder = tmp_path / site
-    shutil.copytree(SITES / site, folder, ignore=shutil.ignore_patterns(".lab"))
+    shutil.copytree(SITES / site, folder, ignore=shutil.ignore_patterns(".lab", ".ruff_cache"))
     lab = lab_factory(site[:6])
-    lab.up(LabConfig(name=lab.name, site=str(folder), nodes=2, port=free_port()))
     monkeypatch.setenv("LAB_STATE_DIR", str(state_dir))
+    monkeypatch.chdir(folder)  # as a user runs it: in the project, which `lab up` serves
+    assert cli.main(["--name", lab.name, "up", "--nodes", "2", "--port", str(free_port()), *options]) == 0
+    capsys.readouterr()
     assert cli.main(["--name", lab.name, "readiness", "--fix"]) == 0
     output = capsys.readouterr().out
     patch = folder / ".lab" / "reports" / f"readiness-fix-{lab.name}.patch"
@@ -223,7 +231,6 @@ def test_readiness_fix_writes_a_patch_that_the_same_lab_proves_fixed(site, fixab
     # The `lab up` it printed (with the options the patch names): the site's files are read again, a new
     # code layer, the same lab.
     run_it = next(line for line in output.splitlines() if line.strip().startswith("run it")).split("   (")[0]
-    monkeypatch.chdir(folder)
     assert cli.main(run_it.split()[run_it.split().index("--name"):]) == 0
     after = {f.key: f.level for f in assess(lab)[0]}
     assert {key for key in fixable if after[key] != "ok"} == set(), after

@@ -175,3 +175,57 @@ def test_a_clock_line_needs_no_change_only_the_scheduler_machine(tmp_path):
     patch = build_patch(tmp_path, "shop.settings", judge(seen), seen)
     assert patch.text == "" and patch.options == ["--scheduler"]
     assert "runs `python manage.py runapscheduler` on one machine (Procfile: clock:" in patch.left["scheduled_jobs"]
+
+
+def test_migrate_leaves_a_dockerfiles_cmd_and_an_entrypoint_script_with_a_note_where_it_goes(tmp_path):
+    site(tmp_path, PLAIN_SETTINGS)
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.12\nRUN python manage.py collectstatic --noinput\n"
+        "CMD set -xe; python manage.py migrate --noinput; gunicorn shop.wsgi:application\n"
+    )
+    (tmp_path / "entrypoint.sh").write_text(
+        "#!/bin/bash\nset -e\nif [ -n \"$DB\" ]; then\n  python /app/manage.py migrate --noinput\nfi\nexec \"$@\"\n"
+    )
+    seen = observed(debug=False, allowed_hosts=["t-nginx"], ssl_redirect=False)
+    seen.keys, seen.host_check = ({"secret_key_sha": "a"}, {"secret_key_sha": "a"}), {"status": 302}
+    seen.migrate_hits = ["Dockerfile:3: CMD set -xe; python manage.py migrate --noinput; gunicorn shop.wsgi:application",
+                         "entrypoint.sh:4: python /app/manage.py migrate --noinput"]
+    patch = build_patch(tmp_path, "shop.settings", judge(seen), seen)
+    assert patch.fixed == ["migrate_at_start"] and patch.files == ["Dockerfile", "entrypoint.sh"]
+    apply(tmp_path, patch.text)
+    dockerfile = (tmp_path / "Dockerfile").read_text().splitlines()
+    assert dockerfile[-1] == "CMD set -xe; gunicorn shop.wsgi:application" and "once per release" in dockerfile[-2]
+    script = (tmp_path / "entrypoint.sh").read_text()
+    assert "migrate" not in script.replace("migrate_at_start", "").replace("migrate once", "")
+    subprocess.run(["bash", "-n", str(tmp_path / "entrypoint.sh")], check=True)  # still a valid script
+    from lab.project.site import migrate_at_start
+
+    assert migrate_at_start(tmp_path) == []  # and the lab's own scan no longer finds it
+
+
+def test_a_migrate_the_lab_cannot_take_out_is_left_with_where_it_is(tmp_path):
+    site(tmp_path, PLAIN_SETTINGS)
+    (tmp_path / "start").write_text("#!/bin/sh\nuntil python manage.py migrate 2>/dev/null | grep -q OK; do sleep 1; done\n")
+    seen = observed(debug=False, allowed_hosts=["t-nginx"], ssl_redirect=False)
+    seen.keys, seen.host_check = ({"secret_key_sha": "a"}, {"secret_key_sha": "a"}), {"status": 302}
+    seen.migrate_hits = ["start:2: until python manage.py migrate 2>/dev/null | grep -q OK; do sleep 1; done"]
+    patch = build_patch(tmp_path, "shop.settings", judge(seen), seen)
+    assert patch.fixed == [] and patch.left["migrate_at_start"].endswith("start:2")
+
+
+def test_a_shared_cache_adds_its_client_to_a_plain_requirements_file_else_says_so(tmp_path):
+    from lab.reports.fixes import REDIS_CLIENT
+    from lab.resources import DOCKERFILES
+
+    assert REDIS_CLIENT in (DOCKERFILES / "node" / "requirements.txt").read_text().split()  # what the nodes run
+    site(tmp_path, 'CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}\n')
+    (tmp_path / "requirements.txt").write_text("Django==5.2\n")
+    seen = observed(caches={"default": {"backend": "django.core.cache.backends.locmem.LocMemCache"}},
+                    debug=False, allowed_hosts=["t-nginx"], ssl_redirect=False, installed_apps=["wagtail"])
+    seen.keys, seen.host_check = ({"secret_key_sha": "a"}, {"secret_key_sha": "a"}), {"status": 302}
+    patch = build_patch(tmp_path, "shop.settings", judge(seen), seen, requirements="requirements.txt")
+    assert patch.files == ["shop/settings.py", "requirements.txt"]
+    apply(tmp_path, patch.text)
+    assert (tmp_path / "requirements.txt").read_text().splitlines()[1].startswith(REDIS_CLIENT)
+    locked = build_patch(tmp_path, "shop.settings", judge(seen), seen, requirements="")
+    assert "add redis to the site's dependencies" in locked.left["redis package"]
