@@ -32,6 +32,8 @@ _MIGRATE_THEN = re.compile(_MIGRATE + r"\s*(?:&&|;)\s*")  # `migrate && gunicorn
 _THEN_MIGRATE = re.compile(r"\s*(?:&&|;)\s*" + _MIGRATE + r"(?=\s*(?:$|[\"']))")  # `collectstatic; migrate`
 _ONLY_MIGRATE = re.compile(r"^\s*" + _MIGRATE + r"\s*(?:&&\s*)?\\?\s*$")  # a script's line of its own
 REDIS_CLIENT = "redis==8.1.0"  # the client Django's RedisCache imports; the version the lab's nodes run
+# The package a fix's settings import, added to a plain requirements file with the fix.
+CLIENTS = {"locmem_cache": REDIS_CLIENT, "channels_in_memory": "channels-redis==4.2.1"}
 _HIT = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): ")
 _RELEASE_NOTE = ("lab readiness --fix: migrate_at_start: migrate once per release (a Procfile release: line, a "
                  "Kubernetes Job, a one-off task), not at every start of every machine")
@@ -123,9 +125,18 @@ def _settings_lines(finding: Finding, seen: Observed, style: _Style) -> tuple[li
         else:
             line = f'CACHES = {{"default": {redis}}}'
         return [line], "REDIS_URL: a Redis every machine reaches (the lab runs one when the settings read REDIS_URL); the site needs the redis package"
+    if key == "channels_in_memory":
+        aliases = [alias for alias, backend in seen.first.get("channel_layers", {}).items() if backend.endswith("InMemoryChannelLayer")]
+        if not aliases:
+            return "no in-memory channel layer in the settings: the layer the site uses is not shared"
+        layer = ('{"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": ['
+                 + style.required("REDIS_URL") + "]}}")
+        return [f"CHANNEL_LAYERS[{alias!r}] = {layer}" for alias in aliases], (
+            "REDIS_URL: a Redis every machine reaches (the lab runs one when the settings read REDIS_URL); "
+            "the site needs channels-redis"
+        )
     return {
         "sqlite_database": "the lab already runs the site on its PostgreSQL; read DATABASES from DATABASE_URL in production",
-        "channels_in_memory": "needs a Redis channel layer, which the lab does not run yet",
     }.get(key, "no fix the lab can write")
 
 
@@ -219,11 +230,11 @@ def _requirement_hunk(site: Path, requirements: str, package: str) -> tuple[str,
     name = package.split("==")[0]
     path = site / requirements if requirements else None
     if path is None or path.suffix != ".txt" or not path.is_file():
-        return f"add {name} to the site's dependencies ({requirements or 'none declared'}): the lab's nodes have it, production needs it"
+        return f"add {package} to the site's dependencies ({requirements or 'none declared'}): the lab's nodes have it, production needs it"
     old = path.read_text()
     if re.search(rf"^\s*{name}\b", old, re.M | re.I):
         return ""
-    return requirements, old, old.rstrip("\n") + f"\n{package}  # lab readiness --fix: the shared cache's client\n"
+    return requirements, old, old.rstrip("\n") + f"\n{package}  # lab readiness --fix: the shared store's client\n"
 
 
 def build_patch(
@@ -277,13 +288,13 @@ def build_patch(
         lines, provided = outcome
         if "--shared-media" in provided:
             patch.options.append("--shared-media")
-        if "REDIS_URL" in provided:
-            needed = _requirement_hunk(site, requirements, REDIS_CLIENT)
+        if finding.key in CLIENTS:
+            needed = _requirement_hunk(site, requirements, CLIENTS[finding.key])
             if isinstance(needed, tuple):
                 patch.text += _diff(*needed)
                 patch.files.append(needed[0])
             elif needed:
-                patch.left["redis package"] = needed
+                patch.left[f"{CLIENTS[finding.key].split('==')[0]} package"] = needed
         added += ["", f"# lab readiness --fix: {finding.key} ({finding.title}). Reads: {provided}.", *lines]
         patch.fixed.append(finding.key)
     if added:

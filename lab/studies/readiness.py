@@ -57,6 +57,14 @@ def gather(lab) -> Observed:
             lambda: _client_view(plan.url),
         ],
     )
+    channels = {}
+    if first.get("channel_layers"):  # a message from node-2's process to a channel on node-1's
+        group = "lab-probe-" + secrets.token_hex(4)
+        received, sent = in_parallel(
+            lambda call: call(),
+            [lambda: _probe(engine, one, "channel-receive", group), lambda: _probe(engine, two, "channel-send", group, group)],
+        )
+        channels = {"sent_on": "node-2", "received_on": "node-1", "sent": sent, "received": received, "text": group}
     machines = [*(spec.name for spec in plan.nodes), *((plan.scheduler.name,) if plan.scheduler else ())]
     answers = in_parallel(lambda name: _probe(engine, name, "schedulers"), machines)
     prefix = plan.config.name + "-"
@@ -92,6 +100,7 @@ def gather(lab) -> Observed:
         host_check=host_check,
         client_view=client_view,
         schedulers=schedulers,
+        channels=channels,
         scheduler_command=plan.config.scheduler_run[0] if plan.scheduler else "",
         pooler=plan.config.pooler,
         pool_size=pool_size(plan.config.max_connections or POSTGRES_MAX_CONNECTIONS) if plan.config.pooler else 0,

@@ -56,6 +56,7 @@ class Observed:
     client_view: dict = field(default_factory=dict)  # what a node saw of a request through nginx
     # What schedules jobs on each machine (lab_node.schedulers): every node, and the scheduler machine.
     schedulers: dict = field(default_factory=dict)
+    channels: dict = field(default_factory=dict)  # a channel-layer message sent on node-2, awaited on node-1
     scheduler_command: str = ""  # what the scheduler machine runs ("" : the site's own start-up)
     pooler: str = ""  # the nodes reach PostgreSQL through it ("" : directly)
     pool_size: int = 0
@@ -439,10 +440,23 @@ def channels_in_memory(seen: Observed) -> Finding:
         evidence = ["no CHANNEL_LAYERS" + (f" (ASGI_APPLICATION {seen.first['asgi_application']})" if seen.first.get("asgi_application") else "")]
     elif not memory:
         evidence = [f"CHANNEL_LAYERS[{alias!r}] {backend}" for alias, backend in layers.items()]
+    probe = seen.channels
+    crossed = None
+    if probe:
+        received = probe.get("received", {})
+        if "error" in received or "error" in probe.get("sent", {}):
+            evidence.append(f"the channel probe failed: {received.get('error') or probe['sent'].get('error')}"[:300])
+        else:
+            crossed = received.get("received") == probe.get("text")
+            evidence.append(
+                f"a message sent to a group on {probe['sent_on']} ({received.get('layer')}) "
+                + ("reached" if crossed else "did not reach, within 10 s,")
+                + f" a channel of that group on {probe['received_on']}"
+            )
     return _finding(
         "channels_in_memory",
         "Django Channels with its in-memory channel layer",
-        bool(memory),
+        bool(memory) or crossed is False,
         evidence,
         "a message reaches only the users connected to the same process: chat messages and notifications are "
         "lost between machines",

@@ -228,4 +228,20 @@ def test_a_shared_cache_adds_its_client_to_a_plain_requirements_file_else_says_s
     apply(tmp_path, patch.text)
     assert (tmp_path / "requirements.txt").read_text().splitlines()[1].startswith(REDIS_CLIENT)
     locked = build_patch(tmp_path, "shop.settings", judge(seen), seen, requirements="")
-    assert "add redis to the site's dependencies" in locked.left["redis package"]
+    assert "add redis==8.1.0 to the site's dependencies" in locked.left["redis package"]
+
+
+def test_an_in_memory_channel_layer_becomes_channels_redis_with_its_package(tmp_path, monkeypatch):
+    settings = 'import os\nCHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}\n'
+    site(tmp_path, settings)
+    (tmp_path / "requirements.txt").write_text("Django==5.1.4\nchannels==4.2.0\ndaphne==4.1.2\n")
+    seen = observed(channel_layers={"default": "channels.layers.InMemoryChannelLayer"},
+                    debug=False, allowed_hosts=["t-nginx"], ssl_redirect=False)
+    seen.keys, seen.host_check = ({"secret_key_sha": "a"}, {"secret_key_sha": "a"}), {"status": 302}
+    patch = build_patch(tmp_path, "shop.settings", judge(seen), seen, requirements="requirements.txt")
+    assert patch.fixed == ["channels_in_memory"] and patch.files == ["shop/settings.py", "requirements.txt"]
+    apply(tmp_path, patch.text)
+    monkeypatch.setenv("REDIS_URL", "redis://:pw@r:6379/1")
+    layer = runpy.run_path(str(tmp_path / "shop" / "settings.py"))["CHANNEL_LAYERS"]["default"]
+    assert layer == {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": ["redis://:pw@r:6379/1"]}}
+    assert "channels-redis==4.2.1" in (tmp_path / "requirements.txt").read_text()

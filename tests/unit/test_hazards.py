@@ -217,3 +217,17 @@ def test_behind_a_pooler_persistent_connections_are_not_held_against_max_connect
     assert levels(seen({"conn_max_age": None}, **crowded))["conn_max_age"] == FOUND
     pooled = next(f for f in judge(seen({"conn_max_age": None}, pooler="pgbouncer", pool_size=20, **crowded)) if f.key == "conn_max_age")
     assert pooled.level == OK and "128 node connections share at most 20 server connections" in pooled.evidence[-1]
+
+
+def test_channels_judged_by_a_message_between_two_machines_as_well_as_by_the_setting():
+    memory = {"channel_layers": {"default": "channels.layers.InMemoryChannelLayer"}}
+    lost = {"sent_on": "node-2", "received_on": "node-1", "text": "lab-probe-1",
+            "sent": {"layer": "InMemoryChannelLayer"}, "received": {"layer": "InMemoryChannelLayer", "received": None}}
+    finding = next(f for f in judge(seen(memory, channels=lost)) if f.key == "channels_in_memory")
+    assert finding.level == FOUND and "did not reach, within 10 s, a channel of that group on node-1" in finding.evidence[-1]
+    redis = {"channel_layers": {"default": "channels_redis.core.RedisChannelLayer"}}
+    crossed = {**lost, "received": {"layer": "RedisChannelLayer", "received": "lab-probe-1"}}
+    finding = next(f for f in judge(seen(redis, channels=crossed)) if f.key == "channels_in_memory")
+    assert finding.level == OK and "reached a channel of that group on node-1" in finding.evidence[-1]
+    # A shared-looking layer that does not carry the message is found all the same.
+    assert levels(seen(redis, channels=lost))["channels_in_memory"] == FOUND

@@ -10,6 +10,8 @@ prints one JSON line. The lab judges; these only look.
 - `forget NAME`: delete the probe's file again.
 - `database`: PostgreSQL's max_connections, as the nodes see it.
 - `deploy-check`: Django's own `check --deploy` on the site's settings.
+- `channel-receive GROUP` and `channel-send GROUP TEXT`: on two machines at once, whether a message sent
+  to a group through the site's channel layer (Django Channels) reaches a channel on the other machine.
 - `schedulers`: what schedules jobs in the process serving on this machine (lab_node.schedulers), asked
   over HTTP, and the command lines of the machine's other processes.
 - `host-check`: the site's front page asked on this node as a balancer's health check asks it: by the
@@ -211,6 +213,52 @@ def host_check():
     return {"address": address, "status": status}
 
 
+def _channel_layer():
+    _setup()
+    try:
+        from channels.layers import get_channel_layer
+    except ImportError:
+        return None
+    return get_channel_layer()
+
+
+def channel_receive(group):
+    """Join `group` with a new channel and wait up to 10 s for a message (what a connected user does)."""
+    import asyncio
+
+    layer = _channel_layer()
+    if layer is None:
+        return {"layer": None}
+
+    async def wait():
+        channel = await layer.new_channel()
+        await layer.group_add(group, channel)
+        try:
+            message = await asyncio.wait_for(layer.receive(channel), 10)
+            return message.get("text")
+        except asyncio.TimeoutError:
+            return None
+
+    return {"layer": type(layer).__name__, "received": asyncio.run(wait())}
+
+
+def channel_send(group, text):
+    """Send `text` to `group` once a second for 6 s (the receiver may join a moment later)."""
+    import asyncio
+
+    layer = _channel_layer()
+    if layer is None:
+        return {"layer": None}
+
+    async def send():
+        for _ in range(6):
+            await layer.group_send(group, {"type": "lab.probe", "text": text})
+            await asyncio.sleep(1)
+
+    asyncio.run(send())
+    return {"layer": type(layer).__name__, "sent": text}
+
+
 def schedulers():
     """The serving process's schedulers (its /__lab__/schedulers), and every process's command line."""
     import http.client
@@ -254,4 +302,6 @@ if __name__ == "__main__":
     actions["deploy-check"] = deploy_check
     actions["host-check"] = host_check
     actions["schedulers"] = schedulers
+    actions["channel-receive"] = channel_receive
+    actions["channel-send"] = channel_send
     print(json.dumps(actions[probe](*arguments), default=str))
