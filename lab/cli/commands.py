@@ -40,7 +40,7 @@ def command_up(lab: Lab, args: argparse.Namespace) -> None:
         key: getattr(args, key)
         for key in ("backend", "balance", "nodes", "port", "host", "workers", "django_version", "site",
                     "site_settings", "requirements", "secret_key_per_node", "engine", "registry", "python",
-                    "login_url", "https", "shared_media", "scheduler", "max_connections")
+                    "login_url", "https", "shared_media", "scheduler", "max_connections", "fault_proxy")
         if getattr(args, key) is not None
     }
     if args.pooler is not None:
@@ -167,6 +167,27 @@ def read_baseline(path: str) -> dict:
         return checked(json.loads(Path(path).read_text()))
     except (OSError, ValueError) as error:
         raise ConfigError(f"--baseline {path}: {error}") from None
+
+
+def command_fault(lab: Lab, args: argparse.Namespace) -> None:
+    """`lab fault`: what the fault proxy does to one store; a cut heals by itself after its seconds."""
+    if args.clear:
+        lab.set_faults({})
+        say("faults cleared: every store is reached as it is")
+        return
+    if not args.store:
+        raise ConfigError("say which store: `lab fault redis --rtt-ms 50`, or `lab fault --clear`")
+    fault = {"rtt_ms": max(0, args.rtt_ms), "kbps": max(0, args.kbps), "cut": False}
+    if args.cut:
+        lab.set_faults({args.store: {**fault, "cut": True}})
+        say(f"{args.store}: cut for {args.cut:g} s")
+        try:
+            time.sleep(min(args.cut, 600))  # bounded, and healed even when interrupted
+        finally:
+            lab.set_faults({args.store: fault})
+    else:
+        lab.set_faults({args.store: fault})
+    say(f"{args.store}: round trip +{fault['rtt_ms']} ms, bandwidth {fault['kbps'] or 'unlimited'} kbit/s")
 
 
 def command_rotate_key(lab: Lab, args: argparse.Namespace) -> None:

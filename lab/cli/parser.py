@@ -171,6 +171,10 @@ def add_up_parser(commands) -> None:
     )
     jobs.add_argument("--no-scheduler", dest="scheduler", action="store_const", const="", help="no scheduler machine")
     up.add_argument(
+        "--fault-proxy", dest="fault_proxy", action=argparse.BooleanOptionalAction, default=None,
+        help="the nodes reach every store through the lab's fault proxy, which `lab fault` slows or cuts",
+    )
+    up.add_argument(
         "--pooler", choices=("pgbouncer", "none"),
         help="the nodes reach PostgreSQL through PgBouncer (transaction pooling), or directly (none, the default)",
     )
@@ -191,6 +195,15 @@ def add_lifecycle_parsers(commands) -> None:
 
     status = commands.add_parser("status", help="show the lab's containers, URL and login")
     status.add_argument("--json", action="store_true", help="print JSON")
+
+    fault = commands.add_parser(
+        "fault", help="slow or cut the network between the nodes and a store (needs `lab up --fault-proxy`)"
+    )
+    fault.add_argument("store", nargs="?", help="postgres, redis, memcached or pgbouncer; none with --clear")
+    fault.add_argument("--rtt-ms", type=int, default=0, help="every round trip to the store takes this much longer")
+    fault.add_argument("--kbps", type=int, default=0, help="each connection carries at most this many kilobits a second")
+    fault.add_argument("--cut", type=float, metavar="SECONDS", help="nothing passes for SECONDS, then the network heals")
+    fault.add_argument("--clear", action="store_true", help="every store reached as it is, no fault")
 
     logs = commands.add_parser("logs", help="show a container's log, e.g. `lab logs node-1`")
     logs.add_argument("target", help="nginx, node-N, postgres, redis, memcached")

@@ -230,6 +230,7 @@ def image_specs(config: LabConfig) -> dict[str, ImageSpec]:
         ImageSpec("memcached", DOCKERFILES / "memcached", build_args=base, suite=config.base_suite),
         ImageSpec("nfs", DOCKERFILES / "nfs", build_args=base, suite=config.base_suite),
         ImageSpec("pgbouncer", DOCKERFILES / "pgbouncer", build_args=base, suite=config.base_suite),
+        ImageSpec("faults", DOCKERFILES / "faults", build_args=base, suite=config.base_suite),
         ImageSpec("registry", DOCKERFILES / "registry", build_args=base, suite=config.base_suite),
     ]
     return {spec.key: spec for spec in specs}

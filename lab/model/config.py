@@ -103,6 +103,7 @@ class LabConfig:
     # One machine runs the site's scheduled jobs: "auto" (what the project declares: a Procfile's clock line,
     # a management command, else its own start-up with DJANGO_RUN_SCHEDULER=1), a command, or "" (none).
     scheduler: str = ""
+    fault_proxy: bool = False  # the nodes reach every store through the lab's fault proxy (`lab fault`)
     pooler: str = ""  # "pgbouncer": the nodes reach PostgreSQL through a connection pooler
     max_connections: int = 0  # PostgreSQL's max_connections (a managed database's limit); 0: the lab's 200
     base_suite: str = "trixie"

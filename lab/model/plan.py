@@ -173,7 +173,16 @@ def store_names(config: LabConfig) -> tuple[str, ...]:
 
 def image_keys(config: LabConfig) -> tuple[str, ...]:
     """Image keys this configuration runs."""
-    return ("site", "nginx", *(STORES[name].image for name in store_names(config)))
+    return ("site", "nginx", *(STORES[name].image for name in store_names(config)), *(("faults",) if config.fault_proxy else ()))
+
+
+FAULTS = "faults"  # the fault proxy: its container's part of the name, its security profile, its image
+
+
+def fronted_stores(config: LabConfig) -> tuple[str, ...]:
+    """The stores the nodes reach through the fault proxy: every one they talk to over TCP but NFS
+    (which the nodes mount)."""
+    return tuple(name for name in store_names(config) if name != "nfs") if config.fault_proxy else ()
 
 
 @dataclass(frozen=True)
@@ -319,12 +328,17 @@ class _Planner:
         self.passwords = secrets.store_passwords()
         self.hosts = {name: container_name(self.lab, name) for name in store_names(config)}
         self.database = database_settings(self.hosts[APP_DATABASE], secrets.db_password)
+        # What the nodes reach: every store through the fault proxy when there is one (same ports).
+        self.node_hosts = {name: container_name(self.lab, FAULTS) if name in fronted_stores(config) else host
+                           for name, host in self.hosts.items()}
         # The nodes reach the database through the pooler when there is one; the release job goes direct.
         pooler = config.pooler
-        self.node_database = database_settings(self.hosts[pooler], secrets.db_password, pooler) if pooler else self.database
+        self.node_database = database_settings(
+            self.node_hosts[pooler if pooler else APP_DATABASE], secrets.db_password, pooler
+        )
         self.site_env = {"LAB_SITE_SETTINGS": config.site_settings}
         https = config.https if config.https is not None else facts.get("https", "auto")
-        self.site = site_context(config, self.hosts, self.passwords, https)
+        self.site = site_context(config, self.node_hosts, self.passwords, https)
         # The project's .env files, where it reads them: handed in at start, never built into an image.
         self.dotenv = {f"/srv/site/{path}": text for path, text in config.env_files.items()}
 
@@ -360,6 +374,22 @@ class _Planner:
             )
         return specs
 
+    def faults(self) -> ContainerSpec:
+        """The fault proxy: a route per fronted store, on that store's own port, to the store."""
+        routes = [f"{name}={STORES[name].port}:{self.hosts[name]}:{STORES[name].port}" for name in fronted_stores(self.config)]
+        ports = " ".join(f"exec {3 + i}<>/dev/tcp/127.0.0.1/{STORES[name].port} &&"
+                         for i, name in enumerate(fronted_stores(self.config)))
+        return ContainerSpec(
+            name=container_name(self.lab, FAULTS),
+            role="store",  # beside the stores it fronts: brought up and removed with them
+            image=self.tags[FAULTS],
+            labels=labels(self.lab, "store", store=FAULTS),
+            command=("lab-faults", *routes),
+            check=ExecCheck(("bash", "-c", f"{ports} true")),
+            stop_timeout=2,
+            **limits(FAULTS),
+        )
+
     def prepare(self, static: tuple[Mount, ...]) -> ContainerSpec:
         """The one-off job that migrates, runs the project's release steps and sets the demo user."""
         release = tuple(step.command for step in self.config.release_steps if step.action == "run")
@@ -385,7 +415,7 @@ class _Planner:
     def nodes(self, static: tuple[Mount, ...], nfs_client: str, nfs_address: str | None) -> list[ContainerSpec]:
         config, secrets = self.config, self.secrets
         backend = BACKENDS[config.backend]
-        backend_settings = backend.settings(self.hosts, self.passwords)
+        backend_settings = backend.settings(self.node_hosts, self.passwords)
         node_settings = {**self.node_database, **backend_settings}
         if "DATABASES" in backend_settings:  # a backend adds databases; the shared one stays "default"
             node_settings["DATABASES"] = {**self.node_database["DATABASES"], **backend_settings["DATABASES"]}
@@ -508,7 +538,7 @@ def build_plan(
     it needs https. `tls` is nginx's certificate and key (PEM) when it terminates https.
     """
     parts = _Planner(config, secrets, tags, facts or {}, tls)
-    stores = parts.stores()
+    stores = parts.stores() + ([parts.faults()] if config.fault_proxy else [])
     # The one volume of collected static files (the first job fills it; nginx serves it at STATIC_URL).
     static = (Mount(parts.volume("static"), STATIC_ROOT),)
     prepare = parts.prepare(static)

@@ -44,6 +44,7 @@ PROFILES: dict[str, Profile] = {
     "postgres": Profile((), "runs as the postgres user from the start", 512, 256),
     "redis": Profile((), "runs as the redis user from the start", 256, 64),
     "memcached": Profile((), "runs as the memcache user from the start", 64, 64),  # plus its cache size
+    "faults": Profile((), "the fault proxy runs as nobody from the start", 64, 64),
     "pgbouncer": Profile((), "runs as the postgres user from the start", 64, 64),
     "nfs": Profile(
         ("DAC_READ_SEARCH", "SETUID", "SETGID", "FOWNER"),

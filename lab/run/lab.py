@@ -7,6 +7,7 @@ balance mode (that is all `switch` does), it changes only what differs.
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +21,9 @@ from lab.engines.parallel import in_parallel
 from lab.engines.reconcile import Reconciler
 from lab.engines.swarm import write_stack
 from lab.engines.waits import wait_until_ready
-from lab.errors import ConfigError, LabNotFound, SiteError
+from lab.errors import ConfigError, LabError, LabNotFound, SiteError
 from lab.model.config import LabConfig, check_name
-from lab.model.plan import Plan, build_plan, container_name, image_keys, store_names
+from lab.model.plan import FAULTS, Plan, build_plan, container_name, fronted_stores, image_keys, store_names
 from lab.run import site_facts
 from lab.run.build_errors import WrongPython, site_images
 from lab.run.state import LabState, StateStore, new_key, new_secrets
@@ -210,6 +211,20 @@ class Lab:
         engine.restart_member(spec.name, timeout=timeout)
         wait_until_ready(engine, spec.name, spec.check, timeout=60)
         return time.monotonic() - started
+
+    def set_faults(self, faults: dict[str, dict]) -> None:
+        """What the fault proxy does to each store now: {"redis": {"rtt_ms": 50, "kbps": 0, "cut": False}};
+        a store not named passes untouched. Needs `lab up --fault-proxy`."""
+        plan = self.plan()
+        fronted = fronted_stores(plan.config)
+        if not fronted:
+            raise ConfigError("this lab has no fault proxy: `lab up --fault-proxy` puts one between the nodes and the stores")
+        unknown = sorted(set(faults) - set(fronted))
+        if unknown:
+            raise ConfigError(f"the fault proxy fronts {', '.join(fronted)}, not {', '.join(unknown)}")
+        code, output = self.engine.exec_member(container_name(self.name, FAULTS), ["lab-faults-set", json.dumps(faults)])
+        if code != 0:
+            raise LabError(f"the fault proxy did not take the faults (exit {code}): {output[-300:]}")
 
     def _check_login_page(self, plan: Plan, state: LabState) -> None:
         """Readiness through nginx: the site's login page answers with a login form (found the first time)."""

@@ -265,3 +265,52 @@ def failed_only_past_the_budget(steps: list[tuple[bool, list[UserEvidence]]]) ->
     if not failed:
         return Judgement(False, f"all {len(past)} users got every answer past the budget")
     return Judgement(True, f"no user failed within the budget; past it {_names(failed)} got errors")
+
+
+def waited_through(users: list[UserEvidence], start: float, end: float) -> Judgement:
+    """Some request sent while the network was cut (between `start` and `end`) was answered only after
+    it healed: the requests waited for the store instead of failing."""
+    waited = [u for u in users if any(start <= o.at < end and o.status == 200 and o.at + o.seconds >= end - 0.2
+                                      for o in u.observations)]
+    if not waited:
+        return Judgement(False, "not evidence: no request sent during the cut waited for it to heal")
+    return Judgement(True, f"{_names(waited)} waited through the cut and got their answer after it healed")
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
+
+
+def each_user_slower_by(before: list[UserEvidence], after: list[UserEvidence], seconds: float) -> Judgement:
+    """Per user (by name): the median answer took at least `seconds` longer after than before, and every
+    request was answered. A user with fewer than 3 answers on either side is not evidence."""
+    earlier = {u.name: [o.seconds for o in answered(u)] for u in before}
+    measured, too_fast, failed = 0, [], []
+    for user in after:
+        times = [o.seconds for o in answered(user)]
+        if got_an_error(user):
+            failed.append(user)
+        if len(times) < 3 or len(earlier.get(user.name, [])) < 3:
+            continue
+        measured += 1
+        if _median(times) - _median(earlier[user.name]) < seconds * 0.999:  # float sums
+            too_fast.append(user)
+    if failed:
+        return Judgement(False, f"{_names(failed)} got errors")
+    if not measured:
+        return Judgement(False, "not evidence: no user had 3 answers before and after")
+    if too_fast:
+        return Judgement(False, f"{_names(too_fast)} were not {seconds * 1000:.0f} ms slower at the median")
+    return Judgement(True, f"each of {measured} users was at least {seconds * 1000:.0f} ms slower at the median, with no error")
+
+
+def failed_only_between(users: list[UserEvidence], start: float, end: float) -> Judgement:
+    """Every failed request was sent between `start` and `end` (while the fault lasted), and some was."""
+    outside = [u for u in users if any(o.status != 200 and not start <= o.at <= end for o in u.observations)]
+    if outside:
+        return Judgement(False, f"{_names(outside)} got errors outside the fault")
+    inside = [u for u in users if any(o.status != 200 for o in u.observations)]
+    if not inside:
+        return Judgement(False, "not evidence: no request failed during the fault")
+    return Judgement(True, f"{_names(inside)} got errors during the fault, and no one outside it")

@@ -210,3 +210,16 @@ def test_an_unknown_pooler_or_a_tiny_max_connections_is_refused(options):
 
     with pytest.raises(ConfigError):
         LabConfig(name="t", **options)
+
+
+def test_a_fault_proxy_fronts_every_store_the_nodes_talk_to_and_the_release_job_goes_direct():
+    plan = build_plan(LabConfig(name="t", fault_proxy=True, backend="cached_db"), SECRETS, {**TAGS, "faults": "f"})
+    faults = next(spec for spec in plan.stores if spec.name == "t-faults")
+    assert faults.command == ("lab-faults", "postgres=5432:t-postgres:5432", "redis=6379:t-redis:6379")
+    settings = node_settings(plan.nodes[0])
+    assert settings["DATABASES"]["default"]["HOST"] == "t-faults"
+    assert "@t-faults:6379" in settings["CACHES"]["lab_sessions"]["LOCATION"]
+    assert node_config(plan.nodes[0])["environment"]["DATABASE_URL"].endswith("@t-faults:5432/lab")
+    prepare = node_config(plan.prepare)
+    assert "t-postgres" in json.dumps(prepare) and not faults.ports
+    assert "faults" in image_keys(plan.config) and "faults" not in image_keys(LabConfig(name="t"))

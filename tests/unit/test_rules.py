@@ -2,7 +2,10 @@
 
 from lab.traffic.evidence import Observation, UserEvidence
 from lab.verdicts.rules import (
+    each_user_slower_by,
+    failed_only_between,
     failed_only_past_the_budget,
+    waited_through,
     no_request_failed,
     all_on_one_node,
     each_pinned_and_spread,
@@ -178,3 +181,35 @@ def test_no_request_failed_needs_a_step_past_the_budget():
     assert not broke.passed and "c got errors" in broke.why
     assert not no_request_failed([(True, [stays("a")]), (False, [not_logged_in("d")])]).passed
     assert "not evidence" in no_request_failed([(True, [stays("a")])]).why
+
+
+def timed(name, rows):
+    """rows: (at, seconds, status)."""
+    evidence = UserEvidence(name, address="10.0.0.1", logged_in=True)
+    for i, (at, seconds, status) in enumerate(rows):
+        evidence.observations.append(Observation(i, status, IN, "node-1", "s1", i, seconds, at=at))
+    return evidence
+
+
+def test_waited_through_needs_a_request_sent_in_the_cut_and_answered_after_it():
+    assert waited_through([timed("a", [(101, 3.9, 200)])], 100, 105).passed  # sent at 101, answered at 104.9
+    assert not waited_through([timed("a", [(101, 0.01, 200), (106, 0.01, 200)])], 100, 105).passed
+    assert not waited_through([timed("a", [(101, 4.0, 500)])], 100, 105).passed  # it failed, it did not wait
+
+
+def test_each_user_slower_by_is_judged_per_user_at_the_median():
+    before = [timed("a", [(1, 0.004, 200)] * 5), timed("b", [(1, 0.004, 200)] * 5)]
+    slower = [timed("a", [(2, 0.110, 200)] * 5), timed("b", [(2, 0.104, 200)] * 5)]
+    assert each_user_slower_by(before, slower, 0.1).passed
+    one_fast = [timed("a", [(2, 0.110, 200)] * 5), timed("b", [(2, 0.006, 200)] * 5)]
+    judged = each_user_slower_by(before, one_fast, 0.1)
+    assert not judged.passed and "b were not 100 ms slower" in judged.why
+    assert not each_user_slower_by(before, [timed("a", [(2, 0.2, 200)] * 4 + [(3, 2.0, 500)])], 0.1).passed
+    assert "not evidence" in each_user_slower_by(before, [timed("c", [(2, 0.2, 200)] * 5)], 0.1).why
+
+
+def test_failed_only_between():
+    assert failed_only_between([timed("a", [(99, 0.01, 200), (101, 2.0, 500), (106, 0.01, 200)])], 100, 105).passed
+    late = failed_only_between([timed("a", [(101, 2.0, 500)]), timed("b", [(107, 0.01, 502)])], 100, 105)
+    assert not late.passed and "b got errors outside the fault" in late.why
+    assert "not evidence" in failed_only_between([timed("a", [(101, 0.01, 200)])], 100, 105).why

@@ -12,6 +12,8 @@ from lab.studies.experiments.rolling_restart import RollingRestart
 from lab.studies.experiments.scale_out import ScaleOut
 from lab.studies.experiments.secret_key import SecretKeyMismatch
 from lab.studies.experiments.shared_ip import SharedIp
+from lab.studies.experiments.slow_store import SlowStore
+from lab.studies.experiments.store_partition import StorePartition
 from lab.studies.experiments.store_restart import StoreRestart
 
 EXPERIMENTS: dict[str, Experiment] = {
@@ -26,6 +28,8 @@ EXPERIMENTS: dict[str, Experiment] = {
         MemcachedEviction(),
         HostDown(),
         ConnectionBudget(),
+        SlowStore(),
+        StorePartition(),
     )
 }
 
