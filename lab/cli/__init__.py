@@ -20,6 +20,7 @@ from lab.cli.commands import (
     command_export,
     command_logs,
     command_readiness,
+    command_deploy,
     command_fault,
     command_rotate_key,
     command_status,
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         "logs": command_logs, "experiments": command_experiments, "experiment": run_experiment,
         "matrix": run_matrix_command, "export": command_export, "watch": run_watch, "readiness": command_readiness,
         "rotate-key": command_rotate_key, "backends": command_backends, "balances": command_balances,
-        "build": command_build, "fault": command_fault,
+        "build": command_build, "fault": command_fault, "deploy": command_deploy,
     }
     commands[args.command](Lab(args.name, progress=say), args)
     return 0

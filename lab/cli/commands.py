@@ -60,8 +60,14 @@ def command_up(lab: Lab, args: argparse.Namespace) -> None:
 def command_switch(lab: Lab, args: argparse.Namespace) -> None:
     """`lab switch`: change a running lab's backend, balance, nodes or keys."""
     changes = {key: getattr(args, key) for key in ("backend", "balance", "nodes", "secret_key_per_node")}
-    result = lab.switch(**changes)
+    result = lab.switch(rolling=args.rolling, **changes)
     say(f"switched in {result.seconds:.1f} s; changed: {', '.join(result.changed) or 'nothing'}")
+
+
+def command_deploy(lab: Lab, args: argparse.Namespace) -> None:
+    """`lab deploy`: roll the site's new version out, one node at a time."""
+    result = lab.deploy(release=args.release)
+    say(f"deployed in {result.seconds:.1f} s; changed: {', '.join(result.changed) or 'nothing (the site is unchanged)'}")
 
 
 def command_down(lab: Lab, args: argparse.Namespace) -> None:

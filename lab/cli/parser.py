@@ -189,6 +189,15 @@ def add_lifecycle_parsers(commands) -> None:
     """`switch`, `down`, `status`, `logs`: a lab's life after `up`."""
     switch = commands.add_parser("switch", help="change a running lab's backend or balancing mode")
     add_topology_options(switch)
+    switch.add_argument(
+        "--rolling", action="store_true",
+        help="change the nodes one at a time, each drained from nginx first (no request dropped)",
+    )
+
+    deploy = commands.add_parser(
+        "deploy", help="roll out the site as its folder is now: one node at a time, each drained from nginx first"
+    )
+    deploy.add_argument("--release", metavar="NAME", help="a label for this version, built into its image (a new one redeploys the same code)")
 
     down = commands.add_parser("down", help="remove the lab's containers, network and volumes")
     down.add_argument("--keep-data", action="store_true", help="keep volumes and the lab's keys and password")

@@ -116,6 +116,8 @@ def _service(spec: ContainerSpec, registry: str | None, compose: ComposeFile, pl
         "endpoint_mode": "dnsrr",
         "resources": {"limits": {"memory": f"{spec.memory_mb}M"}},
     }
+    if spec.role == "node":  # a new version replaces nodes one at a time, as `lab deploy` does locally
+        deploy["update_config"] = {"parallelism": 1, "delay": "1s", "order": "stop-first"}
     if spec.role == "job":  # the one-off job: again until it succeeds (the database may start after it)
         deploy["restart_policy"] = {"condition": "on-failure", "delay": "2s", "max_attempts": 30}
     if placement:

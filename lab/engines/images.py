@@ -202,6 +202,8 @@ def image_specs(config: LabConfig) -> dict[str, ImageSpec]:
             )
         )
     code = tuple(("site/" + name, path) for name, path in code_files(Path(config.site)))
+    # A release label is part of the image: a new label is a new version even when the code is the same.
+    release = {"LAB_RELEASE": config.release} if config.release else {}
     steps = build_steps(config)
     if steps:
         script = lambda lines: ("set -ex\n" + "\n".join(lines) + "\n").encode()  # noqa: E731
@@ -209,7 +211,7 @@ def image_specs(config: LabConfig) -> dict[str, ImageSpec]:
             "site",
             DOCKERFILES / "site-build",
             build_args={"FROM_IMAGE": layers[-1].tag, "BUILDER_IMAGE": builder.tag,
-                        "WITH_NODE": "1" if steps.node else ""},
+                        "WITH_NODE": "1" if steps.node else "", **release},
             # packages/ is never empty (COPY needs a file): a placeholder the install step removes.
             generated={"install-steps": script(("rm -rf .lab-placeholder", *steps.install)),
                        "build-steps": script(steps.build), "packages/.lab-placeholder/keep": b""},
@@ -218,7 +220,8 @@ def image_specs(config: LabConfig) -> dict[str, ImageSpec]:
         )
     else:
         site = ImageSpec(
-            "site", DOCKERFILES / "site", build_args={"FROM_IMAGE": layers[-1].tag}, listed=code, needs=(layers[-1].key,)
+            "site", DOCKERFILES / "site", build_args={"FROM_IMAGE": layers[-1].tag, **release}, listed=code,
+            needs=(layers[-1].key,)
         )
     specs = [
         *layers,

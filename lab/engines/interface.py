@@ -43,6 +43,8 @@ class ApplyRequest:
     on_prepared: Callable[[], None]
     workdir: Path
     replan: Callable[[str], Plan]
+    # Replace changed nodes one at a time, each drained from nginx first (lab deploy, switch --rolling).
+    rolling: bool = False
 
 
 class LabEngine(ABC):

@@ -25,6 +25,9 @@ from lab.model.plan import HEALTH, ContainerSpec, Plan, container_name, store_na
 from lab.model.stores import APP_DATABASE
 
 Fetch = Callable[..., tuple[int, dict]]
+# How long a drained node keeps its in-flight requests before it is replaced: the lab's pages answer in
+# milliseconds; a site with slow requests would need its longest (nginx's proxy_read_timeout bounds it).
+DRAIN_SECONDS = 1.0
 
 
 class ContainerEngine(Protocol):
@@ -90,7 +93,10 @@ class Reconciler:
                 request.on_prepared()
 
         def nodes() -> None:
-            self.converge("nodes", planned["plan"].nodes, planned["plan"], actions)
+            if request.rolling and serving:
+                self.roll(planned["plan"], actions)
+            else:
+                self.converge("nodes", planned["plan"].nodes, planned["plan"], actions)
             if planned["plan"].scheduler:  # after the nodes: it needs what they need, and takes no traffic
                 self.converge("scheduler", [planned["plan"].scheduler], planned["plan"], actions)
 
@@ -144,6 +150,31 @@ class Reconciler:
         in_parallel(lambda spec: wait_until_ready(self.engine, spec.name, spec.check, timeout=90), specs)
         summary = ", ".join(f"{spec.name.removeprefix(plan.config.name + '-')} {actions[spec.name]}" for spec in specs)
         self.progress(f"{what} ready in {time.monotonic() - started:.1f} s: {summary}")
+
+    def roll(self, plan: Plan, actions: dict) -> None:
+        """Replace the nodes that changed one at a time: nginx stops sending that node new requests (its
+        in-flight ones finish: nginx's reload is graceful, and the node stops gracefully), the node is
+        recreated or reloaded and judged ready, then nginx sends it traffic again."""
+        started = time.monotonic()
+        for node in plan.nodes:
+            if self.engine.matches(node) and node.check and self.engine.passes(node.check, node.name):
+                actions[node.name] = "kept"
+                continue
+            part = node.name.removeprefix(plan.config.name + "-")
+            if self.engine.status(node.name)[0] == "missing":  # a new node: nginx sends it nothing yet
+                actions[node.name] = self.ensure(node, plan.network)
+                wait_until_ready(self.engine, node.name, node.check, timeout=90)
+                continue
+            drained = plan.drained(node.name)
+            self.apply_nginx_conf(drained)
+            self.wait_for_config(drained)
+            time.sleep(DRAIN_SECONDS)  # in-flight requests finish on the old workers
+            actions[node.name] = self.ensure(node, plan.network)
+            wait_until_ready(self.engine, node.name, node.check, timeout=90)
+            self.apply_nginx_conf(plan)
+            self.wait_for_config(plan)
+            self.progress(f"  {part} {actions[node.name]}, drained and back in {time.monotonic() - started:.1f} s")
+        self.progress(f"nodes rolled in {time.monotonic() - started:.1f} s")
 
     def remove_stale(self, plan: Plan, roles: tuple[str, ...]) -> None:
         """Remove the lab's containers of these roles that the plan no longer has (volumes stay until down)."""

@@ -103,6 +103,7 @@ class LabConfig:
     # One machine runs the site's scheduled jobs: "auto" (what the project declares: a Procfile's clock line,
     # a management command, else its own start-up with DJANGO_RUN_SCHEDULER=1), a command, or "" (none).
     scheduler: str = ""
+    release: str = ""  # a label built into the site's image (`lab deploy --release NAME`): a new one is a new version
     fault_proxy: bool = False  # the nodes reach every store through the lab's fault proxy (`lab fault`)
     pooler: str = ""  # "pgbouncer": the nodes reach PostgreSQL through a connection pooler
     max_connections: int = 0  # PostgreSQL's max_connections (a managed database's limit); 0: the lab's 200
@@ -158,6 +159,8 @@ class LabConfig:
         for package in self.build_packages:
             if not _DEBIAN_PACKAGE.fullmatch(package):
                 raise ConfigError(f"--build-package {package!r} is not a Debian package name (e.g. libldap-dev)")
+        if self.release and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", self.release):
+            raise ConfigError(f"--release {self.release!r}: letters, digits, '.', '_' or '-', up to 64")
         if self.login_url and not self.login_url.startswith("/"):
             raise ConfigError(f"--login-url must be a path like /accounts/login/, not {self.login_url!r}")
         backend = BACKENDS[self.backend]

@@ -83,33 +83,39 @@ def session_map(cookie: str) -> list[dict]:
     return [block("map", ["$http_cookie", "$lab_session_cookie"], [directive("default", '""'), directive(pattern, "$1")])]
 
 
-def upstream_block(servers: Sequence[str], mode: BalanceMode, session_cookie: str = SESSION_COOKIE) -> dict:
+def upstream_block(
+    servers: Sequence[str], mode: BalanceMode, session_cookie: str = SESSION_COOKIE, drained: Sequence[str] = ()
+) -> dict:
     """The upstream of Django nodes, balanced by `mode`; servers are host:port strings.
 
     A restarted container may come back with another address, so nginx re-resolves the names
     (`resolve`, with a shared zone) instead of keeping the addresses it saw at start; `route` names
-    each node, so a sticky cookie still names the same node after it moved.
+    each node, so a sticky cookie still names the same node after it moved. A `drained` server is marked
+    `down`: nginx sends it no new request (a rolling deploy replaces it), and keeps its place in the hash.
     """
     lines = [
         # A failed node is skipped for a few seconds instead of being retried on every request.
-        directive("server", server, "resolve", f"route={route(server)}", "max_fails=1", f"fail_timeout={FAIL_TIMEOUT_S}s")
+        directive("server", server, "resolve", f"route={route(server)}", "max_fails=1", f"fail_timeout={FAIL_TIMEOUT_S}s",
+                  *(("down",) if server in drained else ()))
         for server in servers
     ]
     directives = mode.upstream_directives(session_variable(session_cookie))
     return block("upstream", [UPSTREAM], [directive("zone", UPSTREAM, "256k"), *directives, *lines])
 
 
-def config_id(servers: Sequence[str], mode: BalanceMode, frontend: Frontend | None = None) -> str:
+def config_id(
+    servers: Sequence[str], mode: BalanceMode, frontend: Frontend | None = None, drained: Sequence[str] = ()
+) -> str:
     """A short name for one configuration, sent as X-Lab-Config so a reload can be seen to have landed."""
-    parts = [list(servers), mode.name] + (frontend or Frontend()).identity()
+    parts = [list(servers), mode.name] + (frontend or Frontend()).identity() + ([sorted(drained)] if drained else [])
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:12]
 
 
-def lab_headers(servers: Sequence[str], mode: BalanceMode, frontend: Frontend) -> list[dict]:
+def lab_headers(servers: Sequence[str], mode: BalanceMode, frontend: Frontend, drained: Sequence[str] = ()) -> list[dict]:
     """Headers on every answer that say which balancing configuration served it."""
     return [
         directive("add_header", "X-Lab-Balance", mode.name, "always"),
-        directive("add_header", "X-Lab-Config", config_id(servers, mode, frontend), "always"),
+        directive("add_header", "X-Lab-Config", config_id(servers, mode, frontend, drained), "always"),
     ]
 
 
@@ -160,13 +166,18 @@ def listen(frontend: Frontend) -> list[dict]:
 
 
 def render(
-    servers: Sequence[str], mode: BalanceMode, frontend: Frontend | None = None, static_root: str = "/srv/static"
+    servers: Sequence[str],
+    mode: BalanceMode,
+    frontend: Frontend | None = None,
+    static_root: str = "/srv/static",
+    drained: Sequence[str] = (),
 ) -> str:
-    """The whole nginx.conf for a balancer over `servers` using `mode`, serving STATIC_URL when given."""
+    """The whole nginx.conf for a balancer over `servers` using `mode`, serving STATIC_URL when given;
+    `drained` servers take no new request."""
     if not servers:
         raise ValueError("an upstream needs at least one server")
     frontend = frontend or Frontend()
-    headers = lab_headers(servers, mode, frontend)
+    headers = lab_headers(servers, mode, frontend, drained)
     static_url = frontend.static_url
     static = [static_location(static_url, static_root, headers)] if static_url else []
     payload = [
@@ -187,7 +198,7 @@ def render(
                 directive("resolver", DOCKER_DNS, "valid=1s", "ipv6=off"),
                 directive("resolver_timeout", "2s"),
                 *session_map(frontend.session_cookie),
-                upstream_block(servers, mode, frontend.session_cookie),
+                upstream_block(servers, mode, frontend.session_cookie, drained),
                 block(
                     "server",
                     [],

@@ -135,6 +135,7 @@ class Plan:
     nginx: ContainerSpec
     nginx_conf: str
     nginx_config_id: str
+    frontend: Frontend | None = None  # what nginx's configuration was rendered for (to drain a node)
     scheduler: ContainerSpec | None = None  # the one machine that runs the site's scheduled jobs (--scheduler)
     client_image: str = ""  # the lab's node image without the site: clients need Python, not the site
     url: str = ""  # where a browser reaches nginx: https when nginx terminates TLS
@@ -143,6 +144,15 @@ class Plan:
     def nginx_url(self) -> str:
         """nginx's URL on the lab's networks, as the client containers reach it."""
         return f"{self.url.split(':', 1)[0]}://{self.nginx.name}/"
+
+    def drained(self, node: str) -> "Plan":
+        """This plan with nginx sending no new request to `node` (a rolling deploy replaces it)."""
+        servers = [f"{spec.name}:{NODE_PORT}" for spec in self.nodes]
+        mode, drained = BALANCE_MODES[self.config.balance], [f"{node}:{NODE_PORT}"]
+        conf = render(servers, mode, self.frontend, static_root=STATIC_ROOT, drained=drained)
+        return dataclasses.replace(
+            self, nginx_conf=conf, nginx_config_id=config_id(servers, mode, self.frontend, drained)
+        )
 
     def containers(self) -> tuple[ContainerSpec, ...]:
         """The long-running containers (not the one-off prepare job)."""
@@ -157,6 +167,11 @@ class Plan:
 def container_name(lab: str, part: str) -> str:
     """`<lab>-nginx`, `<lab>-node-2`, `<lab>-redis`: also the host name on the lab network."""
     return f"{lab}-{part}"
+
+
+def version_of(site_image: str) -> str:
+    """The site's version as every answer names it (X-Lab-Version): its image's tag."""
+    return site_image.rsplit(":", 1)[-1]
 
 
 def node_name(lab: str, index: int) -> str:
@@ -435,7 +450,8 @@ class _Planner:
             mounts = [Mount(self.volume(f"node-{index}-data"), NODE_DATA_DIR), *static, Mount(shared, SHARED_SESSIONS_DIR)]
             if nfs_volume:
                 mounts.append(Mount(nfs_volume, extras.nfs_mount_at))
-            env = {**self.site_env, "LAB_NODE": f"node-{index}", "LAB_WORKERS": str(config.workers), **extras.env}
+            env = {**self.site_env, "LAB_NODE": f"node-{index}", "LAB_WORKERS": str(config.workers),
+                   "LAB_VERSION": version_of(self.tags["site"]), **extras.env}
             secret_key = secrets.node_secret_keys[index - 1] if config.secret_key_per_node else secrets.secret_key
             config_file = node_config(
                 node_settings, secret_key, secrets.secret_key_fallbacks, backend.node_commands, site=self.site
@@ -556,6 +572,7 @@ def build_plan(
         nginx=nginx,
         nginx_conf=nginx_conf,
         nginx_config_id=nginx_config_id,
+        frontend=parts.frontend(),
         scheduler=scheduler,
         client_image=tags.get("node", ""),
         url=config.url_for(https=tls is not None),

@@ -83,7 +83,7 @@ class Lab:
         with self._lock:
             return self._up(config, **changes)
 
-    def _up(self, config: LabConfig | None = None, **changes) -> UpResult:
+    def _up(self, config: LabConfig | None = None, rolling: bool = False, **changes) -> UpResult:
         """The steps of `up`: refuse what cannot be, images, what the site is, the plan, apply, serving."""
         started = time.monotonic()
         state = self.states.load(self.name)
@@ -110,6 +110,7 @@ class Lab:
             on_prepared=lambda: self.states.save(state.replace(prepared_image=tags["site"])),
             workdir=self.states.directory,
             replan=lambda address: self.build(config, state, tags, client, nfs_address=address),
+            rolling=rolling,
         )
         plan, actions = engine.apply(self.build(config, state, tags, client), request, self.progress)
         engine.wait_until_serving(plan, self.progress)
@@ -166,14 +167,24 @@ class Lab:
         names = list(dict.fromkeys([*names, "127.0.0.1", "localhost", container_name(config.name, "nginx")]))
         return certificates(config.name, self.states.tls_dir(config.name), names)
 
-    def switch(self, **changes) -> UpResult:
-        """Change a running lab's backend, balance mode, node count or keys; only what must change."""
+    def switch(self, rolling: bool = False, **changes) -> UpResult:
+        """Change a running lab's backend, balance mode, node count or keys; only what must change.
+        `rolling`: the nodes that change do so one at a time, each drained from nginx first."""
         changes = {key: value for key, value in changes.items() if value is not None}
         if not changes:
             raise ConfigError("say what to switch: --backend, --balance, --nodes or --secret-key-per-node")
         with self._lock:
             state = self._state()
-            return self._up(state.config, **changes)
+            return self._up(state.config, rolling=rolling, **changes)
+
+    def deploy(self, release: str | None = None) -> UpResult:
+        """Roll out the site as its folder is now (its code read again, a new image when it changed):
+        nodes replaced one at a time, each drained from nginx first, so no request is dropped.
+        `release` labels the new version (a new label is a new image even when the code is the same)."""
+        with self._lock:
+            state = self._state()
+            changes = {"release": release} if release is not None else {}
+            return self._up(state.config, rolling=True, **changes)
 
     def rotate_secret_key(self) -> UpResult:
         """Give every node a new SECRET_KEY and keep the old one in SECRET_KEY_FALLBACKS: no one is logged out."""

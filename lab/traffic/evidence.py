@@ -44,6 +44,7 @@ class Observation:
     seconds: float
     error: str | None = None
     at: float = 0.0  # when it was sent (epoch seconds), to line requests up with what happened to the lab
+    version: str | None = None  # the site's version that answered (X-Lab-Version): a rolling deploy has two
 
 
 @dataclass
@@ -197,6 +198,7 @@ class VirtualUser:
                 body.get("counter"),
                 round(time.monotonic() - started, 6),
                 at=round(sent, 3),
+                version=headers.get("X-Lab-Version") or None,
             )
         except (OSError, ValueError) as error:
             elapsed = round(time.monotonic() - started, 6)

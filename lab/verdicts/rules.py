@@ -314,3 +314,29 @@ def failed_only_between(users: list[UserEvidence], start: float, end: float) -> 
     if not inside:
         return Judgement(False, "not evidence: no request failed during the fault")
     return Judgement(True, f"{_names(inside)} got errors during the fault, and no one outside it")
+
+
+def no_failures(users: list[UserEvidence], after: float = 0.0) -> Judgement:
+    """No request after `after` failed, and every user logged in."""
+    failed = [u for u in users if u.login_error or any(o.at >= after and o.status != 200 for o in u.observations)]
+    if failed:
+        count = sum(1 for u in failed for o in u.observations if o.at >= after and o.status != 200)
+        return Judgement(False, f"{_names(failed)} got errors ({count} failed requests)")
+    count = sum(len(u.observations) for u in users)
+    return Judgement(True, f"all {count} requests of {len(users)} users answered")
+
+
+def moved_to_version(users: list[UserEvidence], old: str, new: str, after: float) -> Judgement:
+    """Every answer named the old or the new version, every user got the new one by the end, and once
+    `after` (the deploy done) every answer was the new one."""
+    odd = [u for u in users if any(o.status == 200 and o.version not in (old, new) for o in u.observations)]
+    if odd:
+        return Judgement(False, f"{_names(odd)} got answers from neither version")
+    stale = [u for u in users if any(o.at >= after and o.status == 200 and o.version != new for o in u.observations)]
+    if stale:
+        return Judgement(False, f"{_names(stale)} got the old version after the deploy ended")
+    unmoved = [u for u in users if not any(o.version == new for o in u.observations)]
+    if unmoved:
+        return Judgement(False, f"not evidence: {_names(unmoved)} never got the new version")
+    both = [u for u in users if any(o.version == old for o in u.observations)]
+    return Judgement(True, f"every user got the new version; {len(both)} of {len(users)} were served both during the deploy")

@@ -4,6 +4,8 @@ from lab.traffic.evidence import Observation, UserEvidence
 from lab.verdicts.rules import (
     each_user_slower_by,
     failed_only_between,
+    moved_to_version,
+    no_failures,
     failed_only_past_the_budget,
     waited_through,
     no_request_failed,
@@ -213,3 +215,23 @@ def test_failed_only_between():
     late = failed_only_between([timed("a", [(101, 2.0, 500)]), timed("b", [(107, 0.01, 502)])], 100, 105)
     assert not late.passed and "b got errors outside the fault" in late.why
     assert "not evidence" in failed_only_between([timed("a", [(101, 0.01, 200)])], 100, 105).why
+
+
+def versioned(name, rows):
+    """rows: (at, status, version)."""
+    evidence = UserEvidence(name, address="10.0.0.1", logged_in=True)
+    for i, (at, status, version) in enumerate(rows):
+        evidence.observations.append(Observation(i, status, IN, "node-1", "s1", i, 0.01, at=at, version=version))
+    return evidence
+
+
+def test_moved_to_version_and_no_failures():
+    rolled = [versioned("a", [(1, 200, "v1"), (2, 200, "v2"), (3, 200, "v1"), (9, 200, "v2")]),
+              versioned("b", [(1, 200, "v1"), (9, 200, "v2")])]
+    assert moved_to_version(rolled, "v1", "v2", after=5).passed and no_failures(rolled).passed
+    late = [versioned("a", [(1, 200, "v1"), (9, 200, "v1")]), versioned("b", [(9, 200, "v2")])]
+    judged = moved_to_version(late, "v1", "v2", after=5)
+    assert not judged.passed and "a got the old version after the deploy ended" in judged.why
+    assert not moved_to_version([versioned("a", [(1, 200, "v0"), (9, 200, "v2")])], "v1", "v2", after=5).passed
+    dropped = [versioned("a", [(1, 200, "v1"), (2, 502, None), (9, 200, "v2")])]
+    assert not no_failures(dropped).passed and no_failures(dropped, after=3).passed

@@ -8,6 +8,7 @@ from lab.studies.experiments.connection_budget import ConnectionBudget
 from lab.studies.experiments.host_down import HostDown
 from lab.studies.experiments.memcached_eviction import MemcachedEviction
 from lab.studies.experiments.node_down import NodeDown
+from lab.studies.experiments.rolling_deploy import RollingDeploy
 from lab.studies.experiments.rolling_restart import RollingRestart
 from lab.studies.experiments.scale_out import ScaleOut
 from lab.studies.experiments.secret_key import SecretKeyMismatch
@@ -21,6 +22,7 @@ EXPERIMENTS: dict[str, Experiment] = {
     for experiment in (
         NodeDown(),
         RollingRestart(),
+        RollingDeploy(),
         StoreRestart(),
         ScaleOut(),
         SecretKeyMismatch(),

@@ -1,4 +1,5 @@
 import hashlib
+import os
 
 from django.conf import settings
 from django.db import DatabaseError, connections
@@ -17,6 +18,9 @@ class LabNodeMiddleware:
         self.get_response = get_response
         self.node = settings.LAB_NODE
         self.config_id = settings.LAB_CONFIG_ID
+        # Which version of the site answered (a rolling deploy has two): the image, and its release label.
+        release = os.environ.get("LAB_RELEASE", "")
+        self.version = os.environ.get("LAB_VERSION", "") + (f" {release}" if release else "")
 
     def __call__(self, request):
         if request.path == HEALTH:
@@ -29,6 +33,7 @@ class LabNodeMiddleware:
             response = self.get_response(request)
         response["X-Lab-Node"] = self.node
         response["X-Lab-Config-Id"] = self.config_id
+        response["X-Lab-Version"] = self.version
         user = getattr(request, "user", None)
         response["X-Lab-User"] = str(user.pk) if user is not None and user.is_authenticated else ""
         session = getattr(request, "session", None)

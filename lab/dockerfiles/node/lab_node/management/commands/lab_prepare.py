@@ -45,7 +45,10 @@ class Command(BaseCommand):
         for flag in ("is_active", "is_staff", "is_superuser"):
             if hasattr(user, flag):
                 setattr(user, flag, True)
-        user.set_password(password)
+        # Set only when it differs: a new hash (a new salt) would log out every session of the demo user,
+        # since Django checks a session against the password's hash (a release step under traffic).
+        if created or not user.check_password(password):
+            user.set_password(password)
         user.save()
         if apps.is_installed("allauth.account"):  # allauth asks for a verified address before an email login
             from allauth.account.models import EmailAddress
