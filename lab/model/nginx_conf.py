@@ -53,6 +53,7 @@ class Frontend:
     static_url: str | None = None
     tls: bool = False
     session_cookie: str = SESSION_COOKIE
+    websockets: bool = False  # an ASGI site: nginx passes WebSocket upgrades through to the nodes
 
     @property
     def port(self) -> int:
@@ -66,6 +67,8 @@ class Frontend:
             parts.append("tls")
         if self.session_cookie != SESSION_COOKIE:
             parts.append(self.session_cookie)
+        if self.websockets:
+            parts.append("websockets")
         return parts
 
 
@@ -128,8 +131,25 @@ def static_location(static_url: str, static_root: str, headers: list[dict]) -> d
     )
 
 
-def proxy_location(headers: list[dict]) -> dict:
+def websocket_directives() -> list[dict]:
+    """A WebSocket's upgrade passed on (HTTP/1.1, Upgrade and Connection, which a proxy drops by default),
+    and an idle connection kept five minutes instead of the 15 s an HTTP answer gets."""
+    return [
+        directive("proxy_http_version", "1.1"),
+        directive("proxy_set_header", "Upgrade", "$http_upgrade"),
+        directive("proxy_set_header", "Connection", "$connection_upgrade"),
+        directive("proxy_read_timeout", "300s"),
+    ]
+
+
+def upgrade_map() -> dict:
+    """`Connection: upgrade` for a WebSocket's handshake, `close` otherwise (what nginx sends by default)."""
+    return block("map", ["$http_upgrade", "$connection_upgrade"], [directive("default", "upgrade"), directive("''", "close")])
+
+
+def proxy_location(headers: list[dict], websockets: bool = False) -> dict:
     """Pass every request to the nodes with the client's address and the original Host."""
+    timeout = [] if websockets else [directive("proxy_read_timeout", "15s")]
     return block(
         "location",
         ["/"],
@@ -142,7 +162,8 @@ def proxy_location(headers: list[dict]) -> dict:
             directive("proxy_set_header", "X-Forwarded-Proto", "$scheme"),
             # Bounded waits: a dead node costs at most these, never a hung request.
             directive("proxy_connect_timeout", "2s"),
-            directive("proxy_read_timeout", "15s"),
+            *timeout,
+            *(websocket_directives() if websockets else []),
             directive("proxy_next_upstream", "error", "timeout"),
             directive("proxy_next_upstream_tries", "2"),
             directive("add_header", "X-Lab-Upstream", "$upstream_addr", "always"),
@@ -198,6 +219,7 @@ def render(
                 directive("resolver", DOCKER_DNS, "valid=1s", "ipv6=off"),
                 directive("resolver_timeout", "2s"),
                 *session_map(frontend.session_cookie),
+                *([upgrade_map()] if frontend.websockets else []),
                 upstream_block(servers, mode, frontend.session_cookie, drained),
                 block(
                     "server",
@@ -206,7 +228,7 @@ def render(
                         *listen(frontend),
                         block("location", ["=", "/nginx-health"], headers + [directive("return", "200", "ok\n")]),
                         *static,
-                        proxy_location(headers),
+                        proxy_location(headers, frontend.websockets),
                     ],
                 ),
             ],

@@ -452,6 +452,8 @@ class _Planner:
                 mounts.append(Mount(nfs_volume, extras.nfs_mount_at))
             env = {**self.site_env, "LAB_NODE": f"node-{index}", "LAB_WORKERS": str(config.workers),
                    "LAB_VERSION": version_of(self.tags["site"]), **extras.env}
+            if self.facts.get("asgi_application"):  # ASGI workers (uvicorn's), for its WebSockets
+                env["LAB_ASGI"] = "1"
             secret_key = secrets.node_secret_keys[index - 1] if config.secret_key_per_node else secrets.secret_key
             config_file = node_config(
                 node_settings, secret_key, secrets.secret_key_fallbacks, backend.node_commands, site=self.site
@@ -512,7 +514,8 @@ class _Planner:
 
     def frontend(self) -> Frontend:
         cookie = self.facts.get("session_cookie") or SESSION_COOKIE
-        return Frontend(self.facts.get("static_url"), tls=self.tls is not None, session_cookie=cookie)
+        return Frontend(self.facts.get("static_url"), tls=self.tls is not None, session_cookie=cookie,
+                        websockets=bool(self.facts.get("asgi_application")))
 
     def nginx(self, nodes: list[ContainerSpec], static: tuple[Mount, ...]) -> tuple[ContainerSpec, str, str]:
         """nginx's container, its configuration and that configuration's id."""

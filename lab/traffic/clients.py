@@ -29,6 +29,8 @@ if TYPE_CHECKING:  # the lab these clients browse (lab.run imports this layer, n
 
 EVIDENCE_SCRIPT = Path(__file__).with_name("evidence.py")
 SCRIPT_IN_CONTAINER = "/tmp/lab_evidence.py"
+WEBSOCKET_SCRIPT = Path(__file__).with_name("websocket.py")  # beside it, as the module evidence.py imports
+WEBSOCKET_IN_CONTAINER = "/tmp/lab_websocket.py"
 AGENT_PORT = 8765
 DIRECT_CLIENTS = 6
 NAT_USERS = 3
@@ -97,7 +99,7 @@ class ClientGroup:
 def client_groups(lab: str, image: str, direct: int = DIRECT_CLIENTS, nat_users: int = NAT_USERS) -> list[ClientGroup]:
     """`direct` single-user clients, each on its own network, and one client whose users share an address."""
     parts = [(f"client-{i}", f"clients-{i}", (f"user-{i}",)) for i in range(1, direct + 1)]
-    script = EVIDENCE_SCRIPT.read_text()
+    script, websocket = EVIDENCE_SCRIPT.read_text(), WEBSOCKET_SCRIPT.read_text()
     if nat_users:
         parts.append(("client-nat", "clients-nat", tuple(f"nat-{i}" for i in range(1, nat_users + 1))))
     return [
@@ -110,8 +112,8 @@ def client_groups(lab: str, image: str, direct: int = DIRECT_CLIENTS, nat_users:
                 labels=labels(lab, "client"),
                 command=("python3", SCRIPT_IN_CONTAINER, "serve", str(AGENT_PORT)),
                 # The script's hash, so a client whose agent runs an older script is recreated.
-                env={"LAB_EVIDENCE_SCRIPT": hashlib.sha256(script.encode()).hexdigest()[:12]},
-                files={SCRIPT_IN_CONTAINER: script},
+                env={"LAB_EVIDENCE_SCRIPT": hashlib.sha256((script + websocket).encode()).hexdigest()[:12]},
+                files={SCRIPT_IN_CONTAINER: script, WEBSOCKET_IN_CONTAINER: websocket},
                 stop_timeout=1,
                 **limits("client"),
             ),
@@ -203,3 +205,18 @@ class Clients:
         if code != 0:
             raise EngineError(f"the session flood from {group.container.name} failed (exit {code}):\n{output[-2000:]}")
         return json.loads(output.strip().splitlines()[-1])
+
+    def chat(self, room: str, listen: float = 3.0) -> list[dict]:
+        """Every user joins `room` of the lab's channel probe at once, sends its name at the same moment,
+        and records what it gets for `listen` seconds: [{name, node, received: [{text, from, to}], error}]."""
+        send_at = time.time() + 3.0  # every client connected by then (one wall clock: this machine's)
+        job = {"channel": True, "url": self.url, "ca": self.ca, "room": room, "send_at": send_at,
+               "listen_until": send_at + listen}
+
+        def one(group: ClientGroup) -> list[dict]:
+            code, output = run_job(self.lab.docker, group, {**job, "names": list(group.users)})
+            if code != 0:
+                raise EngineError(f"chat users in {group.container.name} failed (exit {code}):\n{output[-2000:]}")
+            return json.loads(output.strip().splitlines()[-1])
+
+        return [user for group in in_parallel(one, self.groups) for user in group]

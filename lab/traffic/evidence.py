@@ -19,6 +19,11 @@ import urllib.parse
 import urllib.request
 from dataclasses import asdict, dataclass, field, fields
 
+try:  # in the lab's package; in a client container, the file beside this one
+    from lab.traffic.websocket import WebSocket, WebSocketError
+except ImportError:
+    from lab_websocket import WebSocket, WebSocketError
+
 # The lab's own page on every node (lab_node.urls), whatever the site: who asks, where it landed.
 WHOAMI = "__lab__/whoami"
 JOB_ENV = "LAB_JOB"  # what a client container is asked to do, as JSON (it carries the password)
@@ -353,9 +358,51 @@ def watch(
         thread.join(seconds + 15)
 
 
+def channel_users(url: str, names: list[str], room: str, send_at: float, listen_until: float, ca: str | None = None) -> list[dict]:
+    """Users in one chat room of the lab's channel probe (/__lab__/ws), all at once: each connects (nginx
+    places it on a node), sends its name at `send_at` (epoch, the same for every client) and records
+    every message it gets until `listen_until`: who sent it, from which node and process."""
+    base = ("wss://" if url.startswith("https://") else "ws://") + url.split("://", 1)[1]
+    context = tls_context(ca) if url.startswith("https://") else None
+    results: list[dict] = []
+
+    def one(name: str) -> None:
+        seen = {"name": name, "node": None, "received": [], "error": None}
+        try:
+            socket = WebSocket.connect(f"{base}__lab__/ws?room={urllib.parse.quote(room)}", timeout=5, ssl_context=context)
+        except (OSError, WebSocketError) as error:
+            seen["error"] = f"connect: {error}"
+            results.append(seen)
+            return
+        seen["node"] = socket.headers.get("x-lab-node")
+        seen["layer"] = socket.headers.get("x-lab-channel-layer")
+        try:
+            time.sleep(max(0.0, send_at - time.time()))
+            socket.send_text(name)
+            while time.time() < listen_until:
+                text = socket.receive(timeout=max(0.05, listen_until - time.time()))
+                if text is not None:
+                    seen["received"].append(json.loads(text))
+        except (OSError, ValueError, WebSocketError) as error:
+            seen["error"] = str(error)
+        finally:
+            socket.close()
+        results.append(seen)
+
+    threads = [threading.Thread(target=one, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(max(1.0, listen_until - time.time()) + 15)
+    return sorted(results, key=lambda r: r["name"])
+
+
 def perform(job: dict):
-    """One job a client container is given: log users in and browse, log in for cookies, or flood."""
+    """One job a client container is given: log users in and browse, log in for cookies, flood, or
+    chat through the lab's channel probe."""
     job = dict(job)
+    if job.pop("channel", False):
+        return channel_users(**job)
     if job.pop("cookies", False):
         return login_cookies(**job)
     if job.pop("flood", False):

@@ -340,3 +340,41 @@ def moved_to_version(users: list[UserEvidence], old: str, new: str, after: float
         return Judgement(False, f"not evidence: {_names(unmoved)} never got the new version")
     both = [u for u in users if any(o.version == old for o in u.observations)]
     return Judgement(True, f"every user got the new version; {len(both)} of {len(users)} were served both during the deploy")
+
+
+# -- chat users of the lab's channel probe: {name, node ("node-1/PID"), received: [{text, from, to}], error}
+
+
+def _connected(chatters: list[dict]) -> list[dict]:
+    return [c for c in chatters if c.get("node") and not str(c.get("error") or "").startswith("connect")]
+
+
+def each_got_every_message(chatters: list[dict]) -> Judgement:
+    """Every connected user got every connected user's message, whichever node and process it was on."""
+    connected = _connected(chatters)
+    if len({c["node"] for c in connected}) < 2:
+        return Judgement(False, "not evidence: the users were not spread over two processes")
+    sent = {c["name"] for c in connected}
+    missing = [c for c in connected if not sent <= {m["text"] for m in c["received"]}]
+    if missing:
+        worst = min(missing, key=lambda c: len(sent & {m["text"] for m in c["received"]}))
+        got = len(sent & {m["text"] for m in worst["received"]})
+        return Judgement(False, f"{', '.join(sorted(c['name'] for c in missing))} missed messages ({worst['name']} got {got} of {len(sent)})")
+    places = len({c["node"] for c in connected})
+    return Judgement(True, f"each of {len(connected)} users on {places} processes got all {len(sent)} messages")
+
+
+def got_only_their_process(chatters: list[dict]) -> Judgement:
+    """Each connected user got exactly the messages of the users on its own process (node and pid): what
+    a channel layer in each process's memory delivers."""
+    connected = _connected(chatters)
+    if len({c["node"] for c in connected}) < 2:
+        return Judgement(False, "not evidence: the users were not spread over two processes")
+    wrong = []
+    for chatter in connected:
+        expected = {c["name"] for c in connected if c["node"] == chatter["node"]}
+        if {m["text"] for m in chatter["received"]} != expected:
+            wrong.append(chatter["name"])
+    if wrong:
+        return Judgement(False, f"{', '.join(sorted(wrong))} did not get exactly their own process's messages")
+    return Judgement(True, f"each of {len(connected)} users got only the messages sent on its own process")

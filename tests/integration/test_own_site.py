@@ -208,9 +208,6 @@ def test_readiness_baseline_passes_on_known_hazards_and_fails_on_a_new_one(tutor
         # `wagtail start`'s Dockerfile CMD migrates; uploads need --shared-media; Wagtail caches in LocMem.
         ("wagtailsite", {"migrate_at_start", "media_on_node_disk", "health_check_by_address", "locmem_cache"},
          ("--env", "DJANGO_SETTINGS_MODULE=wagtailsite.settings.production")),
-        # The Channels tutorial on its in-memory layer: a message between two nodes' processes is lost, then
-        # carried by channels_redis on the Redis the lab runs once the settings read REDIS_URL.
-        ("chatsite", {"channels_in_memory", "debug_on", "allowed_hosts_hardcoded", "health_check_by_address"}, ()),
         # Split settings on django-environ: the hunks go to production.py, as env(...) calls.
         ("prodtemplate", {"health_check_by_address", "client_address_behind_proxy"},
          ("--env-file", ".envs/.production/.django", "--env", "DJANGO_ADMIN_URL=control/")),
@@ -238,6 +235,40 @@ def test_readiness_fix_writes_a_patch_that_the_same_lab_proves_fixed(site, fixab
     after = {f.key: f.level for f in assess(lab)[0]}
     assert {key for key in fixable if after[key] != "ok"} == set(), after
     assert {key for key, level in after.items() if level == FOUND} == before - fixable  # what is left, left
+
+
+def test_chat_users_get_each_others_messages_across_nodes_only_once_the_fix_shares_the_layer(
+    lab_factory, state_dir, tmp_path, monkeypatch, capsys
+):
+    """The Channels tutorial on its in-memory layer, served by ASGI workers behind nginx's WebSocket proxy:
+    each chat user gets only its own process's messages; after `lab readiness --fix` (channels_redis on
+    the Redis the lab runs once the settings read REDIS_URL), every user gets every message."""
+    from lab.studies.experiments import EXPERIMENTS
+    from lab.studies.experiments.base import Case
+
+    folder = tmp_path / "chatsite"
+    shutil.copytree(SITES / "chatsite", folder, ignore=shutil.ignore_patterns(".lab"))
+    lab = lab_factory("chat")
+    monkeypatch.setenv("LAB_STATE_DIR", str(state_dir))
+    monkeypatch.chdir(folder)
+    assert cli.main(["--name", lab.name, "up", "--nodes", "3", "--port", str(free_port())]) == 0
+    experiment = EXPERIMENTS["channels-across-nodes"]
+    before = experiment.run(lab, Case("redis", "round_robin"))
+    assert before.passed and before.figures["channel_layer"] == "channels.layers.InMemoryChannelLayer", before
+    assert before.figures["processes"] >= 2 and before.figures["messages_delivered"] < before.figures["deliveries_if_shared"]
+    capsys.readouterr()
+    assert cli.main(["--name", lab.name, "readiness", "--fix"]) == 0
+    output = capsys.readouterr().out
+    fixable = {"channels_in_memory", "debug_on", "allowed_hosts_hardcoded", "health_check_by_address"}
+    fixed = next(line for line in output.splitlines() if line.startswith("patch: ")).split(" fixes ")[1].split(" in ")[0]
+    assert set(fixed.split(", ")) == fixable
+    subprocess.run(["git", "apply", str(folder / ".lab" / "reports" / f"readiness-fix-{lab.name}.patch")], cwd=folder, check=True)
+    assert cli.main(["--name", lab.name, "up"]) == 0
+    after = {f.key: f.level for f in assess(lab)[0]}
+    assert {key for key in fixable if after[key] != "ok"} == set(), after
+    shared = experiment.run(lab, Case("redis", "round_robin"))
+    assert shared.passed and shared.figures["channel_layer"] == "channels_redis.core.RedisChannelLayer", shared
+    assert shared.figures["messages_delivered"] == shared.figures["deliveries_if_shared"]
 
 
 def upload_and_fetch(url: str, login: tuple[str, str], tries: int = 8, logs=lambda: "") -> dict[int, int]:

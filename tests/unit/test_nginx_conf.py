@@ -100,3 +100,15 @@ def test_tls_for_a_site_that_needs_https_and_its_renamed_session_cookie(tmp_path
     assert config_id(SERVERS, BALANCE_MODES["cookie_hash"], frontend) != config_id(
         SERVERS, BALANCE_MODES["cookie_hash"], Frontend("/static/")
     )
+
+
+def test_an_asgi_site_gets_websocket_upgrades_and_a_long_idle_timeout_and_others_do_not():
+    from lab.model.balance import BALANCE_MODES
+    from lab.model.nginx_conf import Frontend, render
+
+    plain = render(["t-node-1:8000"], BALANCE_MODES["round_robin"], Frontend())
+    assert "Upgrade" not in plain and "proxy_read_timeout 15s" in plain
+    asgi = render(["t-node-1:8000"], BALANCE_MODES["round_robin"], Frontend(websockets=True))
+    assert "proxy_set_header Upgrade $http_upgrade" in asgi and "proxy_set_header Connection $connection_upgrade" in asgi
+    assert "proxy_http_version 1.1" in asgi and "proxy_read_timeout 300s" in asgi and "15s" not in asgi
+    assert "map $http_upgrade $connection_upgrade" in asgi

@@ -2,7 +2,9 @@
 
 from lab.traffic.evidence import Observation, UserEvidence
 from lab.verdicts.rules import (
+    each_got_every_message,
     each_user_slower_by,
+    got_only_their_process,
     failed_only_between,
     moved_to_version,
     no_failures,
@@ -235,3 +237,18 @@ def test_moved_to_version_and_no_failures():
     assert not moved_to_version([versioned("a", [(1, 200, "v0"), (9, 200, "v2")])], "v1", "v2", after=5).passed
     dropped = [versioned("a", [(1, 200, "v1"), (2, 502, None), (9, 200, "v2")])]
     assert not no_failures(dropped).passed and no_failures(dropped, after=3).passed
+
+
+def chatter(name, node, got):
+    return {"name": name, "node": node, "received": [{"text": text, "from": "x", "to": node} for text in got], "error": None}
+
+
+def test_chat_rules_judge_each_user_by_its_process():
+    shared = [chatter("a", "node-1/7", "abc"), chatter("b", "node-2/9", "abc"), chatter("c", "node-1/7", "abc")]
+    assert each_got_every_message(shared).passed and not got_only_their_process(shared).passed
+    memory = [chatter("a", "node-1/7", "ac"), chatter("b", "node-2/9", "b"), chatter("c", "node-1/7", "ac")]
+    assert got_only_their_process(memory).passed
+    judged = each_got_every_message(memory)
+    assert not judged.passed and "a, b, c missed messages (b got 1 of 3)" in judged.why
+    alone = [chatter("a", "node-1/7", "ab"), chatter("b", "node-1/7", "ab")]
+    assert "not evidence" in each_got_every_message(alone).why and "not evidence" in got_only_their_process(alone).why

@@ -4,6 +4,7 @@ Adding one is a module here and one line below.
 """
 
 from lab.studies.experiments.base import Case, Experiment, Outcome
+from lab.studies.experiments.channels_across_nodes import ChannelsAcrossNodes
 from lab.studies.experiments.connection_budget import ConnectionBudget
 from lab.studies.experiments.host_down import HostDown
 from lab.studies.experiments.memcached_eviction import MemcachedEviction
@@ -32,6 +33,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         ConnectionBudget(),
         SlowStore(),
         StorePartition(),
+        ChannelsAcrossNodes(),
     )
 }
 

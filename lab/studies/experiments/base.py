@@ -112,6 +112,7 @@ class Experiment:
     cases: tuple[Case, ...] = ()
     quick: tuple[Case, ...] = ()  # what `make test` runs
     several_hosts = False  # whether the lab must run on several hosts (an engine that has them: a swarm)
+    needs_channels = False  # whether the site must be an ASGI site with Django Channels
     direct_clients, nat_users = 6, 3
 
     def expect(self, case: Case) -> tuple[str, str]:

@@ -92,6 +92,7 @@ _FILE_ERRORS = {
 # use: libnfs says ESTALE, or EFAULT on a READ. The name is fine and now holds the new file.
 _STALE = {errno.ESTALE, errno.EFAULT}
 RECONNECT_PAUSE = 1.0  # seconds between attempts, so an outage costs each request one timeout at most
+SNAPSHOT_LIMIT = 1 << 20  # a read-only open of a file up to this size reads it whole, at once
 
 
 class NfsClient:
@@ -221,20 +222,45 @@ class NfsFilesystem(mfusepy.Operations):
 
     def __init__(self, client: NfsClient):
         self.nfs = client
-        # FUSE fh -> (connection generation, libnfs handle, path, open flags)
-        self.handles: dict[int, tuple[int, int, str, int]] = {}
+        # FUSE fh -> (connection generation, libnfs handle, path, open flags, snapshot or None)
+        self.handles: dict[int, tuple[int, int, str, int, bytes | None]] = {}
         self.next_fh = 1
 
-    def _remember(self, handle: int, path: str, flags: int) -> int:
+    def _remember(self, handle: int, path: str, flags: int, snapshot: bytes | None = None) -> int:
         fh, self.next_fh = self.next_fh, self.next_fh + 1
-        self.handles[fh] = (self.nfs.generation, handle, path, flags)
+        self.handles[fh] = (self.nfs.generation, handle, path, flags, snapshot)
         return fh
 
     def _handle(self, fh: int) -> int:
-        generation, handle, _, _ = self.handles.get(fh, (None, None, None, None))
+        generation, handle, _, _, _ = self.handles.get(fh, (None, None, None, None, None))
         if generation != self.nfs.generation:
             raise mfusepy.FuseOSError(errno.EIO)  # opened on a connection that is gone
         return handle
+
+    def _close(self, handle: int) -> None:
+        try:
+            self.nfs.call("nfs_close", ctypes.c_void_p(handle), by_path=False)
+        except mfusepy.FuseOSError:
+            pass
+
+    def _snapshot(self, path: str, flags: int) -> tuple[int, bytes | None]:
+        """Open `path` and read it whole. Another node may rename a new file over it meanwhile (the old
+        handle then goes stale): start again from the name, so the bytes always come from one file."""
+        for _ in range(4):
+            handle = self.nfs.open(path, flags)
+            data = b""
+            try:
+                while len(data) <= SNAPSHOT_LIMIT:
+                    chunk = self.nfs.read(handle, len(data), 65536)
+                    if not chunk:
+                        return handle, data
+                    data += chunk
+                return handle, None  # too big to keep: served from the server, read by read
+            except mfusepy.FuseOSError as error:
+                self._close(handle)
+                if error.errno != errno.ESTALE:
+                    raise
+        raise mfusepy.FuseOSError(errno.ESTALE)
 
     def getattr(self, path, fh=None):
         st = self.nfs.stat(path)
@@ -254,27 +280,22 @@ class NfsFilesystem(mfusepy.Operations):
 
     def open(self, path, flags):
         flags &= ~(os.O_CREAT | os.O_EXCL)
+        if flags & os.O_ACCMODE == os.O_RDONLY:
+            # What a local file gives: the content as of the open, whatever is renamed over the name later.
+            handle, snapshot = self._snapshot(path, flags)
+            return self._remember(handle, path, flags, snapshot)
         return self._remember(self.nfs.open(path, flags), path, flags)
 
     def create(self, path, mode, flags):
         return self._remember(self.nfs.create(path, flags, stat.S_IMODE(mode)), path, flags & ~(os.O_CREAT | os.O_EXCL))
 
     def read(self, path, size, offset, fh):
-        try:
-            return self.nfs.read(self._handle(fh), offset, size)
-        except mfusepy.FuseOSError as error:
-            if error.errno != errno.ESTALE:
-                raise
-        # Another node renamed a new file over this one between our open and read. A local file
-        # would still read the old inode; over NFS it is gone, so read what the name holds now.
-        generation, handle, opened_path, flags = self.handles[fh]
-        fresh = self.nfs.open(opened_path, flags)
-        self.handles[fh] = (self.nfs.generation, fresh, opened_path, flags)
-        try:
-            self.nfs.call("nfs_close", ctypes.c_void_p(handle), by_path=False)
-        except mfusepy.FuseOSError:
-            pass
-        return self.nfs.read(fresh, offset, size)
+        snapshot = self.handles.get(fh, (None,) * 5)[4]
+        if snapshot is not None:
+            return snapshot[offset:offset + size]
+        # A file too big to snapshot, or opened for writing too: read the server. If the file was replaced
+        # since the open, fail (ESTALE) rather than read another file from the middle.
+        return self.nfs.read(self._handle(fh), offset, size)
 
     def write(self, path, data, offset, fh):
         return self.nfs.write(self._handle(fh), offset, bytes(data))
@@ -291,7 +312,7 @@ class NfsFilesystem(mfusepy.Operations):
         return 0
 
     def release(self, path, fh):
-        generation, handle, _, _ = self.handles.pop(fh, (None, None, None, None))
+        generation, handle, _, _, _ = self.handles.pop(fh, (None, None, None, None, None))
         if generation == self.nfs.generation:
             try:
                 self.nfs.call("nfs_close", ctypes.c_void_p(handle), by_path=False)
@@ -331,6 +352,10 @@ def main(url: str, mountpoint: str) -> None:
         nothreads=True,
         # Mounted by root at start; the site's user, which serves, must see it too.
         allow_other=True,
+        # Rename and unlink go straight to the server. Without it libfuse first renames a target that a
+        # process of this node holds open to .fuse_hidden*, and between that rename and the real one the
+        # name does not exist for the other nodes (ENOENT). Open files do not need hiding: see _snapshot.
+        hard_remove=True,
         fsname="libnfs:" + url.split("?")[0],
         attr_timeout=0,
         entry_timeout=0,

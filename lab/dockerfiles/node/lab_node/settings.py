@@ -164,6 +164,7 @@ _session_at = next((i for i, m in enumerate(_middleware) if m.endswith("SessionM
 _middleware.insert(_session_at + 1, "lab_node.middleware.LabProbeMiddleware")
 MIDDLEWARE = ["lab_node.middleware.LabNodeMiddleware", *_middleware]
 LAB_SITE_URLCONF = _current("ROOT_URLCONF")
+LAB_SITE_ASGI = _current("ASGI_APPLICATION") or ""  # the site's own ASGI application, which lab_node.asgi wraps
 ROOT_URLCONF = "lab_node.urls"
 if not globals().get("LOGGING"):
     LOGGING = {

@@ -91,6 +91,8 @@ def facts():
         "https": settings.LAB_HTTPS,
         "https_reasons": settings.LAB_HTTPS_REASONS,
         "session_cookie": settings.SESSION_COOKIE_NAME,
+        # An ASGI site (Channels, or ASGI_APPLICATION) is served by ASGI workers, WebSockets and all.
+        "asgi_application": settings.LAB_SITE_ASGI or None,
         "overrides": settings.LAB_OVERRIDES,
     }
 
