@@ -66,7 +66,7 @@ def command_switch(lab: Lab, args: argparse.Namespace) -> None:
 
 def command_deploy(lab: Lab, args: argparse.Namespace) -> None:
     """`lab deploy`: roll the site's new version out, one node at a time."""
-    result = lab.deploy(release=args.release)
+    result = lab.deploy(release=args.release, keep_static=args.keep_static)
     say(f"deployed in {result.seconds:.1f} s; changed: {', '.join(result.changed) or 'nothing (the site is unchanged)'}")
 
 

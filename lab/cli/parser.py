@@ -197,6 +197,10 @@ def add_lifecycle_parsers(commands) -> None:
     deploy = commands.add_parser(
         "deploy", help="roll out the site as its folder is now: one node at a time, each drained from nginx first"
     )
+    deploy.add_argument(
+        "--keep-static", dest="keep_static", action=argparse.BooleanOptionalAction, default=None,
+        help="nginx serves the previous version's static files too, so pages of the old version find theirs",
+    )
     deploy.add_argument("--release", metavar="NAME", help="a label for this version, built into its image (a new one redeploys the same code)")
 
     down = commands.add_parser("down", help="remove the lab's containers, network and volumes")

@@ -103,6 +103,7 @@ class LabConfig:
     # One machine runs the site's scheduled jobs: "auto" (what the project declares: a Procfile's clock line,
     # a management command, else its own start-up with DJANGO_RUN_SCHEDULER=1), a command, or "" (none).
     scheduler: str = ""
+    keep_static: bool = False  # nginx serves the previous version's static files too (a rolling deploy)
     release: str = ""  # a label built into the site's image (`lab deploy --release NAME`): a new one is a new version
     fault_proxy: bool = False  # the nodes reach every store through the lab's fault proxy (`lab fault`)
     pooler: str = ""  # "pgbouncer": the nodes reach PostgreSQL through a connection pooler

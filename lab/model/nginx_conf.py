@@ -54,6 +54,9 @@ class Frontend:
     tls: bool = False
     session_cookie: str = SESSION_COOKIE
     websockets: bool = False  # an ASGI site: nginx passes WebSocket upgrades through to the nodes
+    # The versions whose collected static files nginx serves, each in its own folder: the current one,
+    # then any kept from before (--keep-static), so a page of the old version finds its hashed files.
+    static_versions: tuple[str, ...] = ()
 
     @property
     def port(self) -> int:
@@ -69,6 +72,8 @@ class Frontend:
             parts.append(self.session_cookie)
         if self.websockets:
             parts.append("websockets")
+        if self.static_versions:
+            parts.append(list(self.static_versions))
         return parts
 
 
@@ -122,8 +127,16 @@ def lab_headers(servers: Sequence[str], mode: BalanceMode, frontend: Frontend, d
     ]
 
 
-def static_location(static_url: str, static_root: str, headers: list[dict]) -> dict:
-    """The site's collected static files, served by nginx itself (as in production), not by a node."""
+def static_location(static_url: str, static_root: str, headers: list[dict], versions: Sequence[str] = ()) -> dict:
+    """The site's collected static files, served by nginx itself (as in production), not by a node; with
+    versions, from each version's folder in turn (the current first)."""
+    if versions:
+        tries = [f"/{version}/$lab_static" for version in versions]
+        return block(
+            "location",
+            ["~", f"^{re.escape(static_url)}(?<lab_static>.*)$"],
+            headers + [directive("root", static_root), directive("try_files", *tries, "=404"), directive("expires", "1h")],
+        )
     return block(
         "location",
         ["^~", static_url],
@@ -200,7 +213,7 @@ def render(
     frontend = frontend or Frontend()
     headers = lab_headers(servers, mode, frontend, drained)
     static_url = frontend.static_url
-    static = [static_location(static_url, static_root, headers)] if static_url else []
+    static = [static_location(static_url, static_root, headers, frontend.static_versions)] if static_url else []
     payload = [
         directive("worker_processes", "auto"),
         directive("pid", "/run/nginx.pid"),

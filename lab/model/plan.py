@@ -211,6 +211,7 @@ class SiteContext:
     reasons: Mapping[str, str] = field(default_factory=dict)
     own_environment: Mapping[str, str] = field(default_factory=dict)  # the site's --env, --env-file
     https: bool | str = False  # "auto": the site's settings decide (the first job, before facts are known)
+    static_root: str = STATIC_ROOT  # where this version's static files are collected: a folder per version
 
 
 def node_config(
@@ -236,7 +237,7 @@ def node_config(
         "hosts": list(site.hosts),
         "origins": list(site.origins),
         "reasons": dict(site.reasons),
-        "static_root": STATIC_ROOT,
+        "static_root": site.static_root,
         "https": site.https,
     }
     if demo:
@@ -335,8 +336,9 @@ class _Planner:
     """The parts of one plan, each built from what the lab knows: the config, its secrets and images,
     what Django said about the site (facts), nginx's certificate."""
 
-    def __init__(self, config, secrets, tags, facts, tls):
+    def __init__(self, config, secrets, tags, facts, tls, static_kept=()):
         self.config, self.secrets, self.tags, self.facts, self.tls = config, secrets, tags, facts, tls
+        self.static_kept = tuple(static_kept)
         self.lab = config.name
         self.network = container_name(self.lab, "net")
         self.volumes: list[VolumeSpec] = []
@@ -353,7 +355,10 @@ class _Planner:
         )
         self.site_env = {"LAB_SITE_SETTINGS": config.site_settings}
         https = config.https if config.https is not None else facts.get("https", "auto")
-        self.site = site_context(config, self.node_hosts, self.passwords, https)
+        self.version = version_of(tags["site"])
+        self.site = dataclasses.replace(
+            site_context(config, self.node_hosts, self.passwords, https), static_root=f"{STATIC_ROOT}/{self.version}"
+        )
         # The project's .env files, where it reads them: handed in at start, never built into an image.
         self.dotenv = {f"/srv/site/{path}": text for path, text in config.env_files.items()}
 
@@ -515,7 +520,8 @@ class _Planner:
     def frontend(self) -> Frontend:
         cookie = self.facts.get("session_cookie") or SESSION_COOKIE
         return Frontend(self.facts.get("static_url"), tls=self.tls is not None, session_cookie=cookie,
-                        websockets=bool(self.facts.get("asgi_application")))
+                        websockets=bool(self.facts.get("asgi_application")),
+                        static_versions=tuple(dict.fromkeys([self.version, *self.static_kept])))
 
     def nginx(self, nodes: list[ContainerSpec], static: tuple[Mount, ...]) -> tuple[ContainerSpec, str, str]:
         """nginx's container, its configuration and that configuration's id."""
@@ -548,15 +554,17 @@ def build_plan(
     nfs_address: str | None = None,
     facts: Mapping | None = None,
     tls: tuple[str, str] | None = None,
+    static_kept: tuple[str, ...] = (),
 ) -> Plan:
     """Describe the lab for `config`; `tags` maps image keys to built image tags.
 
     With the kernel NFS client the nodes mount a volume that names the server's address, which
     is known only once the server runs: plan once without it, then again with it. `facts` are what
     Django said about the site (lab_node.site_facts): the demo user's login name, STATIC_URL, whether
-    it needs https. `tls` is nginx's certificate and key (PEM) when it terminates https.
+    it needs https. `tls` is nginx's certificate and key (PEM) when it terminates https. `static_kept`: the
+    earlier versions whose static files nginx still serves (--keep-static).
     """
-    parts = _Planner(config, secrets, tags, facts or {}, tls)
+    parts = _Planner(config, secrets, tags, facts or {}, tls, static_kept)
     stores = parts.stores() + ([parts.faults()] if config.fault_proxy else [])
     # The one volume of collected static files (the first job fills it; nginx serves it at STATIC_URL).
     static = (Mount(parts.volume("static"), STATIC_ROOT),)

@@ -23,7 +23,8 @@ from lab.engines.swarm import write_stack
 from lab.engines.waits import wait_until_ready
 from lab.errors import ConfigError, LabError, LabNotFound, SiteError
 from lab.model.config import LabConfig, check_name
-from lab.model.plan import FAULTS, Plan, build_plan, container_name, fronted_stores, image_keys, store_names
+from lab.model.plan import (FAULTS, Plan, build_plan, container_name, fronted_stores, image_keys, store_names,
+                            version_of)
 from lab.run import site_facts
 from lab.run.build_errors import WrongPython, site_images
 from lab.run.state import LabState, StateStore, new_key, new_secrets
@@ -105,6 +106,7 @@ class Lab:
         if "nfs" in store_names(config):
             self.progress(f"nfs client: {client}: {why}")
         state = self._learn_site(engine, config, state, tags, client)
+        state = self._keep_static(config, state, tags["site"])
         request = ApplyRequest(
             prepared=state.prepared_image == tags["site"],
             on_prepared=lambda: self.states.save(state.replace(prepared_image=tags["site"])),
@@ -116,6 +118,20 @@ class Lab:
         engine.wait_until_serving(plan, self.progress)
         self._check_login_page(plan, state)
         return UpResult(plan, actions, time.monotonic() - started)
+
+    def _keep_static(self, config: LabConfig, state: LabState, site_image: str) -> LabState:
+        """With --keep-static, nginx serves the previous version's static files after the current's: a
+        page the old version served still finds its hashed files while (and after) the new one rolls out."""
+        if not config.keep_static:
+            kept: tuple[str, ...] = ()
+        elif state.prepared_image and state.prepared_image != site_image:  # a new version: keep the one before
+            kept = (version_of(state.prepared_image),)
+        else:
+            kept = state.static_kept
+        if kept != state.static_kept:
+            state = state.replace(static_kept=kept)
+            self.states.save(state)
+        return state
 
     def _images(self, config: LabConfig) -> tuple[LabConfig, dict[str, str]]:
         """Every image the lab runs, built when missing; a site whose pins need the other Python as
@@ -159,7 +175,8 @@ class Lab:
         if facts.get("https"):
             made = self.certificates(config)
             tls = (made.cert, made.key)
-        return build_plan(config, state.secrets, tags, nfs_client=client, nfs_address=nfs_address, facts=facts, tls=tls)
+        return build_plan(config, state.secrets, tags, nfs_client=client, nfs_address=nfs_address, facts=facts, tls=tls,
+                          static_kept=state.static_kept)
 
     def certificates(self, config: LabConfig):
         """The lab's CA and nginx's certificate (made once; see lab.tls)."""
@@ -177,13 +194,13 @@ class Lab:
             state = self._state()
             return self._up(state.config, rolling=rolling, **changes)
 
-    def deploy(self, release: str | None = None) -> UpResult:
+    def deploy(self, release: str | None = None, keep_static: bool | None = None) -> UpResult:
         """Roll out the site as its folder is now (its code read again, a new image when it changed):
         nodes replaced one at a time, each drained from nginx first, so no request is dropped.
         `release` labels the new version (a new label is a new image even when the code is the same)."""
         with self._lock:
             state = self._state()
-            changes = {"release": release} if release is not None else {}
+            changes = {key: value for key, value in (("release", release), ("keep_static", keep_static)) if value is not None}
             return self._up(state.config, rolling=True, **changes)
 
     def rotate_secret_key(self) -> UpResult:

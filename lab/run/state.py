@@ -62,6 +62,7 @@ class LabState:
     secrets: Secrets
     prepared_image: str | None = None  # the site image whose migrations last ran
     site_facts: dict | None = None  # what Django said about the site (lab_node.site_facts), with its image
+    static_kept: tuple[str, ...] = ()  # earlier versions whose static files nginx still serves (--keep-static)
 
     def replace(self, **changes) -> "LabState":
         return replace(self, **changes)
@@ -117,7 +118,8 @@ class StateStore:
                 redis_password=secrets_.redis_password or fresh.redis_password,
             )
         facts = data.get("site_facts")
-        return LabState(config, secrets_, data.get("prepared_image"), facts if isinstance(facts, dict) else None)
+        kept = tuple(str(version) for version in data.get("static_kept", []) if isinstance(version, str))
+        return LabState(config, secrets_, data.get("prepared_image"), facts if isinstance(facts, dict) else None, kept)
 
     def save(self, state: LabState) -> None:
         """Write the state readable by this user only, whatever file or mode was there before."""
@@ -128,6 +130,7 @@ class StateStore:
             "secrets": asdict(state.secrets),
             "prepared_image": state.prepared_image,
             "site_facts": state.site_facts,
+            "static_kept": list(state.static_kept),
         }
         temporary = path.with_suffix(".tmp")
         temporary.unlink(missing_ok=True)  # a leftover may carry a wider mode; O_EXCL below makes a new one

@@ -320,3 +320,42 @@ def test_shared_media_serves_an_upload_from_every_node_where_one_disk_did_not(la
     assert after == {200: 8}, after
     findings = {f.key: f.level for f in assess(lab)[0]}
     assert findings["media_on_node_disk"] == "ok" and findings["locmem_cache"] == "ok" and findings["file_sessions_or_cache"] == "ok"
+
+
+def _stylesheet(url: str, ca: str) -> str:
+    """The hashed stylesheet the tutorial's login page links (WhiteNoise's manifest names)."""
+    with urllib.request.urlopen(url + "accounts/login/", context=tls_context(ca)) as answer:
+        return re.search(r'href="(/static/notes/style\.[0-9a-f]+\.css)"', answer.read().decode()).group(1)
+
+
+def _status(url: str, ca: str) -> int:
+    try:
+        with urllib.request.urlopen(url, context=tls_context(ca)) as answer:
+            return answer.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_a_deploy_serves_the_old_versions_hashed_static_files_only_with_keep_static(lab_factory, state_dir, tmp_path, monkeypatch):
+    """A page the old version served asks for its own hashed stylesheet after the new version is out: a
+    404 when each version's collected files replace the last's, a 200 with --keep-static."""
+    folder = tmp_path / "tutorial"
+    shutil.copytree(SITES / "tutorial", folder, ignore=shutil.ignore_patterns(".lab"))
+    lab = lab_factory("static")
+    lab.up(LabConfig(name=lab.name, site=str(folder), nodes=2, port=free_port()))
+    status = lab.status()
+    url, ca = status["url"], open(status["ca"]).read()
+    css = folder / "notes" / "static" / "notes" / "style.css"
+
+    first = _stylesheet(url, ca)
+    css.write_text(css.read_text() + "\nbody { margin: 1px; }\n")
+    lab.deploy()
+    second = _stylesheet(url, ca)
+    assert second != first and _status(url.rstrip("/") + second, ca) == 200
+    assert _status(url.rstrip("/") + first, ca) == 404  # the old page's stylesheet: gone with its version
+
+    css.write_text(css.read_text() + "\nbody { margin: 2px; }\n")
+    lab.deploy(keep_static=True)
+    third = _stylesheet(url, ca)
+    assert third not in (first, second) and _status(url.rstrip("/") + third, ca) == 200
+    assert _status(url.rstrip("/") + second, ca) == 200  # kept: the version before this one

@@ -112,3 +112,13 @@ def test_an_asgi_site_gets_websocket_upgrades_and_a_long_idle_timeout_and_others
     assert "proxy_set_header Upgrade $http_upgrade" in asgi and "proxy_set_header Connection $connection_upgrade" in asgi
     assert "proxy_http_version 1.1" in asgi and "proxy_read_timeout 300s" in asgi and "15s" not in asgi
     assert "map $http_upgrade $connection_upgrade" in asgi
+
+
+def test_static_files_come_from_the_current_versions_folder_then_the_kept_ones():
+    from lab.model.balance import BALANCE_MODES
+    from lab.model.nginx_conf import Frontend, render
+
+    one = render(["t-node-1:8000"], BALANCE_MODES["round_robin"], Frontend("/static/", static_versions=("v2",)))
+    assert "location ~ '^/static/(?<lab_static>.*)$'" in one and "try_files /v2/$lab_static =404;" in one
+    both = render(["t-node-1:8000"], BALANCE_MODES["round_robin"], Frontend("/static/", static_versions=("v2", "v1")))
+    assert "try_files /v2/$lab_static /v1/$lab_static =404;" in both

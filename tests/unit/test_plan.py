@@ -223,3 +223,12 @@ def test_a_fault_proxy_fronts_every_store_the_nodes_talk_to_and_the_release_job_
     prepare = node_config(plan.prepare)
     assert "t-postgres" in json.dumps(prepare) and not faults.ports
     assert "faults" in image_keys(plan.config) and "faults" not in image_keys(LabConfig(name="t"))
+
+
+def test_each_version_collects_its_static_files_in_a_folder_of_its_own_and_nginx_may_keep_the_last():
+    plan = build_plan(LabConfig(name="t"), SECRETS, TAGS, facts={"static_url": "/static/"})
+    assert node_config(plan.nodes[0])["static_root"] == "/srv/static/test"  # the site image's tag
+    assert "try_files /test/$lab_static =404;" in plan.nginx_conf
+    kept = build_plan(LabConfig(name="t"), SECRETS, TAGS, facts={"static_url": "/static/"}, static_kept=("old1",))
+    assert "try_files /test/$lab_static /old1/$lab_static =404;" in kept.nginx_conf
+    assert "try_files /test/$lab_static /old1/$lab_static =404;" in kept.drained("t-node-1").nginx_conf
