@@ -198,6 +198,13 @@ class Reconciler:
                 raise SiteError(failed[-1] + "; change or replace it with --release-command CMD")
             raise NotReady(plan.prepare.name, f"migrations failed with exit code {code}", output)
         ran = plan.release_commands
+        incompatible = [line.split(": incompatible: ", 1)[1] for line in output.splitlines() if ": incompatible: " in line]
+        if incompatible and self.serving(plan.config.name):
+            self.progress(
+                "  migrations the previous version may trip on, applied while its nodes still serve: "
+                + "; ".join(incompatible)
+                + " (expand/contract: first release code that no longer needs it, then the migration that drops it)"
+            )
         self.progress(
             f"database migrated{', ' + str(len(ran)) + ' release steps run' if ran else ''} and demo user set "
             f"in {time.monotonic() - started:.1f} s"

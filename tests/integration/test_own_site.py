@@ -19,10 +19,12 @@ import json
 import re
 import shutil
 import subprocess
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -359,3 +361,75 @@ def test_a_deploy_serves_the_old_versions_hashed_static_files_only_with_keep_sta
     third = _stylesheet(url, ca)
     assert third not in (first, second) and _status(url.rstrip("/") + third, ca) == 200
     assert _status(url.rstrip("/") + second, ca) == 200  # kept: the version before this one
+
+
+MODEL = '''from django.conf import settings
+from django.db import models
+
+
+class Photo(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    image = models.FileField(upload_to="photos/")
+{fields}'''
+MIGRATION = '''from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("gallery", "{previous}")]
+    operations = [{operations}]
+'''
+
+
+def _release(folder: Path, name: str, previous: str, operations: str, fields: str) -> None:
+    """A new version of the uploads site: its Photo model and one migration."""
+    (folder / "gallery" / "models.py").write_text(MODEL.format(fields=fields))
+    (folder / "gallery" / "migrations" / f"{name}.py").write_text(MIGRATION.format(previous=previous, operations=operations))
+
+
+def _deploy_under_traffic(lab, clients) -> tuple[int, list[str]]:
+    """Users browse the photos page (a query of Photo) while `lab deploy` rolls: failed requests, and
+    what the deploy said."""
+    said: list[str] = []
+    lab.progress = said.append
+    with ThreadPoolExecutor(1) as pool:
+        browsing = pool.submit(clients.run, 10_000, 25, 0.05, 0.0, "/")
+        time.sleep(2)
+        lab.deploy()
+        users = browsing.result(timeout=90)
+    return sum(1 for u in users for o in u.observations if o.status != 200), said
+
+
+def test_a_migration_that_drops_a_column_fails_the_old_nodes_mid_deploy_and_expand_contract_does_not(
+    lab_factory, tmp_path
+):
+    folder = tmp_path / "uploads"
+    shutil.copytree(SITES / "uploads", folder, ignore=shutil.ignore_patterns(".lab"))
+    two_fields = '    caption = models.CharField(max_length=80, default="")\n    title = models.CharField(max_length=80, default="")\n'
+    _release(folder, "0002_caption_title", "0001_initial",
+             'migrations.AddField("photo", "caption", models.CharField(max_length=80, default="")), '
+             'migrations.AddField("photo", "title", models.CharField(max_length=80, default=""))', two_fields)
+    lab = lab_factory("migr")
+    lab.up(LabConfig(name=lab.name, site=str(folder), nodes=2, port=free_port()))
+    clients = Clients(lab, direct=4, nat_users=0)
+    clients.ensure()
+
+    # Dropped in one release: the migration runs before the old nodes are replaced, and they still read it.
+    _release(folder, "0003_drop_caption", "0002_caption_title", 'migrations.RemoveField("photo", "caption")',
+             '    title = models.CharField(max_length=80, default="")\n')
+    failed, said = _deploy_under_traffic(lab, clients)
+    print(f"dropped in one release: {failed} failed requests")
+    assert failed > 0, "the old nodes read a column the release dropped"
+    assert any("Remove field caption from photo" in line and "expand/contract" in line for line in said), said
+
+    # Expand/contract: first a release whose code no longer reads the column (the database keeps it)...
+    _release(folder, "0004_forget_title", "0003_drop_caption",
+             'migrations.SeparateDatabaseAndState(state_operations=[migrations.RemoveField("photo", "title")])', "")
+    forgot = _deploy_under_traffic(lab, clients)[0]
+    print(f"expand (code stops reading it): {forgot} failed requests")
+    assert forgot == 0
+    # ...then the release that drops it, when no node reads it any more.
+    _release(folder, "0005_drop_title", "0004_forget_title",
+             'migrations.RunSQL("ALTER TABLE gallery_photo DROP COLUMN title", migrations.RunSQL.noop)', "")
+    contracted = _deploy_under_traffic(lab, clients)[0]
+    print(f"contract (the column dropped): {contracted} failed requests")
+    assert contracted == 0

@@ -1,3 +1,5 @@
+import io
+import re
 import subprocess
 
 from django.apps import apps
@@ -5,6 +7,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+
+
+# What `migrate --plan` says of an operation the previous version's code may still need: a column or
+# table gone or renamed, a column made required. Raw SQL cannot be read, and is named too.
+INCOMPATIBLE = re.compile(r"^\s*(Remove field|Rename field|Delete model|Rename model|Alter field|Raw SQL operation)", re.I)
 
 
 class Command(BaseCommand):
@@ -15,11 +22,21 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
+        self.warn_incompatible()
         call_command("migrate", interactive=False, verbosity=1)
         for command in settings.LAB_RELEASE_COMMANDS:
             self.release(command)
         user, created = self.demo_user(settings.LAB_DEMO_USER, settings.LAB_DEMO_PASSWORD)
         self.stdout.write(f"demo user {user.get_username()!r} {'created' if created else 'updated'}")
+
+    def warn_incompatible(self):
+        """Name the operations of the migrations about to run that the nodes still serving the previous
+        version may trip on: they run before those nodes are replaced (a rolling deploy)."""
+        plan = io.StringIO()
+        call_command("migrate", plan=True, stdout=plan)
+        for line in plan.getvalue().splitlines():
+            if INCOMPATIBLE.search(line):
+                self.stdout.write(f"lab-release: incompatible: {line.strip()}")
 
     def release(self, command):
         """One of the project's release steps, in the site's folder, with the lab's settings."""
