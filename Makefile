@@ -17,7 +17,7 @@ SWITCH_OPTIONS := $(if $(BACKEND),--backend $(BACKEND)) $(if $(BALANCE),--balanc
 	$(if $(NODES),--nodes $(NODES))
 
 .PHONY: help setup engine browser venv images lab-up lab-switch lab-status lab-logs lab-down test test-unit matrix experiments bench bench-quick \
-	bench-lifecycle bench-profile bench-site bench-swarm lab-readiness lab-matrix lab-watch swarm-hosts swarm-hosts-down clean
+	bench-lifecycle bench-production bench-profile bench-site bench-swarm lab-readiness lab-matrix lab-watch swarm-hosts swarm-hosts-down clean
 
 help: ## list these targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -82,6 +82,9 @@ bench: images ## throughput and latency per backend and balancing mode (report i
 
 bench-quick: images ## the same, four backends, about a minute
 	$(LAB) bench load --quick
+
+bench-production: images ## a rolling deploy's time and failed requests, a slow store's p50/p95, WebSocket messages/s per channel layer
+	$(LAB) bench production --site tests/sites/chatsite --with-fix
 
 bench-lifecycle: images ## time image build, lab up, switch and down
 	$(LAB) bench lifecycle

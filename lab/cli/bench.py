@@ -184,7 +184,24 @@ def main(argv: list[str] | None = None) -> int:
     own.add_argument("--only", action="append", help="this fixture only (repeatable), e.g. --only wagtailsite")
     over = commands.add_parser("swarm", help="the lab on the swarm's test hosts: up, switch and load against one engine")
     over.add_argument("--rounds", type=int, default=3, help="rounds of up/switch (default 3)")
+    production = commands.add_parser(
+        "production", help="a rolling deploy's time and failed requests, latency with a slow store, WebSocket messages per second"
+    )
+    production.add_argument("--rounds", type=int, default=3, help="rolling deploys (default 3)")
+    production.add_argument("--site", action="append", default=[], help="an ASGI Channels site for the WebSocket figure (repeatable)")
+    production.add_argument("--with-fix", action="store_true", help="each --site also with the lab's own readiness fix applied to a copy")
     args = parser.parse_args(argv)
+    if args.command == "production":
+        from lab.studies import productionbench
+
+        try:
+            results = productionbench.run(args.rounds, args.site, progress=lambda line: print(line, flush=True),
+                                          with_fix=args.with_fix)
+        except LabError as error:
+            print(f"bench: error: {error}", file=sys.stderr)
+            return 1
+        productionbench.print_table(results, f"{DockerEngine().describe()}, {os.cpu_count()} cores")
+        return 0
     if args.command == "swarm":
         from lab.studies import swarmbench
 

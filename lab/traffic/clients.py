@@ -206,12 +206,12 @@ class Clients:
             raise EngineError(f"the session flood from {group.container.name} failed (exit {code}):\n{output[-2000:]}")
         return json.loads(output.strip().splitlines()[-1])
 
-    def chat(self, room: str, listen: float = 3.0) -> list[dict]:
+    def chat(self, room: str, listen: float = 3.0, messages: int = 1) -> list[dict]:
         """Every user joins `room` of the lab's channel probe at once, sends its name at the same moment,
         and records what it gets for `listen` seconds: [{name, node, received: [{text, from, to}], error}]."""
         send_at = time.time() + 3.0  # every client connected by then (one wall clock: this machine's)
         job = {"channel": True, "url": self.url, "ca": self.ca, "room": room, "send_at": send_at,
-               "listen_until": send_at + listen}
+               "listen_until": send_at + listen, "messages": messages}
 
         def one(group: ClientGroup) -> list[dict]:
             code, output = run_job(self.lab.docker, group, {**job, "names": list(group.users)})

@@ -358,10 +358,13 @@ def watch(
         thread.join(seconds + 15)
 
 
-def channel_users(url: str, names: list[str], room: str, send_at: float, listen_until: float, ca: str | None = None) -> list[dict]:
+def channel_users(
+    url: str, names: list[str], room: str, send_at: float, listen_until: float, ca: str | None = None, messages: int = 1
+) -> list[dict]:
     """Users in one chat room of the lab's channel probe (/__lab__/ws), all at once: each connects (nginx
-    places it on a node), sends its name at `send_at` (epoch, the same for every client) and records
-    every message it gets until `listen_until`: who sent it, from which node and process."""
+    places it on a node), sends its name at `send_at` (epoch, the same for every client; `messages` > 1:
+    that many, numbered, back to back) and records every message it gets until `listen_until`: who sent
+    it, from which node and process, and when it arrived."""
     base = ("wss://" if url.startswith("https://") else "ws://") + url.split("://", 1)[1]
     context = tls_context(ca) if url.startswith("https://") else None
     results: list[dict] = []
@@ -378,11 +381,12 @@ def channel_users(url: str, names: list[str], room: str, send_at: float, listen_
         seen["layer"] = socket.headers.get("x-lab-channel-layer")
         try:
             time.sleep(max(0.0, send_at - time.time()))
-            socket.send_text(name)
+            for number in range(messages):
+                socket.send_text(name if messages == 1 else f"{name}#{number}")
             while time.time() < listen_until:
                 text = socket.receive(timeout=max(0.05, listen_until - time.time()))
                 if text is not None:
-                    seen["received"].append(json.loads(text))
+                    seen["received"].append({**json.loads(text), "at": round(time.time(), 4)})
         except (OSError, ValueError, WebSocketError) as error:
             seen["error"] = str(error)
         finally:
