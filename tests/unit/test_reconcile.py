@@ -5,6 +5,7 @@ import pytest
 from lab import LabConfig
 from lab.engines.host import free_port
 from lab.errors import EngineError
+from lab.model.nginx_conf import CONF_PATH
 from lab.run.lab import Lab
 from lab.run.state import StateStore
 
@@ -102,3 +103,22 @@ def test_a_node_handed_new_files_without_its_signal_is_not_ready(engine, tmp_pat
     result = lab.up()
     assert result.actions["fake-node-1"] == "reloaded"
     assert ("signal HUP", "fake-node-1") in engine.calls
+
+
+def test_a_rolling_switch_drains_each_node_from_nginx_before_changing_it_one_at_a_time(engine, tmp_path):
+    lab = new_lab(engine, tmp_path, backend="redis")
+    before = len(engine.calls)
+    result = lab.switch(rolling=True, backend="memcached")
+    calls = [(action, name) for action, name in changes(engine, before) if "node" in name or action == "reload nginx"]
+    nodes = [f"fake-node-{i}" for i in (1, 2, 3)]
+    changed_at = [next(i for i, (_, name) in enumerate(calls) if name == node) for node in nodes]
+    assert changed_at == sorted(changed_at), "one node after another, in order"
+    for node, at in zip(nodes, changed_at):
+        assert calls[at - 1] == ("reload nginx", "fake-nginx"), f"{node} drained first: {calls}"
+        after = next(call for call in calls[at:] if call[0] == "reload nginx")
+        assert after == ("reload nginx", "fake-nginx")
+        assert not any(name in nodes and name != node for _, name in calls[at: calls.index(after, at)]), "one at a time"
+    assert {result.actions[node] for node in nodes} <= {"recreated", "reloaded"}
+    # Back to every node in nginx's configuration, none of them down.
+    assert " down;" not in engine.containers["fake-nginx"].files[CONF_PATH]
+    assert lab.live_config_id(lab.config()) == result.plan.nginx_config_id
