@@ -69,6 +69,7 @@ class FakeEngine(LocalEngine):
         self.networks: dict[str, dict] = {}
         self.volumes: dict[str, dict] = {}
         self.calls: list[tuple[str, str]] = []
+        self.nginx_confs: list[tuple[int, str]] = []  # (calls made by then, the configuration a reload loaded)
         self.jobs: list[str] = []
         self._failures: set[tuple[str, str]] = set()
         self._servers: dict[str, http.server.ThreadingHTTPServer] = {}
@@ -185,6 +186,7 @@ class FakeEngine(LocalEngine):
             self._call("reload nginx", container)
             found.files[CONF_PATH] = found.files.pop(CONF_PATH + ".next")
             found.loaded = dict(found.files)
+            self.nginx_confs.append((len(self.calls), found.files[CONF_PATH]))  # what each reload loaded
         return 0, ""
 
     def logs(self, container: str, tail: int = 40) -> str:
