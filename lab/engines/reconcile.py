@@ -27,7 +27,7 @@ from lab.model.stores import APP_DATABASE
 Fetch = Callable[..., tuple[int, dict]]
 # How long a drained node keeps its in-flight requests before it is replaced: the lab's pages answer in
 # milliseconds; a site with slow requests would need its longest (nginx's proxy_read_timeout bounds it).
-DRAIN_SECONDS = 1.0
+DRAIN_SECONDS = 0.5
 
 
 class ContainerEngine(Protocol):
