@@ -53,6 +53,7 @@ def render(snapshot: dict, width: int) -> Group:
         ("  req/s ", "dim"), f"{snapshot['rate']:.0f}",
         ("  failed ", "dim"), (str(snapshot["failures"]), "red" if snapshot["failures"] else ""),
         ("  logged out ", "dim"), (str(snapshot["logged_out"]), "bold red" if snapshot["logged_out"] else ""),
+        *((("  ws messages ", "dim"), str(snapshot["messages"])) if snapshot.get("messages") else ()),
         ("  " + time.strftime("%H:%M:%S", time.localtime(snapshot["now"])), "dim"),
     )
     cells_width = max(8, width - _NAME_WIDTH - 2)

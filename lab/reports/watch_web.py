@@ -59,6 +59,7 @@ function draw(s) {
     el("span", "", "backend " + s.backend), el("span", "", "balance " + s.balance),
     el("span", "", "req/s " + Math.round(s.rate)), el("span", s.failures ? "bad" : "", "failed " + s.failures),
     el("span", s.logged_out ? "bad" : "", "logged out " + s.logged_out),
+    ...(s.messages ? [el("span", "", "ws messages " + s.messages)] : []),
     el("span", "", new Date(s.now * 1000).toLocaleTimeString()));
   const width = Math.max(10, Math.floor((window.innerWidth - 140) / 12));
   const marks = s.events.map(e => e[0]);

@@ -49,6 +49,7 @@ class Watch:
     answers: list[tuple[float, str]] = field(default_factory=list)  # (at, state) of every answer, for the summary
     nodes: set[str] = field(default_factory=set)
     logins: int = 0
+    messages: int = 0  # WebSocket messages the chat users got (an ASGI site's channel layer)
 
     def __post_init__(self) -> None:
         for name in self.users:
@@ -60,6 +61,14 @@ class Watch:
         row = self.rows.setdefault(name, deque(maxlen=self.history))
         if item.get("kind") == "login":
             self.logins += 1
+            return
+        if item.get("kind") in ("message", "message-failed"):
+            # A chat user's row: a cell per message it got, in the colour of the node that sent it.
+            node = item.get("node") if item["kind"] == "message" else None
+            if node:
+                self.nodes.add(node)
+                self.messages += 1
+            row.append(Cell(float(item.get("at") or time.time()), IN if node else FAILED, node))
             return
         if item.get("kind") != "answer":
             return
@@ -98,6 +107,7 @@ class Watch:
             "failures": states.count(FAILED),
             "logged_out": states.count(OUT),
             "logins": self.logins,
+            "messages": self.messages,
         }
 
     def snapshot(self, now: float | None = None) -> dict:

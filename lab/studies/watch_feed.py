@@ -28,6 +28,7 @@ class Feed:
     def __init__(self, lab: Lab, seconds: float, pause: float = 0.25, probe: str = WHOAMI):
         self.lab, self.seconds, self.pause, self.probe = lab, seconds, pause, probe
         self.clients = Clients(lab)
+        self.frontend = lab.plan().frontend
         users = [name for group in self.clients.groups for name in group.users]
         config = lab.config()
         self.watch = Watch(lab.login()[0], users, lab_url=lab.url(config), backend=config.backend, balance=config.balance)
@@ -92,6 +93,8 @@ class Feed:
             "pause": self.pause,
             "login_path": self.lab.login_path(),
             "probe": self.probe,
+            # An ASGI site: one WebSocket user per client too (`ws-<user>` rows).
+            "chat": bool(self.frontend and self.frontend.websockets),
         }
         answer = open_agent(self.lab.docker, group, job)
         if answer is not None:

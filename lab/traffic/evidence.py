@@ -316,9 +316,12 @@ def watch(
     probe: str = WHOAMI,
     relogin_after: int = 8,
     ca: str | None = None,
+    chat: bool = False,
 ) -> None:
     """Users who keep browsing until `seconds` have passed, each answer handed to `emit(dict)` as it
-    comes. A user logged out for `relogin_after` answers in a row logs in again, as a person would."""
+    comes. A user logged out for `relogin_after` answers in a row logs in again, as a person would.
+    With `chat` (an ASGI site), one more user per client holds a WebSocket in the lab's channel probe's
+    room `watch`, says something every second, and emits every message it gets, with the sender's node."""
     deadline = time.monotonic() + seconds
     lock = threading.Lock()
     gone = threading.Event()  # the watcher stopped reading: every user stops
@@ -351,7 +354,38 @@ def watch(
             send({"name": name, "kind": "answer", **asdict(observation)})  # "user": whom the node saw
             time.sleep(pause)
 
+    def chatter(name: str) -> None:
+        base = ("wss://" if url.startswith("https://") else "ws://") + url.split("://", 1)[1]
+        context = tls_context(ca) if url.startswith("https://") else None
+        while time.monotonic() < deadline and not gone.is_set():
+            try:
+                socket = WebSocket.connect(f"{base}__lab__/ws?room=watch", timeout=5, ssl_context=context)
+            except (OSError, WebSocketError) as error:
+                send({"name": name, "kind": "message-failed", "error": str(error)[:200], "at": round(time.time(), 3)})
+                time.sleep(1.0)
+                continue
+            here = (socket.headers.get("x-lab-node") or "").split("/")[0] or None
+            send({"name": name, "kind": "connected", "node": here, "at": round(time.time(), 3)})
+            try:
+                number = 0
+                while time.monotonic() < deadline and not gone.is_set():
+                    number += 1
+                    socket.send_text(f"{name}#{number}")
+                    until = time.monotonic() + 1.0
+                    while (left := until - time.monotonic()) > 0:
+                        text = socket.receive(timeout=left)
+                        if text is not None:
+                            message = json.loads(text)
+                            send({"name": name, "kind": "message", "node": (message.get("from") or "").split("/")[0] or None,
+                                  "to": message.get("to"), "at": round(time.time(), 3)})
+            except (OSError, ValueError, WebSocketError) as error:
+                send({"name": name, "kind": "message-failed", "error": str(error)[:200], "at": round(time.time(), 3)})
+            finally:
+                socket.close()
+
     threads = [threading.Thread(target=one, args=(name,), daemon=True) for name in names]
+    if chat:
+        threads.append(threading.Thread(target=chatter, args=(f"ws-{names[0]}",), daemon=True))
     for thread in threads:
         thread.start()
     for thread in threads:

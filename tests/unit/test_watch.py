@@ -27,7 +27,7 @@ def test_answers_become_cells_and_totals():
     watch = made_up_watch()
     states = [cell.state for cell in watch.rows["user-1"]]
     assert states[:5] == [IN] * 5 and states[5:10] == [OUT] * 5 and states[-1] == FAILED
-    assert watch.totals() == {"requests": 21, "failures": 1, "logged_out": 10, "logins": 1}
+    assert watch.totals() == {"requests": 21, "failures": 1, "logged_out": 10, "logins": 1, "messages": 0}
     assert sorted(watch.nodes) == ["node-1", "node-2", "node-3"]
 
 
@@ -50,3 +50,14 @@ def test_the_terminal_view_fits_a_narrow_terminal_and_marks_events():
     assert "│" in row and "×" in row and "■" in row
     assert "legend" in text and "node-2 reloaded" in text
     assert "logged-out 10" in plain_line(snapshot) and "\x1b" not in plain_line(snapshot)
+
+
+def test_a_chat_users_row_shows_each_message_in_the_colour_of_the_node_that_sent_it():
+    watch = Watch("demo", ["user-1"])
+    watch.add({"name": "ws-user-1", "kind": "connected", "node": "node-2", "at": 100.0})
+    for at, node in ((101.0, "node-1"), (101.1, "node-2"), (101.2, "node-3")):
+        watch.add({"name": "ws-user-1", "kind": "message", "node": node, "to": "node-2/7", "at": at})
+    watch.add({"name": "ws-user-1", "kind": "message-failed", "error": "closed", "at": 102.0})
+    row = watch.snapshot(now=103.0)["users"]["ws-user-1"]
+    assert [cell[2] for cell in row] == ["node-1", "node-2", "node-3", None] and row[-1][1] == FAILED
+    assert watch.totals()["messages"] == 3 and watch.totals()["requests"] == 0  # not HTTP answers
