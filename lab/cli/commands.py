@@ -43,6 +43,8 @@ def command_up(lab: Lab, args: argparse.Namespace) -> None:
                     "login_url", "https", "shared_media", "scheduler", "max_connections", "fault_proxy")
         if getattr(args, key) is not None
     }
+    if args.channel_layer is not None:
+        changes["channel_layer"] = "" if args.channel_layer == "site" else args.channel_layer
     if args.pooler is not None:
         changes["pooler"] = "" if args.pooler == "none" else args.pooler
     for key in ("groups", "build_packages", "release_commands"):

@@ -171,6 +171,11 @@ def add_up_parser(commands) -> None:
     )
     jobs.add_argument("--no-scheduler", dest="scheduler", action="store_const", const="", help="no scheduler machine")
     up.add_argument(
+        "--channel-layer", choices=("memory", "redis", "site"),
+        help="an ASGI site's channel layer under test: in each process's memory, channels_redis on the lab's Redis, "
+        "or the site's own (the default)",
+    )
+    up.add_argument(
         "--fault-proxy", dest="fault_proxy", action=argparse.BooleanOptionalAction, default=None,
         help="the nodes reach every store through the lab's fault proxy, which `lab fault` slows or cuts",
     )

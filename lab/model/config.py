@@ -35,6 +35,7 @@ _DEBIAN_PACKAGE = re.compile(r"[a-z0-9][a-z0-9+.-]+")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _REGISTRY = re.compile(r"[A-Za-z0-9.-]+:\d{1,5}")
 ENGINES = ("local", "swarm")
+CHANNEL_LAYERS = ("", "memory", "redis")
 
 
 def check_name(name: str) -> str:
@@ -105,6 +106,9 @@ class LabConfig:
     scheduler: str = ""
     keep_static: bool = False  # nginx serves the previous version's static files too (a rolling deploy)
     release: str = ""  # a label built into the site's image (`lab deploy --release NAME`): a new one is a new version
+    # The channel layer under test on an ASGI site (the matrix's other dimension): "" the site's own,
+    # "memory" (InMemoryChannelLayer) or "redis" (channels_redis on the lab's Redis).
+    channel_layer: str = ""
     fault_proxy: bool = False  # the nodes reach every store through the lab's fault proxy (`lab fault`)
     pooler: str = ""  # "pgbouncer": the nodes reach PostgreSQL through a connection pooler
     max_connections: int = 0  # PostgreSQL's max_connections (a managed database's limit); 0: the lab's 200
@@ -140,6 +144,8 @@ class LabConfig:
             raise ConfigError(f"memcached growth factor must be between 1.01 and 8, not {self.memcached_growth_factor}")
         if not 1 <= self.memcached_mb <= 4096:
             raise ConfigError(f"memcached memory must be between 1 and 4096 MB, not {self.memcached_mb}")
+        if self.channel_layer not in CHANNEL_LAYERS:
+            raise ConfigError(f"unknown channel layer {self.channel_layer!r}; valid: memory, redis (or none: the site's own)")
         if self.pooler and self.pooler not in POOLERS:
             raise ConfigError(f"unknown pooler {self.pooler!r}; valid: {', '.join(POOLERS)}")
         if self.max_connections and not 3 <= self.max_connections <= 10_000:

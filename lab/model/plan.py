@@ -174,6 +174,15 @@ def version_of(site_image: str) -> str:
     return site_image.rsplit(":", 1)[-1]
 
 
+def channel_layers(layer: str, hosts: Mapping[str, str], passwords: Mapping[str, str]) -> dict:
+    """CHANNEL_LAYERS for the layer under test: one per process, or channels_redis on the lab's Redis
+    (database 2: apart from the sessions and the site's own data)."""
+    if layer == "memory":
+        return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    location = f"redis://:{quote(passwords['redis'], safe='')}@{hosts['redis']}:6379/2"
+    return {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [location]}}}
+
+
 def node_name(lab: str, index: int) -> str:
     return container_name(lab, f"node-{index}")
 
@@ -182,6 +191,7 @@ def store_names(config: LabConfig) -> tuple[str, ...]:
     """The app database first, then the stores the session backend needs, then those the site's own
     settings read (REDIS_URL), which stay whatever the backend."""
     needed = [APP_DATABASE, *((config.pooler,) if config.pooler else ()), *BACKENDS[config.backend].stores,
+              *(("redis",) if config.channel_layer == "redis" else ()),
               *config.site_stores, *(("nfs",) if config.shared_media else ())]
     return tuple(dict.fromkeys(needed))
 
@@ -308,6 +318,7 @@ def site_context(
         "SESSION_CACHE_ALIAS": backend,
         "SESSION_FILE_PATH": backend,
         "CACHES": f"{backend}, on the lab's own alias",
+        "CHANNEL_LAYERS": f"the channel layer under test ({config.channel_layer})",
     }
     return SiteContext(environment, lab_hosts, origins, reasons, config.site_environment, https)
 
@@ -439,6 +450,8 @@ class _Planner:
         node_settings = {**self.node_database, **backend_settings}
         if "DATABASES" in backend_settings:  # a backend adds databases; the shared one stays "default"
             node_settings["DATABASES"] = {**self.node_database["DATABASES"], **backend_settings["DATABASES"]}
+        if config.channel_layer:
+            node_settings["CHANNEL_LAYERS"] = channel_layers(config.channel_layer, self.node_hosts, self.passwords)
         # Every node mounts the shared folder, whatever the backend: then a switch to or from shared_file
         # changes only the node's config file, not its container.
         shared = self.volume("shared-sessions")

@@ -37,6 +37,25 @@ def _grid(data: dict) -> tuple[list[str], list[str], dict]:
     return backends, modes, cells
 
 
+def channel_text(row: dict) -> str:
+    """One channel layer's cell: what users got, and whether that is what was expected."""
+    if row.get("passed") is None:
+        return "no verdict"
+    return f"{row['delivered']}/{row['possible']} delivered on {row['processes']} processes" + ("" if row["passed"] else " !")
+
+
+def channel_lines(data: dict) -> list[str]:
+    """The channel layer dimension (an ASGI site), as markdown table rows."""
+    rows = data.get("channels") or []
+    if not rows:
+        return []
+    out = ["## Channel layers: WebSocket users across nodes", "",
+           "Each user, in its own client, joins one room of the lab's channel probe and sends one message.", "",
+           "| layer | users got | expected | judged per user |", "|---|---|---|---|"]
+    out += [f"| `{r['layer']}` | {channel_text(r)} | {r['expected']} | {r['why']} |" for r in rows]
+    return out + [""]
+
+
 def terminal_table(data: dict) -> str:
     """Rows are backends, columns balancing modes."""
     backends, modes, cells = _grid(data)
@@ -51,6 +70,8 @@ def terminal_table(data: dict) -> str:
         f"address), {meta['requests_per_user']} requests each, {meta['nodes']} nodes x {meta['workers']} workers, "
         f"{meta['cells_run']} cells in {meta['seconds']:.0f} s"
     )
+    for row in data.get("channels") or []:
+        lines.append(f"channel layer {row['layer']:7} {channel_text(row)}: {row['why']}")
     return "\n".join(lines)
 
 
@@ -96,6 +117,7 @@ def markdown(data: dict) -> str:
     for backend in backends:
         out.append(f"| `{backend}` | " + " | ".join(cell_text(cells.get((backend, m))) for m in modes) + " |")
     out += ["", "`kept 9/9 3n`: every user kept the login; 9 of 9 users; 3 nodes served them. `!`: unexpected.", ""]
+    out += channel_lines(data)
     lat_modes, lat_rows = latency_rows(data)
     out += [
         "## Per-request latency (ms, median / p95)",
@@ -155,6 +177,19 @@ def _latency_html(data: dict) -> str:
     return f"<table><tr><th></th>{head}</tr>{body}</table>"
 
 
+def _channels_html(data: dict) -> str:
+    rows = data.get("channels") or []
+    if not rows:
+        return ""
+    body = "".join(
+        f"<tr><td>{html.escape(r['layer'])}</td><td>{html.escape(channel_text(r))}</td><td>{html.escape(r['expected'])}</td>"
+        f"<td>{html.escape(r['why'])}</td></tr>"
+        for r in rows
+    )
+    return ("<h2>Channel layers: WebSocket users across nodes</h2><table><tr><th>layer</th><th>users got</th>"
+            f"<th>expected</th><th>judged per user</th></tr>{body}</table>")
+
+
 def html_page(data: dict) -> str:
     backends, modes, cells = _grid(data)
     nodes = sorted({n for c in data["cells"] if not c.get("pending") for n in c["nodes_seen"]})
@@ -210,6 +245,7 @@ container ({meta['nat_users']} share one address behind a "NAT" client), logging
 <code>{html.escape(meta.get('site', 'sample_site'))}</code>. A cell is <b>kept</b> when every user stayed logged in with a counter rising
 by one on every request. Outlined cells were not what the lab expected.</p>
 <table><tr><th></th>{''.join(f'<th>{m}</th>' for m in modes)}</tr>{''.join(rows)}</table>
+{_channels_html(data)}
 <h2>Per-request latency, ms (median / p95)</h2>
 <p>Measured through nginx in the same run, with all users of a cell at once.</p>
 {_latency_html(data)}

@@ -107,6 +107,7 @@ class Lab:
             self.progress(f"nfs client: {client}: {why}")
         state = self._learn_site(engine, config, state, tags, client)
         state = self._keep_static(config, state, tags["site"])
+        self._refuse_channel_layer(config, state.site_facts or {})
         request = ApplyRequest(
             prepared=state.prepared_image == tags["site"],
             on_prepared=lambda: self.states.save(state.replace(prepared_image=tags["site"])),
@@ -118,6 +119,19 @@ class Lab:
         engine.wait_until_serving(plan, self.progress)
         self._check_login_page(plan, state)
         return UpResult(plan, actions, time.monotonic() - started)
+
+    @staticmethod
+    def _refuse_channel_layer(config: LabConfig, facts: dict) -> None:
+        """A channel layer under test needs what the site installs (known once Django was asked)."""
+        if not config.channel_layer:
+            return
+        if not facts.get("channels"):
+            raise ConfigError("--channel-layer needs a site with Django Channels (channels is not installed)")
+        if config.channel_layer == "redis" and not facts.get("channels_redis"):
+            raise ConfigError(
+                "--channel-layer redis needs channels-redis, which the site does not install: add it to its "
+                "requirements (`lab readiness --fix` does, for a site on the in-memory layer), or test memory"
+            )
 
     def _keep_static(self, config: LabConfig, state: LabState, site_image: str) -> LabState:
         """With --keep-static, nginx serves the previous version's static files after the current's: a

@@ -15,6 +15,13 @@ from lab.run.lab import Lab
 from lab.traffic.clients import Clients
 from lab.traffic.evidence import WHOAMI
 from lab.verdicts.cells import QUICK_CELLS, CellResult, all_cells
+from lab.verdicts.rules import each_got_every_message, got_only_their_process
+
+# An ASGI site's other dimension: the channel layer its WebSocket users' messages go through.
+CHANNEL_LAYERS_UNDER_TEST = {
+    "memory": ("each user gets only its own process's messages", "InMemoryChannelLayer: a group in one process's memory"),
+    "redis": ("every user gets every message", "channels_redis: a group in the Redis every node shares"),
+}
 
 
 def run_cell(
@@ -30,6 +37,34 @@ def run_cell(
     users = clients.run(requests_count, seconds=60, probe=probe)
     username, _ = lab.login()
     return CellResult(backend, balance, username, users, time.monotonic() - started, switched, lab.engine.several_hosts)
+
+
+def channel_cells(lab: Lab, clients: Clients) -> list[dict]:
+    """On an ASGI site: each channel layer in turn (the lab's override), chat users in every client
+    container spread over the nodes by nginx, each sending one message; judged per user."""
+    facts = lab.site()
+    before = lab.config().channel_layer
+    rows = []
+    for layer, (expected, reason) in CHANNEL_LAYERS_UNDER_TEST.items():
+        row = {"layer": layer, "expected": expected, "reason": reason}
+        if layer == "redis" and not facts.get("channels_redis"):
+            rows.append({**row, "passed": None, "why": "no verdict: the site does not install channels-redis (`lab readiness --fix` adds it)"})
+            continue
+        lab.switch(channel_layer=layer)
+        chatters = clients.chat(room=f"matrix-{layer}-{int(time.time())}")
+        judged = got_only_their_process(chatters) if layer == "memory" else each_got_every_message(chatters)
+        connected = [c for c in chatters if c.get("node")]
+        rows.append({
+            **row,
+            "passed": judged.passed,
+            "why": judged.why,
+            "users": len(connected),
+            "processes": len({c["node"] for c in connected}),
+            "delivered": sum(len(c["received"]) for c in connected),
+            "possible": len(connected) ** 2,
+        })
+    lab.switch(channel_layer=before)
+    return rows
 
 
 def report_data(lab: Lab, clients: Clients, results: list[CellResult], requests_count: int, full: bool, probe: str) -> dict:
@@ -75,4 +110,8 @@ def run_matrix(lab: Lab, quick: bool, probe: str | None = None, requests_count: 
         if on_cell:
             on_cell(result)
     lab.switch(backend=before.backend, balance=before.balance)  # the lab as it was before the matrix
-    return report_data(lab, clients, results, requests_count, not quick, probe)
+    data = report_data(lab, clients, results, requests_count, not quick, probe)
+    frontend = lab.plan().frontend
+    if frontend and frontend.websockets and facts.get("channels"):
+        data["channels"] = channel_cells(lab, clients)
+    return data

@@ -31,7 +31,7 @@ import pytest
 
 from lab import LabConfig, cli
 from lab.model.config import SAMPLE_SITE
-from lab.studies.matrix import run_cell
+from lab.studies.matrix import run_cell, run_matrix
 from lab.studies.readiness import assess
 from lab.traffic.clients import Clients
 from lab.traffic.evidence import VirtualUser, tls_context
@@ -271,6 +271,11 @@ def test_chat_users_get_each_others_messages_across_nodes_only_once_the_fix_shar
     shared = experiment.run(lab, Case("redis", "round_robin"))
     assert shared.passed and shared.figures["channel_layer"] == "channels_redis.core.RedisChannelLayer", shared
     assert shared.figures["messages_delivered"] == shared.figures["deliveries_if_shared"]
+    # The matrix's other dimension on an ASGI site: the lab's own choice of layer, each judged per user.
+    layers = {row["layer"]: row for row in run_matrix(lab, quick=True)["channels"]}
+    assert layers["memory"]["passed"] and layers["memory"]["delivered"] < layers["memory"]["possible"], layers
+    assert layers["redis"]["passed"] and layers["redis"]["delivered"] == layers["redis"]["possible"], layers
+    assert lab.config().channel_layer == ""  # put back: the site's own
 
 
 def upload_and_fetch(url: str, login: tuple[str, str], tries: int = 8, logs=lambda: "") -> dict[int, int]:

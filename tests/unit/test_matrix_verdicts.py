@@ -156,3 +156,22 @@ def test_the_html_report_escapes_every_value_a_site_sends():
     }
     page = html_page(data)
     assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_the_channel_layer_rows_render_with_their_verdicts():
+    from lab.reports.matrix import channel_lines, html_page, terminal_table
+
+    data = {
+        "meta": {"finished": "now", "machine": "m", "nodes": 3, "workers": 2, "users_per_cell": 9, "nat_users": 3,
+                 "requests_per_user": 20, "cells_run": 0, "seconds": 0},
+        "cells": [],
+        "channels": [
+            {"layer": "memory", "expected": "own process only", "passed": True, "why": "each of 9 users got only ...",
+             "users": 9, "processes": 5, "delivered": 19, "possible": 81},
+            {"layer": "redis", "expected": "every message", "passed": None, "why": "no verdict: channels-redis missing"},
+        ],
+    }
+    lines = "\n".join(channel_lines(data))
+    assert "| `memory` | 19/81 delivered on 5 processes |" in lines and "| `redis` | no verdict |" in lines
+    assert "channel layer memory  19/81 delivered on 5 processes" in terminal_table(data)
+    assert "Channel layers: WebSocket users across nodes" in html_page(data)

@@ -232,3 +232,25 @@ def test_each_version_collects_its_static_files_in_a_folder_of_its_own_and_nginx
     kept = build_plan(LabConfig(name="t"), SECRETS, TAGS, facts={"static_url": "/static/"}, static_kept=("old1",))
     assert "try_files /test/$lab_static /old1/$lab_static =404;" in kept.nginx_conf
     assert "try_files /test/$lab_static /old1/$lab_static =404;" in kept.drained("t-node-1").nginx_conf
+
+
+def test_the_channel_layer_under_test_overrides_the_sites_and_brings_redis():
+    memory = plan_for(channel_layer="memory", backend="db")
+    assert node_settings(memory.nodes[0])["CHANNEL_LAYERS"] == {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    assert "t-redis" not in [spec.name for spec in memory.stores]
+    redis = plan_for(channel_layer="redis", backend="db")
+    layer = node_settings(redis.nodes[0])["CHANNEL_LAYERS"]["default"]
+    assert layer["BACKEND"] == "channels_redis.core.RedisChannelLayer" and layer["CONFIG"]["hosts"][0].endswith("@t-redis:6379/2")
+    assert "t-redis" in [spec.name for spec in redis.stores]
+    assert "CHANNEL_LAYERS" not in node_settings(plan_for(backend="db").nodes[0])  # the site's own
+
+
+def test_a_channel_layer_the_site_cannot_run_is_refused_with_the_fix():
+    from lab.errors import ConfigError
+    from lab.run.lab import Lab
+
+    with pytest.raises(ConfigError, match="channels-redis"):
+        Lab._refuse_channel_layer(LabConfig(name="t", channel_layer="redis"), {"channels": True, "channels_redis": False})
+    with pytest.raises(ConfigError, match="Django Channels"):
+        Lab._refuse_channel_layer(LabConfig(name="t", channel_layer="memory"), {"channels": False})
+    Lab._refuse_channel_layer(LabConfig(name="t", channel_layer="redis"), {"channels": True, "channels_redis": True})

@@ -5,6 +5,7 @@ With `--collect` it first collects the site's static files into the lab's volume
 starts before they are there (a manifest storage reads its manifest once, when a node first uses it).
 """
 
+import importlib.util
 import json
 import os
 import sys
@@ -93,6 +94,8 @@ def facts():
         "session_cookie": settings.SESSION_COOKIE_NAME,
         # An ASGI site (Channels, or ASGI_APPLICATION) is served by ASGI workers, WebSockets and all.
         "asgi_application": settings.LAB_SITE_ASGI or None,
+        "channels": importlib.util.find_spec("channels") is not None,
+        "channels_redis": importlib.util.find_spec("channels_redis") is not None,
         "overrides": settings.LAB_OVERRIDES,
     }
 
