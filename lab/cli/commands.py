@@ -144,13 +144,11 @@ def command_readiness(lab: Lab, args: argparse.Namespace) -> None:
 
 def write_fix(lab: Lab, findings, seen, directory: Path) -> None:
     """`lab readiness --fix`: the patch, where it is, how to apply it and the `lab up` that runs it."""
-    from lab.reports.fixes import build_patch
+    from lab.reports.fixes import build_patch, plain_requirements
 
     config = lab.config()
     site = Path(config.site)
-    dependencies = config.dependencies
-    plain = dependencies.source if dependencies and dependencies.kind == "requirements" else ""
-    patch = build_patch(site, config.site_settings, findings, seen, requirements=plain)
+    patch = build_patch(site, config.site_settings, findings, seen, requirements=plain_requirements(config))
     for key, why in patch.left.items():
         say(f"not in the patch: {key}: {why}")
     if not patch.fixed:

@@ -11,7 +11,7 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Mapping, Sequence
 from urllib.parse import quote
 
 from lab.model.backends import BACKENDS, NODE_DATA_DIR, SHARED_SESSIONS_DIR
@@ -147,12 +147,8 @@ class Plan:
 
     def drained(self, node: str) -> "Plan":
         """This plan with nginx sending no new request to `node` (a rolling deploy replaces it)."""
-        servers = [f"{spec.name}:{NODE_PORT}" for spec in self.nodes]
-        mode, drained = BALANCE_MODES[self.config.balance], [f"{node}:{NODE_PORT}"]
-        conf = render(servers, mode, self.frontend, static_root=STATIC_ROOT, drained=drained)
-        return dataclasses.replace(
-            self, nginx_conf=conf, nginx_config_id=config_id(servers, mode, self.frontend, drained)
-        )
+        conf, conf_id = nginx_configuration(self.config, self.nodes, self.frontend, drained=(node,))
+        return dataclasses.replace(self, nginx_conf=conf, nginx_config_id=conf_id)
 
     def containers(self) -> tuple[ContainerSpec, ...]:
         """The long-running containers (not the one-off prepare job)."""
@@ -162,6 +158,16 @@ class Plan:
     def release_commands(self) -> list[str]:
         """The project's own release steps the prepare job runs once per lab."""
         return json.loads(self.prepare.files[NODE_CONFIG_PATH]).get("release_commands", [])
+
+
+def nginx_configuration(
+    config: LabConfig, nodes: Sequence[ContainerSpec], frontend: Frontend | None, drained: Sequence[str] = ()
+) -> tuple[str, str]:
+    """nginx.conf balancing `nodes` as `config` says, and its id; `drained` nodes take no new request."""
+    mode = BALANCE_MODES[config.balance]
+    servers = [f"{node.name}:{NODE_PORT}" for node in nodes]
+    down = [f"{name}:{NODE_PORT}" for name in drained]
+    return render(servers, mode, frontend, static_root=STATIC_ROOT, drained=down), config_id(servers, mode, frontend, down)
 
 
 def container_name(lab: str, part: str) -> str:
@@ -357,8 +363,8 @@ class _Planner:
         self.hosts = {name: container_name(self.lab, name) for name in store_names(config)}
         self.database = database_settings(self.hosts[APP_DATABASE], secrets.db_password)
         # What the nodes reach: every store through the fault proxy when there is one (same ports).
-        self.node_hosts = {name: container_name(self.lab, FAULTS) if name in fronted_stores(config) else host
-                           for name, host in self.hosts.items()}
+        fronted = fronted_stores(config)
+        self.node_hosts = {name: container_name(self.lab, FAULTS) if name in fronted else host for name, host in self.hosts.items()}
         # The nodes reach the database through the pooler when there is one; the release job goes direct.
         pooler = config.pooler
         self.node_database = database_settings(
@@ -536,12 +542,12 @@ class _Planner:
                         websockets=bool(self.facts.get("asgi_application")),
                         static_versions=tuple(dict.fromkeys([self.version, *self.static_kept])))
 
-    def nginx(self, nodes: list[ContainerSpec], static: tuple[Mount, ...]) -> tuple[ContainerSpec, str, str]:
+    def nginx(
+        self, nodes: list[ContainerSpec], static: tuple[Mount, ...], frontend: Frontend
+    ) -> tuple[ContainerSpec, str, str]:
         """nginx's container, its configuration and that configuration's id."""
-        config, frontend = self.config, self.frontend()
-        mode = BALANCE_MODES[config.balance]
-        servers = [f"{node.name}:{NODE_PORT}" for node in nodes]
-        nginx_conf = render(servers, mode, frontend, static_root=STATIC_ROOT)
+        config = self.config
+        nginx_conf, nginx_config_id = nginx_configuration(config, nodes, frontend)
         url = config.url_for(https=frontend.tls)
         tls_files = {f"{TLS_DIR}/cert.pem": self.tls[0], f"{TLS_DIR}/key.pem": self.tls[1]} if self.tls else {}
         spec = ContainerSpec(
@@ -556,7 +562,7 @@ class _Planner:
             files={CONF_PATH: nginx_conf, **tls_files},
             **limits("nginx"),
         )
-        return spec, nginx_conf, config_id(servers, mode, frontend)
+        return spec, nginx_conf, nginx_config_id
 
 
 def build_plan(
@@ -583,7 +589,8 @@ def build_plan(
     static = (Mount(parts.volume("static"), STATIC_ROOT),)
     prepare = parts.prepare(static)
     nodes = parts.nodes(static, nfs_client, nfs_address)
-    nginx, nginx_conf, nginx_config_id = parts.nginx(nodes, static)
+    frontend = parts.frontend()
+    nginx, nginx_conf, nginx_config_id = parts.nginx(nodes, static, frontend)
     scheduler = parts.scheduler(nodes[0]) if config.scheduler else None
     return Plan(
         config=config,
@@ -596,7 +603,7 @@ def build_plan(
         nginx=nginx,
         nginx_conf=nginx_conf,
         nginx_config_id=nginx_config_id,
-        frontend=parts.frontend(),
+        frontend=frontend,
         scheduler=scheduler,
         client_image=tags.get("node", ""),
         url=config.url_for(https=tls is not None),

@@ -237,6 +237,12 @@ def _requirement_hunk(site: Path, requirements: str, package: str) -> tuple[str,
     return requirements, old, old.rstrip("\n") + f"\n{package}  # lab readiness --fix: the shared store's client\n"
 
 
+def plain_requirements(config) -> str:
+    """The site's requirements file when it is a plain one the patch may add a line to ("" for a lock)."""
+    dependencies = config.dependencies
+    return dependencies.source if dependencies and dependencies.kind == "requirements" else ""
+
+
 def build_patch(
     site: Path, settings_module: str, findings: list[Finding], seen: Observed, requirements: str = ""
 ) -> Patch:

@@ -14,7 +14,7 @@ from pathlib import Path
 from lab.engines.host import free_port
 from lab.errors import ConfigError, LabError
 from lab.model.config import LabConfig
-from lab.reports.fixes import build_patch
+from lab.reports.fixes import build_patch, plain_requirements
 from lab.studies.readiness import assess
 from lab.run.lab import Lab
 from lab.studies.experiments import EXPERIMENTS
@@ -65,9 +65,7 @@ def fixed_copy(lab: Lab, folder: Path) -> Path:
     copy = Path(tempfile.mkdtemp(prefix="lab-bench-fixed-")) / folder.name
     shutil.copytree(folder, copy, ignore=shutil.ignore_patterns(".lab"))
     config = lab.config()
-    dependencies = config.dependencies
-    plain = dependencies.source if dependencies and dependencies.kind == "requirements" else ""
-    patch = build_patch(copy, config.site_settings, findings, seen, requirements=plain)
+    patch = build_patch(copy, config.site_settings, findings, seen, requirements=plain_requirements(config))
     (copy / "lab-fix.patch").write_text(patch.text)
     applied = subprocess.run(["git", "apply", "lab-fix.patch"], cwd=copy, capture_output=True, text=True)
     if applied.returncode != 0:

@@ -355,11 +355,9 @@ def watch(
             time.sleep(pause)
 
     def chatter(name: str) -> None:
-        base = ("wss://" if url.startswith("https://") else "ws://") + url.split("://", 1)[1]
-        context = tls_context(ca) if url.startswith("https://") else None
         while time.monotonic() < deadline and not gone.is_set():
             try:
-                socket = WebSocket.connect(f"{base}__lab__/ws?room=watch", timeout=5, ssl_context=context)
+                socket = _probe_socket(url, "watch", ca)
             except (OSError, WebSocketError) as error:
                 send({"name": name, "kind": "message-failed", "error": str(error)[:200], "at": round(time.time(), 3)})
                 time.sleep(1.0)
@@ -392,6 +390,14 @@ def watch(
         thread.join(seconds + 15)
 
 
+def _probe_socket(url: str, room: str, ca: str | None) -> WebSocket:
+    """A WebSocket in `room` of the lab's channel probe, through nginx at `url` (wss behind https)."""
+    secure = url.startswith("https://")
+    base = ("wss://" if secure else "ws://") + url.split("://", 1)[1]
+    return WebSocket.connect(f"{base}__lab__/ws?room={urllib.parse.quote(room)}", timeout=5,
+                             ssl_context=tls_context(ca) if secure else None)
+
+
 def channel_users(
     url: str, names: list[str], room: str, send_at: float, listen_until: float, ca: str | None = None, messages: int = 1
 ) -> list[dict]:
@@ -399,14 +405,12 @@ def channel_users(
     places it on a node), sends its name at `send_at` (epoch, the same for every client; `messages` > 1:
     that many, numbered, back to back) and records every message it gets until `listen_until`: who sent
     it, from which node and process, and when it arrived."""
-    base = ("wss://" if url.startswith("https://") else "ws://") + url.split("://", 1)[1]
-    context = tls_context(ca) if url.startswith("https://") else None
     results: list[dict] = []
 
     def one(name: str) -> None:
         seen = {"name": name, "node": None, "received": [], "error": None}
         try:
-            socket = WebSocket.connect(f"{base}__lab__/ws?room={urllib.parse.quote(room)}", timeout=5, ssl_context=context)
+            socket = _probe_socket(url, room, ca)
         except (OSError, WebSocketError) as error:
             seen["error"] = f"connect: {error}"
             results.append(seen)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from statistics import median_high
 from typing import Callable, Iterable
 
 from lab.traffic.evidence import Observation, UserEvidence
@@ -277,11 +278,6 @@ def waited_through(users: list[UserEvidence], start: float, end: float) -> Judge
     return Judgement(True, f"{_names(waited)} waited through the cut and got their answer after it healed")
 
 
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[len(ordered) // 2]
-
-
 def each_user_slower_by(before: list[UserEvidence], after: list[UserEvidence], seconds: float) -> Judgement:
     """Per user (by name): the median answer took at least `seconds` longer after than before, and every
     request was answered. A user with fewer than 3 answers on either side is not evidence."""
@@ -294,7 +290,7 @@ def each_user_slower_by(before: list[UserEvidence], after: list[UserEvidence], s
         if len(times) < 3 or len(earlier.get(user.name, [])) < 3:
             continue
         measured += 1
-        if _median(times) - _median(earlier[user.name]) < seconds * 0.999:  # float sums
+        if median_high(times) - median_high(earlier[user.name]) < seconds * 0.999:  # float sums
             too_fast.append(user)
     if failed:
         return Judgement(False, f"{_names(failed)} got errors")

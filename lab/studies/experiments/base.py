@@ -12,6 +12,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 from lab.errors import LabError
+from lab.model.backends import BACKENDS
+from lab.model.stores import APP_DATABASE
 from lab.run.lab import Lab
 from lab.traffic.clients import Clients
 from lab.traffic.evidence import UserEvidence
@@ -84,6 +86,12 @@ class Traffic:
     def users(self) -> list[UserEvidence]:
         """Wait for the traffic to end and return what every user saw."""
         return self._future.result(timeout=self.seconds + 60)
+
+
+def session_store(backend: str) -> str:
+    """The store a backend keeps its sessions in: its own (Redis, Memcached), else the app database."""
+    stores = BACKENDS[backend].stores
+    return stores[0] if stores else APP_DATABASE
 
 
 def timeline(users: list[UserEvidence], username: str, started: float) -> list[dict]:

@@ -82,12 +82,12 @@ class ConnectionBudget(Experiment):
 
 def _refusals(lab, database: str) -> int:
     """How many connections PostgreSQL has refused for lack of slots (its log, since it started)."""
-    return len(_REFUSED.findall(lab.docker.logs(database, tail=5000)))
+    return len(_REFUSED.findall(lab.engine.member_logs(lab.name, database, tail=5000)))
 
 
 def _server_connections(lab, database: str) -> int | str:
     """Client connections PostgreSQL holds now (over its local socket; none is left when it is full)."""
-    code, output = lab.docker.exec(
+    code, output = lab.engine.exec_member(
         database, ["psql", "-U", "lab", "lab", "-tAc", "select count(*) from pg_stat_activity where backend_type = 'client backend'"]
     )
     return int(output.strip()) - 1 if code == 0 and output.strip().isdigit() else "none free to ask"

@@ -1,10 +1,9 @@
 """slow-store: the session store moved further away, as a managed store in another zone is: every round
 trip to it through the lab's fault proxy takes longer, and each user's answers are timed before and after."""
 
-from lab.studies.experiments.base import Case, Experiment
+from lab.studies.experiments.base import Case, Experiment, session_store
 from lab.verdicts.rules import answered, each_user_slower_by
 
-STORE_OF = {"redis": "redis", "db": "postgres"}
 ADDED_MS = (0, 10, 50)  # round-trip times measured in turn; users are judged on the last against the first
 
 
@@ -21,7 +20,7 @@ class SlowStore(Experiment):
     seconds_per_step = 8
 
     def expect(self, case):
-        store = STORE_OF[case.backend]
+        store = session_store(case.backend)
         return (
             f"every user is at least {ADDED_MS[-1]} ms slower at the median with {store} {ADDED_MS[-1]} ms away, and no request fails",
             f"each request reads its session from {store}: at least one round trip, more for the save and the user",
@@ -33,7 +32,7 @@ class SlowStore(Experiment):
         lab.set_faults({})
 
     def measure(self, lab, clients, case, outcome):
-        store = STORE_OF[case.backend]
+        store = session_store(case.backend)
         runs, figures = {}, {}
         try:
             for added in ADDED_MS:

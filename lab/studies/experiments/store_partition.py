@@ -5,7 +5,7 @@ a connection already open)."""
 
 import time
 
-from lab.studies.experiments.base import Case, Experiment, Traffic, timeline
+from lab.studies.experiments.base import Case, Experiment, Traffic, session_store, timeline
 from lab.verdicts.rules import (
     anonymous_between,
     ended_logged_out,
@@ -17,7 +17,6 @@ from lab.verdicts.rules import (
     waited_through,
 )
 
-STORE_OF = {"redis": "redis", "db": "postgres"}
 CUT_SECONDS = 4.0
 REDIS_TIMEOUT = 2.0  # lab.model.backends.redis: socket_timeout
 
@@ -49,7 +48,7 @@ class StorePartition(Experiment):
 
     def measure(self, lab, clients, case, outcome):
         username, _ = lab.login()
-        store = STORE_OF[case.backend]
+        store = session_store(case.backend)
         with Traffic(clients, seconds=CUT_SECONDS + 10) as traffic:
             time.sleep(4)
             try:

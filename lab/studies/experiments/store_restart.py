@@ -1,6 +1,6 @@
 import time
 
-from lab.studies.experiments.base import Case, Experiment, Traffic, timeline
+from lab.studies.experiments.base import Case, Experiment, Traffic, session_store, timeline
 from lab.verdicts.rules import (
     anonymous_between,
     ended_logged_out,
@@ -11,7 +11,6 @@ from lab.verdicts.rules import (
     no_one_logged_out,
 )
 
-STORE_OF = {"redis": "redis", "memcached": "memcached", "db": "postgres"}
 
 
 class StoreRestart(Experiment):
@@ -47,7 +46,7 @@ class StoreRestart(Experiment):
 
     def measure(self, lab, clients, case, outcome):
         username, _ = lab.login()
-        store = STORE_OF[case.backend]
+        store = session_store(case.backend)
         with Traffic(clients, seconds=10) as traffic:
             time.sleep(3)  # and so past Redis's one-second append fsync
             began = traffic.started + traffic.mark(f"{store} restarting")
