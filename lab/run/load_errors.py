@@ -33,6 +33,18 @@ def _site_frame(output: str) -> str:
     return f"{path.removeprefix(SITE_ROOT)}:{line}: {code.strip()}"
 
 
+# Variables a lab option provides (what `lab readiness --fix` makes the settings read).
+_OPTION_FOR = {"MEDIA_ROOT": "`lab up --shared-media` sets it to the lab's NFS export, which every node mounts"}
+
+
+def _needs_variable(settings: str, variable: str, at: str) -> str:
+    option = f"; or {_OPTION_FOR[variable]}" if variable in _OPTION_FOR else ""
+    return (
+        f"the site's settings {settings} need the environment variable {variable}{at}: pass it with "
+        f"`lab up --env {variable}=...` (or --env-file FILE){option}; the lab keeps it in its state, never in an image"
+    )
+
+
 def explain(output: str, config: LabConfig) -> str:
     """One line for a site whose settings or apps did not load; `output` is the job's log."""
     exceptions = _EXCEPTION.findall(output)
@@ -41,19 +53,11 @@ def explain(output: str, config: LabConfig) -> str:
     at = f" ({where})" if where else ""
     settings = config.site_settings
     if kind.endswith("KeyError") and re.fullmatch(r"'\w+'", message.strip()):
-        variable = message.strip().strip("'")
-        return (
-            f"the site's settings {settings} need the environment variable {variable}{at}: pass it with "
-            f"`lab up --env {variable}=...` (or --env-file FILE); the lab keeps it in its state, never in an image"
-        )
+        return _needs_variable(settings, message.strip().strip("'"), at)
     for pattern in _VARIABLE:
         match = pattern.search(message) or pattern.search(output)
         if match and match.group(1).isupper():
-            variable = match.group(1)
-            return (
-                f"the site's settings {settings} need the environment variable {variable}{at}: pass it with "
-                f"`lab up --env {variable}=...` (or --env-file FILE); the lab keeps it in its state, never in an image"
-            )
+            return _needs_variable(settings, match.group(1), at)
     missing = re.search(r"No module named '([\w.]+)'", message)
     if kind.endswith(("ModuleNotFoundError", "ImportError")) and missing:
         module = missing.group(1)

@@ -106,6 +106,9 @@ def test_a_missing_variable_names_file_line_and_env():
     assert "(config/settings/production.py:62: ADMIN_URL = env(\"DJANGO_ADMIN_URL\"))" in line
     assert "--env DJANGO_ADMIN_URL=..." in line
     assert "need the environment variable SECRET" in explain("KeyError: 'SECRET'\n", config("tutorial"))
+    assert "--shared-media" not in line
+    # A variable a lab option provides names that option too (what `lab readiness --fix` made the settings read).
+    assert "or `lab up --shared-media` sets it" in explain("KeyError: 'MEDIA_ROOT'\n", config("tutorial"))
 
 
 def test_a_missing_module_names_the_group_that_has_it():
