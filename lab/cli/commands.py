@@ -118,9 +118,11 @@ def command_readiness(lab: Lab, args: argparse.Namespace) -> None:
     from lab.reports.readiness import markdown, write
     from lab.studies.readiness import assess
 
+    # With --json, stdout holds the JSON alone (for jq or a CI step); progress and the rest go to stderr.
+    tell = (lambda line: print(line, file=sys.stderr, flush=True)) if args.json else say
     site = (lab.config() or LabConfig(name=args.name)).site
     baseline = read_baseline(args.baseline) if args.baseline else None  # a bad file fails before probing
-    say(f"probing the site on lab {args.name}'s nodes ...")
+    tell(f"probing the site on lab {args.name}'s nodes ...")
     findings, seen = assess(lab)
     paths = write(reports_dir(site), args.name, site, findings, seen)
     if args.json:
@@ -129,20 +131,20 @@ def command_readiness(lab: Lab, args: argparse.Namespace) -> None:
         print(markdown(site, findings, seen))
         say(f"report: {paths['markdown']} (and {paths['json'].name})")
     if args.fix:
-        write_fix(lab, findings, seen, reports_dir(site))
+        write_fix(lab, findings, seen, reports_dir(site), tell)
     if args.save_baseline:
         saved = baseline_of(findings)
         Path(args.save_baseline).write_text(json.dumps(saved, indent=2) + "\n")
-        say(f"baseline: {args.save_baseline} lists {len(saved['found'])} hazards")
+        tell(f"baseline: {args.save_baseline} lists {len(saved['found'])} hazards")
     if baseline is not None:
         change = compare(baseline, findings)
         for line in change.lines():
-            say(line)
+            tell(line)
         if change.failed:
             raise NewHazard(f"{len(change.new)} hazard(s) found that {args.baseline} does not list")
 
 
-def write_fix(lab: Lab, findings, seen, directory: Path) -> None:
+def write_fix(lab: Lab, findings, seen, directory: Path, say=say) -> None:
     """`lab readiness --fix`: the patch, where it is, how to apply it and the `lab up` that runs it."""
     from lab.reports.fixes import build_patch, plain_requirements
 

@@ -93,7 +93,7 @@ class Reconciler:
                 request.on_prepared()
 
         def nodes() -> None:
-            if request.rolling and serving:
+            if rolling:
                 self.roll(planned["plan"], actions)
             else:
                 self.converge("nodes", planned["plan"].nodes, planned["plan"], actions)
@@ -101,6 +101,7 @@ class Reconciler:
                 self.converge("scheduler", [planned["plan"].scheduler], planned["plan"], actions)
 
         serving = self.serving(config.name)
+        rolling = request.rolling and serving
         if uses_nfs or (migrate and (serving or plan.release_commands)):
             # Nodes mount a store at start; or users are on the lab and new nodes must find migrated
             # tables; or the project's release steps may write what a node reads once, at start.
@@ -120,7 +121,8 @@ class Reconciler:
             lambda step: step(),
             [
                 lambda: self.remove_stale(plan, roles=("store", "job", "scheduler")),
-                lambda: self.converge_nginx(plan, actions, reload=nodes_changed) if serving else None,
+                # A roll has just reloaded nginx with this plan's configuration; other changes need one.
+                lambda: self.converge_nginx(plan, actions, reload=nodes_changed and not rolling) if serving else None,
             ],
         )
         self.remove_stale(plan, roles=("node",))
@@ -154,8 +156,11 @@ class Reconciler:
     def roll(self, plan: Plan, actions: dict) -> None:
         """Replace the nodes that changed one at a time: nginx stops sending that node new requests (its
         in-flight ones finish: nginx's reload is graceful, and the node stops gracefully), the node is
-        recreated or reloaded and judged ready, then nginx sends it traffic again."""
+        recreated or reloaded and judged ready, then nginx sends it traffic again. The reload that
+        drains a node also puts the one replaced before it back, so one node at most is out at a time
+        and each step costs one reload."""
         started = time.monotonic()
+        rolled = False
         for node in plan.nodes:
             if self.engine.matches(node) and node.check and self.engine.passes(node.check, node.name):
                 actions[node.name] = "kept"
@@ -171,9 +176,11 @@ class Reconciler:
             time.sleep(DRAIN_SECONDS)  # in-flight requests finish on the old workers
             actions[node.name] = self.ensure(node, plan.network)
             wait_until_ready(self.engine, node.name, node.check, timeout=90)
+            rolled = True
+            self.progress(f"  {part} {actions[node.name]} and ready in {time.monotonic() - started:.1f} s")
+        if rolled:  # the last one back
             self.apply_nginx_conf(plan)
             self.wait_for_config(plan)
-            self.progress(f"  {part} {actions[node.name]}, drained and back in {time.monotonic() - started:.1f} s")
         self.progress(f"nodes rolled in {time.monotonic() - started:.1f} s")
 
     def remove_stale(self, plan: Plan, roles: tuple[str, ...]) -> None:

@@ -191,6 +191,11 @@ def test_readiness_baseline_passes_on_known_hazards_and_fails_on_a_new_one(tutor
     assert "migrate_at_start" in json.loads(baseline.read_text())["found"]
     assert cli.main(["--name", tutorial.name, "readiness", "--baseline", str(baseline)]) == 0
     assert "no hazard found that the baseline does not list" in capsys.readouterr().out
+    # As a CI step pipes it to jq: stdout is the report's JSON alone, the rest goes to stderr.
+    assert cli.main(["--name", tutorial.name, "readiness", "--json", "--baseline", str(baseline)]) == 0
+    output = capsys.readouterr()
+    assert "migrate_at_start" in {f["key"] for f in json.loads(output.out)["findings"]}
+    assert "probing the site" in output.err and "no hazard found that the baseline" in output.err
     known = json.loads(baseline.read_text())
     del known["found"]["migrate_at_start"]  # as if the hazard came with a later change
     baseline.write_text(json.dumps(known))

@@ -107,8 +107,10 @@ def test_a_node_handed_new_files_without_its_signal_is_not_ready(engine, tmp_pat
 
 def test_a_rolling_switch_drains_each_node_from_nginx_before_changing_it_one_at_a_time(engine, tmp_path):
     lab = new_lab(engine, tmp_path, backend="redis")
-    before = len(engine.calls)
+    before, reloads = len(engine.calls), len(engine.nginx_confs)
     result = lab.switch(rolling=True, backend="memcached")
+    # One reload a node (it drains that node and puts the one before it back), and one for the last.
+    assert len(engine.nginx_confs) - reloads == 4
     nodes = [f"fake-node-{i}" for i in (1, 2, 3)]
     changed_at = [next(i for i, (_, name) in enumerate(engine.calls) if i >= before and name == node) for node in nodes]
     assert changed_at == sorted(changed_at), "one node after another, in order"
