@@ -24,6 +24,11 @@ def say(line: str) -> None:
     print(line, flush=True)
 
 
+def say_aside(line: str) -> None:
+    """The same on stderr: for a command whose stdout is a machine's to read (`--json`)."""
+    print(line, file=sys.stderr, flush=True)
+
+
 def project_site(lab: Lab, args: argparse.Namespace) -> str | None:
     """The project this command runs in, when no --site is given and the lab has none of its own yet."""
     if getattr(args, "site", None) or lab.config() is not None:
@@ -118,8 +123,7 @@ def command_readiness(lab: Lab, args: argparse.Namespace) -> None:
     from lab.reports.readiness import markdown, write
     from lab.studies.readiness import assess
 
-    # With --json, stdout holds the JSON alone (for jq or a CI step); progress and the rest go to stderr.
-    tell = (lambda line: print(line, file=sys.stderr, flush=True)) if args.json else say
+    tell = say_aside if args.json else say  # with --json, stdout holds the JSON alone (jq, a CI step)
     site = (lab.config() or LabConfig(name=args.name)).site
     baseline = read_baseline(args.baseline) if args.baseline else None  # a bad file fails before probing
     tell(f"probing the site on lab {args.name}'s nodes ...")
@@ -144,7 +148,7 @@ def command_readiness(lab: Lab, args: argparse.Namespace) -> None:
             raise NewHazard(f"{len(change.new)} hazard(s) found that {args.baseline} does not list")
 
 
-def write_fix(lab: Lab, findings, seen, directory: Path, say=say) -> None:
+def write_fix(lab: Lab, findings, seen, directory: Path, tell=say) -> None:
     """`lab readiness --fix`: the patch, where it is, how to apply it and the `lab up` that runs it."""
     from lab.reports.fixes import build_patch, plain_requirements
 
@@ -152,18 +156,18 @@ def write_fix(lab: Lab, findings, seen, directory: Path, say=say) -> None:
     site = Path(config.site)
     patch = build_patch(site, config.site_settings, findings, seen, requirements=plain_requirements(config))
     for key, why in patch.left.items():
-        say(f"not in the patch: {key}: {why}")
+        tell(f"not in the patch: {key}: {why}")
     if not patch.fixed:
-        say("no patch: nothing found that a change of the site's files fixes")
+        tell("no patch: nothing found that a change of the site's files fixes")
         return
     path = directory / f"readiness-fix-{lab.name}.patch"
     path.write_text(patch.text)
-    say(f"patch: {path} fixes {', '.join(patch.fixed)} in {', '.join(patch.files)}")
-    say(f"  apply    cd {site} && git apply {path}")
+    tell(f"patch: {path} fixes {', '.join(patch.fixed)} in {', '.join(patch.files)}")
+    tell(f"  apply    cd {site} && git apply {path}")
     options = "".join(f" {option}" for option in patch.options)
     needs = f"{', '.join(patch.options)} gives what the patch reads" if patch.options else "nothing else is needed"
-    say(f"  run it   lab --name {lab.name} up{options}   (the site's files are read again; {needs})")
-    say(f"  prove it lab --name {lab.name} readiness")
+    tell(f"  run it   lab --name {lab.name} up{options}   (the site's files are read again; {needs})")
+    tell(f"  prove it lab --name {lab.name} readiness")
 
 
 class NewHazard(LabError):

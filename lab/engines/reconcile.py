@@ -82,6 +82,8 @@ class Reconciler:
         # A new database container (or a new Django) needs migrations; a kept one with the same image does not.
         database = next(spec for spec in plan.stores if spec.name == f"{config.name}-{APP_DATABASE}")
         migrate = not request.prepared or not self.engine.matches(database)
+        serving = self.serving(config.name)
+        rolling = request.rolling and serving  # users are on the lab: nodes are replaced one at a time
 
         def stores_and_migrations() -> None:
             self.converge("stores", plan.stores, plan, actions)
@@ -100,8 +102,6 @@ class Reconciler:
             if planned["plan"].scheduler:  # after the nodes: it needs what they need, and takes no traffic
                 self.converge("scheduler", [planned["plan"].scheduler], planned["plan"], actions)
 
-        serving = self.serving(config.name)
-        rolling = request.rolling and serving
         if uses_nfs or (migrate and (serving or plan.release_commands)):
             # Nodes mount a store at start; or users are on the lab and new nodes must find migrated
             # tables; or the project's release steps may write what a node reads once, at start.
