@@ -3,6 +3,7 @@
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 
+# The interpreter that makes the lab's own .venv; SITE_PYTHON is the one the site runs on in the nodes.
 PYTHON ?= python3
 VENV := .venv
 LAB := $(VENV)/bin/lab
@@ -12,11 +13,11 @@ NODE ?= nginx
 UP_OPTIONS := $(if $(BACKEND),--backend $(BACKEND)) $(if $(BALANCE),--balance $(BALANCE)) \
 	$(if $(NODES),--nodes $(NODES)) $(if $(PORT),--port $(PORT)) $(if $(WORKERS),--workers $(WORKERS)) \
 	$(if $(DJANGO_VERSION),--django-version $(DJANGO_VERSION)) $(if $(SITE),--site $(SITE)) \
-	$(if $(PYTHON),--python $(PYTHON)) $(if $(ENV_FILE),--env-file $(ENV_FILE))
+	$(if $(SITE_PYTHON),--python $(SITE_PYTHON)) $(if $(ENV_FILE),--env-file $(ENV_FILE))
 SWITCH_OPTIONS := $(if $(BACKEND),--backend $(BACKEND)) $(if $(BALANCE),--balance $(BALANCE)) \
 	$(if $(NODES),--nodes $(NODES))
 
-.PHONY: help setup engine browser venv images lab-up lab-switch lab-status lab-logs lab-down test test-unit matrix experiments bench bench-quick \
+.PHONY: help setup engine browser venv images lab-up lab-switch lab-status lab-logs lab-down test test-unit mutation matrix experiments bench bench-quick \
 	bench-lifecycle bench-production bench-profile bench-site bench-swarm lab-readiness lab-matrix lab-watch swarm-hosts swarm-hosts-down clean
 
 help: ## list these targets
@@ -41,7 +42,7 @@ setup: venv engine ## everything the lab needs on this machine
 images: setup ## build every image the lab uses (a second run builds nothing)
 	$(LAB) --name $(NAME) build
 
-lab-up: setup ## bring the lab up (BACKEND= BALANCE= NODES= PORT= WORKERS= SITE=your/project PYTHON=3.11 ENV_FILE=.env)
+lab-up: setup ## bring the lab up (BACKEND= BALANCE= NODES= PORT= WORKERS= SITE=your/project SITE_PYTHON=3.11 ENV_FILE=.env)
 	$(LAB) --name $(NAME) up $(UP_OPTIONS)
 
 lab-switch: setup ## change a running lab (BACKEND= BALANCE= NODES=)
@@ -76,6 +77,11 @@ experiments: images ## every failure experiment on a live lab; report in reports
 
 test-unit: venv ## run the unit tests only (no Docker)
 	$(VENV)/bin/pytest tests/unit
+
+mutation: venv ## mutate the decision modules one change at a time; the unit tests must kill each mutant (MODULE=lab.verdicts.rules for one)
+	$(VENV)/bin/pip install --quiet -e '.[test,mutation]'
+	$(VENV)/bin/mutmut run --max-children $$(nproc) $(if $(MODULE),'$(MODULE)*')
+	$(VENV)/bin/python tests/tools/mutation_score.py
 
 bench: images ## throughput and latency per backend and balancing mode (report in reports/latest-bench.html)
 	$(LAB) bench load

@@ -30,7 +30,7 @@ Fetch = Callable[..., tuple[int, dict]]
 DRAIN_SECONDS = 0.5
 
 
-class ContainerEngine(Protocol):
+class ContainerEngine(Protocol):  # pragma: no mutate block (signatures only)
     """What reconciling needs of an engine that runs containers (DockerEngine has it all)."""
 
     stopwatch: Stopwatch

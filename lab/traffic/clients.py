@@ -29,8 +29,11 @@ if TYPE_CHECKING:  # the lab these clients browse (lab.run imports this layer, n
 
 EVIDENCE_SCRIPT = Path(__file__).with_name("evidence.py")
 SCRIPT_IN_CONTAINER = "/tmp/lab_evidence.py"
-WEBSOCKET_SCRIPT = Path(__file__).with_name("websocket.py")  # beside it, as the module evidence.py imports
-WEBSOCKET_IN_CONTAINER = "/tmp/lab_websocket.py"
+# The modules evidence.py imports, beside it in the container under the names it falls back to.
+COMPANIONS = {
+    "/tmp/lab_websocket.py": Path(__file__).with_name("websocket.py"),
+    "/tmp/lab_observations.py": Path(__file__).with_name("observations.py"),
+}
 AGENT_PORT = 8765
 DIRECT_CLIENTS = 6
 NAT_USERS = 3
@@ -99,7 +102,8 @@ class ClientGroup:
 def client_groups(lab: str, image: str, direct: int = DIRECT_CLIENTS, nat_users: int = NAT_USERS) -> list[ClientGroup]:
     """`direct` single-user clients, each on its own network, and one client whose users share an address."""
     parts = [(f"client-{i}", f"clients-{i}", (f"user-{i}",)) for i in range(1, direct + 1)]
-    script, websocket = EVIDENCE_SCRIPT.read_text(), WEBSOCKET_SCRIPT.read_text()
+    files = {SCRIPT_IN_CONTAINER: EVIDENCE_SCRIPT.read_text()}
+    files.update({path: source.read_text() for path, source in COMPANIONS.items()})
     if nat_users:
         parts.append(("client-nat", "clients-nat", tuple(f"nat-{i}" for i in range(1, nat_users + 1))))
     return [
@@ -112,8 +116,8 @@ def client_groups(lab: str, image: str, direct: int = DIRECT_CLIENTS, nat_users:
                 labels=labels(lab, "client"),
                 command=("python3", SCRIPT_IN_CONTAINER, "serve", str(AGENT_PORT)),
                 # The script's hash, so a client whose agent runs an older script is recreated.
-                env={"LAB_EVIDENCE_SCRIPT": hashlib.sha256((script + websocket).encode()).hexdigest()[:12]},
-                files={SCRIPT_IN_CONTAINER: script, WEBSOCKET_IN_CONTAINER: websocket},
+                env={"LAB_EVIDENCE_SCRIPT": hashlib.sha256("".join(files.values()).encode()).hexdigest()[:12]},
+                files=files,
                 stop_timeout=1,
                 **limits("client"),
             ),

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from lab.model.backends import BACKENDS
 from lab.model.balance import BALANCE_MODES
-from lab.traffic.evidence import UserEvidence
+from lab.traffic.observations import UserEvidence
 
 KEPT, LOST = True, False
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from statistics import median_high
 from typing import Callable, Iterable
 
-from lab.traffic.evidence import Observation, UserEvidence
+from lab.traffic.observations import Observation, UserEvidence
 
 UserTest = Callable[[UserEvidence], bool]
 

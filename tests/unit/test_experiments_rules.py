@@ -6,7 +6,7 @@ from lab import BACKENDS, BALANCE_MODES, LabConfig
 from lab.model.stores import STORES, store_command
 from lab.studies.experiments import EXPERIMENTS
 from lab.studies.experiments.base import timeline
-from lab.traffic.evidence import Observation, UserEvidence
+from lab.traffic.observations import Observation, UserEvidence
 from lab.verdicts.rules import ended_logged_out, failures, logged_out, node_before
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from lab import BACKENDS, BALANCE_MODES
 from lab.reports.matrix import html_page, markdown, terminal_table, write_reports
-from lab.traffic.evidence import Observation, UserEvidence
+from lab.traffic.observations import Observation, UserEvidence
 from lab.verdicts.cells import EXPECTED, QUICK_CELLS, CellResult, all_cells
 
 

@@ -1,6 +1,6 @@
 """Every experiment rule on made-up evidence: one trace it accepts and one it rejects."""
 
-from lab.traffic.evidence import Observation, UserEvidence
+from lab.traffic.observations import Observation, UserEvidence
 from lab.verdicts.rules import (
     each_got_every_message,
     each_user_slower_by,

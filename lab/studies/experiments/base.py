@@ -16,7 +16,7 @@ from lab.model.backends import BACKENDS
 from lab.model.stores import APP_DATABASE
 from lab.run.lab import Lab
 from lab.traffic.clients import Clients
-from lab.traffic.evidence import UserEvidence
+from lab.traffic.observations import UserEvidence
 from lab.verdicts.rules import Judgement
 
 
