@@ -7,6 +7,7 @@
      ├── StateCorrupt       the lab's state file cannot be read (names the file and the way out)
      ├── SiteError          Django cannot load the user's site, or it has no login page the lab can find
      ├── EvidenceError      a measurement whose evidence cannot carry a verdict (e.g. no user logged in)
+     ├── VerdictFailed      a verdict differs from what was expected (a matrix cell, an experiment's rule)
      ├── EngineUnavailable  the Docker engine cannot be reached at all
      └── EngineError        the engine refused or failed an action
           ├── ImageBuildError   an image did not build (carries the build's last lines)
@@ -15,10 +16,19 @@
           └── NginxConfigError  `nginx -t` rejected a configuration (warnings count as errors)
 
 Only `lab.engine` translates Docker's exceptions (timeouts included) into these; everything else
-raises them directly. Exit codes: 2 for the user's mistake, 1 for everything that failed.
+raises them directly. Exit codes (EXIT_CODES, listed in `lab --help`): 0 done, every verdict as expected;
+1 a verdict differs from its expectation, a measurement without a verdict, or anything that failed; 2 the
+user's mistake; 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
+
+EXIT_CODES = {
+    0: "done; every verdict as expected",
+    1: "a verdict differs from its expectation, a measurement gave no verdict, or the lab failed",
+    2: "a usage mistake: an unknown option, a bad value, no such lab, a port taken",
+    130: "interrupted (Ctrl-C)",
+}
 
 
 class LabError(Exception):
@@ -53,6 +63,10 @@ class SiteError(LabError):
 
 class EvidenceError(LabError):
     """What was measured cannot decide: users could not log in, or the page they browse failed."""
+
+
+class VerdictFailed(LabError):
+    """The lab measured, and what it saw differs from what was expected: a CI job fails on it."""
 
 
 class EngineUnavailable(LabError):

@@ -76,6 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"lab: interrupted; {what_was_left(args.name)}", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `lab status --json | head`: the reader left; nothing more to say to it
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except Exception as error:  # a bug: still one line, and the way to the traceback
         if os.environ.get("LAB_DEBUG"):
             raise

@@ -166,7 +166,8 @@ def profile(rounds: int, matrix: bool) -> None:
         )
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """`lab bench`'s arguments: one subcommand per benchmark."""
     parser = argparse.ArgumentParser(prog="lab bench", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     life = commands.add_parser("lifecycle", help="time image build, up, switch and down")
@@ -190,7 +191,11 @@ def main(argv: list[str] | None = None) -> int:
     production.add_argument("--rounds", type=int, default=3, help="rolling deploys (default 3)")
     production.add_argument("--site", action="append", default=[], help="an ASGI Channels site for the WebSocket figure (repeatable)")
     production.add_argument("--with-fix", action="store_true", help="each --site also with the lab's own readiness fix applied to a copy")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     if args.command == "production":
         from lab.studies import productionbench
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from lab.engines.docker import DockerEngine
 from lab.engines.images import ensure_images, image_specs
-from lab.errors import ConfigError, EvidenceError, LabError, LabNotFound, PortInUse
+from lab.errors import ConfigError, EvidenceError, LabError, LabNotFound, PortInUse, VerdictFailed
 from lab.model.backends import BACKENDS
 from lab.model.balance import BALANCE_MODES
 from lab.model.config import LabConfig, is_loopback
@@ -324,13 +324,26 @@ def run_matrix_command(lab: Lab, args: argparse.Namespace) -> None:
     paths = write_reports(data, reports_dir(lab.config().site))
     say("\n" + terminal_table(data))
     say(f"report: {paths['html']} (also latest.html, latest.md, latest.json beside it); the lab stays up: `lab down`")
-    problems = [cell for cell in data["cells"] if cell.get("evidence_problem")]
-    if problems:
-        first = problems[0]
-        raise EvidenceError(
-            f"{len(problems)} of {len(data['cells'])} cells have no verdict; {first['backend']}/{first['balance']}: "
-            f"{first['evidence_problem']}"
-        )
+    no_verdict, differ = matrix_outcome(data)
+    if no_verdict:
+        raise EvidenceError(f"{len(no_verdict)} of {len(data['cells'])} cells have no verdict; {no_verdict[0]}")
+    if differ:
+        raise VerdictFailed(f"{len(differ)} verdicts differ from their expectation: " + "; ".join(differ))
+
+
+def matrix_outcome(data: dict) -> tuple[list[str], list[str]]:
+    """The matrix's cells without a verdict, and the cells and channel layers whose verdict differs, one line each.
+    (A channel layer the site cannot run, channels-redis not installed, is not judged: the report says why.)"""
+    cells = [cell for cell in data["cells"] if not cell.get("pending")]
+    no_verdict = [f"{c['backend']}/{c['balance']}: {c['evidence_problem']}" for c in cells if c.get("evidence_problem")]
+    differ = [
+        f"{c['backend']}/{c['balance']} expected {c['expected']}, observed {c['observed']} ({c['users_kept']} of "
+        f"{c['users']} users kept)"
+        for c in cells if not c.get("evidence_problem") and not c["passed"]
+    ]
+    layers = data.get("channels", [])
+    differ += [f"channel layer {row['layer']}: expected {row['expected']}; {row['why']}" for row in layers if row["passed"] is False]
+    return no_verdict, differ
 
 
 def run_experiment(lab: Lab, args: argparse.Namespace) -> None:
@@ -363,6 +376,12 @@ def run_experiment(lab: Lab, args: argparse.Namespace) -> None:
         outcomes, time.monotonic() - started, lab.engine.describe(), reports_dir(lab.config().site)
     )
     say(f"report: {paths['html']}")
+    failed = [o for o in outcomes if not o.passed]
+    if failed:
+        raise VerdictFailed(
+            f"{len(failed)} of {len(outcomes)} cases of {experiment.name} failed a rule: "
+            + "; ".join(f"{o.case}: {o.why or o.observed}" for o in failed)
+        )
 
 
 def print_up(lab: Lab, seconds: float) -> None:

@@ -6,10 +6,11 @@ import argparse
 import os
 from pathlib import Path
 
-from lab.errors import ConfigError
+from lab.errors import EXIT_CODES, ConfigError
 from lab.model.backends import BACKENDS
 from lab.model.balance import BALANCE_MODES
 from lab.model.config import MAX_NODES, check_host, check_name, name_for
+from lab.project.interpreters import INTERPRETERS
 from lab.project.site import project_here
 
 
@@ -83,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="lab",
         description="Serve one Django site from several containers behind nginx, and see which session "
         "set-ups keep users logged in.",
+        epilog="exit codes:\n" + "\n".join(f"  {code:<4} {meaning}" for code, meaning in EXIT_CODES.items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     here = project_here(Path.cwd())
     # A lab per project: named after the project this command runs in, else the sample site's djlab.
@@ -135,7 +138,10 @@ def add_up_parser(commands) -> None:
         "--group", action="append", dest="groups", metavar="NAME",
         help="also install this dependency group, extra, Poetry group, Pipfile category or requirements/NAME.txt (repeatable)",
     )
-    up.add_argument("--python", help="the interpreter, e.g. 3.11 (default: the closest to what the project declares)")
+    up.add_argument(
+        "--python", choices=list(INTERPRETERS),
+        help="the interpreter, one of the Pythons Debian ships (default: the closest to what the project declares)",
+    )
     up.add_argument(
         "--build-package", action="append", dest="build_packages", metavar="DEB",
         help="a Debian package the build stage adds, e.g. libldap-dev for python-ldap (repeatable)",

@@ -14,7 +14,8 @@ from lab.model.config import LabConfig
 from lab.project.dependencies import where_module_is
 
 SITE_ROOT = "/srv/site/"
-_FRAME = re.compile(r'File "([^"]+)", line (\d+), in [^\n]*\n\s*([^\n]*)')
+# A traceback's frame; a SyntaxError's location has the same line without ", in" (no function ran there).
+_FRAME = re.compile(r'File "([^"]+)", line (\d+)(?:, in [^\n]*)?\n\s*([^\n]*)')
 _EXCEPTION = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Configured|Exit|KeyError|Interrupt)\w*):? ?(.*)$", re.M)
 _VARIABLE = [
     re.compile(r"Set the (\w+) environment variable"),  # django-environ

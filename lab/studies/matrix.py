@@ -13,7 +13,8 @@ from lab.model.backends import BACKENDS
 from lab.model.balance import BALANCE_MODES
 from lab.run.lab import Lab
 from lab.traffic.clients import Clients
-from lab.traffic.evidence import WHOAMI
+from lab.errors import EvidenceError
+from lab.traffic.evidence import WHOAMI, LoginFailed, VirtualUser
 from lab.verdicts.cells import QUICK_CELLS, CellResult, all_cells
 from lab.verdicts.rules import each_got_every_message, got_only_their_process
 
@@ -94,11 +95,32 @@ def report_data(lab: Lab, clients: Clients, results: list[CellResult], requests_
     }
 
 
+def check_probe(lab: Lab, probe: str, source: str) -> None:
+    """The page the users will browse answers the demo user, once, before any cell runs: a page that fails
+    everywhere would leave every cell without a verdict, after minutes, and without saying which page."""
+    ca = lab.ca_path()
+    user = VirtualUser(lab.url(), name="probe-check", login_path=lab.login_path(), probe=probe,
+                       ca=ca.read_text() if ca else None)
+    try:
+        user.login(*lab.login())
+    except (LoginFailed, OSError) as error:
+        raise EvidenceError(f"the demo user cannot log in before the matrix: {error}") from None
+    seen = user.whoami()
+    if seen.status != 200:
+        raise EvidenceError(
+            f"the page users would browse, /{probe.lstrip('/')} ({source}), answered {seen.status or seen.error} "
+            f"through nginx (node {seen.node or 'unknown'}), so no cell could give a verdict: pick a page that "
+            "answers a logged-in user with --probe PATH"
+        )
+
+
 def run_matrix(lab: Lab, quick: bool, probe: str | None = None, requests_count: int = 20, on_cell=None) -> dict:
     """Every cell (or the quick ones) on a running lab, browsing `probe` (default: the site's
     LOGIN_REDIRECT_URL, else the lab's whoami); returns the report's data."""
     facts = lab.site()
+    source = "--probe" if probe else "the site's LOGIN_REDIRECT_URL" if facts.get("login_redirect_url") else "the lab's own page"
     probe = probe or facts.get("login_redirect_url") or WHOAMI
+    check_probe(lab, probe, source)
     clients = Clients(lab)
     clients.ensure()
     cells = [cell for cell in (QUICK_CELLS if quick else all_cells()) if BACKENDS[cell[0]].available]

@@ -396,17 +396,28 @@ def _release(folder: Path, name: str, previous: str, operations: str, fields: st
     (folder / "gallery" / "migrations" / f"{name}.py").write_text(MIGRATION.format(previous=previous, operations=operations))
 
 
-def _deploy_under_traffic(lab, clients) -> tuple[int, list[str]]:
-    """Users browse the photos page (a query of Photo) while `lab deploy` rolls: failed requests, and
-    what the deploy said."""
+def _deploy_under_traffic(lab, clients) -> tuple[int, list[str], int]:
+    """Users browse the photos page (a query of Photo) while `lab deploy` rolls: failed requests, what the
+    deploy said, and how the page answered at the one moment the release's migrations had run and every
+    node still ran the previous version (asked from the deploy's own progress line, so no timing decides)."""
     said: list[str] = []
-    lab.progress = said.append
+    between = VirtualUser(lab.url(), name="between", probe="/")
+    between.login(*lab.login())
+    answers: list[int] = []
+
+    def progress(line: str) -> None:
+        said.append(line)
+        if line.startswith("database migrated"):  # printed after the migrations, before any node is replaced
+            answers.append(between.whoami().status)
+
+    lab.progress = progress
     with ThreadPoolExecutor(1) as pool:
         browsing = pool.submit(clients.run, 10_000, 25, 0.05, 0.0, "/")
         time.sleep(2)
         lab.deploy()
         users = browsing.result(timeout=90)
-    return sum(1 for u in users for o in u.observations if o.status != 200), said
+    assert len(answers) == 1, said
+    return sum(1 for u in users for o in u.observations if o.status != 200), said, answers[0]
 
 
 def test_a_migration_that_drops_a_column_fails_the_old_nodes_mid_deploy_and_expand_contract_does_not(
@@ -426,20 +437,20 @@ def test_a_migration_that_drops_a_column_fails_the_old_nodes_mid_deploy_and_expa
     # Dropped in one release: the migration runs before the old nodes are replaced, and they still read it.
     _release(folder, "0003_drop_caption", "0002_caption_title", 'migrations.RemoveField("photo", "caption")',
              '    title = models.CharField(max_length=80, default="")\n')
-    failed, said = _deploy_under_traffic(lab, clients)
-    print(f"dropped in one release: {failed} failed requests")
-    assert failed > 0, "the old nodes read a column the release dropped"
+    failed, said, between = _deploy_under_traffic(lab, clients)
+    print(f"dropped in one release: {failed} failed requests under traffic")
+    assert between == 500, "the old nodes read a column the release dropped, so the page fails until they are replaced"
     assert any("Remove field caption from photo" in line and "expand/contract" in line for line in said), said
 
     # Expand/contract: first a release whose code no longer reads the column (the database keeps it)...
     _release(folder, "0004_forget_title", "0003_drop_caption",
              'migrations.SeparateDatabaseAndState(state_operations=[migrations.RemoveField("photo", "title")])', "")
-    forgot = _deploy_under_traffic(lab, clients)[0]
+    forgot, _, between = _deploy_under_traffic(lab, clients)
     print(f"expand (code stops reading it): {forgot} failed requests")
-    assert forgot == 0
+    assert forgot == 0 and between == 200
     # ...then the release that drops it, when no node reads it any more.
     _release(folder, "0005_drop_title", "0004_forget_title",
              'migrations.RunSQL("ALTER TABLE gallery_photo DROP COLUMN title", migrations.RunSQL.noop)', "")
-    contracted = _deploy_under_traffic(lab, clients)[0]
+    contracted, _, between = _deploy_under_traffic(lab, clients)
     print(f"contract (the column dropped): {contracted} failed requests")
-    assert contracted == 0
+    assert contracted == 0 and between == 200

@@ -30,8 +30,9 @@ def test_watch_sees_users_logged_out_the_moment_the_backend_switches(lab_factory
         line = watch.stderr.readline()  # printed once the first answers arrive
         assert "users are browsing" in line, line + watch.stderr.read()
         time.sleep(5)
-        switched_at = time.time()
+        switch_began = time.time()
         lab.switch(backend="locmem")
+        switch_ended = time.time()
         output, errors = watch.communicate(timeout=60)
     finally:
         watch.kill()
@@ -39,7 +40,9 @@ def test_watch_sees_users_logged_out_the_moment_the_backend_switches(lab_factory
     summary = json.loads(output)
     switch = next(e for e in summary["events"] if e["kind"] == "switch")
     assert switch["text"] == "switch: backend redis -> locmem"
-    assert abs(switch["at"] - switched_at) < 1.0  # marked when the switch began
+    # Marked when the switch began, not when it ended: the mark lies between its start and its first change.
+    assert switch_began - 0.01 <= switch["at"] <= switch_ended, (switch_began, switch["at"], switch_ended)
+    assert all(e["at"] >= switch["at"] for e in summary["events"] if e["kind"] == "reload"), summary["events"]
     assert switch["before"]["answers"] > 20 and switch["before"]["logged_out"] == 0, switch
     assert switch["after"]["logged_out"] > 0, switch
     assert summary["users"] == 9 and summary["nodes_seen"] == ["node-1", "node-2", "node-3"]

@@ -114,3 +114,23 @@ def test_a_missing_variable_names_file_line_and_env():
 def test_a_missing_module_names_the_group_that_has_it():
     line = explain(MISSING_MODULE, config("emailsite"))
     assert "import debug_toolbar" in line and "Poetry group 'dev' lists it: add --group dev" in line
+
+
+SYNTAX_ERROR = """\
+Traceback (most recent call last):
+  File "/opt/lab/lab_node/site_facts.py", line 105, in collect
+    django.setup()
+  File "/opt/venv/lib/python3.11/site-packages/django/conf/__init__.py", line 76, in _setup
+    self._wrapped = Settings(settings_module)
+  File "/usr/lib/python3.11/importlib/__init__.py", line 126, in import_module
+    return _bootstrap._gcd_import(name[level:], package, level)
+  File "/srv/site/tutorial/settings.py", line 13
+    DEBUG = (True
+            ^
+SyntaxError: '(' was never closed
+"""
+
+
+def test_a_settings_file_that_does_not_parse_is_named_with_its_line():
+    line = explain(SYNTAX_ERROR, config("tutorial"))
+    assert "tutorial/settings.py:13: DEBUG = (True" in line and "SyntaxError: '(' was never closed" in line, line
