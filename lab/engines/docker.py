@@ -21,6 +21,7 @@ import docker.errors
 import requests
 
 from lab.engines import waits
+from lab.engines.job_output import OOM_MARK
 from lab.engines.stopwatch import Stopwatch
 from lab.errors import EngineError, EngineUnavailable, ImageBuildError, PortInUse
 from lab.model.checks import Check
@@ -323,15 +324,22 @@ class DockerEngine:
             return found.logs(tail=tail).decode(errors="replace") if found else ""
 
     def run_job(self, spec: ContainerSpec, network: str, timeout: float = 180) -> tuple[int, str]:
-        """Run a one-off container to completion, remove it, and return (exit code, its logs)."""
+        """Run a one-off container to completion, remove it, and return (exit code, its logs). A job the
+        kernel killed for memory ends its logs with `lab-job: killed: out of memory (limit N MB)`."""
         self.remove(spec.name, timeout=0)
         self.create(spec, network)
         try:
             with translated(f"waiting up to {timeout:.0f} s for {spec.name} to finish"):
-                result = self.client.containers.get(spec.name).wait(timeout=timeout)
+                container = self.client.containers.get(spec.name)
+                result = container.wait(timeout=timeout)
+                container.reload()
+                if container.attrs["State"].get("OOMKilled"):
+                    result["oom"] = True
         finally:
             output = self.logs(spec.name, tail=60)
             self.remove(spec.name, timeout=0)
+        if result.get("oom"):
+            output += f"\n{OOM_MARK} (limit {spec.memory_mb} MB)"
         return result["StatusCode"], output
 
     def lab_containers(self, lab: str) -> list[dict]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from typing import Callable, Iterable, Protocol, Sequence
 
+from lab.engines import job_output
 from lab.engines.host import fetch
 from lab.engines.interface import ApplyRequest, Progress
 from lab.engines.parallel import in_parallel
@@ -200,10 +201,10 @@ class Reconciler:
         started = time.monotonic()
         code, output = self.engine.run_job(plan.prepare, plan.network, timeout=900)
         if code != 0:
-            failed = [line.split(": error: ", 1)[1] for line in output.splitlines() if line.startswith("lab-release: error: ")]
-            if failed:
-                raise SiteError(failed[-1] + "; change or replace it with --release-command CMD")
-            raise NotReady(plan.prepare.name, f"migrations failed with exit code {code}", output)
+            why = job_output.explain(plan.prepare.name, code, output)
+            if "the release step `" in why:  # the project's own step: the user can change or replace it
+                raise SiteError(why + "; change or replace it with --release-command CMD")
+            raise NotReady(plan.prepare.name, why, output)
         ran = plan.release_commands
         incompatible = [line.split(": incompatible: ", 1)[1] for line in output.splitlines() if ": incompatible: " in line]
         if incompatible and self.serving(plan.config.name):

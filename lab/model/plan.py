@@ -238,6 +238,7 @@ def node_config(
     demo: tuple[str, str] | None = None,
     site: SiteContext | None = None,
     release_commands: tuple[str, ...] = (),
+    release_sources: tuple[str, ...] = (),
 ) -> str:
     """The node's config file (lab_node.settings reads it): Django settings, keys, start-up commands."""
     site = site or SiteContext()
@@ -260,6 +261,7 @@ def node_config(
         content["demo_user"], content["demo_password"] = demo
     if release_commands:
         content["release_commands"] = list(release_commands)
+        content["release_sources"] = list(release_sources)  # where each was found, for its failure's message
     return json.dumps(content, sort_keys=True)
 
 
@@ -429,13 +431,14 @@ class _Planner:
 
     def prepare(self, static: tuple[Mount, ...]) -> ContainerSpec:
         """The one-off job that migrates, runs the project's release steps and sets the demo user."""
-        release = tuple(step.command for step in self.config.release_steps if step.action == "run")
+        release = [step for step in self.config.release_steps if step.action == "run"]
         config_file = node_config(
             self.database,
             self.secrets.secret_key,
             demo=(self.facts.get("login_name", self.secrets.demo_user), self.secrets.demo_password),
             site=self.site,
-            release_commands=release,
+            release_commands=tuple(step.command for step in release),
+            release_sources=tuple(step.where for step in release),
         )
         return ContainerSpec(
             name=container_name(self.lab, "prepare"),

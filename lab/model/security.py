@@ -55,7 +55,9 @@ PROFILES: dict[str, Profile] = {
         256,
     ),
     "client": Profile((), "virtual users and wrk run as the site's user", 512, 256),
-    "job": Profile((), "migrations run as the site's user", 512, 128),
+    # A release or facts job gets what a hosting platform's release machine gets (1-2 GB), never less than a
+    # node: hundreds of migrations, or a project's own build command, load more than one request does.
+    "job": Profile((), "migrations run as the site's user", 2048, 256),
 }
 
 

@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from lab.engines.host import fetch_page
+from lab.engines import job_output
+from lab.engines.host import fetch_full
 from lab.errors import ConfigError, SiteError
 from lab.model.config import SAMPLE_SITE, LabConfig
 from lab.model.plan import LAB_ENVIRONMENT, SHARED_MEDIA_ROOT, Plan, facts_job
@@ -94,7 +95,8 @@ def ask(engine, plan: Plan, image: str, progress: Progress) -> dict:
     except ValueError:
         facts = None
     if not isinstance(facts, dict):
-        message = explain(output, plan.config)
+        killed = code == 137 or job_output.OOM_MARK in output
+        message = job_output.explain(facts_job(plan).name, code, output) if killed else explain(output, plan.config)
         if os.environ.get("LAB_DEBUG"):
             message += "\n--- the site's output ---\n" + "\n".join(lines[-40:])
         raise SiteError(message)
@@ -116,6 +118,13 @@ def ask(engine, plan: Plan, image: str, progress: Progress) -> dict:
     return facts
 
 
+def error_cause(headers: dict) -> str:
+    """What a node said of its error page (lab_node.errors: X-Lab-Error), and where to read more."""
+    cause = {key.lower(): value for key, value in headers.items()}.get("x-lab-error")
+    node = {key.lower(): value for key, value in headers.items()}.get("x-lab-node", "node-1")
+    return f" ({cause}; `lab logs {node}` shows the traceback)" if cause else ""
+
+
 def find_login_page(plan: Plan, facts: dict) -> tuple[str, str]:
     """The site's login page through nginx, as (path, where it came from): a GET must find a form with a
     password field there. --login-url, else the page found before, else each page Django named in turn
@@ -129,10 +138,11 @@ def find_login_page(plan: Plan, facts: dict) -> tuple[str, str]:
         candidates = facts.get("login_candidates") or [[facts.get("login_url") or "/accounts/login/", "LOGIN_URL"]]
     tried = []
     for path, source in candidates:
-        status, page = fetch_page(plan.url + path.lstrip("/"))
-        if status == 200 and login_form(page):
+        status, headers, body = fetch_full(plan.url + path.lstrip("/"), timeout=10.0)
+        if status == 200 and login_form(body.decode(errors="replace")):
             return path, source
-        tried.append(f"{source} {path} answered {status or 'nothing'}" + ("" if status != 200 else " without a login form"))
+        tried.append(f"{source} {path} answered {status or 'nothing'}" + ("" if status != 200 else " without a login form")
+                     + error_cause(headers))
     raise SiteError(
         f"no login page found through nginx: {'; '.join(tried)}. Say where users log in with `lab up --login-url /path/`"
     )

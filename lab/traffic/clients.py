@@ -33,6 +33,7 @@ SCRIPT_IN_CONTAINER = "/tmp/lab_evidence.py"
 COMPANIONS = {
     "/tmp/lab_websocket.py": Path(__file__).with_name("websocket.py"),
     "/tmp/lab_observations.py": Path(__file__).with_name("observations.py"),
+    "/tmp/lab_login_form.py": Path(__file__).with_name("login_form.py"),
 }
 AGENT_PORT = 8765
 DIRECT_CLIENTS = 6

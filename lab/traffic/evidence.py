@@ -9,7 +9,6 @@ from __future__ import annotations
 import http.cookiejar
 import json
 import os
-import re
 import ssl
 import sys
 import threading
@@ -20,9 +19,11 @@ import urllib.request
 from dataclasses import asdict
 
 try:  # in the lab's package; in a client container, the files beside this one
+    from lab.traffic.login_form import find_login_form
     from lab.traffic.observations import Observation, UserEvidence
     from lab.traffic.websocket import WebSocket, WebSocketError
 except ImportError:
+    from lab_login_form import find_login_form
     from lab_observations import Observation, UserEvidence
     from lab_websocket import WebSocket, WebSocketError
 
@@ -30,12 +31,6 @@ except ImportError:
 WHOAMI = "__lab__/whoami"
 JOB_ENV = "LAB_JOB"  # what a client container is asked to do, as JSON (it carries the password)
 LOGIN_PATH = "accounts/login/"  # Django's default LOGIN_URL; the lab passes each site's own
-_CSRF_FIELD = re.compile(r'name=["\']csrfmiddlewaretoken["\'] value=["\']([^"\']+)["\']')
-_INPUT_NAME = re.compile(r'<input[^>]*\bname=["\']([\w-]+)["\']', re.I)
-_PASSWORD_INPUT = re.compile(r'<input[^>]*\btype=["\']?password\b', re.I)
-# The login form's name field, by what sites call it: Django's AuthenticationForm ("username", whatever
-# USERNAME_FIELD is), django-allauth ("login"), hand-written forms ("email").
-_LOGIN_FIELDS = ("username", "login", "email")
 
 
 class LoginFailed(Exception):
@@ -43,8 +38,8 @@ class LoginFailed(Exception):
 
 
 def login_form(page: str) -> bool:
-    """Whether a page holds a login form: a password field and Django's CSRF token."""
-    return bool(_PASSWORD_INPUT.search(page) and _CSRF_FIELD.search(page))
+    """Whether a page holds a login form: a password field and Django's CSRF token (lab.traffic.login_form)."""
+    return find_login_form(page) is not None
 
 
 def tls_context(ca: str | None) -> ssl.SSLContext:
@@ -96,25 +91,27 @@ class VirtualUser:
             return error.code, dict(error.headers), error.read()
 
     def login(self, username: str, password: str) -> None:
-        """Load the site's login page, post its form with the CSRF token, and check the login was accepted
-        (the lab's middleware names the authenticated user on the answer: X-Lab-User)."""
+        """Load the site's login page, fill its form as a browser would (its hidden fields, the login name or
+        the demo user's email where it asks for one, the password), post it, and check the login was
+        accepted (the lab's middleware names the authenticated user on the answer: X-Lab-User)."""
         path = self.login_path
         status, _, raw = self._request(path)
         page = raw.decode(errors="replace")
-        match = _CSRF_FIELD.search(page)
-        if status != 200 or not match or not _PASSWORD_INPUT.search(page):
-            what = "" if status != 200 else " without a CSRF token" if not match else " without a password field"
+        form = find_login_form(page) if status == 200 else None
+        if form is None:
+            what = "" if status != 200 else " without a login form (a password field and a CSRF token)"
             raise LoginFailed(f"the login page /{path} answered {status}{what}")
-        names = set(_INPUT_NAME.findall(page))
-        field = next((name for name in _LOGIN_FIELDS if name in names), "username")
-        status, headers, _ = self._request(
-            path, {field: username, "password": password, "csrfmiddlewaretoken": match.group(1)}
-        )
+        target = urllib.parse.urljoin(self.base_url + path, form.action) if form.action else self.base_url + path
+        post_path = target.removeprefix(self.base_url) if target.startswith(self.base_url) else path
+        data = form.filled(username, password)
+        status, headers, _ = self._request(post_path, data)
         self.evidence.login_node = headers.get("X-Lab-Node")
         if not headers.get("X-Lab-User"):
+            identity = form.identity[0] if form.identity else "no name field"
+            cause = headers.get("X-Lab-Error")
             raise LoginFailed(
-                f"posting /{path} as {username!r} ({field}=) answered {status} from {self.evidence.login_node} "
-                "without logging in"
+                f"posting /{post_path} as {data.get(identity, username)!r} ({identity}=) answered {status} from "
+                f"{self.evidence.login_node} without logging in" + (f": {cause}" if cause else "")
             )
         self.evidence.logged_in = True
 

@@ -11,10 +11,15 @@ SCHEDULERS = "/__lab__/schedulers"
 
 class LabNodeMiddleware:
     """On every response, whatever the site: the node, its configuration, the authenticated user's id and
-    a hash of the session key. Answers the lab's health check, and what schedules jobs in this process
+    a hash of the session key; on an error page, its cause (X-Lab-Error, lab_node.errors). Answers the lab's health check, and what schedules jobs in this process
     (lab_node.schedulers, for readiness), before the site's middleware (its host and https checks)."""
 
     def __init__(self, get_response):
+        from django.core.signals import got_request_exception
+
+        from .errors import record
+
+        got_request_exception.connect(record, dispatch_uid="lab_node.errors")  # the cause of every 500
         self.get_response = get_response
         self.node = settings.LAB_NODE
         self.config_id = settings.LAB_CONFIG_ID
@@ -39,6 +44,10 @@ class LabNodeMiddleware:
         session = getattr(request, "session", None)
         key = session.session_key if session is not None else None
         response["X-Lab-Session"] = hashlib.sha256(key.encode()).hexdigest()[:8] if key else ""
+        if response.status_code >= 500 and getattr(request, "lab_error", ""):
+            from .errors import header_value
+
+            response["X-Lab-Error"] = header_value(request.lab_error)
         return response
 
     def health(self):

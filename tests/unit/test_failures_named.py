@@ -1,0 +1,89 @@
+"""A failed step names itself: the release job's step, its source line, its exit code and its last error
+line; a job the kernel killed for memory says so with its limit; an error page's cause comes from the node.
+No Docker: the jobs' output and the node's headers are written here as they come."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from lab.engines.job_output import OOM_MARK, explain, last_error_line
+from lab.model.security import profile
+from lab.run.site_facts import error_cause
+
+NODE = Path(__file__).resolve().parents[2] / "lab" / "dockerfiles" / "node" / "lab_node"
+
+
+def test_a_failed_release_step_is_named_with_its_source_not_called_migrations():
+    output = (
+        "lab-release: running: migrate (the lab migrates once per lab)\n"
+        "  Applying blog.0001_initial... OK\n"
+        "lab-release: running: `python manage.py tailwind install` (Dockerfile-dev:14 (RUN))\n"
+        "Downloading tailwindcss...\n"
+        "urllib.error.URLError: <urlopen error [Errno -3] Temporary failure in name resolution>\n"
+        "lab-release: error: the release step `python manage.py tailwind install` (Dockerfile-dev:14 (RUN)) exited 1: "
+        "urllib.error.URLError: <urlopen error [Errno -3] Temporary failure in name resolution>\n"
+    )
+    said = explain("barsite-prepare", 1, output)
+    assert said.startswith("the release step `python manage.py tailwind install` (Dockerfile-dev:14 (RUN)) exited 1")
+    assert "Temporary failure in name resolution" in said and "migrations" not in said
+
+
+def test_a_job_killed_for_memory_says_so_with_its_limit_and_the_step_it_was_in():
+    output = f"lab-release: running: migrate (the lab migrates once per lab)\n  Applying shop.0412_big... \n{OOM_MARK} (limit 2048 MB)"
+    said = explain("shop-prepare", 137, output)
+    assert said == "shop-prepare was killed: out of memory (limit 2048 MB) during migrate (the lab migrates once per lab)"
+
+
+def test_exit_137_without_the_engines_mark_is_still_read_as_a_kill():
+    assert "killed: out of memory" in explain("shop-prepare", 137, "  Applying shop.0412_big...")
+
+
+def test_a_job_that_fails_without_a_message_of_its_own_gives_its_step_exit_and_last_error_line():
+    output = "lab-release: running: createcachetable (CACHES default is a DatabaseCache)\nTraceback ...\n\x1b[31mdjango.db.utils.OperationalError: boom\x1b[0m\nbye"
+    said = explain("x-prepare", 2, output)
+    assert said == "x-prepare exited 2 during createcachetable (CACHES default is a DatabaseCache): django.db.utils.OperationalError: boom"
+
+
+def test_the_last_error_line_skips_escape_codes_and_prefers_a_line_that_names_an_error():
+    assert last_error_line("\x1b[0mStep 3/4\nERROR: No matching distribution found for foo==9\nRemoving intermediate container\n") == (
+        "ERROR: No matching distribution found for foo==9"
+    )
+    assert last_error_line("all good\nlast") == "last"
+    assert last_error_line("") == ""
+
+
+def test_a_one_off_job_gets_at_least_what_a_node_gets():
+    assert profile("job").memory_mb >= profile("node").memory_mb
+    assert profile("job").memory_mb >= 1024
+
+
+def test_an_error_page_is_explained_by_the_nodes_header_and_names_the_log_to_read():
+    said = error_cause({"X-Lab-Node": "node-3", "X-Lab-Error": 'ProgrammingError: relation "my_cache_table" does not exist (menus/templatetags/menu.py:12)'})
+    assert said == ' (ProgrammingError: relation "my_cache_table" does not exist (menus/templatetags/menu.py:12); `lab logs node-3` shows the traceback)'
+    assert error_cause({"X-Lab-Node": "node-1"}) == ""
+
+
+@pytest.fixture
+def node_errors():
+    spec = importlib.util.spec_from_file_location("lab_node_errors", NODE / "errors.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_nodes_cause_names_the_last_frame_in_the_sites_own_code(node_errors, tmp_path):
+    site = tmp_path / "srv" / "site" / "menus"
+    site.mkdir(parents=True)
+    (site / "menu.py").write_text("def menu():\n    raise LookupError('no table\\n my_cache_table')\n")
+    node_errors.SITE = str(tmp_path / "srv" / "site") + "/"
+    code = compile((site / "menu.py").read_text(), str(site / "menu.py"), "exec")
+    scope: dict = {}
+    exec(code, scope)
+    try:
+        scope["menu"]()
+    except LookupError as error:
+        said = node_errors.cause(error)
+    assert said == "LookupError: no table my_cache_table (menus/menu.py:2)"
+    assert node_errors.header_value("caf\u00e9 \u2014 x") == "caf\\xe9 \\u2014 x"
