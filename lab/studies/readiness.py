@@ -37,6 +37,23 @@ def _client_view(url: str) -> dict:
         return {"error": "the answer was not the lab's"}
 
 
+def in_running_settings(hits: list, running: list[str]) -> list:
+    """The hits a settings finding may cite: those in the settings that run (the module and what it imports,
+    as the node loaded them) and in code that is no settings file. A settings file the running settings do not
+    import (production.py beside a running local.py, a hosting platform's module) is left out. With no list
+    from the node (its settings failed), every hit stays."""
+    if not running:
+        return hits
+    def counts(hit) -> bool:
+        path = Path(hit.file)
+        if hit.file in running:
+            return True
+        settings_like = "settings" in path.name or "settings" in path.parent.name or path.name.startswith("configuration")
+        return not settings_like
+
+    return [hit for hit in hits if counts(hit)]
+
+
 def gather(lab) -> Observed:
     """Run the probes on the lab's first two nodes and read the site's files."""
     plan = lab.plan()
@@ -75,6 +92,7 @@ def gather(lab) -> Observed:
     read = _probe(engine, two, "read", key, name)
     _probe(engine, one, "forget", name)
     folder = Path(plan.config.site)
+    running = first.get("settings_files") or []
     try:
         overrides = json.loads(facts.strip().splitlines()[-1]).get("overrides", [])
     except (ValueError, IndexError):
@@ -91,10 +109,10 @@ def gather(lab) -> Observed:
         deploy_check=deploy.get("lines", []) if isinstance(deploy, dict) else [],
         overrides=overrides,
         migrate_hits=[str(hit) for hit in site_files.migrate_at_start(folder)],
-        schedule_hits=[str(hit) for hit in site_files.scheduled_jobs(folder)],
+        schedule_hits=[str(hit) for hit in in_running_settings(site_files.scheduled_jobs(folder), running)],
         cache_hits=[str(hit) for hit in site_files.cache_users(folder)],
         upload_hits=[str(hit) for hit in site_files.uploads(folder)],
-        hosts_hits=[str(hit) for hit in site_files.allowed_hosts(folder)],
+        hosts_hits=[str(hit) for hit in site_files.allowed_hosts(folder) if not running or hit.file in running],
         address_hits=[str(hit) for hit in site_files.client_address_readers(folder)],
         process_hits=[str(hit) for hit in site_files.process_state(folder)],
         host_check=host_check,

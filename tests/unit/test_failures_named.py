@@ -87,3 +87,18 @@ def test_the_nodes_cause_names_the_last_frame_in_the_sites_own_code(node_errors,
         said = node_errors.cause(error)
     assert said == "LookupError: no table my_cache_table (menus/menu.py:2)"
     assert node_errors.header_value("caf\u00e9 \u2014 x") == "caf\\xe9 \\u2014 x"
+
+
+def test_settings_evidence_comes_only_from_the_settings_that_run():
+    from lab.project.site import Hit
+    from lab.studies.readiness import in_running_settings
+
+    hits = [
+        Hit("config/settings/production.py", 13, 'ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")'),
+        Hit("config/settings/local.py", 9, 'ALLOWED_HOSTS = ["localhost", "0.0.0.0", "127.0.0.1"]'),
+        Hit("mysite/settings_render.py", 4, 'CELERY_BEAT_SCHEDULE = {}'),
+        Hit("shop/tasks.py", 20, "schedule.every(10).minutes.do(sync)"),
+    ]
+    running = ["config/settings/local.py", "config/settings/base.py"]
+    assert [h.file for h in in_running_settings(hits, running)] == ["config/settings/local.py", "shop/tasks.py"]
+    assert in_running_settings(hits, []) == hits  # the node could not say: nothing is dropped

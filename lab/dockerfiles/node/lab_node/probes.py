@@ -26,6 +26,7 @@ import subprocess
 import sys
 
 _KEY_VARIABLES = ("DJANGO_SECRET_KEY", "SECRET_KEY")
+SITE_ROOT = "/srv/site/"
 
 
 def _lab_environment(with_key=True):
@@ -47,10 +48,16 @@ def site_settings(with_key=True):
     from django.conf import global_settings
 
     os.environ.update(_lab_environment(with_key))
+    before = set(sys.modules)
     try:
         site = importlib.import_module(os.environ["LAB_SITE_SETTINGS"])
     except Exception as error:  # noqa: BLE001 (whatever the site raises is the finding)
         return {"error": f"{type(error).__name__}: {error}"}
+    # The settings that run: the site's files its settings module imported, itself first (a split
+    # settings package's local.py runs; its production.py, not imported, does not).
+    loaded = [getattr(sys.modules[name], "__file__", None) or "" for name in set(sys.modules) - before]
+    settings_files = sorted({path.removeprefix(SITE_ROOT) for path in loaded if path.startswith(SITE_ROOT)},
+                            key=lambda path: (path != (getattr(site, "__file__", "") or "").removeprefix(SITE_ROOT), path))
 
     def get(name):
         return getattr(site, name, getattr(global_settings, name, None))
@@ -61,6 +68,7 @@ def site_settings(with_key=True):
     storages = get("STORAGES") or {}
     key = get("SECRET_KEY") or ""
     return {
+        "settings_files": settings_files,
         "secret_key_sha": hashlib.sha256(str(key).encode()).hexdigest()[:16] if key else None,
         "debug": bool(get("DEBUG")),
         "allowed_hosts": list(get("ALLOWED_HOSTS") or []),
