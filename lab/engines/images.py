@@ -10,6 +10,7 @@ import hashlib
 import io
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import tarfile
@@ -23,6 +24,7 @@ from lab import resources
 from lab.errors import ImageBuildError
 from lab.model.config import LabConfig
 from lab.project.files import code_files
+from lab.project.release_steps import AT_BUILD
 
 REPOSITORY = "django-lab"
 DOCKERFILES = resources.DOCKERFILES
@@ -153,13 +155,19 @@ def build_steps(config: LabConfig) -> BuildSteps:
         for name in ("package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml", ".npmrc"):
             if (package / name).is_file():
                 manifests.append(((package / name).relative_to(site).as_posix(), package / name))
-    # Without settings: compilemessages finds every locale folder under the code by itself, and a
-    # project's settings may need an environment that only a running lab has.
-    build += [
-        "env -u DJANGO_SETTINGS_MODULE django-admin " + step.command.split("manage.py ", 1)[-1].split("django-admin ", 1)[-1]
-        for step in steps
-        if step.action == "build"
-    ]
+    for step in steps:
+        if step.action != "build":
+            continue
+        arguments = step.command.split("manage.py ", 1)[-1].split("django-admin ", 1)[-1]
+        if step.name in AT_BUILD:
+            # Without settings: compilemessages finds every locale folder under the code by itself, and a
+            # project's settings may need an environment that only a running lab has.
+            command = f"env -u DJANGO_SETTINGS_MODULE django-admin {arguments}"
+        else:
+            # A RUN line of the project's Dockerfile: the site's settings, with the environment it had there.
+            env = {"DJANGO_SETTINGS_MODULE": config.site_settings, **dict(step.env)}
+            command = "env " + " ".join(shlex.quote(f"{k}={v}") for k, v in env.items()) + f" python manage.py {arguments}"
+        build.append(f"lab-build-step {shlex.quote(step.where)} {command}")
     return BuildSteps(tuple(install), tuple(build), tuple(manifests), bool(javascript))
 
 
@@ -223,10 +231,18 @@ def image_specs(config: LabConfig) -> dict[str, ImageSpec]:
             "site", DOCKERFILES / "site", build_args={"FROM_IMAGE": layers[-1].tag, **release}, listed=code,
             needs=(layers[-1].key,)
         )
+    # The release job's image: the site plus gettext and --build-package (only for a project's own release steps).
+    release_image = ImageSpec(
+        "release",
+        DOCKERFILES / "release",
+        build_args={"FROM_IMAGE": site.tag, "PACKAGES": " ".join(dict.fromkeys(["gettext", *config.build_packages]))},
+        needs=("site",),
+    )
     specs = [
         *layers,
         builder,
         site,
+        release_image,
         ImageSpec("nginx", NGINX_DIR, build_args={**base, "DEBIAN_MIRROR": DEBIAN_MIRROR}, suite=config.base_suite),
         ImageSpec("postgres", DOCKERFILES / "postgres", build_args=base, suite=config.base_suite),
         ImageSpec("redis", DOCKERFILES / "redis", build_args=base, suite=config.base_suite),

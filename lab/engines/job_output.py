@@ -31,6 +31,43 @@ def last_error_line(output: str) -> str:
     return next((line for line in reversed(lines) if _ERROR_LINE.search(line)), lines[-1] if lines else "")[:300]
 
 
+# What a failed download looks like in Python's, pip's, curl's and wget's words: this machine reaches only
+# PyPI, Debian's archive and npm, so a step that fetches from elsewhere fails here and not on a user's.
+_DOWNLOAD = re.compile(
+    r"Temporary failure in name resolution|Name or service not known|Could not resolve host|unable to resolve host|"
+    r"Failed to establish a new connection|urlopen error|Network is unreachable|getaddrinfo|nodename nor servname|"
+    r"Connection refused|Connection timed out|ConnectTimeout|ConnectionError|Max retries exceeded", re.I)
+_URL = re.compile(r"https?://[^\s'\"<>)]+")
+# Tools a project's own step runs that a node lacks, and the Debian package that has each.
+TOOLS = {"msgfmt": "gettext", "msgmerge": "gettext", "xgettext": "gettext", "node": "nodejs", "npm": "npm",
+         "npx": "npm", "git": "git", "pg_dump": "postgresql-client", "psql": "postgresql-client",
+         "convert": "imagemagick", "sassc": "sassc", "make": "make", "gcc": "gcc", "curl": "curl", "wget": "wget"}
+_MISSING_TOOL = re.compile(r"(?:Can't find|command not found:?|No such file or directory: '?|not found: )\s*'?([\w.+-]+)'?"
+                           r"|([\w.+-]+): (?:command )?not found")
+
+
+def download_failed(output: str) -> str:
+    """`a download from HOST failed (URL)` when the output shows one, else ""."""
+    text = clean(output)
+    failure = _DOWNLOAD.search(text)
+    if not failure:
+        return ""
+    urls = _URL.findall(text[: failure.end() + 400])
+    url = urls[-1].rstrip(".,;:") if urls else ""
+    named = re.search(r"resolve host(?: address)?:? '?([\w.-]+)", text)
+    host = re.sub(r"^https?://([^/:]+).*$", r"\1", url) if url else (named.group(1) if named else "")
+    return f"a download{f' from {host}' if host else ''} failed ({url or failure.group(0)})"
+
+
+def missing_tool(output: str) -> tuple[str, str] | None:
+    """(tool, Debian package) when the output says a known tool is not installed."""
+    for match in _MISSING_TOOL.finditer(clean(output)):
+        tool = (match.group(1) or match.group(2)).rstrip(".")
+        if tool in TOOLS:
+            return tool, TOOLS[tool]
+    return None
+
+
 def explain(job: str, code: int, output: str) -> str:
     """Why the job failed, in one line: the step and its own error, or the memory kill, or the exit code."""
     text = clean(output)
@@ -42,7 +79,17 @@ def explain(job: str, code: int, output: str) -> str:
         limit = re.search(r"\(limit (\d+) MB\)", oom)
         said = f"limit {limit.group(1)} MB" if limit else "exit 137: SIGKILL, the kernel's out-of-memory killer or a stop"
         return f"{job} was killed: out of memory ({said}){during}"
-    if errors:
-        return errors[-1]
-    cause = last_error_line(text)
-    return f"{job} exited {code}{during}" + (f": {cause}" if cause else "")
+    said = errors[-1] if errors else f"{job} exited {code}{during}" + (f": {last_error_line(text)}" if last_error_line(text) else "")
+    return said + advice(text)
+
+
+def advice(output: str) -> str:
+    """What to do about a failed step's cause, where the lab knows: a download this machine cannot reach, or a
+    tool the image lacks (the Debian package, for --build-package)."""
+    download = download_failed(output)
+    if download:
+        return f"; {download}: this machine cannot reach it (where the step can download, it runs)"
+    tool = missing_tool(output)
+    if tool:
+        return f"; {tool[0]} is not installed: add Debian's {tool[1]} with `lab up --build-package {tool[1]}`"
+    return ""

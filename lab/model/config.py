@@ -19,7 +19,7 @@ from lab.project.files import env_files
 from lab.project.interpreters import Choice, choose
 from lab.project.release_steps import Step, plan_steps
 from lab.project.schedulers import scheduler_command
-from lab.project.site import find_manage_py, needed_stores, project_folders, settings_module
+from lab.project.site import find_manage_py, needed_stores, project_folders, redis_variables, settings_module
 from lab.resources import SAMPLE_SITE as SAMPLE_SITE_FOLDER
 
 # This repository, when the lab runs from it (make lab-up, make test): reports and exported stacks of the
@@ -234,6 +234,11 @@ class LabConfig:
             return self.scheduler, "--scheduler CMD"
         found = scheduler_command(Path(self.site))
         return found or ("", "the site's own start-up (an AppConfig's ready()), with DJANGO_RUN_SCHEDULER=1")
+
+    @functools.cached_property
+    def site_redis_variables(self) -> tuple[str, ...]:
+        """The Redis variables the site reads (REDIS_URL, CELERY_BROKER_URL, ...): the lab sets each to its Redis."""
+        return tuple(redis_variables(Path(self.site)))
 
     @functools.cached_property
     def site_stores(self) -> tuple[str, ...]:

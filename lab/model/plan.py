@@ -204,7 +204,9 @@ def store_names(config: LabConfig) -> tuple[str, ...]:
 
 def image_keys(config: LabConfig) -> tuple[str, ...]:
     """Image keys this configuration runs."""
-    return ("site", "nginx", *(STORES[name].image for name in store_names(config)), *(("faults",) if config.fault_proxy else ()))
+    release = ("release",) if any(step.action == "run" for step in config.release_steps) else ()
+    return ("site", *release, "nginx", *(STORES[name].image for name in store_names(config)),
+            *(("faults",) if config.fault_proxy else ()))
 
 
 FAULTS = "faults"  # the fault proxy: its container's part of the name, its security profile, its image
@@ -282,7 +284,8 @@ def nfs_volume_options(address: str) -> dict[str, str]:
 # Variables the lab sets for every site (a site configured from its environment finds the lab's there).
 DATABASE_PART_NAMES = {"POSTGRES_": {"NAME": "DB"}, "DB_": {}, "DATABASE_": {}, "DJANGO_DATABASE_": {}}
 SHARED_MEDIA_ROOT = f"{NFS_SESSIONS_DIR}/media"  # on the export every node mounts for --shared-media
-LAB_ENVIRONMENT = ("DATABASE_URL", "REDIS_URL", "DJANGO_SECRET_KEY", "SECRET_KEY", "DJANGO_ALLOWED_HOSTS",
+REDIS_DATABASES = {"CELERY_BROKER_URL": 2, "BROKER_URL": 2, "RQ_REDIS_URL": 2, "CELERY_RESULT_BACKEND": 3}
+LAB_ENVIRONMENT = ("DATABASE_URL", "REDIS_URL", *REDIS_DATABASES, "DJANGO_SECRET_KEY", "SECRET_KEY", "DJANGO_ALLOWED_HOSTS",
                    "ALLOWED_HOSTS", "DJANGO_DEBUG", "DEBUG",
                    *(f"{prefix}{names.get(part, part)}" for prefix, names in DATABASE_PART_NAMES.items()
                      for part in ("HOST", "PORT", "NAME", "USER", "PASSWORD")))
@@ -306,7 +309,13 @@ def site_context(
     if config.shared_media:  # on the NFS export every node mounts (sessions, when nfs is the backend, at its root)
         environment["MEDIA_ROOT"] = SHARED_MEDIA_ROOT
     if "redis" in hosts:  # database 1: the site's own data apart from the lab's sessions (database 0)
-        environment["REDIS_URL"] = f"redis://:{quote(passwords['redis'], safe='')}@{hosts['redis']}:6379/1"
+        redis = f"redis://:{quote(passwords['redis'], safe='')}@{hosts['redis']}:6379"
+        environment["REDIS_URL"] = f"{redis}/1"
+        # A task queue's broker (database 2) and results (3) on the same Redis, where the settings read them.
+        for variable in config.site_redis_variables:
+            database = REDIS_DATABASES.get(variable)
+            if database is not None:
+                environment[variable] = f"{redis}/{database}"
     nginx = container_name(config.name, "nginx")
     names = ["*"] if config.host == "0.0.0.0" else list(dict.fromkeys([config.host, "127.0.0.1", "localhost"]))
     lab_hosts = tuple(dict.fromkeys([*names, nginx]))
@@ -443,7 +452,8 @@ class _Planner:
         return ContainerSpec(
             name=container_name(self.lab, "prepare"),
             role="job",
-            image=self.tags["site"],
+            # The project's own release steps run where gettext and --build-package are (the release image).
+            image=self.tags["release"] if release and "release" in self.tags else self.tags["site"],
             labels=labels(self.lab, "job"),
             env={**self.site_env, "LAB_NODE": "prepare"},
             command=("django-admin", "lab_prepare"),

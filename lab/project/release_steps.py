@@ -2,10 +2,13 @@
 
 A Procfile's `release:` line, its Dockerfile's RUN and CMD lines, and its start or entrypoint scripts
 name `manage.py` commands. The lab runs `migrate` once per lab and `collectstatic` once per site
-image itself; `compilemessages` writes into the code, so it runs while the site's image is built;
-every other command (a compressor, a JavaScript catalogue, `manage.py build`, `createcachetable`)
-runs once per lab after the migrations. Servers and development commands are not release steps.
-No Docker here.
+image itself. A Dockerfile's RUN lines are build steps: they run while the site's image is built (where
+the compilers, gettext, Node.js and the network are), with the environment the Dockerfile gives them
+(its ENV lines, the line's own `VAR=value ...` prefix); so does `compilemessages`, wherever it is named,
+since it writes next to the code. Every other command (a start script's or a Procfile's: a compressor, a
+JavaScript catalogue, `manage.py build`, `createcachetable`) is a release step, run once per lab after the
+migrations. Servers and development commands are not steps, and development recipes are not read when
+the project has a production one. No Docker here.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab.project.files import matches, walk
+from lab.project.recipes import development_recipes, is_development
 from lab.project.site import project_folders
 
 START_FILES = ("Procfile", "Dockerfile*", "*.dockerfile", "start", "start.sh", "start-*", "entrypoint", "entrypoint*",
@@ -33,6 +37,7 @@ _JS = re.compile(r"^(?:npm\s+(?:ci|install|i|run|run-script|exec)\b|yarn(?:\s+(?
                  r"pnpm\s+(?:install|build|run|exec)\b|npx\s)(.*)$")
 _JS_DEVELOPMENT = re.compile(r"\b(dev|watch|start|serve|test|lint)\b")
 JS_WHY = "run in the build stage of the site's image with Debian's Node.js; its output is copied in"
+BUILD_WHY = "a Dockerfile's RUN line: run while the site's image is built, with the environment its Dockerfile gives it"
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,7 @@ class Step:
     where: str  # "Procfile:1 (release)"
     action: str  # "run" (once per lab, after migrate) | "build" | "build-js" (in the image) | "lab"
     why: str
+    env: tuple[tuple[str, str], ...] = ()  # a build step's environment: its Dockerfile's ENV, its line's prefix
 
     def __str__(self) -> str:
         return f"`{self.command}` ({self.where}): {self.why}"
@@ -80,16 +86,20 @@ def _docker_lines(text: str) -> list[tuple[int, str, str]]:
 
 def _commands(site: Path) -> list[tuple[str, str]]:
     """(command text, where) of every manage.py or django-admin call in the project's start files, in the
-    manage.py folder and the repository around it (its files named from the manage.py folder: ../Procfile)."""
+    manage.py folder and the repository around it (its files named from the manage.py folder: ../Procfile).
+    Development recipes are not read when the project has a production one (lab.project.recipes)."""
     found = []
     seen: set[Path] = set()
     for folder in project_folders(site):
         up = "../" * len(site.relative_to(folder).parts)
+        development = bool(development_recipes(folder))
         for relative in walk(folder):
             path = folder / relative
             if path in seen or not (matches(relative.name, START_FILES) or _starts_a_server(path)):
                 continue
             seen.add(path)
+            if development and is_development(relative.as_posix()):
+                continue
             where = path.relative_to(site).as_posix() if path.is_relative_to(site) else up + relative.as_posix()
             found += _calls(path, where)
     return found
@@ -103,24 +113,56 @@ def _starts_a_server(path: Path) -> bool:
     return bool(re.search(r"\b(gunicorn|uwsgi|daphne|uvicorn|hypercorn|granian)\b", path.read_text(errors="replace")))
 
 
-def _calls(path: Path, where: str) -> list[tuple[str, str]]:
-    """(command text, where) of the calls in one start file."""
+# A Dockerfile's environment that belongs to its own image, not to what a step computes.
+_IMAGE_ONLY_ENV = re.compile(r"^(PATH|HOME|VIRTUAL_ENV|PYTHONPATH|PYTHONHOME|LANG|LC_\w+|PIP_\w+|POETRY_\w+|UV_\w+|"
+                             r"PYTHONUNBUFFERED|PYTHONDONTWRITEBYTECODE|DEBIAN_FRONTEND|TZ)$")
+
+
+def _env_line(argument: str) -> dict[str, str]:
+    """`ENV A=1 B="two"` or `ENV A 1`: the literal values (one that refers to another variable is left out)."""
+    try:
+        words = shlex.split(argument)
+    except ValueError:
+        return {}
+    if words and "=" not in words[0]:
+        pairs = {words[0]: " ".join(words[1:])}
+    else:
+        pairs = dict(word.split("=", 1) for word in words if "=" in word)
+    return {k: v for k, v in pairs.items() if "$" not in v and not _IMAGE_ONLY_ENV.match(k)}
+
+
+def _calls(path: Path, where: str) -> list[tuple[str, str, dict]]:
+    """(command text, where, the Dockerfile's environment so far) of the calls in one start file."""
     found = []
     text = path.read_text(errors="replace")
     if path.name == "Procfile":
         for number, line in enumerate(text.splitlines(), 1):
             process, _, command = line.partition(":")
             if command and not line.lstrip().startswith("#"):
-                found += [(part, f"{where}:{number} ({process.strip()})") for part in _segments(command)]
+                found += [(part, f"{where}:{number} ({process.strip()})", {}) for part in _segments(command)]
     elif path.name.lower().startswith("dockerfile") or path.name.endswith(".dockerfile"):
+        environment: dict[str, str] = {}
         for number, instruction, argument in _docker_lines(text):
-            if instruction in ("RUN", "CMD", "ENTRYPOINT"):
-                found += [(part, f"{where}:{number} ({instruction})") for part in _segments(argument)]
+            if instruction == "FROM":
+                environment = {}  # a new stage starts with the environment of its base only
+            elif instruction == "ENV":
+                environment.update(_env_line(argument))
+            elif instruction in ("RUN", "CMD", "ENTRYPOINT"):
+                found += [(part, f"{where}:{number} ({instruction})", dict(environment)) for part in _segments(argument)]
     else:
         for number, line in enumerate(text.splitlines(), 1):
             if not line.lstrip().startswith("#"):
-                found += [(part, f"{where}:{number}") for part in _segments(line)]
+                found += [(part, f"{where}:{number}", {}) for part in _segments(line)]
     return found
+
+
+def _prefix_env(text: str, start: int) -> dict[str, str]:
+    """The `VAR=value` words before a command (`DEBUG=False SECRET_KEY=build-key ./manage.py compress`)."""
+    try:
+        words = shlex.split(text[:start])
+    except ValueError:
+        return {}
+    return dict(word.split("=", 1) for word in words if re.match(r"^[A-Za-z_]\w*=", word))
 
 
 def _normal(name: str, rest: str) -> str:
@@ -132,7 +174,7 @@ def _normal(name: str, rest: str) -> str:
 def found_steps(folder: Path) -> list[Step]:
     """Every release step the project declares, once each, in the order found."""
     steps: dict[str, Step] = {}
-    for text, where in _commands(folder):
+    for text, where, environment in _commands(folder):
         javascript = _JS.match(text.strip())
         if javascript and not _JS_DEVELOPMENT.search(javascript.group(1)):
             command = " ".join(text.split())
@@ -154,6 +196,9 @@ def found_steps(folder: Path) -> list[Step]:
             steps[name] = Step(command, name, where, "build", AT_BUILD[name])
         elif name in NOT_RELEASE:
             continue
+        elif where.endswith("(RUN)"):
+            env = tuple(sorted({**environment, **_prefix_env(text, match.start())}.items()))
+            steps[command] = Step(command, name, where, "build", BUILD_WHY, env)
         else:
             steps[command] = Step(command, name, where, "run", "run once per lab, after the migrations")
     return list(steps.values())

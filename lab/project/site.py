@@ -141,11 +141,25 @@ def settings_module(folder: Path, given: str = "") -> str:
     return settings_choice(folder, given)[0]
 
 
+# Variables a site reads to reach Redis: its own URL, and a task queue's broker and results (Celery, RQ).
+REDIS_VARIABLES = ("REDIS_URL", "CELERY_BROKER_URL", "BROKER_URL", "CELERY_RESULT_BACKEND", "RQ_REDIS_URL")
+
+
+def redis_variables(folder: Path) -> dict[str, Hit]:
+    """The Redis variables the site's code reads from the environment, each with where."""
+    pattern = re.compile(r"""["'](%s)["']""" % "|".join(REDIS_VARIABLES))
+    found: dict[str, Hit] = {}
+    for hit in _grep(folder, ("*.py",), pattern, keep=lambda line: not line.lstrip().startswith("#")):
+        for name in pattern.findall(hit.text):
+            found.setdefault(name, hit)
+    return found
+
+
 def needed_stores(folder: Path) -> dict[str, Hit]:
     """Stores the site's code reads from the environment, so it needs them whatever the session backend:
-    Redis when it reads REDIS_URL (a cache, Celery, channels)."""
-    hits = _grep(folder, ("*.py",), re.compile(r"""["']REDIS_URL["']"""), keep=lambda line: not line.lstrip().startswith("#"))
-    return {"redis": hits[0]} if hits else {}
+    Redis when it reads REDIS_URL or a broker's URL (a cache, Celery, RQ, channels)."""
+    hits = redis_variables(folder)
+    return {"redis": next(iter(hits.values()))} if hits else {}
 
 
 def files_matching(folder: Path, patterns: tuple[str, ...]) -> list[Path]:

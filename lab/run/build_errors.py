@@ -11,6 +11,7 @@ import os
 import re
 
 from lab.engines.images import ensure_images
+from lab.engines.job_output import advice, clean
 from lab.errors import ImageBuildError
 from lab.model.config import LabConfig
 
@@ -131,14 +132,40 @@ def diagnose(log: str, config: LabConfig) -> str:
             f"({choice.reason}): pin a release that supports it, or choose another Python with --python "
             f"{'/'.join(other)}"
         )
+    conflict = resolution_conflict(log)
+    if conflict:
+        return (
+            f"pip cannot install the site's requirements ({config.dependencies.source if config.dependencies else '?'}) "
+            f"together: {conflict}; pin versions that agree (lock the project again with its own tool)"
+            + ("" if not config.groups else f", or leave out --group {' --group '.join(config.groups)}")
+        )
     if cause:
         return (
             f"building {package}{version} failed: {cause}; pin a release of {package} that builds or ships a wheel "
             f"for Python {python}, run another Python with --python {'/'.join(other)}, add a library it needs with "
             f"--build-package NAME, or remove it"
         )
-    tail = [line for line in log.splitlines() if line.strip()][-3:]
+    tail = [line.strip() for line in clean(log).splitlines() if line.strip() and not _DOCKER_NOISE.match(line.strip())][-3:]
     return f"installing the site's requirements failed: {' / '.join(tail) or 'see the build output above'}"
+
+
+# Docker's own lines around a build's output: not the build's cause.
+_DOCKER_NOISE = re.compile(r"^(Step \d+/\d+ :|---> |Removing intermediate container|Running in [0-9a-f]+|Successfully built|"
+                           r"\+ |lab-requirements: failed: )")
+
+
+def resolution_conflict(log: str) -> str:
+    """pip's resolver's own reason, when the requirements cannot be installed together: which pins conflict."""
+    text = clean(log)
+    cannot = re.search(r"ERROR: Cannot install (.+?) because these package versions have conflicting dependencies", text)
+    double = re.search(r"ERROR: Double requirement given: ([^\n]+)", text)
+    if double:
+        return f"the same package is pinned twice: {double.group(1).strip()}"
+    if not cannot:
+        return ""
+    caused = re.search(r"The conflict is caused by:\n((?:[ \t]+\S[^\n]*\n?)+)", text)
+    reasons = [line.strip() for line in caused.group(1).splitlines() if line.strip()] if caused else []
+    return f"{cannot.group(1)} conflict" + (f" ({'; '.join(reasons)})" if reasons else "")
 
 
 class WrongPython(ImageBuildError):
@@ -165,4 +192,18 @@ def site_images(engine, config: LabConfig, keys, progress) -> dict[str, str]:
     except ImageBuildError as error:
         if getattr(error, "image", "") == "site-deps":
             raise requirements_failure(error, config) from None
+        if getattr(error, "image", "") == "site":
+            raise build_step_failure(error) from None
         raise
+
+
+def build_step_failure(error: ImageBuildError) -> ImageBuildError:
+    """The one-line error for a site image whose build step failed (lab-build-step names the step)."""
+    log = clean(error.log or str(error))
+    failed = [line.split("lab-build: error: ", 1)[1] for line in log.splitlines() if "lab-build: error: " in line]
+    if not failed:
+        return error
+    message = f"the site's image did not build: {failed[-1]}{advice(log)}"
+    if os.environ.get("LAB_DEBUG"):
+        message += "\n--- the build's last lines ---\n" + "\n".join(log.splitlines()[-60:])
+    return ImageBuildError(message, log)

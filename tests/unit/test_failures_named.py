@@ -3,6 +3,7 @@ line; a job the kernel killed for memory says so with its limit; an error page's
 No Docker: the jobs' output and the node's headers are written here as they come."""
 
 import importlib.util
+from types import SimpleNamespace
 import sys
 from pathlib import Path
 
@@ -102,3 +103,58 @@ def test_settings_evidence_comes_only_from_the_settings_that_run():
     running = ["config/settings/local.py", "config/settings/base.py"]
     assert [h.file for h in in_running_settings(hits, running)] == ["config/settings/local.py", "shop/tasks.py"]
     assert in_running_settings(hits, []) == hits  # the node could not say: nothing is dropped
+
+
+def test_a_download_this_machine_cannot_reach_is_named_with_its_host():
+    from lab.engines.job_output import download_failed
+
+    output = ("Downloading https://github.com/tailwindlabs/tailwindcss/releases/download/v3.4.1/tailwindcss-linux-x64\n"
+              "urllib.error.URLError: <urlopen error [Errno -3] Temporary failure in name resolution>")
+    assert download_failed(output) == (
+        "a download from github.com failed (https://github.com/tailwindlabs/tailwindcss/releases/download/v3.4.1/"
+        "tailwindcss-linux-x64)")
+    assert download_failed("curl: (6) Could not resolve host: deb.nodesource.com") == (
+        "a download from deb.nodesource.com failed (Could not resolve host)")
+    assert download_failed("ValueError: bad value") == ""
+
+
+def test_a_release_step_that_needs_gettext_names_the_package_for_build_package():
+    output = ("lab-release: running: `python manage.py build` (Procfile:1 (release))\n"
+              "CommandError: Can't find msgfmt. Make sure you have GNU gettext tools 0.19 or newer installed.\n"
+              "lab-release: error: the release step `python manage.py build` (Procfile:1 (release)) exited 1: "
+              "CommandError: Can't find msgfmt. Make sure you have GNU gettext tools 0.19 or newer installed.")
+    said = explain("shop-prepare", 1, output)
+    assert said.endswith("; msgfmt is not installed: add Debian's gettext with `lab up --build-package gettext`"), said
+
+
+PIP_CONFLICT = """\
+Step 5/9 : RUN lab-build-wheels /opt/site-deps /opt/site-wheels
+ ---> Running in 5d2a1c0b9f1e
++ /opt/venv/bin/python -m pip wheel --use-pep517 -r /opt/site-wheels/requirements.txt
+Collecting sqlparse==0.5.1
+Collecting sqlparse==0.4.4
+\x1b[31mERROR: Cannot install sqlparse==0.4.4 and sqlparse==0.5.1 because these package versions have conflicting dependencies.\x1b[0m
+
+The conflict is caused by:
+    The user requested sqlparse==0.4.4
+    The user requested sqlparse==0.5.1
+
+To fix this you could try to:
+1. loosen the range of package versions you've specified
+\x1b[0m
+ERROR: ResolutionImpossible: for help visit https://pip.pypa.io/en/latest/topics/dependency-resolution/#dealing-with-dependency-conflicts
+lab-requirements: failed: -m pip wheel exited 1
+Removing intermediate container 5d2a1c0b9f1e
+"""
+
+
+def test_pips_own_reason_names_the_conflicting_pins_without_escape_codes_or_dockers_noise():
+    from lab.run.build_errors import diagnose
+
+    config = SimpleNamespace(interpreter_choice=SimpleNamespace(interpreter=SimpleNamespace(version="3.13")),
+                             dependencies=SimpleNamespace(source="Pipfile.lock"), groups=("dev",))
+    said = diagnose(PIP_CONFLICT, config)
+    assert said == ("pip cannot install the site's requirements (Pipfile.lock) together: sqlparse==0.4.4 and "
+                    "sqlparse==0.5.1 conflict (The user requested sqlparse==0.4.4; The user requested sqlparse==0.5.1); "
+                    "pin versions that agree (lock the project again with its own tool), or leave out --group dev")
+    assert "\x1b" not in said and "Removing intermediate" not in said

@@ -155,7 +155,8 @@ def test_a_front_end_build_runs_in_the_build_stage_with_node(tmp_path):
     config = LabConfig(site=str(site))
     steps = build_steps(config)
     assert steps.install == ("(cd frontend && npm ci)",)  # as its lock says, though the Dockerfile named only the build
-    assert steps.build == ("(cd frontend && npm run build)", "env -u DJANGO_SETTINGS_MODULE django-admin compilemessages")
+    assert steps.build == ("(cd frontend && npm run build)",
+                           "lab-build-step 'Dockerfile:6 (RUN)' env -u DJANGO_SETTINGS_MODULE django-admin compilemessages")
     assert [name for name, _ in steps.manifests] == ["frontend/package.json", "frontend/package-lock.json"]
     assert image_specs(config)["site"].build_args["WITH_NODE"] == "1"
 

@@ -1,0 +1,68 @@
+"""A project's recipes for running it: Dockerfiles, compose files, Procfiles, platform files, start scripts and
+app-server configurations, wherever they are (`docker/`, `deploy/`, `compose/production/django/`), and which
+of them are for development.
+
+A recipe is for development when its name or a folder on its path says so (`Dockerfile-dev`,
+`docker-compose.local.yml`, `compose/local/...`, `.devcontainer/`) or, for a compose file, when it serves with
+`runserver`. When a project has a production recipe, its development ones are not read for what it runs:
+they download tools, mount the code and run servers a deployment never runs. No Docker here.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from lab.project.files import matches, walk
+
+RECIPES = ("Procfile", "Procfile.*", "Dockerfile*", "*.dockerfile", "docker-compose*.yml", "docker-compose*.yaml",
+           "compose*.yml", "compose*.yaml", "app.json", "render.yaml", "fly.toml", "heroku.yml", "*.ini")
+# A word in a name or folder that marks a recipe for development, tests or CI.
+_DEVELOPMENT = re.compile(r"(?:^|[-_./])(dev|devel|develop|development|local|test|tests|testing|ci|debug|devcontainer)"
+                          r"(?:$|[-_./])", re.I)
+_NOT_SCANNED = {".git", "node_modules", "__pycache__", ".venv", "venv", ".tox", "static", "staticfiles", "media"}
+
+
+def is_development(relative: str) -> bool:
+    """Whether a recipe's path marks it for development (`compose/local/django/Dockerfile`, `Dockerfile.dev`,
+    `docker-compose.override.yml`, Docker's convention for a developer's overrides)."""
+    path = Path(relative)
+    if path.name.startswith("docker-compose.override") or path.name.startswith("compose.override"):
+        return True
+    return any(_DEVELOPMENT.search(part) for part in path.parts)
+
+
+def serves_with_runserver(path: Path) -> bool:
+    """A compose file whose services run Django's development server."""
+    try:
+        return "runserver" in path.read_text(errors="replace")
+    except OSError:
+        return False
+
+
+def recipes(folder: Path) -> list[Path]:
+    """Every recipe under `folder` (relative paths), development ones included."""
+    found = []
+    for relative in walk(folder):
+        if set(relative.parts) & _NOT_SCANNED:
+            continue
+        if matches(relative.name, RECIPES) and (relative.suffix != ".ini" or _is_app_server_ini(folder / relative)):
+            found.append(relative)
+    return found
+
+
+def _is_app_server_ini(path: Path) -> bool:
+    try:
+        head = path.read_text(errors="replace")[:4000]
+    except OSError:
+        return False
+    return bool(re.search(r"^\s*\[uwsgi\]", head, re.M))
+
+
+def development_recipes(folder: Path) -> set[Path]:
+    """The recipes not to read for what the project runs: its development ones, when it has a production one."""
+    every = recipes(folder)
+    development = {path for path in every if is_development(path.as_posix())
+                   or (matches(path.name, ("*compose*.yml", "*compose*.yaml")) and serves_with_runserver(folder / path))}
+    production = [path for path in every if path not in development]
+    return development if production else set()

@@ -1,0 +1,60 @@
+"""Build steps and release steps, read where projects keep them: a Dockerfile's RUN lines build the image
+(with the environment the Dockerfile gives them), a Procfile's release runs once per lab, and a development
+recipe is not read when a production one exists. No Docker."""
+
+from lab import LabConfig
+from lab.engines.images import build_steps
+from lab.project.recipes import development_recipes, is_development
+from lab.project.release_steps import found_steps
+
+from .projects import make
+
+MANAGE = "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings.local')\n"
+SETTINGS = {"config/__init__.py": "", "config/settings/__init__.py": "", "config/settings/local.py": "SECRET_KEY = 'x'\n",
+            "config/settings/production.py": "SECRET_KEY = 'y'\n", "manage.py": MANAGE}
+
+
+def test_recipes_for_development_are_told_by_their_names_and_folders():
+    for path in ("compose/local/django/Dockerfile", "Dockerfile-dev", "Dockerfile.dev", "docker-compose.local.yml",
+                 "docker-compose.override.yml", ".devcontainer/Dockerfile", "docker/Dockerfile.test", "docker-compose.ci.yml"):
+        assert is_development(path), path
+    for path in ("compose/production/django/Dockerfile", "Dockerfile", "docker/Dockerfile", "docker-compose.production.yml",
+                 "deploy/Dockerfile", "Procfile", "docker/uwsgi.ini"):
+        assert not is_development(path), path
+
+
+def test_a_development_dockerfiles_steps_are_not_read_when_a_production_recipe_exists(tmp_path):
+    site = make(tmp_path, {**SETTINGS,
+        "compose/production/django/Dockerfile": "FROM python:3.13-slim\nRUN python manage.py collectstatic --noinput\n",
+        "compose/local/django/Dockerfile": "FROM python:3.13\nRUN python manage.py tailwind_download\n",
+        "Procfile": "release: python manage.py migrate\nweb: gunicorn config.wsgi\n"})
+    assert {p.as_posix() for p in development_recipes(site)} == {"compose/local/django/Dockerfile"}
+    assert "tailwind_download" not in [step.name for step in found_steps(site)]
+
+
+def test_with_only_a_development_recipe_its_steps_are_read(tmp_path):
+    site = make(tmp_path, {**SETTINGS, "Dockerfile.dev": "FROM python:3.13\nRUN python manage.py tailwind_download\n"})
+    assert development_recipes(site) == set()
+    assert [step.name for step in found_steps(site)] == ["tailwind_download"]
+
+
+def test_a_run_line_is_a_build_step_with_its_dockerfiles_environment_and_its_own_prefix(tmp_path):
+    site = make(tmp_path, {**SETTINGS, "docker/Dockerfile": (
+        "FROM python:3.14-slim AS build\nENV STAGE=one\n"
+        "FROM python:3.14-slim\nENV DJANGO_SETTINGS_MODULE=config.settings.production PATH=/venv/bin:$PATH \\\n"
+        "    SITE_ROOT=http://localhost:8000\n"
+        "RUN DEBUG=False SECRET_KEY=build-key ./manage.py compress --force && python manage.py collectstatic\n"
+        'CMD ["./manage.py", "sendreports", "--loop"]\n')})
+    steps = {step.name: step for step in found_steps(site)}
+    compress = steps["compress"]
+    assert (compress.action, compress.where) == ("build", "docker/Dockerfile:6 (RUN)")
+    assert dict(compress.env) == {"DJANGO_SETTINGS_MODULE": "config.settings.production", "SITE_ROOT": "http://localhost:8000",
+                                  "DEBUG": "False", "SECRET_KEY": "build-key"}  # not PATH, not the first stage's STAGE
+    assert steps["collectstatic"].action == "lab" and steps["sendreports"].action == "run"
+
+
+def test_a_build_step_runs_in_the_image_build_named_by_where_it_was_found(tmp_path):
+    site = make(tmp_path, {**SETTINGS, "Dockerfile": "FROM python:3.13-slim\nRUN SECRET_KEY=k python manage.py compress\n"})
+    lines = build_steps(LabConfig(site=str(site))).build
+    assert lines == ("lab-build-step 'Dockerfile:2 (RUN)' env DJANGO_SETTINGS_MODULE=config.settings.local SECRET_KEY=k "
+                     "python manage.py compress",)
