@@ -45,7 +45,7 @@ def command_up(lab: Lab, args: argparse.Namespace) -> None:
         key: getattr(args, key)
         for key in ("backend", "balance", "nodes", "port", "host", "workers", "django_version", "site",
                     "site_settings", "requirements", "secret_key_per_node", "engine", "registry", "python",
-                    "login_url", "https", "shared_media", "scheduler", "max_connections", "fault_proxy")
+                    "login_url", "https", "shared_media", "scheduler", "worker_machines", "max_connections", "fault_proxy")
         if getattr(args, key) is not None
     }
     if args.channel_layer is not None:

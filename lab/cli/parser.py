@@ -38,6 +38,16 @@ def host_address(text: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def worker_machines(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= MAX_NODES:
+        raise argparse.ArgumentTypeError(f"worker machines must be between 0 and {MAX_NODES}, not {value}")
+    return value
+
+
 def positive(text: str) -> int:
     try:
         value = int(text)
@@ -175,7 +185,13 @@ def add_up_parser(commands) -> None:
         "them once the site checks it): CMD, else the Procfile's clock line or a scheduler management command, "
         "else the site's own start-up",
     )
-    jobs.add_argument("--no-scheduler", dest="scheduler", action="store_const", const="", help="no scheduler machine")
+    jobs.add_argument("--no-scheduler", dest="scheduler", action="store_const", const="",
+                      help="no scheduler machine (by default one runs the scheduler process type the project declares)")
+    up.add_argument(
+        "--worker-machines", type=worker_machines, metavar="N",
+        help="machines that run the project's worker process type (celery worker, rqworker, ...): default 1 when "
+        "the project declares one; 0 for none",
+    )
     up.add_argument(
         "--channel-layer", choices=("memory", "redis", "site"),
         help="an ASGI site's channel layer under test: in each process's memory, channels_redis on the lab's Redis, "

@@ -142,6 +142,9 @@ def compose_file(plan: Plan, registry: str | None = None, hosts: list[str] | Non
         # moves when the lab deploys again (hosts are the active ones).
         placement = [f"node.labels.{HOST_LABEL} == {hosts[index % len(hosts)]}"] if hosts else []
         services[_key(spec)] = _service(spec, registry, compose, placement)
+    for index, spec in enumerate(plan.workers):  # workers round the hosts too, so stopping one host leaves others
+        placement = [f"node.labels.{HOST_LABEL} == {hosts[(index + 1) % len(hosts)]}"] if hosts else []
+        services[_key(spec)] = _service(spec, registry, compose, placement)
     if plan.scheduler:
         services[_key(plan.scheduler)] = _service(plan.scheduler, registry, compose, manager)
     services[_key(plan.nginx)] = _service(plan.nginx, registry, compose, manager)

@@ -100,8 +100,9 @@ class Reconciler:
                 self.roll(planned["plan"], actions)
             else:
                 self.converge("nodes", planned["plan"].nodes, planned["plan"], actions)
-            if planned["plan"].scheduler:  # after the nodes: it needs what they need, and takes no traffic
-                self.converge("scheduler", [planned["plan"].scheduler], planned["plan"], actions)
+            members = planned["plan"].members()
+            if members:  # workers and the scheduler after the nodes: they need what the nodes need, and take no traffic
+                self.converge("members", members, planned["plan"], actions)
 
         if uses_nfs or (migrate and (serving or plan.release_commands)):
             # Nodes mount a store at start; or users are on the lab and new nodes must find migrated
@@ -121,7 +122,7 @@ class Reconciler:
         in_parallel(
             lambda step: step(),
             [
-                lambda: self.remove_stale(plan, roles=("store", "job", "scheduler")),
+                lambda: self.remove_stale(plan, roles=("store", "job", "scheduler", "worker")),
                 # A roll has just reloaded nginx with this plan's configuration; other changes need one.
                 lambda: self.converge_nginx(plan, actions, reload=nodes_changed and not rolling) if serving else None,
             ],

@@ -18,6 +18,7 @@ from lab.project.dependencies import Dependencies, from_folder
 from lab.project.files import env_files
 from lab.project.interpreters import Choice, choose
 from lab.project.release_steps import Step, plan_steps
+from lab.project.processes import SCHEDULER, WORKER, Process, of_role, processes, runnable
 from lab.project.schedulers import scheduler_command
 from lab.project.site import find_manage_py, needed_stores, project_folders, redis_variables, settings_module
 from lab.resources import SAMPLE_SITE as SAMPLE_SITE_FOLDER
@@ -101,9 +102,13 @@ class LabConfig:
     login_url: str = ""  # the page virtual users log in on; "" means: LOGIN_URL, else the admin's
     https: bool | None = None  # nginx terminates TLS; None means: when the site's settings demand https
     shared_media: bool = False  # MEDIA_ROOT on the lab's NFS export, mounted by every node
-    # One machine runs the site's scheduled jobs: "auto" (what the project declares: a Procfile's clock line,
-    # a management command, else its own start-up with DJANGO_RUN_SCHEDULER=1), a command, or "" (none).
-    scheduler: str = ""
+    # One machine runs the site's scheduled jobs: "project" (the scheduler process type the project declares,
+    # `celery beat` in a Procfile or a production compose file, else none), "auto" (that, a Procfile's clock
+    # line, a management command, else its own start-up with DJANGO_RUN_SCHEDULER=1), a command, or "" (none).
+    scheduler: str = "project"
+    # Machines that run the project's worker process type (`celery worker`, `rqworker`, ...): -1 means one
+    # when the project declares a worker, else none.
+    worker_machines: int = -1
     keep_static: bool = False  # nginx serves the previous version's static files too (a rolling deploy)
     release: str = ""  # a label built into the site's image (`lab deploy --release NAME`): a new one is a new version
     # The channel layer under test on an ASGI site (the matrix's other dimension): "" the site's own,
@@ -138,6 +143,8 @@ class LabConfig:
             raise ConfigError(f"unknown balance mode {self.balance!r}; valid modes: {', '.join(BALANCE_MODES)}")
         if not 1 <= self.nodes <= MAX_NODES:
             raise ConfigError(f"nodes must be between 1 and {MAX_NODES}, not {self.nodes}")
+        if not -1 <= self.worker_machines <= MAX_NODES:
+            raise ConfigError(f"worker machines must be between 0 and {MAX_NODES}, not {self.worker_machines}")
         if not 1 <= self.workers <= 16:
             raise ConfigError(f"workers must be between 1 and 16, not {self.workers}")
         if not 1.01 <= self.memcached_growth_factor <= 8:
@@ -227,13 +234,41 @@ class LabConfig:
         return from_folder(folder, self.groups, self.requirements)
 
     @functools.cached_property
+    def processes(self) -> tuple[Process, ...]:
+        """The project's process types (web, worker, scheduler, release), as its production recipes declare them."""
+        return tuple(processes(Path(self.site)))
+
+    @property
+    def runs_scheduler(self) -> bool:
+        """Whether the lab runs a scheduler machine: asked for, or the project declares a scheduler process."""
+        if self.scheduler == "project":
+            return of_role(list(self.processes), SCHEDULER) is not None
+        return bool(self.scheduler)
+
+    @functools.cached_property
     def scheduler_run(self) -> tuple[str, str]:
         """(command, why) the scheduler machine runs; "" runs the site's own start-up, with
         DJANGO_RUN_SCHEDULER=1, and keeps the schedulers it starts."""
-        if self.scheduler and self.scheduler != "auto":
+        if self.scheduler not in ("auto", "project", ""):
             return self.scheduler, "--scheduler CMD"
+        declared = of_role(list(self.processes), SCHEDULER)
+        if declared is not None:
+            return runnable(declared.command), f"the project's scheduler process type, {declared.where}"
         found = scheduler_command(Path(self.site))
         return found or ("", "the site's own start-up (an AppConfig's ready()), with DJANGO_RUN_SCHEDULER=1")
+
+    @property
+    def worker_count(self) -> int:
+        """How many worker machines run: --worker-machines, else one when the project declares a worker."""
+        if self.worker_machines >= 0:
+            return self.worker_machines if self.worker_run else 0
+        return 1 if self.worker_run else 0
+
+    @functools.cached_property
+    def worker_run(self) -> tuple[str, str] | None:
+        """(command, where) the worker machines run: the project's worker process type, or None."""
+        declared = of_role(list(self.processes), WORKER)
+        return (runnable(declared.command), declared.where) if declared else None
 
     @functools.cached_property
     def site_redis_variables(self) -> tuple[str, ...]:

@@ -137,6 +137,7 @@ class Plan:
     nginx_config_id: str
     frontend: Frontend | None = None  # what nginx's configuration was rendered for (to drain a node)
     scheduler: ContainerSpec | None = None  # the one machine that runs the site's scheduled jobs (--scheduler)
+    workers: tuple[ContainerSpec, ...] = ()  # machines that run the project's worker process (--worker-machines)
     client_image: str = ""  # the lab's node image without the site: clients need Python, not the site
     url: str = ""  # where a browser reaches nginx: https when nginx terminates TLS
 
@@ -152,7 +153,11 @@ class Plan:
 
     def containers(self) -> tuple[ContainerSpec, ...]:
         """The long-running containers (not the one-off prepare job)."""
-        return (*self.stores, *self.nodes, *((self.scheduler,) if self.scheduler else ()), self.nginx)
+        return (*self.stores, *self.nodes, *self.members(), self.nginx)
+
+    def members(self) -> tuple[ContainerSpec, ...]:
+        """The machines beside the nodes that run the site without taking traffic: workers, the scheduler."""
+        return (*self.workers, *((self.scheduler,) if self.scheduler else ()))
 
     @property
     def release_commands(self) -> list[str]:
@@ -549,6 +554,33 @@ class _Planner:
             **limits("job"),
         )
 
+    def workers(self, node: ContainerSpec) -> list[ContainerSpec]:
+        """The worker machines: node-1's image and settings, no traffic, each running the project's worker
+        process type (its command as the project declares it, lab_node's lab_member)."""
+        command, where = self.config.worker_run or ("", "")
+        content = json.loads(node.files[NODE_CONFIG_PATH])
+        content["member_command"] = command
+        config_file = json.dumps(content, sort_keys=True)
+        return [
+            dataclasses.replace(
+                node,
+                name=container_name(self.lab, f"worker-{index}"),
+                role="worker",
+                labels=labels(self.lab, "worker", process=where.rsplit("(", 1)[-1].rstrip(")") or "worker"),
+                command=("django-admin", "lab_member"),
+                # Its files never reload it: their digest is in its spec, so a change recreates it.
+                env={**node.env, "LAB_NODE": f"worker-{index}", "LAB_CONFIG_DIGEST": node_config_id(config_file)},
+                mounts=tuple(m for m in node.mounts if m.target in (STATIC_ROOT, SHARED_SESSIONS_DIR)),
+                files={**node.files, NODE_CONFIG_PATH: config_file},
+                check=ExecCheck(("true",)),  # a worker takes no request: it is ready once it runs
+                reload_signal=None,
+                devices=(),
+                user=None,
+                **limits("node"),
+            )
+            for index in range(1, self.config.worker_count + 1)
+        ]
+
     def frontend(self) -> Frontend:
         cookie = self.facts.get("session_cookie") or SESSION_COOKIE
         return Frontend(self.facts.get("static_url"), tls=self.tls is not None, session_cookie=cookie,
@@ -604,7 +636,8 @@ def build_plan(
     nodes = parts.nodes(static, nfs_client, nfs_address)
     frontend = parts.frontend()
     nginx, nginx_conf, nginx_config_id = parts.nginx(nodes, static, frontend)
-    scheduler = parts.scheduler(nodes[0]) if config.scheduler else None
+    scheduler = parts.scheduler(nodes[0]) if config.runs_scheduler else None
+    workers = tuple(parts.workers(nodes[0])) if config.worker_count else ()
     return Plan(
         config=config,
         network=parts.network,
@@ -618,6 +651,7 @@ def build_plan(
         nginx_config_id=nginx_config_id,
         frontend=frontend,
         scheduler=scheduler,
+        workers=workers,
         client_image=tags.get("node", ""),
         url=config.url_for(https=tls is not None),
     )

@@ -60,7 +60,7 @@ def _segments(text: str) -> list[str]:
     return [part.strip() for part in re.split(r"&&|\|\||;|\||\n", text) if part.strip()]
 
 
-def _docker_lines(text: str) -> list[tuple[int, str, str]]:
+def docker_lines(text: str) -> list[tuple[int, str, str]]:
     """(line number, instruction, argument text) of a Dockerfile, continuation lines joined."""
     out, pending, start = [], "", 0
     for number, line in enumerate(text.splitlines(), 1):
@@ -142,7 +142,7 @@ def _calls(path: Path, where: str) -> list[tuple[str, str, dict]]:
                 found += [(part, f"{where}:{number} ({process.strip()})", {}) for part in _segments(command)]
     elif path.name.lower().startswith("dockerfile") or path.name.endswith(".dockerfile"):
         environment: dict[str, str] = {}
-        for number, instruction, argument in _docker_lines(text):
+        for number, instruction, argument in docker_lines(text):
             if instruction == "FROM":
                 environment = {}  # a new stage starts with the environment of its base only
             elif instruction == "ENV":

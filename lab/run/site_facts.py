@@ -76,7 +76,10 @@ def describe(config: LabConfig, previous: LabConfig | None, progress: Progress) 
         progress(f"  release  {step}")
     if config.shared_media:
         progress(f"  media    MEDIA_ROOT={SHARED_MEDIA_ROOT} in the environment (--shared-media: the lab's NFS export, on every node)")
-    if config.scheduler:
+    if config.worker_count:
+        command, where = config.worker_run
+        progress(f"  workers  {config.worker_count} worker machine(s) run `{command}` ({where}; --worker-machines N changes it)")
+    if config.runs_scheduler:
         command, why = config.scheduler_run
         progress(f"  jobs     one scheduler machine runs {command or 'the site'} ({why}); the nodes get no DJANGO_RUN_SCHEDULER")
     if config.pooler or config.max_connections:

@@ -72,6 +72,7 @@ for _name, _value in _lab["settings"].items():
 LAB_NODE = os.environ.get("LAB_NODE", "unknown")
 LAB_NODE_COMMANDS = _lab.get("commands", [])
 LAB_SCHEDULER_COMMAND = _lab.get("scheduler_command", "")  # the scheduler machine's (lab up --scheduler)
+LAB_MEMBER_COMMAND = _lab.get("member_command", "")  # a worker machine's process (the project's worker process type)
 LAB_RELEASE_COMMANDS = _lab.get("release_commands", [])  # the project's own, run once per lab after migrate
 LAB_RELEASE_SOURCES = _lab.get("release_sources", [])  # where the project declares each (Procfile:1 (release))
 LAB_DEMO_USER = _lab.get("demo_user", "demo")

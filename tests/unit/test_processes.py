@@ -1,0 +1,92 @@
+"""Process types as lab members: what a project's Procfile and production compose files run, judged by the
+command (a worker, a scheduler, a web server), and the machines the plan gives each. No Docker."""
+
+from lab import LabConfig
+from lab.project.processes import RELEASE, SCHEDULER, WEB, WORKER, processes, role_of, runnable
+
+from .projects import make
+
+MANAGE = "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings')\n"
+SITE = {"manage.py": MANAGE, "config/__init__.py": "", "config/settings.py": "SECRET_KEY = 'x'\n"}
+
+
+def test_roles_come_from_what_a_process_runs_not_its_name():
+    assert role_of("worker-beat", "celery -A config.celery_app beat -l INFO") == SCHEDULER
+    assert role_of("worker", "celery -A config.celery_app worker -l INFO") == WORKER
+    assert role_of("worker", "celery -A app worker -B") == WORKER  # a worker that also schedules
+    assert role_of("web", "newrelic-admin run-program gunicorn pontoon.wsgi:application") == WEB
+    assert role_of("queue", "python manage.py rqworker high default") == WORKER
+    assert role_of("jobs", "python manage.py rqscheduler") == SCHEDULER
+    assert role_of("clock", "python clock.py") == SCHEDULER
+    assert role_of("shell", "python manage.py shell") is None
+
+
+def test_a_procfile_with_beat_as_its_own_process_type(tmp_path):
+    site = make(tmp_path, {**SITE, "Procfile": (
+        "release: python manage.py migrate\nweb: gunicorn config.wsgi\n"
+        "worker: celery -A config.celery_app worker -l INFO\nworker-beat: celery -A config.celery_app beat -l INFO\n")})
+    found = {p.name: (p.role, p.where, p.schedules) for p in processes(site)}
+    assert found == {"release": (RELEASE, "Procfile:1 (release)", False), "web": (WEB, "Procfile:2 (web)", False),
+                     "worker": (WORKER, "Procfile:3 (worker)", False),
+                     "worker-beat": (SCHEDULER, "Procfile:4 (worker-beat)", False)}
+    config = LabConfig(site=str(site))
+    assert config.worker_count == 1 and config.worker_run == ("celery -A config.celery_app worker -l INFO", "Procfile:3 (worker)")
+    assert config.runs_scheduler and config.scheduler_run[0] == "celery -A config.celery_app beat -l INFO"
+
+
+def test_compose_services_through_the_start_scripts_their_dockerfile_copies(tmp_path):
+    site = make(tmp_path, {**SITE,
+        "compose/production/django/Dockerfile": (
+            "FROM python:3.13-slim\nCOPY ./compose/production/django/start /start\n"
+            "COPY --chown=django:django ./compose/production/django/celery/worker/start /start-celeryworker\n"),
+        "compose/production/django/start": "#!/bin/bash\npython manage.py collectstatic --noinput\nexec gunicorn config.wsgi\n",
+        "compose/production/django/celery/worker/start": (
+            "#!/bin/bash\nexec newrelic-admin run-program celery -A config.celery_app worker \\\n  --queues=\"$QUEUES\" -l INFO\n"),
+        "compose/local/django/Dockerfile": "FROM python:3.13\nCOPY ./compose/local/django/celery/worker/start /start-celeryworker\n",
+        "compose/local/django/celery/worker/start": "#!/bin/bash\nexec watchfiles celery.__main__.main --args 'worker'\n",
+        "docker-compose.production.yml": (
+            "services:\n  django: &django\n    build:\n      context: .\n      dockerfile: ./compose/production/django/Dockerfile\n"
+            "    command: /start\n  celeryworker:\n    <<: *django\n    command: /start-celeryworker\n"
+            "  redis:\n    image: redis:7\n"),
+        "docker-compose.local.yml": "services:\n  django:\n    build: .\n    command: python manage.py runserver\n"})
+    found = {p.name: (p.role, p.command) for p in processes(site)}
+    assert found == {"django": (WEB, "gunicorn config.wsgi"),
+                     "celeryworker": (WORKER, 'newrelic-admin run-program celery -A config.celery_app worker --queues="$QUEUES" -l INFO')}
+    assert LabConfig(site=str(site)).worker_run[0] == "celery -A config.celery_app worker -l INFO"
+
+
+def test_a_lab_option_sets_the_number_of_worker_machines_and_none_without_a_worker(tmp_path):
+    site = make(tmp_path / "w", {**SITE, "Procfile": "web: gunicorn config.wsgi\nworker: python manage.py rqworker default\n"})
+    assert LabConfig(site=str(site), worker_machines=3).worker_count == 3
+    assert LabConfig(site=str(site), worker_machines=0).worker_count == 0
+    plain = make(tmp_path / "p", {**SITE, "Procfile": "web: gunicorn config.wsgi\n"})
+    assert LabConfig(site=str(plain)).worker_count == 0 and not LabConfig(site=str(plain)).runs_scheduler
+    assert LabConfig(site=str(plain), worker_machines=2).worker_count == 0  # nothing to run
+
+
+def test_what_a_machine_runs_leaves_out_monitoring_wrappers_and_options_its_script_filled_in():
+    assert runnable('newrelic-admin run-program celery -A app worker --queues="$QUEUES" -l INFO') == "celery -A app worker -l INFO"
+    assert runnable("celery --app=dojo worker --concurrency ${N:-1} -l INFO") == "celery --app=dojo worker -l INFO"
+
+
+def test_the_plan_runs_each_worker_machine_and_one_scheduler_beside_the_nodes(tmp_path):
+    import json
+
+    from lab.model.plan import NODE_CONFIG_PATH, ROLE_LABEL, build_plan
+    from lab.run.state import new_secrets
+
+    site = make(tmp_path, {**SITE, "Procfile": ("web: gunicorn config.wsgi\nworker: celery -A config.celery_app worker\n"
+                                                "beat: celery -A config.celery_app beat\n")})
+    tags = {"site": "django-lab/site:x", "nginx": "django-lab/nginx:x", "postgres": "django-lab/postgres:x",
+            "redis": "django-lab/redis:x", "node": "django-lab/node:x"}
+    plan = build_plan(LabConfig(name="t", site=str(site), worker_machines=2), new_secrets(), tags)
+    assert [spec.name for spec in plan.workers] == ["t-worker-1", "t-worker-2"]
+    assert plan.scheduler is not None and plan.scheduler.name == "t-scheduler"
+    for worker in plan.workers:
+        assert worker.labels[ROLE_LABEL] == "worker" and worker.command == ("django-admin", "lab_member")
+        assert json.loads(worker.files[NODE_CONFIG_PATH])["member_command"] == "celery -A config.celery_app worker"
+        assert not worker.ports
+    assert [spec.name for spec in plan.members()] == ["t-worker-1", "t-worker-2", "t-scheduler"]
+    assert all(member in plan.containers() for member in plan.members())
+    # nginx sends no request to a worker
+    assert "t-worker" not in plan.nginx_conf
