@@ -66,3 +66,9 @@ def development_recipes(folder: Path) -> set[Path]:
                    or (matches(path.name, ("*compose*.yml", "*compose*.yaml")) and serves_with_runserver(folder / path))}
     production = [path for path in every if path not in development]
     return development if production else set()
+
+
+def has_production_recipe(folder: Path) -> bool:
+    """Whether the project has a recipe that is not for development: then its development files are not read."""
+    development = development_recipes(folder)
+    return any(path not in development and not is_development(path.as_posix()) for path in recipes(folder))

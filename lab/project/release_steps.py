@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab.project.files import matches, walk
-from lab.project.recipes import development_recipes, is_development
+from lab.project.recipes import has_production_recipe, is_development
 from lab.project.site import project_folders
 
 START_FILES = ("Procfile", "Dockerfile*", "*.dockerfile", "start", "start.sh", "start-*", "entrypoint", "entrypoint*",
@@ -92,7 +92,7 @@ def _commands(site: Path) -> list[tuple[str, str]]:
     seen: set[Path] = set()
     for folder in project_folders(site):
         up = "../" * len(site.relative_to(folder).parts)
-        development = bool(development_recipes(folder))
+        development = has_production_recipe(folder)
         for relative in walk(folder):
             path = folder / relative
             if path in seen or not (matches(relative.name, START_FILES) or _starts_a_server(path)):

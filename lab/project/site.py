@@ -201,33 +201,53 @@ def once_per_deploy_scripts(folder: Path) -> set[str]:
     return scripts
 
 
+def _production(folder: Path, hits: list[Hit]) -> list[Hit]:
+    """The hits not in a development recipe, when the project has a production one (lab.project.recipes)."""
+    from lab.project.recipes import has_production_recipe, is_development
+
+    if not has_production_recipe(folder):
+        return hits
+    return [hit for hit in hits if not is_development(hit.file)]
+
+
 def migrate_at_start(folder: Path) -> list[Hit]:
-    """Start-up commands that run `migrate` (each node would, at once); a Procfile `release:` runs once, and
-    so does a script a deployment file names as its build or release command."""
-    start_files = ("Procfile", "Dockerfile*", "*.sh", "docker-compose*.yml", "compose*.yml", "entrypoint*", "start*")
+    """Start-up commands that run `migrate` (each node would, at once), an app server's configuration among
+    them (uWSGI's `hook-pre-app = exec:./manage.py migrate`); a Procfile `release:` runs once, and so does a
+    script a deployment file names as its build or release command."""
+    start_files = ("Procfile", "Dockerfile*", "*.sh", "docker-compose*.yml", "compose*.yml", "entrypoint*", "start*", "*.ini")
     once = once_per_deploy_scripts(folder)
-    return [
+    return _production(folder, [
         hit
         for hit in _grep(
             folder,
             start_files,
             re.compile(r"\bmigrate\b"),
-            keep=lambda line: not line.lstrip().startswith(("#", "release:")),
+            keep=lambda line: not line.lstrip().startswith(("#", ";", "release:")),
         )
-        if Path(hit.file).name not in once
-    ]
+        if Path(hit.file).name not in once and (not hit.file.endswith(".ini") or _UWSGI_COMMAND.search(hit.text))
+    ])
+
+
+# uWSGI runs these in every instance: a hook before the app loads, a daemon beside the workers, a cron.
+_UWSGI_COMMAND = re.compile(r"^\s*(hook-[\w-]+|exec-[\w-]+|(smart-)?attach-daemon2?|legion-[\w-]+|unique-cron|cron2?)\s*=")
+_UWSGI_JOB = re.compile(r"^\s*((smart-)?attach-daemon2?|unique-cron|cron2?)\s*=.*(manage\.py|django-admin|celery)")
 
 
 def scheduled_jobs(folder: Path) -> list[Hit]:
-    """In-process schedulers and clock processes, which every node would run."""
+    """In-process schedulers, which every process that loads them runs: scheduler code, a Celery beat inside
+    every worker (`-B`), and management commands an app server attaches to every instance (uWSGI's
+    attach-daemon). A scheduler process of its own (a Procfile's `beat:`/`clock:`, a compose service) runs
+    once and is no hit."""
     code = _grep(
         folder,
         ("*.py",),
         re.compile(r"BackgroundScheduler|BlockingScheduler|apscheduler|schedule\.every|CRONJOBS|CELERY_?BEAT_SCHEDULE"),
         keep=lambda line: not line.lstrip().startswith("#"),
     )
-    processes = _grep(folder, ("Procfile",), re.compile(r"^\s*(clock|beat|scheduler)\s*:|celery.*\bbeat\b"))
-    return code + processes
+    in_workers = _grep(folder, ("Procfile", "*compose*.yml", "*compose*.yaml", "*.sh", "start*"),
+                       re.compile(r"celery\b.*\bworker\b.*(\s-B\b|--beat\b)"))
+    attached = _grep(folder, ("*.ini",), _UWSGI_JOB, keep=lambda line: not line.lstrip().startswith((";", "#")))
+    return code + _production(folder, in_workers + attached)
 
 
 def cache_users(folder: Path) -> list[Hit]:

@@ -90,3 +90,26 @@ def test_the_plan_runs_each_worker_machine_and_one_scheduler_beside_the_nodes(tm
     assert all(member in plan.containers() for member in plan.members())
     # nginx sends no request to a worker
     assert "t-worker" not in plan.nginx_conf
+
+
+def test_jobs_an_app_server_attaches_to_every_instance_and_its_migrate_are_found(tmp_path):
+    from lab.project.site import migrate_at_start, scheduled_jobs
+
+    site = make(tmp_path, {**SITE, "docker/uwsgi.ini": (
+        "[uwsgi]\nhttp-socket = :8000\nmodule = config.wsgi:application\nhook-pre-app = exec:./manage.py migrate\n"
+        "attach-daemon = ./manage.py sendalerts --skip-checks\n; attach-daemon = ./manage.py smtpd\n"),
+        "Procfile": "web: gunicorn config.wsgi\nworker: celery -A config.celery_app worker -B\nbeat: celery -A x beat\n"})
+    assert [str(hit) for hit in migrate_at_start(site)] == ["docker/uwsgi.ini:4: hook-pre-app = exec:./manage.py migrate"]
+    assert [str(hit) for hit in scheduled_jobs(site)] == [
+        "Procfile:2: worker: celery -A config.celery_app worker -B",  # beat inside every worker
+        "docker/uwsgi.ini:5: attach-daemon = ./manage.py sendalerts --skip-checks",
+    ]  # the beat process type of its own is no hit
+
+
+def test_a_development_recipes_migrate_is_no_evidence_when_a_production_recipe_exists(tmp_path):
+    from lab.project.site import migrate_at_start
+
+    site = make(tmp_path, {**SITE, "compose/production/django/start": "#!/bin/bash\nexec gunicorn config.wsgi\n",
+                           "compose/production/django/Dockerfile": "FROM python:3.13\n",
+                           "compose/local/django/start": "#!/bin/bash\npython manage.py migrate\nexec python manage.py runserver\n"})
+    assert migrate_at_start(site) == []
