@@ -17,9 +17,30 @@ print(f"lab-node: django loaded in {time.monotonic() - _started:.3f} s (pid {os.
 PROBE_PATH = "/__lab__/ws"
 
 
-async def application(scope, receive, send):
-    if scope["type"] == "websocket" and scope.get("path") == PROBE_PATH:
-        from .channel_probe import probe
+# The answers every HTTP response carries (LabNodeMiddleware), on a WebSocket's handshake (101) too.
+_HANDSHAKE_HEADERS = [
+    (b"x-lab-node", settings.LAB_NODE.encode()),
+    (b"x-lab-config-id", settings.LAB_CONFIG_ID.encode()),
+    (b"x-lab-version", (os.environ.get("LAB_VERSION", "") + (" " + os.environ["LAB_RELEASE"] if os.environ.get("LAB_RELEASE") else "")).encode()),
+]
 
-        return await probe(scope, receive, send)
+
+def _with_lab_headers(send):
+    """`send`, adding the lab's headers to the message that accepts a WebSocket (its 101 answer)."""
+
+    async def sending(message):
+        if message.get("type") == "websocket.accept":
+            message = {**message, "headers": [*message.get("headers", []), *_HANDSHAKE_HEADERS]}
+        await send(message)
+
+    return sending
+
+
+async def application(scope, receive, send):
+    if scope["type"] == "websocket":
+        send = _with_lab_headers(send)
+        if scope.get("path") == PROBE_PATH:
+            from .channel_probe import probe
+
+            return await probe(scope, receive, send)
     return await _site(scope, receive, send)
