@@ -22,6 +22,7 @@ def pytest_generate_tests(metafunc):
         for experiment in EXPERIMENTS.values()
         if not experiment.several_hosts  # host-down runs on the swarm's test hosts (test_swarm.py)
         and not experiment.needs_channels  # on a Channels site: test_own_site.py
+        and not experiment.needs_workers  # on a Celery site: test_shapes.py
         for case in (experiment.cases if full else experiment.quick)
     ]
     metafunc.parametrize("experiment_case", params)

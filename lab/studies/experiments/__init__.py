@@ -17,6 +17,7 @@ from lab.studies.experiments.shared_ip import SharedIp
 from lab.studies.experiments.slow_store import SlowStore
 from lab.studies.experiments.store_partition import StorePartition
 from lab.studies.experiments.store_restart import StoreRestart
+from lab.studies.experiments.worker_down import WorkerDown
 
 EXPERIMENTS: dict[str, Experiment] = {
     experiment.name: experiment
@@ -34,6 +35,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         SlowStore(),
         StorePartition(),
         ChannelsAcrossNodes(),
+        WorkerDown(),
     )
 }
 

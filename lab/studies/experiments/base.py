@@ -121,6 +121,7 @@ class Experiment:
     quick: tuple[Case, ...] = ()  # what `make test` runs
     several_hosts = False  # whether the lab must run on several hosts (an engine that has them: a swarm)
     needs_channels = False  # whether the site must be an ASGI site with Django Channels
+    needs_workers = False  # whether the site must have a worker process type (a Celery worker)
     direct_clients, nat_users = 6, 3
 
     def expect(self, case: Case) -> tuple[str, str]:

@@ -14,6 +14,8 @@ prints one JSON line. The lab judges; these only look.
   to a group through the site's channel layer (Django Channels) reaches a channel on the other machine.
 - `schedulers`: what schedules jobs in the process serving on this machine (lab_node.schedulers), asked
   over HTTP, and the command lines of the machine's other processes.
+- `task-send APP KEY...` and `task-runs PREFIX`: queue the lab's own Celery task (lab_node.tasks) through the
+  site's app and broker, and list where each ran (the worker-down experiment).
 - `host-check`: the site's front page asked on this node as a balancer's health check asks it: by the
   node's own address as the Host.
 """
@@ -293,6 +295,42 @@ def schedulers():
     return answer
 
 
+def _celery_app(name):
+    """The site's Celery app: the module the worker's `-A` names (its `app` or `celery`), else Celery's current."""
+    from celery import current_app
+
+    module = importlib.import_module(name) if name else None
+    for attribute in ("app", "celery_app", "celery"):
+        found = getattr(module, attribute, None) if module is not None else None
+        if found is not None and hasattr(found, "send_task"):
+            return found
+    return current_app
+
+
+def task_send(app_name, *keys):
+    """Queue the lab's own task (lab_node.tasks) once per key through the site's Celery app and broker."""
+    _setup()
+    app = _celery_app(app_name)
+    from lab_node.tasks import ensure_table
+
+    ensure_table()
+    sent = [app.send_task("lab_node.record_run", args=[key]).id for key in keys]
+    return {"sent": len(sent), "broker": str(app.conf.broker_url).split("@")[-1]}
+
+
+def task_runs(prefix):
+    """Every run of the lab's task whose key starts with `prefix`: key, machine, when."""
+    _setup()
+    from django.db import connection
+
+    from lab_node.tasks import TABLE, ensure_table
+
+    ensure_table()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT key, machine, at FROM {TABLE} WHERE key LIKE %s ORDER BY at", [prefix + "%"])
+        return {"runs": [list(row) for row in cursor.fetchall()]}
+
+
 def deploy_check():
     """Django's `check --deploy` on the site's own settings, in the lab's environment."""
     environment = {**os.environ, **_lab_environment(), "DJANGO_SETTINGS_MODULE": os.environ["LAB_SITE_SETTINGS"]}
@@ -312,4 +350,6 @@ if __name__ == "__main__":
     actions["schedulers"] = schedulers
     actions["channel-receive"] = channel_receive
     actions["channel-send"] = channel_send
+    actions["task-send"] = task_send
+    actions["task-runs"] = task_runs
     print(json.dumps(actions[probe](*arguments), default=str))

@@ -131,6 +131,10 @@ STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
 ]
 
+# Tailwind CSS: the standalone CLI (`manage.py tailwind_download`) compiles
+# cookiesite/static/css/input.css into project.css, which is committed.
+TAILWIND_CLI_PATH = env("TAILWIND_CLI_PATH", default=str(BASE_DIR / "bin" / "tailwindcss"))
+
 # MEDIA
 # ------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/dev/ref/settings/#media-root
