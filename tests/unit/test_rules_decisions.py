@@ -160,6 +160,7 @@ def test_logged_out_exactly_when_refuses_each_way_on_its_own():
     fails(logged_out_exactly_when([stays("alice"), stays("bob")], IN, lambda u: True, "were hit"), "alice", "bob")
     both = fails(logged_out_exactly_when([stays("alice"), loses("bob")], IN, on("alice"), "were hit"))
     assert len(both.split("; ")) == 2 and "alice" in both.split("; ")[1] and "bob" in both.split("; ")[0]
+    assert "; alice" in both  # two sentences, the second naming its users first
     not_evidence(logged_out_exactly_when([loses("alice")], IN, lambda u: False, "were hit"))
 
 
@@ -211,7 +212,7 @@ def test_moved_by_address_names_every_split_address_and_needs_a_mover():
 def test_all_on_one_node_says_which_nodes_and_who_wandered():
     assert "node-2" in holds(all_on_one_node([stays("alice", "node-2"), stays("bob", "node-2")]))
     why = fails(all_on_one_node([stays("alice", "node-1"), stays("bob", "node-2")]), "node-1, node-2")
-    assert "each on one" in why  # no user wandered: they were pinned, to different nodes
+    assert "(each on one)" in why  # no user wandered: they were pinned, to different nodes
     wanderer = trace("carol", o(100, "node-1"), o(101, "node-2"))
     fails(all_on_one_node([stays("alice"), wanderer]), "carol")
     not_evidence(all_on_one_node([]))
@@ -294,6 +295,7 @@ def test_each_user_slower_by_compares_the_difference_of_the_medians():
     fails(already_slow, "alice")  # 50 ms slower, not 100
     fails(each_user_slower_by([answers("alice", 1, 0.1)], [answers("alice", 9, 0.5)], 1.0), "1000 ms")
     assert "100 ms" in holds(each_user_slower_by([answers("alice", 1, 0.004)], [answers("alice", 9, 0.2)], 0.1))
+    assert "1000 ms" in holds(each_user_slower_by([answers("alice", 1, 0.004)], [answers("alice", 9, 1.2)], 1.0))
     fails(each_user_slower_by([answers("alice", 1, 0.004)], [answers("alice", 9, 0.2, 4), refused("alice")], 0.1))
     erring = each_user_slower_by([answers("bob", 1, 0.004)], [answers("bob", 9, 0.2), answers("carol", 9, 0.2, 1, 500)], 0.1)
     fails(erring, "carol")
@@ -349,8 +351,8 @@ def test_a_chat_user_whose_connection_dropped_is_judged():
 
 
 def test_chat_rules_name_every_user_who_got_the_wrong_messages():
-    shared = [chatter("alice", "node-1/7", "abc"), chatter("bob", "node-2/9", "abc"), chatter("carol", "node-1/7", "abc")]
-    shared = [chatter(c["name"], c["node"], ["alice", "bob", "carol"]) for c in shared]
+    everyone = ["alice", "bob", "carol"]
+    shared = [chatter("alice", "node-1/7", everyone), chatter("bob", "node-2/9", everyone), chatter("carol", "node-1/7", everyone)]
     assert holds(each_got_every_message(shared))
     fails(got_only_their_process(shared), "alice, bob, carol")
     memory = [chatter("alice", "node-1/7", ["alice", "carol"]), chatter("bob", "node-2/9", ["bob"]),
