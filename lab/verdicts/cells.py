@@ -6,6 +6,7 @@ cell from every user's evidence, and says when that evidence cannot carry a verd
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from lab.model.backends import BACKENDS
@@ -132,7 +133,7 @@ class CellResult:
         times = sorted(o.seconds * 1000 for user in self.users for o in user.observations if o.status == 200)
         if not times:
             return {"median": 0.0, "p95": 0.0}
-        return {"median": round(times[len(times) // 2], 2), "p95": round(times[int(len(times) * 0.95) - 1], 2)}
+        return {"median": round(times[len(times) // 2], 2), "p95": round(times[math.ceil(len(times) * 0.95) - 1], 2)}
 
     def evidence_problem(self) -> str | None:
         """Why the observation cannot carry a verdict, or None when it can."""

@@ -342,7 +342,9 @@ def moved_to_version(users: list[UserEvidence], old: str, new: str, after: float
 
 
 def _connected(chatters: list[dict]) -> list[dict]:
-    return [c for c in chatters if c.get("node") and not str(c.get("error") or "").startswith("connect")]
+    """The users who connected: a failed connection is recorded as "connect: ..." (a dropped one, "connection
+    lost ...", still connected)."""
+    return [c for c in chatters if c.get("node") and not str(c.get("error") or "").startswith("connect:")]
 
 
 def each_got_every_message(chatters: list[dict]) -> Judgement:
