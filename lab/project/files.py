@@ -2,16 +2,19 @@
 
 The project's `.dockerignore` is honoured (Docker's rules: `**`, `!` exceptions, the last match wins).
 Whatever it says, some things never enter an image: virtualenvs (any folder with a `pyvenv.cfg`, or
-named venv/.venv/env), `node_modules`, `.git`, caches, local databases, uploaded media, and `.env`
-files, which hold secrets: the lab hands a `.env` to each container at run time instead, where the
-project reads it. No Docker here.
+named venv/.venv/env), `node_modules`, `.git`, caches, uploaded media, and `.env` files, which hold
+secrets: the lab hands a `.env` to each container at run time instead, where the project reads it. A
+local database (`db.sqlite3`, `*.db`) stays out too, unless the repository tracks it: a file git tracks
+is part of the project (a committed search index the site reads), whatever its name. No Docker here.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 import re
+import subprocess
 from pathlib import Path
 from typing import Iterator
 
@@ -43,13 +46,36 @@ def _tree(folder: Path) -> Iterator[tuple[Path, list[str]]]:
         yield here, sorted(files)
 
 
+def tracked(folder: Path) -> frozenset[str]:
+    """The files git tracks under `folder` (relative paths), or none when it is no git work tree."""
+    index = next((parent / ".git" / "index" for parent in (folder, *folder.parents) if (parent / ".git").exists()), None)
+    if index is None:
+        return frozenset()
+    return _tracked(str(folder), index.stat().st_mtime_ns if index.is_file() else 0)
+
+
+@functools.lru_cache(maxsize=32)
+def _tracked(folder: str, index_changed: int) -> frozenset[str]:
+    try:
+        listed = subprocess.run(["git", "-C", folder, "ls-files", "-z"], capture_output=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return frozenset()
+    return frozenset(name for name in listed.stdout.decode(errors="replace").split("\0") if name) if listed.returncode == 0 else frozenset()
+
+
 def walk(folder: Path) -> Iterator[Path]:
     """Every project file that could enter an image (before .dockerignore), as paths relative to `folder`."""
+    committed = None
     for here, files in _tree(folder):
         for name in files:
             path = here / name
-            if NEVER_FILES.search(name) or path.is_symlink() or not path.is_file():
+            if path.is_symlink() or not path.is_file():
                 continue
+            if NEVER_FILES.search(name):
+                if committed is None:
+                    committed = tracked(folder)
+                if name == ENV_FILE or path.relative_to(folder).as_posix() not in committed:
+                    continue
             yield path.relative_to(folder)
 
 

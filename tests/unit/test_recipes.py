@@ -58,3 +58,17 @@ def test_a_build_step_runs_in_the_image_build_named_by_where_it_was_found(tmp_pa
     lines = build_steps(LabConfig(site=str(site))).build
     assert lines == ("lab-build-step 'Dockerfile:2 (RUN)' env DJANGO_SETTINGS_MODULE=config.settings.local SECRET_KEY=k "
                      "python manage.py compress",)
+
+
+def test_a_database_file_the_repository_tracks_enters_the_image_and_a_local_one_does_not(tmp_path):
+    import subprocess
+
+    from lab.project.files import code_files
+
+    site = make(tmp_path, {**SETTINGS, "search.db": "SQLite format 3\0", "db.sqlite3": "local", ".gitignore": "db.sqlite3\nsearch.db\n"})
+    names = {name for name, _ in code_files(site)}
+    assert "search.db" not in names and "db.sqlite3" not in names  # no repository: the documented list holds
+    subprocess.run(["git", "init", "-q", str(site)], check=True)
+    subprocess.run(["git", "-C", str(site), "add", "-f", "search.db", "manage.py"], check=True)  # committed despite .gitignore
+    names = {name for name, _ in code_files(site)}
+    assert "search.db" in names and "db.sqlite3" not in names

@@ -132,7 +132,7 @@ STATICFILES_FINDERS = [
 ]
 
 # Tailwind CSS: the standalone CLI (`manage.py tailwind_download`) compiles
-# cookiesite/static/css/input.css into project.css, which is committed.
+# cookiesite/tailwind/input.css into static/css/project.css, which is committed.
 TAILWIND_CLI_PATH = env("TAILWIND_CLI_PATH", default=str(BASE_DIR / "bin" / "tailwindcss"))
 
 # MEDIA

@@ -26,7 +26,7 @@ class Command(BaseCommand):
     help = "Downloads the Tailwind CSS standalone CLI to settings.TAILWIND_CLI_PATH"
 
     def add_arguments(self, parser):
-        parser.add_argument("--version", dest="tw_version", default=TAILWIND_VERSION)
+        parser.add_argument("--tailwind-version", dest="tw_version", default=TAILWIND_VERSION)
 
     def handle(self, *args, tw_version, **options):
         target = Path(settings.TAILWIND_CLI_PATH)
