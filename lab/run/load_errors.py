@@ -11,7 +11,9 @@ import re
 from pathlib import Path
 
 from lab.model.config import LabConfig
+from lab.model.plan import LAB_ENVIRONMENT
 from lab.project.dependencies import where_module_is
+from lab.project.required_env import required_variables
 
 SITE_ROOT = "/srv/site/"
 # A traceback's frame; a SyntaxError's location has the same line without ", in" (no function ran there).
@@ -38,12 +40,29 @@ def _site_frame(output: str) -> str:
 _OPTION_FOR = {"MEDIA_ROOT": "`lab up --shared-media` sets it to the lab's NFS export, which every node mounts"}
 
 
-def _needs_variable(settings: str, variable: str, at: str) -> str:
+def _needs_variable(settings: str, variable: str, at: str, config: LabConfig | None = None) -> str:
     option = f"; or {_OPTION_FOR[variable]}" if variable in _OPTION_FOR else ""
+    others = [] if config is None else [
+        required for required in required_variables(Path(config.site), settings)
+        if required.name != variable and required.name not in _provided(config)
+    ]
+    if others:  # every variable the settings read without a default, so one `lab up` can give them all
+        names = [variable, *(required.name for required in others)]
+        return (
+            f"the site's settings {settings} need the environment variables {variable}{at}, "
+            + ", ".join(str(required) for required in others)
+            + f": pass them with `lab up {' '.join(f'--env {name}=...' for name in names)}` (or --env-file FILE)"
+            + f"{option}; the lab keeps them in its state, never in an image"
+        )
     return (
         f"the site's settings {settings} need the environment variable {variable}{at}: pass it with "
         f"`lab up --env {variable}=...` (or --env-file FILE){option}; the lab keeps it in its state, never in an image"
     )
+
+
+def _provided(config: LabConfig) -> set[str]:
+    """The variables the site finds set: the lab's own (its database, Redis, keys, hosts) and the user's."""
+    return {*LAB_ENVIRONMENT, *config.site_environment, *_OPTION_FOR}
 
 
 def explain(output: str, config: LabConfig) -> str:
@@ -54,11 +73,11 @@ def explain(output: str, config: LabConfig) -> str:
     at = f" ({where})" if where else ""
     settings = config.site_settings
     if kind.endswith("KeyError") and re.fullmatch(r"'\w+'", message.strip()):
-        return _needs_variable(settings, message.strip().strip("'"), at)
+        return _needs_variable(settings, message.strip().strip("'"), at, config)
     for pattern in _VARIABLE:
         match = pattern.search(message) or pattern.search(output)
         if match and match.group(1).isupper():
-            return _needs_variable(settings, match.group(1), at)
+            return _needs_variable(settings, match.group(1), at, config)
     missing = re.search(r"No module named '([\w.]+)'", message)
     if kind.endswith(("ModuleNotFoundError", "ImportError")) and missing:
         module = missing.group(1)
