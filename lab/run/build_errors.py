@@ -123,6 +123,9 @@ def diagnose(log: str, config: LabConfig) -> str:
             f"({choice.reason}): choose another with --python {'/'.join(other)}, or pin a release of "
             f"{wrong_python.group(1)} for Python {python}"
         )
+    unreachable = index_unreachable(log)
+    if unreachable:
+        return unreachable
     missing = re.search(r"No matching distribution found for (\S+)", log)
     if missing:
         versions = re.search(r"Could not find a version that satisfies the requirement \S+ \(from versions: ([^)]*)\)", log)
@@ -154,6 +157,26 @@ _DOCKER_NOISE = re.compile(r"^(Step \d+/\d+ :|---> |Removing intermediate contai
                            r"\+ |lab-requirements: failed: )")
 
 
+def index_unreachable(log: str) -> str:
+    """When pip could not reach a package index (not "no release for this Python"): which index, and from where."""
+    text = clean(log)
+    failure = re.search(r"(NameResolutionError|Failed to resolve '[^']+'|Temporary failure in name resolution|"
+                        r"Failed to establish a new connection|Could not fetch URL [^:]+: [^\n]+|SSLError[^\n]*)", text)
+    if not failure:
+        return ""
+    host = re.search(r"Failed to resolve '([^']+)'|host='([^']+)'|Could not fetch URL https?://([^/:]+)", text)
+    name = next((g for g in host.groups() if g), "") if host else ""
+    index = re.search(r"^\s*(?:-i|--index-url|--extra-index-url)[= ]\s*(\S+)", text, re.M)
+    declared = re.search(r"Looking in (?:indexes|links): ([^\n]+)", text)
+    where = f"the requirements' `{index.group(0).strip()}`" if index else (f"pip looked in {declared.group(1).strip()}" if declared else "")
+    return (
+        f"pip could not reach the package index{f' {name}' if name else ''}"
+        + (f" ({where})" if where else "")
+        + f": {failure.group(1)[:160]}; this machine cannot reach it (a download failed): point the requirements at an "
+        "index it reaches (pypi.org), or run the lab where that index answers"
+    )
+
+
 def resolution_conflict(log: str) -> str:
     """pip's resolver's own reason, when the requirements cannot be installed together: which pins conflict."""
     text = clean(log)
@@ -180,7 +203,7 @@ def requirements_failure(error: ImageBuildError, config: LabConfig) -> ImageBuil
         message += "\n--- the build's last lines ---\n" + "\n".join(log.splitlines()[-60:])
     wrong = re.search(r"No matching distribution found|requires a different Python", log) and not re.search(
         r"lab-requirements: failed: (uv|poetry) export", log
-    )
+    ) and not index_unreachable(log)  # an index it cannot reach has releases for no Python
     return (WrongPython if wrong else ImageBuildError)(message, log)
 
 

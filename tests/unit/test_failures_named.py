@@ -158,3 +158,19 @@ def test_pips_own_reason_names_the_conflicting_pins_without_escape_codes_or_dock
                     "sqlparse==0.5.1 conflict (The user requested sqlparse==0.4.4; The user requested sqlparse==0.5.1); "
                     "pin versions that agree (lock the project again with its own tool), or leave out --group dev")
     assert "\x1b" not in said and "Removing intermediate" not in said
+
+
+def test_an_index_pip_cannot_reach_is_named_and_no_other_python_is_advised():
+    from lab.run.build_errors import diagnose
+
+    log = ("-i https://pypi.python.org/simple\nLooking in indexes: https://pypi.python.org/simple\n"
+           "WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection broken by "
+           "'NameResolutionError(\"<pip._vendor.urllib3.connection.HTTPSConnection object>: Failed to resolve 'pypi.python.org' "
+           "([Errno -3] Temporary failure in name resolution)\")': /simple/annotated-types/\n"
+           "ERROR: Could not find a version that satisfies the requirement annotated-types==0.7.0 (from versions: none)\n"
+           "ERROR: No matching distribution found for annotated-types==0.7.0\n")
+    config = SimpleNamespace(interpreter_choice=SimpleNamespace(interpreter=SimpleNamespace(version="3.11")),
+                             dependencies=SimpleNamespace(source="requirements.txt"), groups=())
+    said = diagnose(log, config)
+    assert said.startswith("pip could not reach the package index pypi.python.org")
+    assert "--python" not in said and "a download failed" in said
