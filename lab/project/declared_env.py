@@ -17,6 +17,7 @@ import yaml
 from lab.errors import ConfigError
 from lab.project.env_file import parse
 from lab.project.files import walk
+from lab.project.recipes import is_development
 from lab.project.site import project_folders
 
 CHOOSING = re.compile(r"^(DJANGO_\w+|\w*_ENV|ENV|ENVIRONMENT|APP_ENV|\w*SETTINGS\w*)$")
@@ -64,6 +65,50 @@ def _compose(path: Path) -> dict[str, str]:
     return found
 
 
+_ENV_TABLES = {"env", "environment", "envs", "envvars", "env_vars", "variables", "vars"}
+
+
+def _pairs(node, in_table: bool = False) -> dict[str, str]:
+    """(name, literal value) pairs of a platform's app spec, wherever they sit: `- key: K / value: V` (App
+    Platform, render.yaml), `- name: K / value: V` (Kubernetes), `env: {K: V}` or `env: {K: {value: V}}`
+    (app.json, fly.toml)."""
+    found: dict[str, str] = {}
+    if isinstance(node, dict):
+        key = node.get("key", node.get("name"))
+        if isinstance(key, str) and isinstance(node.get("value"), (str, int, float, bool)):
+            found[key] = str(node["value"])
+        for name, value in node.items():
+            table = str(name).lower() in _ENV_TABLES
+            if table and isinstance(value, dict):
+                for variable, entry in value.items():
+                    literal = entry.get("value") if isinstance(entry, dict) else entry
+                    if isinstance(literal, (str, int, float, bool)):
+                        found[str(variable)] = str(literal)
+            found.update(_pairs(value, table))
+    elif isinstance(node, list):
+        for item in node:
+            found.update(_pairs(item, in_table))
+    return found
+
+
+def _platform_spec(path: Path) -> dict[str, str]:
+    """The variables an app spec of a hosting platform sets (DigitalOcean, Render, Heroku, Fly.io, Kubernetes)."""
+    import json
+    import tomllib
+
+    text = path.read_text(errors="replace")
+    try:
+        if path.suffix == ".json":
+            data = json.loads(text)
+        elif path.suffix == ".toml":
+            data = tomllib.loads(text)
+        else:
+            data = list(yaml.safe_load_all(text))
+    except (ValueError, yaml.YAMLError, tomllib.TOMLDecodeError):
+        return {}
+    return _pairs(data)
+
+
 def _loads_dotenv(site: Path) -> bool:
     """Whether the project's entry points load its .env themselves (python-dotenv, django-environ)."""
     entries = [site / "manage.py", *(site / relative for relative in walk(site) if relative.name in ("wsgi.py", "asgi.py"))]
@@ -82,11 +127,18 @@ def declared_environment(site: Path) -> dict[str, tuple[str, str]]:
             take(dict(parse((site / ".env").read_text(errors="replace"))), ".env, which its wsgi.py or manage.py loads")
         except ConfigError:
             pass  # a .env the lab cannot read is the site's to read
+    for folder in reversed(project_folders(site)):  # a hosting platform's app spec, below the image's own
+        for relative in walk(folder):
+            name, where = relative.name.lower(), relative.as_posix()
+            spec = name in ("app.json", "fly.toml", "render.yaml") or (
+                name.endswith((".yaml", ".yml")) and "compose" not in name and (relative.parts[0] in (".do", "deploy", "k8s", "kubernetes", "helm", ".platform") or "deploy" in name))
+            if spec and not is_development(where):
+                take(_platform_spec(folder / relative), where)
     for folder in reversed(project_folders(site)):
         for relative in walk(folder):
             name = relative.name.lower()
             where = (folder / relative).relative_to(folder).as_posix()
-            if name.startswith("dockerfile") and "dev" not in where.lower() and "local" not in where.lower():
+            if name.startswith("dockerfile") and not is_development(where):
                 take(_dockerfile(folder / relative), where)
     for folder in reversed(project_folders(site)):
         for relative in walk(folder):

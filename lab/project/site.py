@@ -129,11 +129,26 @@ def settings_choice(folder: Path, given: str = "") -> tuple[str, str]:
         why = f"{wsgi.relative_to(folder).as_posix()}, what the site's WSGI server loads"
         return served, why + (f"; manage.py names {manage}" if manage and manage != served else "")
     if not manage:
+        candidates = settings_candidates(folder)
         raise ConfigError(
-            f"cannot tell the settings module of {folder}: manage.py does not set DJANGO_SETTINGS_MODULE; "
-            "say it with --settings mysite.settings"
+            f"cannot tell the settings module of {folder}: manage.py does not set DJANGO_SETTINGS_MODULE, and no "
+            "deployment file of the project does; say it with --settings "
+            + (f"{candidates[0]} (its settings modules: {', '.join(candidates[:8])})" if candidates else "mysite.settings")
         )
     return manage, "manage.py"
+
+
+def settings_candidates(folder: Path) -> list[str]:
+    """Modules that look like the project's settings (`pkg/settings.py`, `pkg/settings/*.py`), production-like first."""
+    found = []
+    for relative in walk(folder):
+        parts = relative.with_suffix("").parts
+        if relative.suffix != ".py" or len(parts) < 2 or not all(p.isidentifier() for p in parts) or set(parts) & _SKIPPED_DIRS:
+            continue
+        if parts[-1] == "settings" or (parts[-2] == "settings" and parts[-1] != "__init__"):
+            found.append(".".join(parts))
+    rank = lambda module: (not re.search(r"prod|base|common|settings$", module.rsplit(".", 1)[-1]), module)  # noqa: E731
+    return sorted(found, key=rank)
 
 
 def settings_module(folder: Path, given: str = "") -> str:

@@ -72,3 +72,24 @@ def test_a_database_file_the_repository_tracks_enters_the_image_and_a_local_one_
     subprocess.run(["git", "-C", str(site), "add", "-f", "search.db", "manage.py"], check=True)  # committed despite .gitignore
     names = {name for name, _ in code_files(site)}
     assert "search.db" in names and "db.sqlite3" not in names
+
+
+def test_a_hosting_platforms_app_spec_chooses_the_settings_when_manage_py_names_none(tmp_path):
+    import pytest
+
+    from lab.errors import ConfigError
+    from lab.project.declared_env import declared_environment
+
+    files = {"manage.py": "import os\n", "baby/__init__.py": "", "baby/settings/__init__.py": "",
+             "baby/settings/base.py": "SECRET_KEY = 'x'\n", "baby/settings/development.py": "from .base import *\n"}
+    bare = make(tmp_path / "bare", files)
+    with pytest.raises(ConfigError, match=r"say it with --settings baby.settings.base \(its settings modules: "
+                                          r"baby.settings.base, baby.settings.development\)"):
+        LabConfig(site=str(bare))
+    spec = ("spec:\n  services:\n    - name: app\n      envs:\n        - key: DATABASE_URL\n          value: ${db.DATABASE_URL}\n"
+            "        - key: DJANGO_SETTINGS_MODULE\n          scope: RUN_AND_BUILD_TIME\n          value: \"baby.settings.base\"\n")
+    declared = make(tmp_path / "do", {**files, ".do/deploy.template.yaml": spec,
+                                      "app.json": '{"env": {"DJANGO_CONFIGURATION": {"value": "Production"}, "SECRET_KEY": {"generator": "secret"}}}'})
+    assert declared_environment(declared) == {"DJANGO_SETTINGS_MODULE": ("baby.settings.base", ".do/deploy.template.yaml"),
+                                              "DJANGO_CONFIGURATION": ("Production", "app.json")}
+    assert LabConfig(site=str(declared)).site_settings == "baby.settings.base"
