@@ -37,6 +37,7 @@ _JS = re.compile(r"^(?:npm\s+(?:ci|install|i|run|run-script|exec)\b|yarn(?:\s+(?
                  r"pnpm\s+(?:install|build|run|exec)\b|npx\s)(.*)$")
 _JS_DEVELOPMENT = re.compile(r"\b(dev|watch|start|serve|test|lint)\b")
 JS_WHY = "run in the build stage of the site's image with Debian's Node.js; its output is copied in"
+CONDITIONAL_WHY = "inside a condition of the start script: its deployment runs it only when that holds; the lab does not"
 BUILD_WHY = "a Dockerfile's RUN line: run while the site's image is built, with the environment its Dockerfile gives it"
 
 
@@ -47,7 +48,7 @@ class Step:
     command: str  # "python manage.py compress --force"
     name: str  # "compress"
     where: str  # "Procfile:1 (release)"
-    action: str  # "run" (once per lab, after migrate) | "build" | "build-js" (in the image) | "lab"
+    action: str  # "run" (once per lab, after migrate) | "build" | "build-js" (in the image) | "lab" | "skip"
     why: str
     env: tuple[tuple[str, str], ...] = ()  # a build step's environment: its Dockerfile's ENV, its line's prefix
 
@@ -150,9 +151,20 @@ def _calls(path: Path, where: str) -> list[tuple[str, str, dict]]:
             elif instruction in ("RUN", "CMD", "ENTRYPOINT"):
                 found += [(part, f"{where}:{number} ({instruction})", dict(environment)) for part in _segments(argument)]
     else:
+        conditions: list[tuple[int, str]] = []  # the `if`s a line is inside: (line, condition)
         for number, line in enumerate(text.splitlines(), 1):
-            if not line.lstrip().startswith("#"):
-                found += [(part, f"{where}:{number}", {}) for part in _segments(line)]
+            stripped = line.strip()
+            if stripped.startswith("#"):
+                continue
+            opened = re.match(r"^(if|elif)\s+(.+?);?\s*(then)?\s*$", stripped)
+            if stripped in ("fi", "fi;") or stripped.startswith("fi "):
+                conditions = conditions[:-1]
+                continue
+            if opened and opened.group(1) == "if":
+                conditions.append((number, opened.group(2).removesuffix("; then").strip()))
+                continue
+            suffix = f" (only if {conditions[-1][1]}, line {conditions[-1][0]})" if conditions else ""
+            found += [(part, f"{where}:{number}{suffix}", {}) for part in _segments(line)]
     return found
 
 
@@ -196,6 +208,8 @@ def found_steps(folder: Path) -> list[Step]:
             steps[name] = Step(command, name, where, "build", AT_BUILD[name])
         elif name in NOT_RELEASE:
             continue
+        elif " (only if " in where:
+            steps[command] = Step(command, name, where, "skip", CONDITIONAL_WHY)
         elif where.endswith("(RUN)"):
             env = tuple(sorted({**environment, **_prefix_env(text, match.start())}.items()))
             steps[command] = Step(command, name, where, "build", BUILD_WHY, env)

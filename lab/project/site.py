@@ -225,13 +225,27 @@ def _production(folder: Path, hits: list[Hit]) -> list[Hit]:
     return [hit for hit in hits if not is_development(hit.file)]
 
 
+def condition_at(path: Path, line: int) -> str:
+    """The shell `if` a script's line is inside ("" for none): `if [ "$1" = '/venv/bin/uwsgi' ]`."""
+    if path.suffix in (".py", ".yml", ".yaml", ".ini", ".toml", ".json") or path.name.startswith(("Dockerfile", "Procfile")):
+        return ""
+    opened: list[str] = []
+    for number, text in enumerate(path.read_text(errors="replace").splitlines()[: line - 1], 1):
+        stripped = text.strip()
+        if re.match(r"^if\s", stripped):
+            opened.append(stripped.removeprefix("if ").removesuffix("; then").removesuffix(";then").strip())
+        elif stripped in ("fi", "fi;") or stripped.startswith("fi "):
+            opened = opened[:-1]
+    return opened[-1] if opened else ""
+
+
 def migrate_at_start(folder: Path) -> list[Hit]:
     """Start-up commands that run `migrate` (each node would, at once), an app server's configuration among
     them (uWSGI's `hook-pre-app = exec:./manage.py migrate`); a Procfile `release:` runs once, and so does a
     script a deployment file names as its build or release command."""
     start_files = ("Procfile", "Dockerfile*", "*.sh", "docker-compose*.yml", "compose*.yml", "entrypoint*", "start*", "*.ini")
     once = once_per_deploy_scripts(folder)
-    return _production(folder, [
+    hits = _production(folder, [
         hit
         for hit in _grep(
             folder,
@@ -241,6 +255,9 @@ def migrate_at_start(folder: Path) -> list[Hit]:
         )
         if Path(hit.file).name not in once and (not hit.file.endswith(".ini") or _UWSGI_COMMAND.search(hit.text))
     ])
+    # A migrate inside a condition runs only when it holds: the evidence says which.
+    return [Hit(hit.file, hit.line, f"{hit.text.strip()}   (only if {condition})") if (condition := condition_at(folder / hit.file, hit.line))
+            else hit for hit in hits]
 
 
 # uWSGI runs these in every instance: a hook before the app loads, a daemon beside the workers, a cron.

@@ -93,3 +93,17 @@ def test_a_hosting_platforms_app_spec_chooses_the_settings_when_manage_py_names_
     assert declared_environment(declared) == {"DJANGO_SETTINGS_MODULE": ("baby.settings.base", ".do/deploy.template.yaml"),
                                               "DJANGO_CONFIGURATION": ("Production", "app.json")}
     assert LabConfig(site=str(declared)).site_settings == "baby.settings.base"
+
+
+def test_a_step_inside_a_start_scripts_condition_is_not_run_and_its_migrate_says_the_condition(tmp_path):
+    from lab.project.site import migrate_at_start
+
+    script = ('#!/bin/sh\nset -e\nif [ "$1" = \'/venv/bin/uwsgi\' ]; then\n    /venv/bin/python manage.py migrate --noinput\nfi\n'
+              'if [ "x$DJANGO_LOAD_INITIAL_DATA" = \'xon\' ]; then\n    python manage.py load_initial_data\nfi\nexec "$@"\n')
+    site = make(tmp_path, {**SETTINGS, "docker-entrypoint.sh": script, "Dockerfile": "FROM python:3.13\nCMD [\"uwsgi\"]\n",
+                           "vagrant/provision.sh": "python manage.py migrate\n"})
+    steps = {step.name: step for step in found_steps(site)}
+    assert steps["load_initial_data"].action == "skip"
+    assert steps["load_initial_data"].where.endswith("(only if [ \"x$DJANGO_LOAD_INITIAL_DATA\" = 'xon' ], line 6)")
+    assert [str(hit) for hit in migrate_at_start(site)] == [
+        "docker-entrypoint.sh:4: /venv/bin/python manage.py migrate --noinput   (only if [ \"$1\" = '/venv/bin/uwsgi' ])"]

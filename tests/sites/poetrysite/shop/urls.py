@@ -1,0 +1,17 @@
+"""
+URL configuration for shop project.
+
+The `urlpatterns` list routes URLs to views. For more information please see:
+    https://docs.djangoproject.com/en/5.2/topics/http/urls/
+"""
+from django.contrib import admin
+from django.urls import include, path
+
+from catalogue import views
+
+urlpatterns = [
+    path('', views.home, name='home'),
+    path('accounts/', include('django.contrib.auth.urls')),
+    path('i18n/', include('django.conf.urls.i18n')),
+    path('admin/', admin.site.urls),
+]
