@@ -320,12 +320,14 @@ def allowed_hosts(folder: Path) -> list[Hit]:
 
 
 def client_address_readers(folder: Path) -> list[Hit]:
-    """Code that reads the client's address from REMOTE_ADDR: behind a balancer, that is the balancer's."""
+    """Code that reads the client's address from REMOTE_ADDR: behind a balancer, that is the balancer's. A line
+    that reads a forwarding header first (`META.get("HTTP_X_FORWARDED_FOR", META["REMOTE_ADDR"])`) takes
+    REMOTE_ADDR only without a balancer, and is no hit."""
     return _grep(
         folder,
         ("*.py",),
         re.compile(r"""["']REMOTE_ADDR["']"""),  # the key read, not the word in a docstring
-        keep=lambda line: not line.lstrip().startswith("#"),
+        keep=lambda line: not line.lstrip().startswith("#") and not re.search(r"X_FORWARDED_FOR|X_REAL_IP|FORWARDED", line),
     )
 
 
