@@ -76,8 +76,12 @@ class HazardText:
     docs: str
 
 
-def _finding(text: HazardText, found, evidence: list[str], level=None) -> Finding:
-    return Finding(text.key, text.title, level or (FOUND if found else OK), evidence, text.users_see, text.fix, text.docs)
+def _judged(text: HazardText, level: str, evidence: list[str]) -> Finding:
+    return Finding(text.key, text.title, level, evidence, text.users_see, text.fix, text.docs)
+
+
+def _finding(text: HazardText, found, evidence: list[str]) -> Finding:
+    return _judged(text, FOUND if found else OK, evidence)
 
 
 def _has_app(seen: Observed, *names: str) -> bool:
@@ -148,14 +152,13 @@ def secret_key(seen: Observed) -> Finding:
     first, second = seen.keys
     if first.get("error"):
         evidence = [f"without DJANGO_SECRET_KEY or SECRET_KEY the settings do not load: {first['error']} (a missing key fails loudly)"]
-        found = False
-    else:
-        found = first.get("secret_key_sha") != second.get("secret_key_sha")
-        evidence = [
-            "the settings imported in two processes with the same environment (no key variable) give SECRET_KEY "
-            f"sha256 {first.get('secret_key_sha')} and {second.get('secret_key_sha')}"
-            + (": a key made up per process" if found else ": the same key")
-        ]
+        return _judged(_SECRET_KEY_PER_PROCESS, OK, evidence)
+    found = first.get("secret_key_sha") != second.get("secret_key_sha")
+    evidence = [
+        "the settings imported in two processes with the same environment (no key variable) give SECRET_KEY "
+        f"sha256 {first.get('secret_key_sha')} and {second.get('secret_key_sha')}"
+        + (": a key made up per process" if found else ": the same key")
+    ]
     return _finding(_SECRET_KEY_PER_PROCESS, found, evidence)
 
 
@@ -296,7 +299,7 @@ def connections(seen: Observed) -> Finding:
             f"{seen.max_connections}; {room // max(1, seen.workers)} nodes like these exhaust it"
         )
         level = FOUND if held > room else NOTE
-    return _finding(_CONN_MAX_AGE, False, evidence, level=level)
+    return _judged(_CONN_MAX_AGE, level, evidence)
 
 
 _MIGRATE_AT_START = HazardText(
@@ -364,12 +367,7 @@ def scheduled_jobs(seen: Observed) -> Finding:
         level = OK  # the jobs run once, on the scheduler machine
     else:
         level = FOUND if files else OK
-    return _finding(
-        _SCHEDULED_JOBS,
-        False,
-        evidence + files if (evidence or files) else ["no scheduler found"],
-        level=level,
-    )
+    return _judged(_SCHEDULED_JOBS, level, evidence + files if (evidence or files) else ["no scheduler found"])
 
 
 _SSL_REDIRECT_BEHIND_PROXY = HazardText(
@@ -516,12 +514,8 @@ def cache_errors_hidden(seen: Observed) -> Finding:
     evidence = [f"CACHES[{alias!r}] swallows its errors (IGNORE_EXCEPTIONS)" for alias in hiding]
     if sessions:
         evidence.append(f"SESSION_ENGINE {engine} keeps sessions only there (CACHES[{seen.first.get('session_cache_alias')!r}])")
-    return _finding(
-        _CACHE_ERRORS_HIDDEN,
-        sessions,
-        evidence or ["no cache ignores its errors"],
-        level=NOTE if hiding and not sessions else None,
-    )
+    level = FOUND if sessions else NOTE if hiding else OK
+    return _judged(_CACHE_ERRORS_HIDDEN, level, evidence or ["no cache ignores its errors"])
 
 
 _CHANNELS_IN_MEMORY = HazardText(
@@ -573,11 +567,10 @@ _STATE_PER_PROCESS = HazardText(
 
 
 def process_state(seen: Observed) -> Finding:
-    return _finding(
+    return _judged(
         _STATE_PER_PROCESS,
-        False,
+        NOTE if seen.process_hits else OK,
         seen.process_hits[:8] or ["no lru_cache, cache or `global` in the site's code"],
-        level=NOTE if seen.process_hits else OK,
     )
 
 
