@@ -65,9 +65,23 @@ class Observed:
         return asdict(self)
 
 
-def _finding(key, title, found, evidence, users_see, fix, page, level=None) -> Finding:
-    docs = page if page.startswith("https://") else DOCS + page
-    return Finding(key, title, level or (FOUND if found else OK), evidence, users_see, fix, docs)
+@dataclass(frozen=True)
+class HazardText:
+    """A hazard's fixed prose: its key and title, what users would see, the fix and the page on it."""
+
+    key: str
+    title: str
+    users_see: str
+    fix: str
+    docs: str
+
+
+def _judged(text: HazardText, level: str, evidence: list[str]) -> Finding:
+    return Finding(text.key, text.title, level, evidence, text.users_see, text.fix, text.docs)
+
+
+def _finding(text: HazardText, found, evidence: list[str]) -> Finding:
+    return _judged(text, FOUND if found else OK, evidence)
 
 
 def _has_app(seen: Observed, *names: str) -> bool:
@@ -79,19 +93,38 @@ def _app_setting(seen: Observed, name: str) -> str | None:
     return seen.first.get("app_settings", {}).get(name)
 
 
+# What an installed app keeps in the default cache that must agree across machines (evidence of its use).
+_CACHE_APPS = {
+    "allauth": (
+        "django-allauth (INSTALLED_APPS): its rate limits (failed logins, signups, emails) count in the default cache"
+    ),
+    "wagtail": (
+        "Wagtail (INSTALLED_APPS): the sites' root paths are cached in the default cache; a change made through one "
+        "machine stays stale on the others"
+    ),
+    "django_ratelimit": "django-ratelimit (INSTALLED_APPS): its counts live in the cache",
+    "axes": "django-axes (AXES_HANDLER): failed logins counted in the cache",
+}
+# Why an installed app takes REMOTE_ADDR for the client's address.
+_CLIENT_ADDRESS_APPS = {
+    "allauth": "django-allauth's rate limits key on REMOTE_ADDR (no ALLAUTH_TRUSTED_PROXY_COUNT or ALLAUTH_TRUSTED_CLIENT_IP_HEADER)",
+    "django_ratelimit": "django-ratelimit's key='ip' reads REMOTE_ADDR (no RATELIMIT_IP_META_KEY)",
+}
+
+
 def cache_using_apps(seen: Observed) -> list[str]:
     """Installed apps that keep what must agree across machines in the default cache."""
     found = []
     if _has_app(seen, "allauth") and _app_setting(seen, "ACCOUNT_RATE_LIMITS") != "False":
-        found.append("django-allauth (INSTALLED_APPS): its rate limits (failed logins, signups, emails) count in the default cache")
+        found.append(_CACHE_APPS["allauth"])
     if _has_app(seen, "wagtail"):
-        found.append("Wagtail (INSTALLED_APPS): the sites' root paths are cached in the default cache; a change made through one machine stays stale on the others")
+        found.append(_CACHE_APPS["wagtail"])
     if _has_app(seen, "django_ratelimit") and _app_setting(seen, "RATELIMIT_ENABLE") != "False":
-        found.append("django-ratelimit (INSTALLED_APPS): its counts live in the cache")
+        found.append(_CACHE_APPS["django_ratelimit"])
     if seen.first.get("drf_throttles"):
         found.append(f"Django REST framework's throttles ({', '.join(seen.first['drf_throttles'])}) count in the default cache")
     if _has_app(seen, "axes") and "cache" in (_app_setting(seen, "AXES_HANDLER") or "").lower():
-        found.append("django-axes (AXES_HANDLER): failed logins counted in the cache")
+        found.append(_CACHE_APPS["axes"])
     return found
 
 
@@ -100,33 +133,45 @@ def client_address_apps(seen: Observed) -> dict[str, str]:
     found = {}
     trusted = _app_setting(seen, "ALLAUTH_TRUSTED_PROXY_COUNT") or _app_setting(seen, "ALLAUTH_TRUSTED_CLIENT_IP_HEADER")
     if _has_app(seen, "allauth") and _app_setting(seen, "ACCOUNT_RATE_LIMITS") != "False" and not trusted:
-        found["allauth"] = "django-allauth's rate limits key on REMOTE_ADDR (no ALLAUTH_TRUSTED_PROXY_COUNT or ALLAUTH_TRUSTED_CLIENT_IP_HEADER)"
+        found["allauth"] = _CLIENT_ADDRESS_APPS["allauth"]
     if _has_app(seen, "django_ratelimit") and not _app_setting(seen, "RATELIMIT_IP_META_KEY"):
-        found["django_ratelimit"] = "django-ratelimit's key='ip' reads REMOTE_ADDR (no RATELIMIT_IP_META_KEY)"
+        found["django_ratelimit"] = _CLIENT_ADDRESS_APPS["django_ratelimit"]
     return found
+
+
+_SECRET_KEY_PER_PROCESS = HazardText(
+    "secret_key_per_process",
+    "SECRET_KEY differs per process",
+    users_see="logged out whenever a request reaches another process; password-reset links and signed cookies fail",
+    fix="read SECRET_KEY from one secret every machine gets, and fail at start when it is missing",
+    docs=DOCS + "ref/settings/#secret-key",
+)
 
 
 def secret_key(seen: Observed) -> Finding:
     first, second = seen.keys
     if first.get("error"):
         evidence = [f"without DJANGO_SECRET_KEY or SECRET_KEY the settings do not load: {first['error']} (a missing key fails loudly)"]
-        found = False
-    else:
-        found = first.get("secret_key_sha") != second.get("secret_key_sha")
-        evidence = [
-            "the settings imported in two processes with the same environment (no key variable) give SECRET_KEY "
-            f"sha256 {first.get('secret_key_sha')} and {second.get('secret_key_sha')}"
-            + (": a key made up per process" if found else ": the same key")
-        ]
-    return _finding(
-        "secret_key_per_process",
-        "SECRET_KEY differs per process",
-        found,
-        evidence,
-        "logged out whenever a request reaches another process; password-reset links and signed cookies fail",
-        "read SECRET_KEY from one secret every machine gets, and fail at start when it is missing",
-        "ref/settings/#secret-key",
-    )
+        return _judged(_SECRET_KEY_PER_PROCESS, OK, evidence)
+    found = first.get("secret_key_sha") != second.get("secret_key_sha")
+    evidence = [
+        "the settings imported in two processes with the same environment (no key variable) give SECRET_KEY "
+        f"sha256 {first.get('secret_key_sha')} and {second.get('secret_key_sha')}"
+        + (": a key made up per process" if found else ": the same key")
+    ]
+    return _finding(_SECRET_KEY_PER_PROCESS, found, evidence)
+
+
+_LOCMEM_CACHE = HazardText(
+    "locmem_cache",
+    "A local-memory cache that code relies on",
+    users_see=(
+        "rate limits multiplied by the number of processes, cached pages that differ per machine, cached "
+        "sessions lost on every other request"
+    ),
+    fix="point CACHES at a shared cache (Redis, Memcached) for anything that must agree across machines",
+    docs=DOCS + "topics/cache/#local-memory-caching",
+)
 
 
 def locmem_cache(seen: Observed) -> Finding:
@@ -146,16 +191,16 @@ def locmem_cache(seen: Observed) -> Finding:
     evidence += [f"used by {hit}" for hit in users] or (
         ["nothing in the site's code, and none of the installed apps the lab knows, uses the cache"] if local else []
     )
-    return _finding(
-        "locmem_cache",
-        "A local-memory cache that code relies on",
-        bool(local and users),
-        evidence or ["no LocMemCache"],
-        "rate limits multiplied by the number of processes, cached pages that differ per machine, cached "
-        "sessions lost on every other request",
-        "point CACHES at a shared cache (Redis, Memcached) for anything that must agree across machines",
-        "topics/cache/#local-memory-caching",
-    )
+    return _finding(_LOCMEM_CACHE, bool(local and users), evidence or ["no LocMemCache"])
+
+
+_MEDIA_ON_NODE_DISK = HazardText(
+    "media_on_node_disk",
+    "Uploaded files stay on the machine that received them",
+    users_see="an uploaded file is there on one request and a 404 on the next",
+    fix="store media in shared storage (django-storages with S3 or similar, or one shared volume)",
+    docs=DOCS + "topics/files/",
+)
 
 
 def media_on_disk(seen: Observed) -> Finding:
@@ -173,30 +218,40 @@ def media_on_disk(seen: Observed) -> Finding:
     stores = [f"model field {name}" for name in seen.wrote.get("file_fields", [])] + [f"uploads in {hit}" for hit in seen.upload_hits]
     evidence += stores or ["no model stores a file, and no default_storage or request.FILES in the code"]
     return _finding(
-        "media_on_node_disk",
-        "Uploaded files stay on the machine that received them",
+        _MEDIA_ON_NODE_DISK,
         # A node's own disk that refuses the save (a MEDIA_ROOT the image lacks) is no shared storage either.
         bool((lost or (media.get("error") and "FileSystemStorage" in str(seen.wrote.get("storage")))) and stores),
         evidence,
-        "an uploaded file is there on one request and a 404 on the next",
-        "store media in shared storage (django-storages with S3 or similar, or one shared volume)",
-        "topics/files/",
     )
+
+
+_SQLITE_DATABASE = HazardText(
+    "sqlite_database",
+    "SQLite as a database",
+    users_see="each machine has its own users, orders and sessions: an account made on one machine does not exist on another",
+    fix="use one database server every machine reaches (PostgreSQL, MySQL), e.g. from DATABASE_URL",
+    docs=DOCS + "ref/databases/",
+)
 
 
 def sqlite(seen: Observed) -> Finding:
     engines = seen.first.get("databases", {})
     local = {alias: engine for alias, engine in engines.items() if "sqlite" in engine}
     return _finding(
-        "sqlite_database",
-        "SQLite as a database",
+        _SQLITE_DATABASE,
         bool(local),
         [f"DATABASES[{alias!r}] ENGINE {engine} ({seen.first.get('database_name')})" for alias, engine in local.items()]
         or [f"DATABASES: {', '.join(f'{a}: {e}' for a, e in engines.items()) or 'none'}"],
-        "each machine has its own users, orders and sessions: an account made on one machine does not exist on another",
-        "use one database server every machine reaches (PostgreSQL, MySQL), e.g. from DATABASE_URL",
-        "ref/databases/",
     )
+
+
+_FILE_SESSIONS_OR_CACHE = HazardText(
+    "file_sessions_or_cache",
+    "Sessions or a cache in files on a local path",
+    users_see="logged out (or cache misses) whenever a request lands on another machine",
+    fix="keep sessions in the database, Redis or Memcached, or the files on shared storage",
+    docs=DOCS + "topics/http/sessions/#using-file-based-sessions",
+)
 
 
 def local_files(seen: Observed) -> Finding:
@@ -208,14 +263,22 @@ def local_files(seen: Observed) -> Finding:
         if entry.get("backend", "").endswith("FileBasedCache"):
             evidence.append(f"CACHES[{alias!r}] FileBasedCache in {entry.get('location')}")
     return _finding(
-        "file_sessions_or_cache",
-        "Sessions or a cache in files on a local path",
+        _FILE_SESSIONS_OR_CACHE,
         bool(evidence),
         evidence or [f"SESSION_ENGINE {engine or 'db'}; no FileBasedCache"],
-        "logged out (or cache misses) whenever a request lands on another machine",
-        "keep sessions in the database, Redis or Memcached, or the files on shared storage",
-        "topics/http/sessions/#using-file-based-sessions",
     )
+
+
+_CONN_MAX_AGE = HazardText(
+    "conn_max_age",
+    "Persistent database connections x nodes x workers",
+    users_see="past the limit, new requests fail with 'too many clients already'",
+    fix=(
+        "size max_connections for machines x workers x threads, or put a pooler in front (`lab up --pooler pgbouncer`; "
+        "`lab experiment connection-budget` counts both)"
+    ),
+    docs=DOCS + "ref/databases/#persistent-connections",
+)
 
 
 def connections(seen: Observed) -> Finding:
@@ -236,31 +299,24 @@ def connections(seen: Observed) -> Finding:
             f"{seen.max_connections}; {room // max(1, seen.workers)} nodes like these exhaust it"
         )
         level = FOUND if held > room else NOTE
-    return _finding(
-        "conn_max_age",
-        "Persistent database connections x nodes x workers",
-        False,
-        evidence,
-        "past the limit, new requests fail with 'too many clients already'",
-        "size max_connections for machines x workers x threads, or put a pooler in front (`lab up --pooler pgbouncer`; "
-        "`lab experiment connection-budget` counts both)",
-        "ref/databases/#persistent-connections",
-        level=level,
-    )
+    return _judged(_CONN_MAX_AGE, level, evidence)
+
+
+_MIGRATE_AT_START = HazardText(
+    "migrate_at_start",
+    "`migrate` at every start",
+    users_see="machines starting together migrate at once: a migration fails half-applied, or locks tables under traffic",
+    fix=(
+        "migrate once per release, not in the web process's start: a Procfile `release:` line (Heroku, Dokku, "
+        "Scalingo), a Kubernetes Job or Helm pre-upgrade hook, a one-off `docker service create --restart-condition "
+        "none` on a swarm, a pre-deploy command (Render, Fly.io's release_command); the lab runs it as such a job"
+    ),
+    docs=DOCS + "ref/django-admin/#migrate",
+)
 
 
 def migrate_at_start(seen: Observed) -> Finding:
-    return _finding(
-        "migrate_at_start",
-        "`migrate` at every start",
-        bool(seen.migrate_hits),
-        seen.migrate_hits or ["no start-up file runs migrate"],
-        "machines starting together migrate at once: a migration fails half-applied, or locks tables under traffic",
-        "migrate once per release, not in the web process's start: a Procfile `release:` line (Heroku, Dokku, "
-        "Scalingo), a Kubernetes Job or Helm pre-upgrade hook, a one-off `docker service create --restart-condition "
-        "none` on a swarm, a pre-deploy command (Render, Fly.io's release_command); the lab runs it as such a job",
-        "ref/django-admin/#migrate",
-    )
+    return _finding(_MIGRATE_AT_START, bool(seen.migrate_hits), seen.migrate_hits or ["no start-up file runs migrate"])
 
 
 def _running_jobs(seen: Observed) -> dict[str, list[str]]:
@@ -272,6 +328,18 @@ def _running_jobs(seen: Observed) -> dict[str, list[str]]:
                 for job in scheduler.get("jobs") or [f"{scheduler['kind']} (no jobs yet)"]:
                     machines.setdefault(job, []).append(machine)
     return machines
+
+
+_SCHEDULED_JOBS = HazardText(
+    "scheduled_jobs",
+    "Scheduled jobs that every machine would run",
+    users_see="every job runs once per machine: emails sent N times, reports made N times",
+    fix=(
+        "run the scheduler on one machine: start it only where DJANGO_RUN_SCHEDULER is set (`lab readiness --fix` "
+        "guards a start in an AppConfig's ready()) and `lab up --scheduler`; or a Procfile clock line, one beat"
+    ),
+    docs=DOCS + "howto/deployment/",
+)
 
 
 def scheduled_jobs(seen: Observed) -> Finding:
@@ -299,32 +367,38 @@ def scheduled_jobs(seen: Observed) -> Finding:
         level = OK  # the jobs run once, on the scheduler machine
     else:
         level = FOUND if files else OK
-    return _finding(
-        "scheduled_jobs",
-        "Scheduled jobs that every machine would run",
-        False,
-        evidence + files if (evidence or files) else ["no scheduler found"],
-        "every job runs once per machine: emails sent N times, reports made N times",
-        "run the scheduler on one machine: start it only where DJANGO_RUN_SCHEDULER is set (`lab readiness --fix` "
-        "guards a start in an AppConfig's ready()) and `lab up --scheduler`; or a Procfile clock line, one beat",
-        "howto/deployment/",
-        level=level,
-    )
+    return _judged(_SCHEDULED_JOBS, level, evidence + files if (evidence or files) else ["no scheduler found"])
+
+
+_SSL_REDIRECT_BEHIND_PROXY = HazardText(
+    "ssl_redirect_behind_proxy",
+    "SECURE_SSL_REDIRECT without SECURE_PROXY_SSL_HEADER",
+    users_see=(
+        "behind a balancer that ends TLS, every page redirects to itself ('too many redirects') unless the WSGI "
+        "server trusts the balancer's X-Forwarded-Proto (gunicorn's FORWARDED_ALLOW_IPS, as in the lab); uWSGI or "
+        "a server on another address does not"
+    ),
+    fix="set SECURE_PROXY_SSL_HEADER = ('HTTP_X_FORWARDED_PROTO', 'https') when the balancer sets that header",
+    docs=DOCS + "ref/settings/#secure-proxy-ssl-header",
+)
 
 
 def ssl_redirect(seen: Observed) -> Finding:
     found = seen.first.get("ssl_redirect") and not seen.first.get("proxy_ssl_header")
     return _finding(
-        "ssl_redirect_behind_proxy",
-        "SECURE_SSL_REDIRECT without SECURE_PROXY_SSL_HEADER",
+        _SSL_REDIRECT_BEHIND_PROXY,
         bool(found),
         [f"SECURE_SSL_REDIRECT = {seen.first.get('ssl_redirect')}, SECURE_PROXY_SSL_HEADER = {seen.first.get('proxy_ssl_header')}"],
-        "behind a balancer that ends TLS, every page redirects to itself ('too many redirects') unless the WSGI "
-        "server trusts the balancer's X-Forwarded-Proto (gunicorn's FORWARDED_ALLOW_IPS, as in the lab); uWSGI or "
-        "a server on another address does not",
-        "set SECURE_PROXY_SSL_HEADER = ('HTTP_X_FORWARDED_PROTO', 'https') when the balancer sets that header",
-        "ref/settings/#secure-proxy-ssl-header",
     )
+
+
+_ALLOWED_HOSTS_HARDCODED = HazardText(
+    "allowed_hosts_hardcoded",
+    "ALLOWED_HOSTS written into the code",
+    users_see="400 Bad Request for every host name the code does not list (a balancer's, a new machine's)",
+    fix="read ALLOWED_HOSTS from the environment",
+    docs=DOCS + "ref/settings/#allowed-hosts",
+)
 
 
 def allowed_hosts(seen: Observed) -> Finding:
@@ -339,27 +413,39 @@ def allowed_hosts(seen: Observed) -> Finding:
         evidence = [f"ALLOWED_HOSTS = {hosts} comes from the environment: {from_environment[0]}"]
     else:
         evidence = [f"ALLOWED_HOSTS follows the environment: {hosts}"]
-    return _finding(
-        "allowed_hosts_hardcoded",
-        "ALLOWED_HOSTS written into the code",
-        found,
-        evidence,
-        "400 Bad Request for every host name the code does not list (a balancer's, a new machine's)",
-        "read ALLOWED_HOSTS from the environment",
-        "ref/settings/#allowed-hosts",
-    )
+    return _finding(_ALLOWED_HOSTS_HARDCODED, found, evidence)
+
+
+_DEBUG_ON = HazardText(
+    "debug_on",
+    "DEBUG on",
+    users_see="error pages that show settings and code to anyone; memory growing with every query",
+    fix="read DEBUG from the environment, off unless asked",
+    docs=DOCS + "ref/settings/#debug",
+)
 
 
 def debug(seen: Observed) -> Finding:
     return _finding(
-        "debug_on",
-        "DEBUG on",
+        _DEBUG_ON,
         bool(seen.first.get("debug")),
         [f"DEBUG = {seen.first.get('debug')} in the site's settings"],
-        "error pages that show settings and code to anyone; memory growing with every query",
-        "read DEBUG from the environment, off unless asked",
-        "ref/settings/#debug",
     )
+
+
+_HEALTH_CHECK_BY_ADDRESS = HazardText(
+    "health_check_by_address",
+    "A health check by the node's address is refused (ALLOWED_HOSTS)",
+    users_see=(
+        "a balancer that checks machines by their address (cloud load balancers, container platforms) marks every "
+        "one unhealthy, and the site goes down at the first check"
+    ),
+    fix=(
+        "answer the health check in a middleware placed before CommonMiddleware, or add each machine's own address "
+        "to ALLOWED_HOSTS at start, or have the balancer's check send the site's host name"
+    ),
+    docs=DOCS + "ref/settings/#allowed-hosts",
+)
 
 
 def node_address_health_check(seen: Observed) -> Finding:
@@ -372,17 +458,22 @@ def node_address_health_check(seen: Observed) -> Finding:
             f"GET / on a node with Host: {check.get('address')}:8000 (its own address, as a balancer's health "
             f"check asks it) answered {status}" + (": Django's DisallowedHost" if status == 400 else "")
         ]
-    return _finding(
-        "health_check_by_address",
-        "A health check by the node's address is refused (ALLOWED_HOSTS)",
-        status == 400,
-        evidence,
-        "a balancer that checks machines by their address (cloud load balancers, container platforms) marks every "
-        "one unhealthy, and the site goes down at the first check",
-        "answer the health check in a middleware placed before CommonMiddleware, or add each machine's own address "
-        "to ALLOWED_HOSTS at start, or have the balancer's check send the site's host name",
-        "ref/settings/#allowed-hosts",
-    )
+    return _finding(_HEALTH_CHECK_BY_ADDRESS, status == 400, evidence)
+
+
+_CLIENT_ADDRESS_BEHIND_PROXY = HazardText(
+    "client_address_behind_proxy",
+    "Code that takes REMOTE_ADDR for the client's address",
+    users_see=(
+        "every user has the balancer's address: one user's failed logins lock everyone out, a rate limit counts the "
+        "whole site as one client, audit logs name the balancer"
+    ),
+    fix=(
+        "take the client's address from the X-Forwarded-For your own balancer sets (its right-most entry), e.g. "
+        "ALLAUTH_TRUSTED_PROXY_COUNT = 1, RATELIMIT_IP_META_KEY, or a middleware that does it once"
+    ),
+    docs=DOCS + "ref/request-response/#django.http.HttpRequest.META",
+)
 
 
 def client_address(seen: Observed) -> Finding:
@@ -395,17 +486,22 @@ def client_address(seen: Observed) -> Finding:
         if remote else [f"what a node sees of a client was not probed: {view.get('error', 'no answer')}"]
     )
     evidence += readers or ["nothing in the site's code, and none of the installed apps the lab knows, reads REMOTE_ADDR"]
-    return _finding(
-        "client_address_behind_proxy",
-        "Code that takes REMOTE_ADDR for the client's address",
-        bool(readers and hidden),
-        evidence,
-        "every user has the balancer's address: one user's failed logins lock everyone out, a rate limit counts the "
-        "whole site as one client, audit logs name the balancer",
-        "take the client's address from the X-Forwarded-For your own balancer sets (its right-most entry), e.g. "
-        "ALLAUTH_TRUSTED_PROXY_COUNT = 1, RATELIMIT_IP_META_KEY, or a middleware that does it once",
-        "ref/request-response/#django.http.HttpRequest.META",
-    )
+    return _finding(_CLIENT_ADDRESS_BEHIND_PROXY, bool(readers and hidden), evidence)
+
+
+_CACHE_ERRORS_HIDDEN = HazardText(
+    "cache_errors_hidden",
+    "A cache told to swallow its errors",
+    users_see=(
+        "while the cache server is away every request quietly gets an empty session: users are logged out, and no "
+        "error is logged or raised"
+    ),
+    fix=(
+        "let the sessions' cache raise (no IGNORE_EXCEPTIONS there), or keep sessions in cached_db; "
+        "`lab experiment store-restart` shows who is logged out while the store is away"
+    ),
+    docs=DOCS + "topics/http/sessions/#using-cached-sessions",
+)
 
 
 def cache_errors_hidden(seen: Observed) -> Finding:
@@ -418,18 +514,20 @@ def cache_errors_hidden(seen: Observed) -> Finding:
     evidence = [f"CACHES[{alias!r}] swallows its errors (IGNORE_EXCEPTIONS)" for alias in hiding]
     if sessions:
         evidence.append(f"SESSION_ENGINE {engine} keeps sessions only there (CACHES[{seen.first.get('session_cache_alias')!r}])")
-    return _finding(
-        "cache_errors_hidden",
-        "A cache told to swallow its errors",
-        sessions,
-        evidence or ["no cache ignores its errors"],
-        "while the cache server is away every request quietly gets an empty session: users are logged out, and no "
-        "error is logged or raised",
-        "let the sessions' cache raise (no IGNORE_EXCEPTIONS there), or keep sessions in cached_db; "
-        "`lab experiment store-restart` shows who is logged out while the store is away",
-        "topics/http/sessions/#using-cached-sessions",
-        level=NOTE if hiding and not sessions else None,
-    )
+    level = FOUND if sessions else NOTE if hiding else OK
+    return _judged(_CACHE_ERRORS_HIDDEN, level, evidence or ["no cache ignores its errors"])
+
+
+_CHANNELS_IN_MEMORY = HazardText(
+    "channels_in_memory",
+    "Django Channels with its in-memory channel layer",
+    users_see=(
+        "a message reaches only the users connected to the same process: chat messages and notifications are "
+        "lost between machines"
+    ),
+    fix="use channels_redis (RedisChannelLayer) on a Redis every machine reaches",
+    docs="https://channels.readthedocs.io/en/stable/topics/channel_layers.html",
+)
 
 
 def channels_in_memory(seen: Observed) -> Finding:
@@ -453,29 +551,26 @@ def channels_in_memory(seen: Observed) -> Finding:
                 + ("reached" if crossed else "did not reach, within 10 s,")
                 + f" a channel of that group on {probe['received_on']}"
             )
-    return _finding(
-        "channels_in_memory",
-        "Django Channels with its in-memory channel layer",
-        bool(memory) or crossed is False,
-        evidence,
-        "a message reaches only the users connected to the same process: chat messages and notifications are "
-        "lost between machines",
-        "use channels_redis (RedisChannelLayer) on a Redis every machine reaches",
-        "https://channels.readthedocs.io/en/stable/topics/channel_layers.html",
-    )
+    return _finding(_CHANNELS_IN_MEMORY, bool(memory) or crossed is False, evidence)
+
+
+_STATE_PER_PROCESS = HazardText(
+    "state_per_process",
+    "State kept per process (memoised functions, module globals)",
+    users_see="over data that changes, each machine (each worker) answers from its own copy until it restarts",
+    fix=(
+        "keep what changes in the database or a shared cache (cache.get_or_set with a timeout); memoise only what "
+        "never changes while the site runs"
+    ),
+    docs=DOCS + "topics/cache/",
+)
 
 
 def process_state(seen: Observed) -> Finding:
-    return _finding(
-        "state_per_process",
-        "State kept per process (memoised functions, module globals)",
-        False,
+    return _judged(
+        _STATE_PER_PROCESS,
+        NOTE if seen.process_hits else OK,
         seen.process_hits[:8] or ["no lru_cache, cache or `global` in the site's code"],
-        "over data that changes, each machine (each worker) answers from its own copy until it restarts",
-        "keep what changes in the database or a shared cache (cache.get_or_set with a timeout); memoise only what "
-        "never changes while the site runs",
-        "topics/cache/",
-        level=NOTE if seen.process_hits else OK,
     )
 
 
