@@ -266,20 +266,25 @@ _UWSGI_JOB = re.compile(r"^\s*((smart-)?attach-daemon2?|unique-cron|cron2?)\s*=.
 
 
 def scheduled_jobs(folder: Path) -> list[Hit]:
-    """In-process schedulers, which every process that loads them runs: scheduler code, a Celery beat inside
-    every worker (`-B`), and management commands an app server attaches to every instance (uWSGI's
-    attach-daemon). A scheduler process of its own (a Procfile's `beat:`/`clock:`, a compose service) runs
-    once and is no hit."""
+    """In-process schedulers, which every process that loads them runs: scheduler code, and what runs beside
+    every instance of a process (jobs_in_every_instance). A scheduler process of its own (a Procfile's
+    `beat:`/`clock:`, a compose service) runs once and is no hit."""
     code = _grep(
         folder,
         ("*.py",),
         re.compile(r"BackgroundScheduler|BlockingScheduler|apscheduler|schedule\.every|CRONJOBS|CELERY_?BEAT_SCHEDULE"),
         keep=lambda line: not line.lstrip().startswith("#"),
     )
+    return code + jobs_in_every_instance(folder)
+
+
+def jobs_in_every_instance(folder: Path) -> list[Hit]:
+    """Jobs that run beside every instance of a process: a Celery beat inside every worker (`-B`), management
+    commands an app server attaches to each of its instances (uWSGI's attach-daemon, its crons)."""
     in_workers = _grep(folder, ("Procfile", "*compose*.yml", "*compose*.yaml", "*.sh", "start*"),
                        re.compile(r"celery\b.*\bworker\b.*(\s-B\b|--beat\b)"))
     attached = _grep(folder, ("*.ini",), _UWSGI_JOB, keep=lambda line: not line.lstrip().startswith((";", "#")))
-    return code + _production(folder, in_workers + attached)
+    return _production(folder, in_workers + attached)
 
 
 def cache_users(folder: Path) -> list[Hit]:

@@ -14,6 +14,7 @@ from lab.engines.parallel import in_parallel
 from lab.errors import ConfigError
 from lab.model.stores import POSTGRES_MAX_CONNECTIONS, pool_size
 from lab.project import site as site_files
+from lab.project.processes import SCHEDULER
 from lab.verdicts.hazards import Finding, Observed, judge
 
 SITE_USER = "django"
@@ -93,6 +94,7 @@ def gather(lab) -> Observed:
     _probe(engine, one, "forget", name)
     folder = Path(plan.config.site)
     running = first.get("settings_files") or []
+    instance = site_files.jobs_in_every_instance(folder)
     try:
         overrides = json.loads(facts.strip().splitlines()[-1]).get("overrides", [])
     except (ValueError, IndexError):
@@ -109,7 +111,10 @@ def gather(lab) -> Observed:
         deploy_check=deploy.get("lines", []) if isinstance(deploy, dict) else [],
         overrides=overrides,
         migrate_hits=[str(hit) for hit in site_files.migrate_at_start(folder)],
-        schedule_hits=[str(hit) for hit in in_running_settings(site_files.scheduled_jobs(folder), running)],
+        schedule_hits=[str(hit) for hit in in_running_settings(site_files.scheduled_jobs(folder), running)
+                       if hit not in instance],
+        instance_hits=[str(hit) for hit in instance],
+        scheduler_process=next((str(p) for p in plan.config.processes if p.role == SCHEDULER), ""),
         cache_hits=[str(hit) for hit in site_files.cache_users(folder)],
         upload_hits=[str(hit) for hit in site_files.uploads(folder)],
         hosts_hits=[str(hit) for hit in site_files.allowed_hosts(folder) if not running or hit.file in running],

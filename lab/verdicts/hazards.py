@@ -58,6 +58,10 @@ class Observed:
     schedulers: dict = field(default_factory=dict)
     channels: dict = field(default_factory=dict)  # a channel-layer message sent on node-2, awaited on node-1
     scheduler_command: str = ""  # what the scheduler machine runs ("" : the site's own start-up)
+    # What every instance of a process runs beside it: an app server's attached daemons (uWSGI's attach-daemon),
+    # a Celery beat inside every worker (-B). Each machine that runs the process runs it too.
+    instance_hits: list[str] = field(default_factory=list)
+    scheduler_process: str = ""  # the project's own scheduler process type ("worker-beat: `celery ... beat` (Procfile:4)")
     pooler: str = ""  # the nodes reach PostgreSQL through it ("" : directly)
     pool_size: int = 0
 
@@ -316,6 +320,10 @@ _MIGRATE_AT_START = HazardText(
 
 
 def migrate_at_start(seen: Observed) -> Finding:
+    conditional = [hit for hit in seen.migrate_hits if "(only if " in hit]
+    if seen.migrate_hits and len(conditional) == len(seen.migrate_hits):
+        # Each inside a start script's condition: it runs at every start only where the condition holds.
+        return _judged(_MIGRATE_AT_START, NOTE, seen.migrate_hits)
     return _finding(_MIGRATE_AT_START, bool(seen.migrate_hits), seen.migrate_hits or ["no start-up file runs migrate"])
 
 
@@ -361,13 +369,19 @@ def scheduled_jobs(seen: Observed) -> Finding:
         evidence.append(f"scheduler: runs `{seen.scheduler_command}`" + ("" if running else " (no such process seen)"))
     if seen.schedulers:
         evidence.append(f"{len(on_nodes)} of {len(nodes)} nodes run a scheduler")
-    if on_nodes:
+    every_instance = [f"{hit} (runs beside every instance of its process: on N machines, N times)" for hit in seen.instance_hits]
+    if seen.scheduler_process:
+        evidence.append(f"the project schedules in one process of its own: {seen.scheduler_process}")
+    if on_nodes or every_instance:
         level = FOUND
     elif machine is not None and (jobs or seen.scheduler_command):
         level = OK  # the jobs run once, on the scheduler machine
+    elif seen.scheduler_process:
+        level = OK  # a beat (or clock) process type of its own: one per deployment
     else:
         level = FOUND if files else OK
-    return _judged(_SCHEDULED_JOBS, level, evidence + files if (evidence or files) else ["no scheduler found"])
+    evidence = every_instance + evidence + files
+    return _judged(_SCHEDULED_JOBS, level, evidence or ["no scheduler found"])
 
 
 _SSL_REDIRECT_BEHIND_PROXY = HazardText(

@@ -717,3 +717,25 @@ def test_state_per_process_cites_at_most_eight_places():
     f = finding("state_per_process", observed(process_hits=hits))
     assert f.level == NOTE and f.evidence == hits[:8]
     assert finding("state_per_process", observed()).evidence == ["no lru_cache, cache or `global` in the site's code"]
+
+
+def test_a_beat_process_type_of_its_own_schedules_once_and_is_no_hazard():
+    seen = observed({"celery_beat_schedule": True}, scheduler_process="worker-beat: `celery -A config.celery_app beat` (Procfile:4 (worker-beat))")
+    finding = hazards.scheduled_jobs(seen)
+    assert finding.level == OK
+    assert "the project schedules in one process of its own: worker-beat: `celery -A config.celery_app beat` (Procfile:4 (worker-beat))" in finding.evidence
+
+
+def test_a_job_an_app_server_attaches_to_every_instance_is_found_even_with_a_beat_of_its_own():
+    seen = observed({}, instance_hits=["docker/uwsgi.ini:27: attach-daemon = ./manage.py sendalerts"],
+                    scheduler_process="beat: `celery -A x beat` (Procfile:3 (beat))")
+    finding = hazards.scheduled_jobs(seen)
+    assert finding.level == FOUND
+    assert finding.evidence[0] == ("docker/uwsgi.ini:27: attach-daemon = ./manage.py sendalerts (runs beside every instance "
+                                   "of its process: on N machines, N times)")
+
+
+def test_a_migrate_only_inside_a_start_scripts_condition_is_a_note():
+    conditional = "docker-entrypoint.sh:12: python manage.py migrate   (only if [ \"$1\" = '/venv/bin/uwsgi' ])"
+    assert hazards.migrate_at_start(observed({}, migrate_hits=[conditional])).level == NOTE
+    assert hazards.migrate_at_start(observed({}, migrate_hits=[conditional, "Procfile:1: web: python manage.py migrate && gunicorn x"])).level == FOUND
