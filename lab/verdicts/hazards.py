@@ -472,6 +472,11 @@ def node_address_health_check(seen: Observed) -> Finding:
             f"GET / on a node with Host: {check.get('address')}:8000 (its own address, as a balancer's health "
             f"check asks it) answered {status}" + (": Django's DisallowedHost" if status == 400 else "")
         ]
+        hosts = seen.first.get("allowed_hosts", [])
+        if status == 400 and seen.nginx_host in hosts:
+            # The list the lab's environment gave: a deployment gives its own domain there, and refuses the same way.
+            evidence.append(f"ALLOWED_HOSTS = {hosts}: the lab's host names, from the environment the lab sets as a "
+                            "deployment sets its domain")
     return _finding(_HEALTH_CHECK_BY_ADDRESS, status == 400, evidence)
 
 

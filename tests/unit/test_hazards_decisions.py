@@ -558,10 +558,14 @@ def test_debug_evidence_shows_the_setting():
 def test_a_health_check_refused_by_address_is_cited_as_the_readme_shows():
     f = finding("health_check_by_address", observed(host_check={"address": "192.168.48.3", "status": 400}))
     assert f.level == FOUND
-    assert f.evidence == [
+    assert f.evidence[0] == (
         "GET / on a node with Host: 192.168.48.3:8000 (its own address, as a balancer's health check asks it) "
         "answered 400: Django's DisallowedHost"
-    ]
+    )
+    # The refusal comes from the host names the lab's environment gave, as a deployment gives its domain: said so.
+    hosts = observed().first["allowed_hosts"]
+    assert f.evidence[1:] == ([f"ALLOWED_HOSTS = {hosts}: the lab's host names, from the environment the lab sets as a "
+                               "deployment sets its domain"] if "t-nginx" in hosts else [])
 
 
 @pytest.mark.parametrize("status", [200, 301, 401, 500])
