@@ -72,8 +72,9 @@ def describe(config: LabConfig, previous: LabConfig | None, progress: Progress) 
             f"  environment {', '.join(key for key, _ in config.env)} (values kept in the lab's state, not shown)"
             + (f"; the lab's own values win for {', '.join(lab_owned)}" if lab_owned else "")
         )
-    for step in config.release_steps:
-        progress(f"  release  {step}")
+    for step in config.release_steps:  # what runs where: in the image's build, once per lab, or not at all
+        label = {"build": "build", "build-js": "build", "skip": "skipped"}.get(step.action, "release")
+        progress(f"  {label:8} {step}")
     if config.shared_media:
         progress(f"  media    MEDIA_ROOT={SHARED_MEDIA_ROOT} in the environment (--shared-media: the lab's NFS export, on every node)")
     if config.worker_count:
