@@ -303,8 +303,9 @@ def site_context(
     database = hosts[APP_DATABASE]
     environment = {
         "DATABASE_URL": f"postgres://{DB_USER}:{quote(passwords['postgres'], safe='')}@{database}:5432/{DB_NAME}",
-        "DJANGO_DEBUG": "False",
-        "DEBUG": "False",
+        # "0": what every reading of a flag takes for off (int(), strtobool, django-environ, == "True").
+        "DJANGO_DEBUG": "0",
+        "DEBUG": "0",
     }
     # The same database by its parts, under the names settings commonly read (cookiecutter-django and
     # wemake's POSTGRES_*, tutorials' DB_*): a site that reads them finds the lab's database.

@@ -58,7 +58,8 @@ def find_manage_py(folder: Path, depth: int = 3) -> Path | None:
     """The folder that holds the project's manage.py: `folder` itself, or the only one below it (three
     levels at most, not in virtualenvs, node_modules or hidden folders)."""
     if (folder / "manage.py").is_file():
-        return folder
+        # A manage.py that links to the real one (tabbycat's, in its tabbycat/ folder): the project is there.
+        return (folder / "manage.py").resolve().parent if (folder / "manage.py").is_symlink() else folder
     found = []
     for root, dirs, files in os.walk(folder):
         here = Path(root)

@@ -107,3 +107,12 @@ def test_a_step_inside_a_start_scripts_condition_is_not_run_and_its_migrate_says
     assert steps["load_initial_data"].where.endswith("(only if [ \"x$DJANGO_LOAD_INITIAL_DATA\" = 'xon' ], line 6)")
     assert [str(hit) for hit in migrate_at_start(site)] == [
         "docker-entrypoint.sh:4: /venv/bin/python manage.py migrate --noinput   (only if [ \"$1\" = '/venv/bin/uwsgi' ])"]
+
+
+def test_a_manage_py_that_links_to_the_real_one_names_the_real_projects_folder(tmp_path):
+    from lab.project.site import find_manage_py, project_here
+
+    site = make(tmp_path, {"tabbycat/manage.py": "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'settings')\n",
+                           "tabbycat/settings/__init__.py": "", "Pipfile": "[packages]\n"})
+    (site / "manage.py").symlink_to("tabbycat/manage.py")
+    assert find_manage_py(site) == site / "tabbycat" and project_here(site) == site / "tabbycat"

@@ -28,7 +28,19 @@ for _name, _value in _lab.get("environment", {}).items():
     os.environ.setdefault(_name, _value)
 
 LAB_SITE_SETTINGS = os.environ.get("LAB_SITE_SETTINGS", "labsite.settings")
-_site = importlib.import_module(LAB_SITE_SETTINGS)
+# While the site's settings import, Django's settings are the site's own, as in its deployment: a settings
+# module that reads django.conf.settings as it loads (plane's `if settings.REDIS_SSL`) finds its own names.
+# Whatever Django set up from them meanwhile is forgotten after, so the lab's settings (this module) win.
+_lab_module, os.environ["DJANGO_SETTINGS_MODULE"] = os.environ.get("DJANGO_SETTINGS_MODULE"), LAB_SITE_SETTINGS
+try:
+    _site = importlib.import_module(LAB_SITE_SETTINGS)
+finally:
+    os.environ["DJANGO_SETTINGS_MODULE"] = _lab_module or "lab_node.settings"
+    from django.conf import settings as _django_settings
+    from django.utils.functional import empty as _empty
+
+    if _django_settings._wrapped is not _empty and getattr(_django_settings._wrapped, "SETTINGS_MODULE", "") == LAB_SITE_SETTINGS:
+        _django_settings._wrapped = _empty
 globals().update({name: getattr(_site, name) for name in dir(_site) if name.isupper()})
 
 LAB_OVERRIDES = []  # {"setting", "value", "reason"} for each setting the lab changed
