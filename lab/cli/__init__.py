@@ -72,6 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     except LabError as error:
         print(f"lab: error: {error}", file=sys.stderr)
+        if args.command in ("up", "deploy") and error.exit_code == 1:
+            left = containers_left(args.name)
+            if left:  # a store or node that started before the failure: there to read, until `lab down`
+                print(f"lab: {len(left)} containers of lab {args.name} are left ({', '.join(left[:4])}"
+                      f"{', ...' if len(left) > 4 else ''}): `lab logs NAME` reads one, `lab down` removes them",
+                      file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print(f"lab: interrupted; {what_was_left(args.name)}", file=sys.stderr)
@@ -84,6 +90,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"lab: internal error: {type(error).__name__}: {error} (LAB_DEBUG=1 shows the traceback)", file=sys.stderr)
         return 1
+
+
+def containers_left(name: str) -> list[str]:
+    """The lab's containers by their short names, asked of the engine for at most a second and a half."""
+    found: list = []
+
+    def ask() -> None:
+        try:
+            found.append(DockerEngine().lab_containers(name))
+        except LabError:
+            pass
+
+    asker = threading.Thread(target=ask, daemon=True)
+    asker.start()
+    asker.join(1.5)
+    return [row["name"].removeprefix(f"{name}-") for row in found[0]] if found else []
 
 
 def what_was_left(name: str) -> str:

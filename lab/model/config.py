@@ -53,7 +53,15 @@ def check_name(name: str) -> str:
 def name_for(folder: Path) -> str:
     """A lab name made from a project folder's name (`My_Shop 2` -> `my-shop-2`), so two projects get
     two labs without a flag."""
-    name = re.sub(r"[^a-z0-9]+", "-", folder.name.lower()).strip("-")
+    # A folder named for its role in a repository (`src`, `backend`, `apps/api`) says little: its repository's
+    # name goes first, so two projects' `src` folders make two labs.
+    generic = {"src", "backend", "api", "app", "apps", "server", "django", "web", "site", "project", "python"}
+    parts = [folder.name]
+    for parent in folder.parents:
+        if parts[0].lower() not in generic or not parent.name:
+            break
+        parts.insert(0, parent.name)
+    name = re.sub(r"[^a-z0-9]+", "-", "-".join(parts).lower()).strip("-")
     if not name or not name[0].isalpha():
         name = f"lab-{name}".strip("-")
     return name[:31].rstrip("-") or "djlab"

@@ -29,7 +29,10 @@ _MANAGE = re.compile(r"(?:(?:\S*python\S*|uv run(?: python)?|poetry run(?: pytho
 # Commands that are not part of releasing a site: servers, shells, tests, development helpers.
 NOT_RELEASE = {"runserver", "runserver_plus", "shell", "shell_plus", "dbshell", "test", "check", "createsuperuser",
                "makemigrations", "startapp", "startproject", "showmigrations", "sqlmigrate", "help", "version",
-               "diffsettings", "changepassword", "sendtestemail", "runscript", "celery", "rqworker", "qcluster"}
+               "diffsettings", "changepassword", "sendtestemail", "runscript", "celery", "rqworker", "qcluster",
+               # long-running processes of their own (workers, schedulers, consumers): process types, not steps
+               "runworker", "rqscheduler", "process_tasks", "run_huey", "db_worker", "document_consumer",
+               "wait_for_db", "wait_for_migrations", "wait_for_database"}
 LAB_DOES = {"migrate": "the lab migrates once per lab", "collectstatic": "the lab collects static files once per site image"}
 AT_BUILD = {"compilemessages": "compiled into the site's image (it writes next to the code)"}
 # A front-end build (Webpack, Vite, Tailwind, Gulp) run with Node.js; development servers are not releases.
