@@ -25,9 +25,23 @@ CHOOSING = re.compile(r"^(DJANGO_\w+|\w*_ENV|ENV|ENVIRONMENT|APP_ENV|\w*SETTINGS
 NOT_CHOOSING = {"DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DJANGO_DEBUG", "DJANGO_ADMIN_URL", "DJANGO_READ_DOT_ENV_FILE"}
 
 
-def _keep(key: str, value) -> bool:
+def _keep(key: str, value, read: frozenset[str] = frozenset()) -> bool:
+    """A choosing variable (or one the settings read) with a literal value; a path is the author's image's, not the lab's."""
     value = str(value)
-    return bool(CHOOSING.match(key)) and key not in NOT_CHOOSING and bool(value) and "$" not in value
+    chooses = bool(CHOOSING.match(key)) or key in read
+    return chooses and key not in NOT_CHOOSING and bool(value) and "$" not in value and not value.startswith("/")
+
+
+def read_by_settings(site: Path) -> frozenset[str]:
+    """Variables the site's settings files name (`os.environ.get('IN_DOCKER')`): a flag a deployment file sets
+    to pick settings (tabbycat's IN_DOCKER, ON_HEROKU) is one of them. The lab's own variables are not."""
+    from lab.model.plan import LAB_ENVIRONMENT
+
+    names: set[str] = set()
+    for relative in walk(site):
+        if relative.suffix == ".py" and ("settings" in relative.name or "settings" in relative.parent.name):
+            names.update(re.findall(r"""["']([A-Z][A-Z0-9_]{2,})["']""", (site / relative).read_text(errors="replace")))
+    return frozenset(names - set(LAB_ENVIRONMENT) - NOT_CHOOSING - {"SECRET_KEY", "DATABASE_URL", "DEBUG"})
 
 
 def _dockerfile(path: Path) -> dict[str, str]:
@@ -118,9 +132,10 @@ def _loads_dotenv(site: Path) -> bool:
 def declared_environment(site: Path) -> dict[str, tuple[str, str]]:
     """Variable -> (value, where it is declared), for the variables that choose the site's settings."""
     found: dict[str, tuple[str, str]] = {}
+    read = read_by_settings(site)
 
     def take(values: dict[str, str], where: str) -> None:
-        found.update({key: (value, where) for key, value in values.items() if _keep(key, value)})
+        found.update({key: (value, where) for key, value in values.items() if _keep(key, value, read)})
 
     if _loads_dotenv(site) and (site / ".env").is_file():  # lowest: load_dotenv does not override
         try:
@@ -132,8 +147,8 @@ def declared_environment(site: Path) -> dict[str, tuple[str, str]]:
             name, where = relative.name.lower(), relative.as_posix()
             spec = name in ("app.json", "fly.toml", "render.yaml") or (
                 name.endswith((".yaml", ".yml")) and "compose" not in name and (relative.parts[0] in (".do", "deploy", "k8s", "kubernetes", "helm", ".platform") or "deploy" in name))
-            if spec and not is_development(where):
-                take(_platform_spec(folder / relative), where)
+            if spec and not is_development(where):  # a platform's flags stay its own: only what chooses settings
+                found.update({key: (value, where) for key, value in _platform_spec(folder / relative).items() if _keep(key, value)})
     for folder in reversed(project_folders(site)):
         for relative in walk(folder):
             name = relative.name.lower()

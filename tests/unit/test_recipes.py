@@ -116,3 +116,14 @@ def test_a_manage_py_that_links_to_the_real_one_names_the_real_projects_folder(t
                            "tabbycat/settings/__init__.py": "", "Pipfile": "[packages]\n"})
     (site / "manage.py").symlink_to("tabbycat/manage.py")
     assert find_manage_py(site) == site / "tabbycat" and project_here(site) == site / "tabbycat"
+
+
+def test_a_flag_the_production_recipe_sets_and_the_settings_read_picks_the_settings(tmp_path):
+    from lab.project.declared_env import declared_environment
+
+    site = make(tmp_path, {"manage.py": "", "settings/__init__.py": (
+        "import os\nif os.environ.get('IN_DOCKER'):\n    from .docker import *\nelif os.environ.get('ON_HEROKU'):\n    pass\n"),
+        "Dockerfile": "FROM python:3.11\nENV IN_DOCKER 1\nENV YUGLIFY_BINARY=/app/node_modules/.bin/yuglify\nENV UNREAD=1\n",
+        "app.json": '{"env": {"ON_HEROKU": "1"}}'})
+    # The image's flag the settings read; not a path of the author's image, nor another platform's flag.
+    assert declared_environment(site) == {"IN_DOCKER": ("1", "Dockerfile")}
