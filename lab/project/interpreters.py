@@ -75,10 +75,11 @@ class Declared:
 
     def admits(self, interpreter: Interpreter) -> bool:
         if self.specifier is not None:
-            return self.specifier.contains(Version(interpreter.version + ".0"), prereleases=True) or self.specifier.contains(
-                Version(interpreter.version + ".99"), prereleases=True
+            # Its first release or a later one (">=3.13.2" admits 3.13); neither is a prerelease.
+            return self.specifier.contains(Version(interpreter.version + ".0")) or self.specifier.contains(
+                Version(interpreter.version + ".99")
             )
-        return True
+        return True  # pragma: no mutate (admitting none falls back to all alike)
 
 
 def _named(text: str) -> tuple[int, int] | None:
