@@ -2,6 +2,7 @@
 closest interpreter Debian's archive ships (3.11 bookworm, 3.13 trixie, 3.14 forky; no 3.10 or 3.12)."""
 
 import pytest
+from packaging.specifiers import SpecifierSet
 
 from lab.errors import ConfigError
 from lab.project.interpreters import DEFAULT, INTERPRETERS, Interpreter, choose, declared
@@ -115,6 +116,8 @@ def test_a_declared_312_pinned_exactly_is_asked_as_312_and_ties_the_same_way(tmp
         (">=3.10", "3.11", None),
         (">=3.10,<3.13", "3.11", None),
         (">= 3.10 , < 3.13", "3.11", None),
+        (">= 3.12 , < 3.15", "3.13", None),
+        ("<3.15,>=3.12", "3.13", None),  # the floor is what it names, wherever it is written
         (">=3.12,<3.14", "3.13", None),
         (">=3.13.2", "3.13", None),  # admits 3.13 from 3.13.2 on: 3.13 is admitted
         (">=3.12,<=3.13.0", "3.13", None),  # admits 3.13.0 alone: 3.13 is still admitted
@@ -155,6 +158,33 @@ def test_a_requires_python_that_is_no_specifier_still_names_its_version(tmp_path
     assert choice.reason == "pyproject.toml requires-python asks 3.12; closest here: 3.11 (Debian bookworm)"
 
 
+@pytest.mark.parametrize(
+    "requires_python, wanted",
+    [
+        ("==3.12.*", (3, 12)),  # names one version
+        ("~=3.13", (3, 13)),
+        ("===3.11.4", (3, 11)),
+        (">=3.10", (3, 10)),  # names its floor, what the author tested with
+        (">3.10", (3, 10)),
+        ("<3.15,>=3.12", (3, 12)),
+        ("<3.15,>3.12", (3, 12)),
+        (">=3.10,==3.12.*", (3, 12)),  # a pin before a floor
+        (">=3.10,~=3.13", (3, 13)),
+        (">=3.10,===3.12.1", (3, 12)),
+        ("<3.14", (3, 14)),  # no pin, no floor: the version it names
+    ],
+)
+def test_a_range_names_its_pin_else_its_floor(tmp_path, requires_python, wanted):
+    said = declared(make(tmp_path, pyproject(requires_python)))
+    assert said.wanted == wanted
+    assert said.specifier == SpecifierSet(requires_python) and said.text == requires_python
+
+
+def test_a_pin_beside_a_floor_is_what_the_reason_compares(tmp_path):
+    choice = choose(make(tmp_path, pyproject(">=3.11,~=3.13")))
+    assert choice.reason == "pyproject.toml requires-python asks >=3.11,~=3.13: 3.13 (Debian trixie)"
+
+
 # -- Poetry's python -----------------------------------------------------------------------------------
 
 
@@ -174,6 +204,9 @@ def test_a_requires_python_that_is_no_specifier_still_names_its_version(tmp_path
         ("3.11.*", "3.11", None),
         ("3.13", "3.13", None),
         (">=3.12,<3.15", "3.13", None),
+        ("<3.13", "3.11", None),
+        ("!=3.11.*", "3.13", None),
+        (">=3.12 || >=3.13", "3.13", None),  # Poetry's alternatives: still a range, not unreadable
     ],
 )
 def test_poetry_caret_and_tilde_admit_what_poetry_means(tmp_path, python, version, as_close):
@@ -183,6 +216,28 @@ def test_poetry_caret_and_tilde_admit_what_poetry_means(tmp_path, python, versio
     assert choice.reason.startswith("pyproject.toml [tool.poetry.dependencies] python asks ")
     if python != "~3":
         assert choice.reason.startswith(f"pyproject.toml [tool.poetry.dependencies] python asks {python}")
+
+
+@pytest.mark.parametrize(
+    "python, specifier",
+    [
+        ("^3.11", ">=3.11,<4.0"),
+        ("^3", ">=3,<4.0"),
+        ("~3.11", ">=3.11,<3.12"),
+        ("~3.11.4", ">=3.11.4,<3.12"),
+        ("~3", ">=3,<4.0"),
+        ("~=3.11", "~=3.11"),
+        ("3.11.*", "==3.11.*"),
+        ("3.11", "==3.11"),
+        (">=3.10,<3.13", ">=3.10,<3.13"),
+        ("<3.13", "<3.13"),
+        ("!=3.12.*", "!=3.12.*"),
+    ],
+)
+def test_poetry_constraints_admit_what_pep_440_would(tmp_path, python, specifier):
+    said = declared(make(tmp_path, poetry(python)))
+    assert said.specifier == SpecifierSet(specifier)
+    assert said.text == python and said.source == "pyproject.toml [tool.poetry.dependencies] python"
 
 
 def test_poetry_any_python_is_no_declaration(tmp_path):
@@ -284,6 +339,29 @@ def test_a_runtime_txt_or_dockerfile_version_needs_its_own_number(tmp_path):
     assert declared(make(tmp_path / "a", {"runtime.txt": "python-13.11\n"})) is None
     assert declared(make(tmp_path / "b", {"runtime.txt": "python-2.7.3\n"})) is None
     assert declared(make(tmp_path / "c", {"runtime.txt": "3.13\n"})).wanted == (3, 13)
+    invalid = declared(make(tmp_path / "d", pyproject("3.12")))
+    assert (invalid.text, invalid.wanted, invalid.specifier) == ("3.12", (3, 12), None)
+
+
+def test_an_empty_python_version_or_a_pipfile_without_requires_lets_the_next_one_speak(tmp_path):
+    site = make(tmp_path, {".python-version": "\n \n", "Pipfile": "[packages]\ndjango = '*'\n",
+                           "Dockerfile": "FROM python:3.11\n"})
+    assert declared(site).source == "Dockerfile FROM python:3.11"
+
+
+def test_files_in_another_encoding_are_still_read(tmp_path):
+    """A stray Latin-1 byte (a comment's author name) does not stop the lab from reading the version."""
+    for number, (name, text) in enumerate({
+        "runtime.txt": b"python-3.11.9 \xff\n",
+        ".python-version": b"3.11 \xe9\n",
+        "pyproject.toml": b'# J\xf6rg\n[project]\nrequires-python = ">=3.11"\n',
+        "Pipfile": b'# J\xf6rg\n[requires]\npython_version = "3.11"\n',
+        "Dockerfile": b"# J\xf6rg\nFROM python:3.11\n",
+    }.items()):
+        folder = tmp_path / str(number)
+        folder.mkdir()
+        (folder / name).write_bytes(text)
+        assert declared(folder).wanted == (3, 11), name
 
 
 def test_unreadable_toml_is_no_declaration_and_the_next_file_speaks(tmp_path):
