@@ -173,11 +173,10 @@ def pipfile_lock(path: Path, groups: list[str]) -> Dependencies:
         data = json.loads(path.read_text())
     except ValueError as error:
         raise ConfigError(f"{path} is not valid JSON: {error}") from None
-    categories = {"dev": "develop", "dev-packages": "develop", "develop": "develop"}
     known = ["dev", *[k for k in data if k not in ("_meta", "default", "develop")]]
     _unknown(groups, known, "Pipfile.lock")
     lines = []
-    for section in ["default", *[categories.get(g, g) for g in groups]]:
+    for section in ["default", *["develop" if g == "dev" else g for g in groups]]:
         for name, entry in (data.get(section) or {}).items():
             if "path" in entry or entry.get("editable"):
                 continue
