@@ -60,6 +60,12 @@ def test_the_line_lab_up_prints_says_the_file_whether_locked_and_the_groups(depe
     assert dependencies.describe() == line
 
 
+def test_a_lock_its_tool_exports_is_installed_exactly_as_locked_whatever_its_source_is_called():
+    assert Dependencies("uv", "the workspace's root").describe() == "installs the workspace's root exactly as locked"
+    assert Dependencies("poetry", "pyproject.toml").describe() == "installs pyproject.toml exactly as locked"
+    assert Dependencies("requirements", "pyproject.toml").describe() == "installs pyproject.toml"
+
+
 # -- requirements files: includes, constraints, editables ----------------------------------------------
 
 
@@ -377,7 +383,7 @@ LOCK = {
     "_meta": {"hash": {"sha256": "x"}, "sources": []},
     "default": {
         "django": {"version": "==5.2.19", "hashes": ["sha256:x"], "index": "pypi"},
-        "psycopg": {"extras": ["binary"], "version": "==3.2.9"},
+        "psycopg": {"extras": ["binary", "pool"], "version": "==3.2.9"},
         "tzdata": {"version": "==2025.2", "markers": "sys_platform == 'win32'"},
         "mylib": {"path": ".", "editable": True},
         "tool": {"editable": True, "git": "https://example.org/tool.git"},
@@ -396,7 +402,7 @@ def test_pipfile_lock_installs_its_default_section_exactly_as_locked(tmp_path):
     chosen = from_folder(site)
     assert chosen.source == "Pipfile.lock" and chosen.groups == () and chosen.extras == ()
     assert installed(chosen) == [
-        "django==5.2.19", "psycopg[binary]==3.2.9", "tzdata==2025.2 ; sys_platform == 'win32'",
+        "django==5.2.19", "psycopg[binary,pool]==3.2.9", "tzdata==2025.2 ; sys_platform == 'win32'",
         "lib @ git+https://example.org/lib.git@0a1b2c", "other[x] @ git+https://example.org/other.git"]
     assert chosen.other_groups == ("dev", "docs")
     assert chosen.describe() == "installs Pipfile.lock exactly as locked; not dev, docs (add one with --group NAME)"
@@ -430,12 +436,12 @@ name = "pypi"
 [packages]
 django = "==5.2.19"
 gunicorn = "*"
-psycopg = {version = ">=3.2", extras = ["binary"]}
-whitenoise = {version = "*"}
-sentry-sdk = {extras = ["django"]}
 mylib = {path = ".", editable = true}
+psycopg = {version = ">=3.2", extras = ["binary", "pool"]}
 tool = {git = "https://example.org/tool.git", editable = true}
+whitenoise = {version = "*"}
 vendored = {path = "./vendor/vendored-1.0-py3-none-any.whl"}
+sentry-sdk = {extras = ["django"]}
 [dev-packages]
 pytest = "*"
 [docs]
@@ -453,7 +459,7 @@ def test_a_pipfile_without_its_lock_installs_packages_and_chosen_categories(tmp_
     site = make(tmp_path, {"Pipfile": PIPFILE})
     chosen = from_folder(site)
     assert chosen.source == "Pipfile"
-    assert installed(chosen) == ["django==5.2.19", "gunicorn", "psycopg[binary]>=3.2", "whitenoise", "sentry-sdk[django]"]
+    assert installed(chosen) == ["django==5.2.19", "gunicorn", "psycopg[binary,pool]>=3.2", "whitenoise", "sentry-sdk[django]"]
     assert chosen.other_groups == ("dev", "docs")
     both = from_folder(site, ("docs", "dev"))
     assert installed(both)[-2:] == ["sphinx>=8", "pytest"]
@@ -576,6 +582,14 @@ def test_requirements_flag_refuses_a_missing_file_or_a_folder(tmp_path, monkeypa
         assert str(refused.value) == f"--requirements {given!r}: no such file"
 
 
+def test_requirements_flag_names_an_unreadable_lock_by_its_full_path(tmp_path, monkeypatch):
+    make(tmp_path, {"deploy/Pipfile.lock": "{not json"})
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as refused:
+        from_folder(tmp_path, given="deploy/Pipfile.lock")
+    assert str(refused.value).startswith(f"{tmp_path / 'deploy' / 'Pipfile.lock'} is not valid JSON: ")
+
+
 def test_requirements_flag_reads_a_pipfile_lock_with_its_groups(tmp_path):
     site = make(tmp_path, {"elsewhere/Pipfile.lock": json.dumps(LOCK)})
     chosen = from_folder(tmp_path, ("dev",), given=str(site / "elsewhere" / "Pipfile.lock"))
@@ -630,6 +644,16 @@ def test_where_a_module_is_among_requirements_files(tmp_path):
     assert where_module_is(site, "ipdb") == "dev-requirements.txt lists it: add --group dev"
     assert where_module_is(site, "silk") is None
     assert where_module_is(tmp_path / "nothing", "debug_toolbar") is None
+
+
+def test_where_a_module_is_names_a_group_that_group_selection_accepts(tmp_path):
+    site = make(tmp_path, {
+        "requirements.txt": "Django\n",
+        "requirements/test-requirements.txt": "--index-url https://pypi.org/simple\n-e .\nDjango-Debug-Toolbar==5.0\n",
+    })
+    advice = where_module_is(site, "debug_toolbar")
+    assert advice == "requirements/test-requirements.txt lists it: add --group test-requirements"
+    assert installed(from_folder(site, ("test-requirements",)))[-1] == "Django-Debug-Toolbar==5.0"
 
 
 # -- other tools' shapes: pip-tools, PDM ---------------------------------------------------------------
