@@ -173,11 +173,10 @@ def pipfile_lock(path: Path, groups: list[str]) -> Dependencies:
         data = json.loads(path.read_text())
     except ValueError as error:
         raise ConfigError(f"{path} is not valid JSON: {error}") from None
-    categories = {"dev": "develop", "dev-packages": "develop", "develop": "develop"}
     known = ["dev", *[k for k in data if k not in ("_meta", "default", "develop")]]
     _unknown(groups, known, "Pipfile.lock")
     lines = []
-    for section in ["default", *[categories.get(g, g) for g in groups]]:
+    for section in ["default", *["develop" if g == "dev" else g for g in groups]]:
         for name, entry in (data.get(section) or {}).items():
             if "path" in entry or entry.get("editable"):
                 continue
@@ -250,9 +249,9 @@ def from_folder(folder: Path, groups: tuple[str, ...] = (), given: str = "") -> 
     if (folder / "Pipfile.lock").is_file():
         return pipfile_lock(folder / "Pipfile.lock", groups)
     if (folder / "requirements.txt").is_file():
-        named = {_group_of(p): p for p in folder.glob("*.txt") if p.name != "requirements.txt" and "requirements" in p.stem}
+        named = {_group_of(p): p for p in sorted(folder.glob("*.txt")) if p.name != "requirements.txt" and "requirements" in p.stem}
         if (folder / "requirements").is_dir():
-            named.update({p.stem: p for p in (folder / "requirements").glob("*.txt")})
+            named.update({p.stem: p for p in sorted((folder / "requirements").glob("*.txt"))})
         included: set[Path] = set()
         lines = _inline((folder / "requirements.txt").resolve(), included)
         named = {group: path for group, path in named.items() if path.resolve() not in included}
@@ -265,10 +264,12 @@ def from_folder(folder: Path, groups: tuple[str, ...] = (), given: str = "") -> 
         main = next((files[Path(name).stem] for name in _PRODUCTION_FILES if Path(name).stem in files), None)
         if main is not None:
             _unknown(groups, [g for g in files if files[g] != main], f"requirements/ ({', '.join(files)})")
-            lines = _inline(main.resolve(), set())
+            in_main: set[Path] = set()
+            lines = _inline(main.resolve(), in_main)
             for group in groups:
                 lines += [line for line in _inline(files[group].resolve(), set()) if line not in lines]
-            other = [g for g in files if files[g] != main and g not in groups]
+            # What production includes already (base.txt) is installed: no group to add.
+            other = [g for g in files if files[g].resolve() not in in_main and g not in groups]
             return _requirements(f"requirements/{main.name}", lines, groups, other)
     if data.get("project", {}).get("dependencies") is not None and "dependencies" not in data.get("project", {}).get("dynamic", []):
         known = [*dependency_groups, *extras_table]

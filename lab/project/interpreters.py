@@ -75,10 +75,11 @@ class Declared:
 
     def admits(self, interpreter: Interpreter) -> bool:
         if self.specifier is not None:
-            return self.specifier.contains(Version(interpreter.version + ".0"), prereleases=True) or self.specifier.contains(
-                Version(interpreter.version + ".99"), prereleases=True
+            # Its first release or a later one (">=3.13.2" admits 3.13); neither is a prerelease.
+            return self.specifier.contains(Version(interpreter.version + ".0")) or self.specifier.contains(
+                Version(interpreter.version + ".99")
             )
-        return True
+        return True  # pragma: no mutate (admitting none falls back to all alike)
 
 
 def _named(text: str) -> tuple[int, int] | None:
@@ -130,11 +131,12 @@ def declared(folder: Path) -> Declared | None:
 
 
 def _poetry_range(constraint: str) -> str:
-    """Poetry's `^3.11` / `~3.11` / `3.11.*` as a PEP 440 specifier."""
+    """Poetry's `^3.11` / `~3.11` / `3.11.*` as a PEP 440 specifier (`~=3.11` is PEP 440's already)."""
     constraint = constraint.strip()
-    if constraint.startswith("^") or constraint.startswith("~"):
-        release = [int(part) for part in constraint.lstrip("^~=").split(".") if part.isdigit()]
-        upper = (release[0] + 1, 0) if constraint.startswith("^") else (release[0], release[1] + 1)
+    if constraint.startswith("^") or (constraint.startswith("~") and not constraint.startswith("~=")):
+        release = [int(part) for part in constraint.lstrip("^~").split(".") if part.isdigit()]
+        tilde_minor = constraint.startswith("~") and len(release) > 1  # ~3 is >=3,<4, as ^3
+        upper = (release[0], release[1] + 1) if tilde_minor else (release[0] + 1, 0)
         return f">={'.'.join(map(str, release))},<{upper[0]}.{upper[1]}"
     return constraint if constraint[0] in "<>=!~" else f"=={constraint}"
 
