@@ -121,13 +121,24 @@ def declared(folder: Path) -> Declared | None:
         text = str(wanted.get("python_full_version") or wanted.get("python_version") or "")
         if _named(text):
             return Declared("Pipfile [requires]", text, _named(text))
-    for dockerfile in sorted(folder.glob("Dockerfile*")) + sorted(folder.glob("compose/**/Dockerfile")):
+    for dockerfile in _dockerfiles(folder):
         for line in dockerfile.read_text(errors="replace").splitlines():
             match = re.match(r"\s*FROM\s+(?:--platform=\S+\s+)?(?:docker\.io/)?(?:library/)?python:(\S+)", line, re.I)
             if match and _named(match.group(1)):
                 where = dockerfile.relative_to(folder).as_posix()
                 return Declared(f"{where} FROM python:{match.group(1)}", match.group(0).strip(), _named(match.group(1)))
     return None
+
+
+def _dockerfiles(folder: Path) -> list[Path]:
+    """The project's production Dockerfiles, wherever they are (`docker/Dockerfile`, `compose/production/...`),
+    the top-level ones first; development ones only when there is no other (lab.project.recipes)."""
+    from lab.project.recipes import development_recipes, recipes
+
+    skipped = development_recipes(folder)
+    found = [folder / relative for relative in recipes(folder)
+             if relative.name.lower().startswith("dockerfile") and relative not in skipped]
+    return sorted(found, key=lambda path: (len(path.relative_to(folder).parts), path.as_posix()))
 
 
 def _poetry_range(constraint: str) -> str:

@@ -385,3 +385,12 @@ def test_the_project_folder_speaks_before_its_repository(tmp_path):
     assert choose([repo / "other", repo]).interpreter.version == "3.14"
     assert choose([repo / "mysite"]).interpreter is DEFAULT
     assert choose(repo / "mysite").interpreter is DEFAULT
+
+
+def test_a_dockerfile_in_a_subfolder_declares_the_python_and_a_development_one_does_not(tmp_path):
+    site = make(tmp_path, {"docker/Dockerfile": "FROM python:3.14.7-slim-trixie\n",
+                           "compose/local/django/Dockerfile": "FROM python:3.11\n"})
+    choice = choose(site)
+    assert choice.interpreter.version == "3.14" and choice.reason.startswith("docker/Dockerfile FROM python:3.14.7")
+    only_development = make(tmp_path / "dev", {"Dockerfile.dev": "FROM python:3.11-slim\n"})
+    assert choose(only_development).interpreter.version == "3.11"  # with nothing else, it is what the project says
