@@ -85,6 +85,9 @@ def is_loopback(host: str) -> bool:
     return ipaddress.ip_address(host).is_loopback
 
 
+PRODUCTION_GROUPS = ("prod", "production")  # dependency groups a project names for its deployment
+
+
 @dataclass(frozen=True)
 class LabConfig:
     """Everything that decides what a lab looks like; plain data, saved with the lab's state."""
@@ -239,7 +242,13 @@ class LabConfig:
         folders = project_folders(Path(self.site))
         # The first folder that declares dependencies (the manage.py folder, else the repository's root).
         folder = next((f for f in folders if self.requirements or from_folder(f) is not None), folders[0])
-        return from_folder(folder, self.groups, self.requirements)
+        found = from_folder(folder, self.groups, self.requirements)
+        # A group the project names for production (djangoproject.com's uv group `prod`) is what its deployment
+        # installs: taken unless groups are chosen.
+        production = [g for g in (found.other_groups if found else ()) if g in PRODUCTION_GROUPS]
+        if production and not self.groups:
+            found = from_folder(folder, tuple(production[:1]), self.requirements)
+        return found
 
     @functools.cached_property
     def processes(self) -> tuple[Process, ...]:

@@ -698,3 +698,16 @@ def test_files_in_another_encoding_are_still_read(tmp_path):
     project.mkdir()
     (project / "pyproject.toml").write_bytes(b'# J\xf6rg\n[project]\nname = "x"\ndependencies = ["Django"]\n')
     assert installed(from_folder(project)) == ["Django"]
+
+
+def test_a_group_named_for_production_is_installed_unless_groups_are_chosen(tmp_path):
+    from lab import LabConfig
+
+    site = make(tmp_path, {
+        "manage.py": "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'mysite.settings')\n",
+        "mysite/__init__.py": "", "mysite/settings.py": "SECRET_KEY = 'x'\n",
+        "pyproject.toml": ('[project]\nname = "site"\nversion = "1"\ndependencies = ["Django==5.2.19"]\n'
+                           '[dependency-groups]\nprod = ["gunicorn==23.0.0"]\ndev = ["pytest"]\n')})
+    chosen = LabConfig(site=str(site)).dependencies
+    assert chosen.groups == ("prod",) and b"gunicorn==23.0.0" in chosen.files["requirements.txt"]
+    assert LabConfig(site=str(site), groups=("dev",)).dependencies.groups == ("dev",)
