@@ -117,7 +117,12 @@ def settings_choice(folder: Path, given: str = "") -> tuple[str, str]:
             raise ConfigError(f"settings module {given!r} is not in {folder} (no {Path(*given.split('.'))}.py there)")
         return given, "--settings"
     manage = _declared_settings(folder / "manage.py")
+    from lab.project.recipes import development_recipes
+
+    skipped = {folder / path for path in development_recipes(folder)}
     for dockerfile in files_matching(folder, ("Dockerfile*",)):
+        if dockerfile in skipped:
+            continue
         match = re.search(r"^\s*ENV\s+.*\bDJANGO_SETTINGS_MODULE[= ]\"?([\w.]+)", dockerfile.read_text(errors="replace"), re.M)
         if match and _exists(folder, match.group(1)):
             where = dockerfile.relative_to(folder).as_posix()
