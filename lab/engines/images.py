@@ -147,11 +147,13 @@ def build_steps(config: LabConfig) -> BuildSteps:
     if javascript and package is not None:
         folder = package.relative_to(site).as_posix() or "."
         installs = [step for step in javascript if re.search(r"\b(ci|install|i)\b|^(yarn|pnpm)\s*$", step.command)]
+        # Each in lab-build-step, so a failure is one line naming the step and where it was found.
+        wrapped = lambda where, command: f"lab-build-step {shlex.quote(where)} bash -c {shlex.quote(f'cd {folder} && {command}')}"  # noqa: E731
         if not installs:
             locked = (package / "package-lock.json").exists()
-            install.append(f"(cd {folder} && npm {'ci' if locked else 'install'})")
-        install += [f"(cd {folder} && {step.command})" for step in installs]
-        build += [f"(cd {folder} && {step.command})" for step in javascript if step not in installs]
+            install.append(wrapped("package.json", f"npm {'ci' if locked else 'install'}"))
+        install += [wrapped(step.where, step.command) for step in installs]
+        build += [wrapped(step.where, step.command) for step in javascript if step not in installs]
         for name in ("package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml", ".npmrc"):
             if (package / name).is_file():
                 manifests.append(((package / name).relative_to(site).as_posix(), package / name))

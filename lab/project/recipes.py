@@ -32,12 +32,24 @@ def is_development(relative: str) -> bool:
     return any(_DEVELOPMENT.search(part) for part in path.parts)
 
 
-def serves_with_runserver(path: Path) -> bool:
-    """A compose file whose services run Django's development server."""
+def serves_with_runserver(path: Path, root: Path | None = None) -> bool:
+    """A recipe that serves with Django's development server: a compose file's command, or a Dockerfile's CMD or
+    ENTRYPOINT, or the script it names (pontoon's docker/Dockerfile runs server_run.sh: migrate, runserver)."""
     try:
-        return "runserver" in path.read_text(errors="replace")
+        text = path.read_text(errors="replace")
     except OSError:
         return False
+    if "runserver" in text:
+        return True
+    if not path.name.lower().startswith("dockerfile"):
+        return False
+    for line in text.splitlines():
+        if re.match(r"\s*(CMD|ENTRYPOINT)\b", line, re.I):
+            names = {Path(word).name for word in re.findall(r"[\w./-]+\.sh|/[\w./-]+", line)}
+            for relative in walk(root or path.parent):
+                if relative.name in names and "runserver" in ((root or path.parent) / relative).read_text(errors="replace"):
+                    return True
+    return False
 
 
 def recipes(folder: Path) -> list[Path]:
@@ -63,7 +75,7 @@ def development_recipes(folder: Path) -> set[Path]:
     """The recipes not to read for what the project runs: its development ones, when it has a production one."""
     every = recipes(folder)
     development = {path for path in every if is_development(path.as_posix())
-                   or (matches(path.name, ("*compose*.yml", "*compose*.yaml")) and serves_with_runserver(folder / path))}
+                   or (matches(path.name, ("*compose*.yml", "*compose*.yaml", "Dockerfile*")) and serves_with_runserver(folder / path, folder))}
     production = [path for path in every if path not in development]
     return development if production else set()
 

@@ -154,8 +154,9 @@ def test_a_front_end_build_runs_in_the_build_stage_with_node(tmp_path):
     assert steps == [("npm run build", "build-js"), ("python manage.py compilemessages", "build")]
     config = LabConfig(site=str(site))
     steps = build_steps(config)
-    assert steps.install == ("(cd frontend && npm ci)",)  # as its lock says, though the Dockerfile named only the build
-    assert steps.build == ("(cd frontend && npm run build)",
+    # npm ci as its lock says, though the Dockerfile named only the build; each step named for its failure.
+    assert steps.install == ("lab-build-step package.json bash -c 'cd frontend && npm ci'",)
+    assert steps.build == ("lab-build-step 'Dockerfile:3 (RUN)' bash -c 'cd frontend && npm run build'",
                            "lab-build-step 'Dockerfile:6 (RUN)' env -u DJANGO_SETTINGS_MODULE django-admin compilemessages")
     assert [name for name, _ in steps.manifests] == ["frontend/package.json", "frontend/package-lock.json"]
     assert image_specs(config)["site"].build_args["WITH_NODE"] == "1"
