@@ -18,6 +18,7 @@ from lab.project.dependencies import Dependencies, from_folder
 from lab.project.files import env_files
 from lab.project.interpreters import Choice, choose
 from lab.project.release_steps import Step, plan_steps
+from lab.project.required_env import off_value
 from lab.project.processes import SCHEDULER, WORKER, Process, of_role, processes, runnable
 from lab.project.schedulers import scheduler_command
 from lab.project.site import find_manage_py, needed_stores, project_folders, redis_variables, settings_module
@@ -286,6 +287,11 @@ class LabConfig:
         """(command, where) the worker machines run: the project's worker process type, or None."""
         declared = of_role(list(self.processes), WORKER)
         return (runnable(declared.command), declared.where) if declared else None
+
+    @functools.cached_property
+    def debug_off(self) -> str:
+        """DEBUG's "off" as the site's settings read it ("False", or "0" where they take int() of it)."""
+        return off_value(Path(self.site))
 
     @functools.cached_property
     def site_redis_variables(self) -> tuple[str, ...]:

@@ -303,9 +303,9 @@ def site_context(
     database = hosts[APP_DATABASE]
     environment = {
         "DATABASE_URL": f"postgres://{DB_USER}:{quote(passwords['postgres'], safe='')}@{database}:5432/{DB_NAME}",
-        # "0": what every reading of a flag takes for off (int(), strtobool, django-environ, == "True").
-        "DJANGO_DEBUG": "0",
-        "DEBUG": "0",
+        # Off, as the site's settings read a flag (lab.project.required_env.off_value: "False", or "0" for int()).
+        "DJANGO_DEBUG": config.debug_off,
+        "DEBUG": config.debug_off,
     }
     # The same database by its parts, under the names settings commonly read (cookiecutter-django and
     # wemake's POSTGRES_*, tutorials' DB_*): a site that reads them finds the lab's database.

@@ -9,6 +9,7 @@ failed for a missing variable, so the lab names them all at once rather than one
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,3 +118,17 @@ def required_variables(folder: Path, settings_module: str) -> list[Required]:
             visit(package)
     visit(start)
     return list(found.values())
+
+
+def off_value(folder: Path) -> str:
+    """How the project's settings read DEBUG's "off": "0" where they read it as a number (`int(os.environ[
+    'DEBUG'])`, tabbycat), else "False" (what `== "True"`, strtobool, django-environ and healthchecks' strict
+    envbool, which refuses "0", all take for off)."""
+    from lab.project.files import walk
+
+    numeric = re.compile(r"int\(\s*(?:os\.environ|os\.getenv|environ|getenv)\W[^)]*DEBUG")
+    for relative in walk(folder):
+        if relative.suffix == ".py" and "settings" in relative.as_posix():
+            if numeric.search((folder / relative).read_text(errors="replace")):
+                return "0"
+    return "False"

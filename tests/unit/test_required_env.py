@@ -47,3 +47,11 @@ def test_a_missing_variable_names_every_other_one_the_lab_does_not_set(tmp_path)
                            "SENTRY_DSN (config/settings/production.py:6): pass them with "
                            "`lab up --env DJANGO_ADMIN_URL=... --env SENTRY_DSN=...`"), said
     assert "DATABASE_URL" not in said and "CELERY_BROKER_URL" not in said
+
+
+def test_debug_is_switched_off_the_way_the_settings_read_it(tmp_path):
+    from lab.project.required_env import off_value
+
+    numeric = make(tmp_path / "n", {"tabbycat/settings/core.py": "import os\nDEBUG = bool(int(os.environ['DEBUG']))\n"})
+    strict = make(tmp_path / "s", {"hc/settings.py": 'DEBUG = envbool("DEBUG", "True")\n'})
+    assert off_value(numeric) == "0" and off_value(strict) == "False"
