@@ -69,7 +69,10 @@ def test_uwsgisite_runs_as_written_with_its_data_file_and_email_login(lab_factor
     code, out = up_as_typed(lab, cloned("uwsgisite", tmp_path), monkeypatch, state_dir, capsys)
     assert code == 0, out
     assert "docker/Dockerfile FROM python:3.14-slim-trixie asks 3.14: 3.14 (Debian forky)" in out, out
-    assert "the site installs psycopg 3.3.4: the lab's psycopg-binary follows it to 3.3.4" in out
+    # The site's pure-Python psycopg 3.3.4 with the lab's binary build at the same version (not 3.3.9 beside it).
+    code, said = lab.engine.exec_member(f"{lab.name}-node-1", ["python", "-c",
+                                        "import psycopg; print(psycopg.__version__, psycopg.pq.__impl__)"], user="django")
+    assert said.split()[-2:] == ["3.3.4", "binary"], said
     assert "users log in at /accounts/login/ (LOGIN_URL): the demo user did" in out  # its password form asks for an email
     # The committed search index reached every node's image.
     nodes = {}
