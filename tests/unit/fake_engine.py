@@ -9,7 +9,11 @@ What stands in for the real thing, and no more:
   answer names the configuration in the nginx.conf it loaded, a node's health answer names the node, and
   a login page with a form logs the demo user in. `lab-nginx-apply` loads nginx.conf.next, as the real
   script does after `nginx -t`;
-- a one-off job exits 0; the facts job prints what Django would say of a plain site.
+- a one-off job exits 0; the facts job prints what Django would say of a plain site. `job_results`
+  makes a job exit otherwise (name -> (code, output)); with `job_seconds` every job takes that long,
+  and its call is recorded when it ends;
+- `nginx_rejects` makes `lab-nginx-apply` refuse the next configuration, as `nginx -t` would: the
+  running one stays.
 
 `fail_next(action, name)` makes one engine call fail, as an interrupted `up` would.
 """
@@ -21,6 +25,7 @@ import itertools
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Iterator, Sequence
 
@@ -71,6 +76,10 @@ class FakeEngine(LocalEngine):
         self.calls: list[tuple[str, str]] = []
         self.nginx_confs: list[tuple[int, str]] = []  # (calls made by then, the configuration a reload loaded)
         self.jobs: list[str] = []
+        self.job_results: dict[str, tuple[int, str]] = {}  # a job's exit code and output, by its name
+        self.job_seconds = 0.0
+        self.nginx_rejects = False
+        self.volume_options: dict[str, dict] = {}  # the driver options each volume was created with
         self._failures: set[tuple[str, str]] = set()
         self._servers: dict[str, http.server.ThreadingHTTPServer] = {}
 
@@ -103,6 +112,7 @@ class FakeEngine(LocalEngine):
         if name not in self.volumes:
             self._call("volume create", name)
             self.volumes[name] = dict(labels)
+            self.volume_options[name] = dict(driver_opts or {})
 
     def container_id(self, container: str) -> str | None:
         found = self.containers.get(container)
@@ -124,6 +134,7 @@ class FakeEngine(LocalEngine):
             self._call("start", spec.name)
             found.files.update(spec.files)
             found.start()
+            self._serve_ports(spec)
             return "started"
         action = "recreated" if found is not None else "created"
         if found is not None:
@@ -136,27 +147,37 @@ class FakeEngine(LocalEngine):
         container = Container(spec, fingerprint or spec.fingerprint(), network, dict(spec.files))
         container.start()
         self.containers[spec.name] = container
-        for _, (host, port) in spec.ports.items():
-            self._serve(spec.name, host, port)
+        self._serve_ports(spec)
+
+    def _serve_ports(self, spec: ContainerSpec) -> None:
+        """A running container's published ports answer; a stopped one's are free."""
+        if spec.name not in self._servers:
+            for _, (host, port) in spec.ports.items():
+                self._serve(spec.name, host, port)
+
+    def _unserve(self, container: str) -> None:
+        server = self._servers.pop(container, None)
+        if server is not None:
+            server.shutdown()
+            server.server_close()
 
     def remove(self, container: str, timeout: int = 5) -> bool:
         if container not in self.containers:
             return False
         self._call("remove", container)
         del self.containers[container]
-        server = self._servers.pop(container, None)
-        if server is not None:
-            server.shutdown()
-            server.server_close()
+        self._unserve(container)
         return True
 
     def stop(self, container: str, timeout: int = 5) -> None:
         self._call("stop", container)
         self.containers[container].state = "exited"
+        self._unserve(container)
 
     def restart(self, container: str, timeout: int = 5) -> None:
         self._call("restart", container)
         self.containers[container].start()
+        self._serve_ports(self.containers[container].spec)
 
     def passes(self, check: Check, container: str) -> bool:
         found = self.containers.get(container)
@@ -183,6 +204,9 @@ class FakeEngine(LocalEngine):
     def exec(self, container: str, command: Sequence[str], env: dict | None = None, user: str = "") -> tuple[int, str]:
         found = self.containers[container]
         if list(command) == ["lab-nginx-apply"]:
+            if self.nginx_rejects:  # `nginx -t` failed: the next configuration is dropped, the running one stays
+                found.files.pop(CONF_PATH + ".next", None)
+                return 1, "nginx: [emerg] made up by the test\nnginx: configuration file test failed"
             self._call("reload nginx", container)
             found.files[CONF_PATH] = found.files.pop(CONF_PATH + ".next")
             found.loaded = dict(found.files)
@@ -193,8 +217,11 @@ class FakeEngine(LocalEngine):
         return ""
 
     def run_job(self, spec: ContainerSpec, network: str, timeout: float = 180) -> tuple[int, str]:
+        time.sleep(self.job_seconds)
         self._call("job", spec.name)
         self.jobs.append(spec.name)
+        if spec.name in self.job_results:
+            return self.job_results[spec.name]
         return 0, json.dumps(SITE_FACTS) + "\n" if spec.name.endswith("-facts") else ""
 
     def events(self, lab: str) -> Iterator[dict]:
@@ -266,7 +293,7 @@ class FakeEngine(LocalEngine):
                 self._answer({"X-Lab-User": SITE_FACTS["login_name"], "X-Lab-Node": "node-1"})
 
         server = http.server.ThreadingHTTPServer((host if host != "0.0.0.0" else "127.0.0.1", port), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         self._servers[name] = server
 
     def close(self) -> None:
