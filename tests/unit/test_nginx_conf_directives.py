@@ -20,7 +20,7 @@ def parsed(text, tmp_path):
     """The configuration as nginx reads it, every directive checked for its name, context and arguments."""
     path = tmp_path / "nginx.conf"
     path.write_text(text)
-    payload = crossplane.parse(str(path), single=True, comments=False)
+    payload = crossplane.parse(str(path), single=True, comments=False, strict=True)
     assert payload["errors"] == [], payload["errors"]
     return payload["config"][0]["parsed"]
 
@@ -245,13 +245,14 @@ def test_static_files_are_served_by_nginx_from_the_collected_folder(tmp_path):
     assert not find(static, "proxy_pass")
 
 
-def test_the_static_alias_ends_with_one_slash_whatever_the_root():
+@pytest.mark.parametrize("root", ["/srv/static", "/srv/static/", "/srv/static//"])
+def test_the_static_alias_ends_with_one_slash_whatever_the_root(root):
     from lab.model.nginx_conf import static_location
 
-    for root in ("/srv/static", "/srv/static/"):
-        block = static_location("/static/", root, [])
-        assert block["args"] == ["^~", "/static/"]
-        assert args(block["block"], "alias") == [["/srv/static/"]]
+    block = static_location("/static/", root, [])
+    assert block["args"] == ["^~", "/static/"]
+    assert args(block["block"], "alias") == [["/srv/static/"]]
+    assert args(static_location("/static/", "/mnt/X", [])["block"], "alias") == [["/mnt/X/"]]
 
 
 def test_static_files_per_version_come_from_each_versions_folder_under_the_root_the_current_first(tmp_path):
@@ -317,11 +318,33 @@ def test_a_site_without_websockets_gets_no_upgrade_map(tmp_path):
     assert find(http_of(render(SERVERS, ROUND_ROBIN), tmp_path), "map") == []
 
 
+def test_the_proxy_passes_no_upgrade_unless_asked():
+    from lab.model.nginx_conf import proxy_location
+
+    proxy = proxy_location([])["block"]
+    assert not find(proxy, "proxy_http_version") and args(proxy, "proxy_read_timeout") == [["15s"]]
+
+
+def test_an_upstream_needs_a_server():
+    with pytest.raises(ValueError, match="at least one server"):
+        render([], ROUND_ROBIN)
+
+
 # -- the configuration's id ------------------------------------------------------------------------------
 
 
 def test_the_config_id_is_twelve_hex_characters():
     assert re.fullmatch(r"[0-9a-f]{12}", config_id(SERVERS, ROUND_ROBIN))
+
+
+def test_a_configuration_keeps_its_id_from_one_version_of_the_lab_to_the_next():
+    """A running lab's nginx is compared by this id: a new id for the same configuration reloads it for nothing."""
+    assert config_id(SERVERS, ROUND_ROBIN) == "c208388dba91"
+    assert config_id(SERVERS, ROUND_ROBIN, Frontend(tls=True)) == "26fee0b18526"
+    assert config_id(SERVERS, ROUND_ROBIN, Frontend(websockets=True)) == "5557f06920f5"
+    everything = Frontend("/static/", tls=True, websockets=True, session_cookie="__Secure-sessionid",
+                          static_versions=("v2", "v1"))
+    assert config_id(SERVERS, BALANCE_MODES["sticky"], everything, drained=[SERVERS[1]]) == "64834e11cf50"
 
 
 def test_a_default_frontend_keeps_the_id_a_lab_had_before_frontends_existed():
