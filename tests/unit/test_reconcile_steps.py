@@ -26,6 +26,18 @@ SECRETS = new_secrets()
 NODES = [f"fake-node-{i}" for i in (1, 2, 3)]
 
 
+class SeenList(list):
+    """Progress lines, with a look at the lab as each is said."""
+
+    def __init__(self, on_line):
+        super().__init__()
+        self.on_line = on_line
+
+    def append(self, line: str) -> None:
+        super().append(line)
+        self.on_line(line)
+
+
 class Applier:
     """What `Lab.up` asks of the local engine's reconciler, on plans built here: the plan, the request
     (migrated for this site image or not; how to plan again with the NFS server's address), apply, serve."""
@@ -37,6 +49,11 @@ class Applier:
         self.lines: list[str] = []
         self.tags = dict(TAGS)
         self.prepared_site: str | None = None
+        self.replans: list[str] = []  # the addresses the reconciler planned again with
+
+    def replan(self, nfs_client: str, address: str, **options) -> Plan:
+        self.replans.append(address)
+        return self.plan(nfs_client, address, **options)
 
     def plan(self, nfs_client: str = "fuse", nfs_address: str | None = None, **options) -> Plan:
         config = LabConfig(name="fake", port=self.port, **options)
@@ -53,7 +70,7 @@ class Applier:
             prepared=self.prepared_site == site,
             on_prepared=lambda: setattr(self, "prepared_site", site),
             workdir=self.workdir,
-            replan=lambda address: self.plan(nfs_client, address, **options),
+            replan=lambda address: self.replan(nfs_client, address, **options),
             rolling=rolling,
         )
         self.reconciler.prepare(plan)
@@ -99,6 +116,7 @@ def test_a_first_up_creates_every_member_migrates_once_and_serves_the_plan(lab):
     assert lab.engine.jobs == ["fake-prepare"] and lab.prepared_site == TAGS["site"]
     assert lab.live_config_id() == plan.nginx_config_id
     assert servers_in(running_conf(lab)) == {node: False for node in NODES}
+    assert {container.network for container in lab.engine.containers.values()} == {plan.network}
 
 
 def test_a_first_up_starts_nodes_while_the_stores_start_and_migrations_run_and_nginx_last(lab):
@@ -108,6 +126,23 @@ def test_a_first_up_starts_nodes_while_the_stores_start_and_migrations_run_and_n
     assert all(lab.at(("create", node)) < migrated for node in NODES), lab.engine.calls
     assert lab.at(("create", "fake-postgres")) < migrated
     assert lab.engine.calls[-1] == ("create", "fake-nginx")
+
+
+def test_nginx_lets_users_in_only_once_every_node_is_ready(lab):
+    lab.engine.slow["fake-node-2"] = 0.3
+    lab.apply()
+    node, nginx = lab.engine.containers["fake-node-2"], lab.engine.containers["fake-nginx"]
+    assert nginx.started_at >= node.started_at + 0.3
+    [took] = [float(line.split(" ready in ")[1].split(" s")[0]) for line in lab.lines if line.startswith("nodes ready in")]
+    assert 0.3 <= took < 30  # the step's own time
+
+
+def test_a_node_that_exits_as_it_starts_fails_the_apply_naming_it_and_nginx_lets_no_one_in(lab):
+    lab.engine.crashes.add("fake-node-2")
+    with pytest.raises(NotReady) as raised:
+        lab.apply()
+    assert raised.value.container == "fake-node-2" and "exited" in raised.value.reason
+    assert "fake-nginx" not in lab.engine.containers
 
 
 def test_release_steps_run_before_any_node_starts(lab):
@@ -139,6 +174,7 @@ def test_kernel_nfs_mounts_the_export_at_the_servers_address_before_the_nodes_st
     assert lab.at(("create", "fake-nfs")) < lab.at(("volume create", mount)) < lab.at(("create", "fake-node-1"))
     assert all(lab.at(("job", "fake-prepare")) < lab.at(("create", node)) for node in NODES)
     assert plan == lab.plan("kernel", "10.0.0.2", backend="nfs")  # the plan as applied names the address
+    assert lab.replans == ["10.0.0.2"]
     before = len(lab.engine.calls)
     _, again = lab.apply(nfs_client="kernel", backend="nfs")
     assert lab.since(before) == [] and set(again.values()) == {"kept"}
@@ -146,9 +182,14 @@ def test_kernel_nfs_mounts_the_export_at_the_servers_address_before_the_nodes_st
 
 def test_fuse_nfs_is_planned_once_and_the_nodes_still_start_after_the_export(lab):
     plan, _ = lab.apply(nfs_client="fuse", backend="nfs")
-    assert plan == lab.plan("fuse", backend="nfs")
+    assert plan == lab.plan("fuse", backend="nfs") and lab.replans == []
     assert not [name for name in lab.engine.volumes if name.startswith("fake-nfs-mount")]
     assert all(lab.at(("create", "fake-nfs")) < lab.at(("create", node)) for node in NODES)
+
+
+def test_a_lab_without_nfs_is_planned_once_whatever_the_nfs_client(lab):
+    lab.apply(nfs_client="kernel", backend="redis")
+    assert lab.replans == []
 
 
 def test_each_step_says_what_it_did_to_each_member_by_its_short_name(lab):
@@ -179,6 +220,13 @@ def test_a_scale_down_removes_the_dropped_node_once_nginx_no_longer_sends_it_req
     assert actions["fake-nginx"] == "reloaded" and "fake-node-3" not in actions
     assert "fake-node-3-data" in lab.engine.volumes  # volumes stay until down
     assert any("removed" in line and "fake-node-3" in line for line in lab.lines)
+
+
+def test_a_scale_down_by_two_says_both_nodes_it_removed(lab):
+    lab.apply()
+    lab.apply(nodes=1)
+    [removed] = [line for line in lab.lines if line.startswith("removed ")]
+    assert sorted(removed.removeprefix("removed ").split(", ")) == ["fake-node-2", "fake-node-3"]
 
 
 def test_a_scale_down_removes_only_its_own_labs_nodes(lab, tmp_path):
@@ -351,7 +399,62 @@ def test_a_rolling_apply_drains_each_changed_node_in_turn_in_four_reloads_for_th
     assert lab.at(("signal HUP", "fake-node-3"), before) < confs[-1][0]
     assert {actions[node] for node in NODES} == {"reloaded"}
     assert lab.live_config_id() == plan.nginx_config_id
-    assert any("node-2 reloaded and ready" in line for line in lab.lines)
+    steps = [line.split() for line in lab.lines if " and ready in " in line]
+    assert [words[:2] for words in steps] == [[f"node-{i}", "reloaded"] for i in (1, 2, 3)]
+    assert all(0 <= float(words[-2]) < 30 for words in steps)
+
+
+def test_a_roll_ends_with_every_node_back_in_nginx(lab):
+    lab.apply(backend="redis")
+    seen = {}
+    lab.lines = SeenList(lambda line: line.startswith("nodes rolled") and seen.update(live=lab.live_config_id()))
+    plan, _ = lab.apply(rolling=True, backend="memcached")
+    assert seen["live"] == plan.nginx_config_id  # before nginx is converged, the last node is back
+    [rolled] = [line for line in lab.lines if line.startswith("nodes rolled in ")]
+    assert 0 <= float(rolled.split()[3]) < 30
+
+
+def test_a_rolling_apply_drains_the_next_node_only_once_the_one_before_is_ready(lab):
+    lab.apply(backend="redis")
+    lab.engine.slow["fake-node-1"] = 0.2
+    reloads = len(lab.engine.nginx_confs)
+    drained_at = {}
+    put_file = lab.engine.put_file
+
+    def noted(container, path, content):  # when each drained configuration was handed to nginx
+        if container == "fake-nginx":
+            drained_at.update({name: __import__("time").monotonic() for name, down in servers_in(content).items() if down})
+        put_file(container, path, content)
+
+    lab.engine.put_file = noted
+    lab.apply(rolling=True, backend="memcached")
+    assert len(lab.engine.nginx_confs) - reloads == 4
+    assert drained_at["fake-node-2"] >= lab.engine.containers["fake-node-1"].started_at + 0.2
+
+
+def test_a_rolling_apply_stops_at_a_node_that_does_not_come_back_and_leaves_the_others_as_they_were(lab):
+    lab.apply()
+    lab.tags["site"] = "django-lab/site:v2"  # a new version: every node is recreated
+    lab.engine.crashes.add("fake-node-1")
+    before = len(lab.engine.calls)
+    with pytest.raises(NotReady) as raised:
+        lab.apply(rolling=True)
+    assert raised.value.container == "fake-node-1"
+    assert [name for _, name in lab.since(before) if name in NODES[1:]] == []
+    assert servers_in(running_conf(lab)) == {"fake-node-1": True, "fake-node-2": False, "fake-node-3": False}
+
+
+def test_a_rolling_apply_creates_a_missing_node_at_once_and_still_rolls_the_others(lab):
+    lab.apply(backend="redis")
+    lab.engine.remove("fake-node-1")
+    before, reloads = len(lab.engine.calls), len(lab.engine.nginx_confs)
+    plan, actions = lab.apply(rolling=True, backend="memcached")
+    confs = [conf for _, conf in lab.engine.nginx_confs[reloads:]]
+    assert [sorted(name for name, down in servers_in(conf).items() if down) for conf in confs] == [
+        ["fake-node-2"], ["fake-node-3"], []]
+    assert lab.at(("create", "fake-node-1"), before) < lab.engine.nginx_confs[reloads][0]
+    assert actions["fake-node-1"] == "created" and actions["fake-node-3"] == "reloaded"
+    assert {container.network for container in lab.engine.containers.values()} == {plan.network}
 
 
 def test_a_rolling_apply_of_what_runs_already_changes_nothing(lab):
@@ -380,8 +483,10 @@ def test_a_rolling_scale_down_removes_the_dropped_node_too(lab):
 
 def test_a_rolling_scale_up_starts_the_new_node_without_draining_any(lab):
     lab.apply()
+    lab.engine.slow["fake-node-4"] = 0.1
     before, reloads = len(lab.engine.calls), len(lab.engine.nginx_confs)
-    _, actions = lab.apply(rolling=True, nodes=4)
+    plan, actions = lab.apply(rolling=True, nodes=4)
+    assert lab.engine.containers["fake-node-4"].network == plan.network
     assert lab.since(before) == [("volume create", "fake-node-4-data"), ("create", "fake-node-4"),
                                  ("reload nginx", "fake-nginx")]
     [(_, conf)] = lab.engine.nginx_confs[reloads:]
@@ -425,13 +530,18 @@ def test_a_rolling_apply_under_users_migrates_before_the_first_node_is_drained(l
 
 
 def test_a_failed_release_step_names_the_step_and_the_option_that_replaces_it(lab):
-    lab.engine.job_results["fake-prepare"] = (1, "lab-release: running one\nlab-release: error: python manage.py one "
-                                                 "exited 3\nlab-release: error: python manage.py two exited 2\n")
+    lab.engine.job_results["fake-prepare"] = (1, "\n".join([
+        "lab-release: running one",
+        "lab-release: error: python manage.py one exited 3",
+        "lab-release: error: python manage.py two exited 2",
+        "django: error: not the lab's line",
+        "lab-release: error: python manage.py three: error: no such table",
+    ]))
     with pytest.raises(SiteError) as raised:
         lab.apply()
     message = str(raised.value)
-    assert message.startswith("python manage.py two exited 2")  # the last step that failed
-    assert "--release-command" in message
+    assert message.split(";")[0] == "python manage.py three: error: no such table"  # the last step that failed, whole
+    assert "--release-command CMD" in message
     assert "fake-nginx" not in lab.engine.containers and lab.prepared_site is None
 
 
@@ -447,11 +557,16 @@ def test_failed_migrations_without_a_release_step_say_the_exit_code_and_keep_the
 def test_migrations_the_running_version_may_trip_on_are_named_while_users_are_on_the_lab(lab):
     lab.apply()
     lab.tags["site"] = "django-lab/site:v2"
-    lab.engine.job_results["fake-prepare"] = (
-        0, "lab-release: incompatible: Remove field caption from photo\nmigrate: incompatible: Rename field a on b\n")
+    lab.engine.job_results["fake-prepare"] = (0, "\n".join([
+        "lab-release: incompatible: Remove field caption from photo",
+        "migrate: incompatible: Rename field a on b",
+        "lab-release: incompatible: RunSQL: incompatible: DROP TABLE x",
+    ]))
     lab.apply()
     [warning] = [line for line in lab.lines if "expand/contract" in line]
-    assert "Remove field caption from photo" in warning and "Rename field a on b" in warning
+    for operation in ("Remove field caption from photo", "Rename field a on b", "RunSQL: incompatible: DROP TABLE x"):
+        assert operation in warning
+    assert "lab-release" not in warning and "incompatible: Remove" not in warning
 
 
 def test_migrations_on_a_lab_no_one_uses_yet_warn_of_nothing(lab):
