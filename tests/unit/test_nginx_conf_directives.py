@@ -326,7 +326,7 @@ def test_the_proxy_passes_no_upgrade_unless_asked():
 
 
 def test_an_upstream_needs_a_server():
-    with pytest.raises(ValueError, match="at least one server"):
+    with pytest.raises(ValueError, match="^an upstream needs at least one server$"):
         render([], ROUND_ROBIN)
 
 
