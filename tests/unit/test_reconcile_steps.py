@@ -635,11 +635,13 @@ def test_waiting_for_a_configuration_ends_once_nginx_serves_it_with_a_healthy_no
     assert answers.nginx == [(200, {"X-Lab-Config": "abc123"})]
 
 
-def test_waiting_for_a_configuration_no_node_answers_through_fails_naming_nginx():
+def test_waiting_for_a_configuration_no_node_answers_through_fails_naming_nginx_with_its_log():
     answers = Answers([(200, {"X-Lab-Config": "abc123"})], node=502)
+    engine = SimpleNamespace(logs=lambda container, tail=40: f"the last lines of {container}")
     with pytest.raises(NotReady) as raised:
-        Reconciler(FakeEngine(), print, fetch=answers).wait_for_config(PLAN, timeout=0.2)
+        Reconciler(engine, print, fetch=answers).wait_for_config(PLAN, timeout=0.2)
     assert raised.value.container == "t-nginx" and "abc123" in raised.value.reason
+    assert raised.value.logs == "the last lines of t-nginx"
 
 
 def test_waiting_for_a_configuration_nginx_never_loads_fails_within_its_timeout():
