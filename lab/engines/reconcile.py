@@ -29,6 +29,9 @@ Fetch = Callable[..., tuple[int, dict]]
 # How long a drained node keeps its in-flight requests before it is replaced: the lab's pages answer in
 # milliseconds; a site with slow requests would need its longest (nginx's proxy_read_timeout bounds it).
 DRAIN_SECONDS = 0.5
+# What the lab says of migrations the nodes that still serve may trip on (fixed prose).
+INCOMPATIBLE_SAID = "  migrations the previous version may trip on, applied while its nodes still serve: "
+EXPAND_CONTRACT = " (expand/contract: first release code that no longer needs it, then the migration that drops it)"
 
 
 class ContainerEngine(Protocol):  # pragma: no mutate block (signatures only)
@@ -209,11 +212,7 @@ class Reconciler:
         ran = plan.release_commands
         incompatible = [line.split(": incompatible: ", 1)[1] for line in output.splitlines() if ": incompatible: " in line]
         if incompatible and self.serving(plan.config.name):
-            self.progress(
-                "  migrations the previous version may trip on, applied while its nodes still serve: "
-                + "; ".join(incompatible)
-                + " (expand/contract: first release code that no longer needs it, then the migration that drops it)"
-            )
+            self.progress(INCOMPATIBLE_SAID + "; ".join(incompatible) + EXPAND_CONTRACT)
         self.progress(
             f"database migrated{', ' + str(len(ran)) + ' release steps run' if ran else ''} and demo user set "
             f"in {time.monotonic() - started:.1f} s"

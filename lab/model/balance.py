@@ -40,7 +40,7 @@ class LeastConn(BalanceMode):
     name = "least_conn"
     summary = "each request goes to the node with the fewest active connections"
 
-    def upstream_directives(self, session_variable=""):
+    def upstream_directives(self, session_variable=""):  # pragma: no mutate (the variable is not read: equivalent)
         return [directive("least_conn")]
 
 
@@ -49,7 +49,7 @@ class IpHash(BalanceMode):
     summary = "the client's address picks the node (IPv4: its first three octets)"
     pins_users = True
 
-    def upstream_directives(self, session_variable=""):
+    def upstream_directives(self, session_variable=""):  # pragma: no mutate (the variable is not read: equivalent)
         return [directive("ip_hash")]
 
 
@@ -67,7 +67,7 @@ class Sticky(BalanceMode):
     summary = f"nginx sets a {STICKY_COOKIE} cookie naming the node and routes by it (nginx >= 1.29.6)"
     pins_users = True
 
-    def upstream_directives(self, session_variable=""):
+    def upstream_directives(self, session_variable=""):  # pragma: no mutate (the variable is not read: equivalent)
         return [directive("sticky", "cookie", STICKY_COOKIE, "path=/", "httponly")]
 
 

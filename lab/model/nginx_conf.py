@@ -88,7 +88,7 @@ def session_map(cookie: str) -> list[dict]:
     if re.fullmatch(r"\w+", cookie):
         return []
     pattern = rf"~(?:^|;\s*){re.escape(cookie)}=([^;]+)"
-    return [block("map", ["$http_cookie", "$lab_session_cookie"], [directive("default", '""'), directive(pattern, "$1")])]
+    return [block("map", ["$http_cookie", "$lab_session_cookie"], [directive("default", ""), directive(pattern, "$1")])]
 
 
 def upstream_block(
@@ -157,7 +157,7 @@ def websocket_directives() -> list[dict]:
 
 def upgrade_map() -> dict:
     """`Connection: upgrade` for a WebSocket's handshake, `close` otherwise (what nginx sends by default)."""
-    return block("map", ["$http_upgrade", "$connection_upgrade"], [directive("default", "upgrade"), directive("''", "close")])
+    return block("map", ["$http_upgrade", "$connection_upgrade"], [directive("default", "upgrade"), directive("", "close")])
 
 
 def proxy_location(headers: list[dict], websockets: bool = False) -> dict:

@@ -9,7 +9,14 @@ What stands in for the real thing, and no more:
   answer names the configuration in the nginx.conf it loaded, a node's health answer names the node, and
   a login page with a form logs the demo user in. `lab-nginx-apply` loads nginx.conf.next, as the real
   script does after `nginx -t`;
-- a one-off job exits 0; the facts job prints what Django would say of a plain site.
+- a container or a job starts only on a network the engine has, as Docker's does;
+- a one-off job exits 0; the facts job prints what Django would say of a plain site. `job_results`
+  makes a job exit otherwise (name -> (code, output)); with `job_seconds` every job takes that long,
+  and its call is recorded when it ends;
+- `nginx_rejects` makes `lab-nginx-apply` refuse the next configuration, as `nginx -t` would: the
+  running one stays.
+- a container named in `crashes` exits as soon as it starts; one in `slow` passes its readiness check
+  only that many seconds after it started.
 
 `fail_next(action, name)` makes one engine call fail, as an interrupted `up` would.
 """
@@ -21,6 +28,7 @@ import itertools
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Iterator, Sequence
 
@@ -54,10 +62,12 @@ class Container:
     state: str = "running"
     id: str = field(default_factory=lambda: f"c{next(_ids)}")
     loaded: dict[str, str] = field(default_factory=dict)  # the files its process read when it started
+    started_at: float = 0.0
 
     def start(self) -> None:
         self.state = "running"
         self.loaded = dict(self.files)
+        self.started_at = time.monotonic()
 
 
 class FakeEngine(LocalEngine):
@@ -71,6 +81,12 @@ class FakeEngine(LocalEngine):
         self.calls: list[tuple[str, str]] = []
         self.nginx_confs: list[tuple[int, str]] = []  # (calls made by then, the configuration a reload loaded)
         self.jobs: list[str] = []
+        self.job_results: dict[str, tuple[int, str]] = {}  # a job's exit code and output, by its name
+        self.job_seconds = 0.0
+        self.nginx_rejects = False
+        self.volume_options: dict[str, dict] = {}  # the driver options each volume was created with
+        self.crashes: set[str] = set()  # containers that exit as soon as they start
+        self.slow: dict[str, float] = {}  # containers ready only this many seconds after they start
         self._failures: set[tuple[str, str]] = set()
         self._servers: dict[str, http.server.ThreadingHTTPServer] = {}
 
@@ -103,6 +119,7 @@ class FakeEngine(LocalEngine):
         if name not in self.volumes:
             self._call("volume create", name)
             self.volumes[name] = dict(labels)
+            self.volume_options[name] = dict(driver_opts or {})
 
     def container_id(self, container: str) -> str | None:
         found = self.containers.get(container)
@@ -124,6 +141,8 @@ class FakeEngine(LocalEngine):
             self._call("start", spec.name)
             found.files.update(spec.files)
             found.start()
+            self._serve_ports(spec)
+            self._crash_if_asked(spec.name)
             return "started"
         action = "recreated" if found is not None else "created"
         if found is not None:
@@ -131,43 +150,68 @@ class FakeEngine(LocalEngine):
         self.create(spec, network)
         return action
 
+    def _on_network(self, network: str) -> None:
+        if network not in self.networks:
+            raise EngineError(f"network {network} not found")
+
     def create(self, spec: ContainerSpec, network: str, fingerprint: str | None = None) -> None:
+        self._on_network(network)
         self._call("create", spec.name)
         container = Container(spec, fingerprint or spec.fingerprint(), network, dict(spec.files))
         container.start()
         self.containers[spec.name] = container
-        for _, (host, port) in spec.ports.items():
-            self._serve(spec.name, host, port)
+        self._serve_ports(spec)
+        self._crash_if_asked(spec.name)
 
-    def remove(self, container: str, timeout: int = 5) -> bool:
-        if container not in self.containers:
-            return False
-        self._call("remove", container)
-        del self.containers[container]
+    def _crash_if_asked(self, name: str) -> None:
+        if name in self.crashes:
+            self.containers[name].state = "exited"
+
+    def _serve_ports(self, spec: ContainerSpec) -> None:
+        """A running container's published ports answer; a stopped one's are free."""
+        if spec.name not in self._servers:
+            for _, (host, port) in spec.ports.items():
+                self._serve(spec.name, host, port)
+
+    def _unserve(self, container: str) -> None:
         server = self._servers.pop(container, None)
         if server is not None:
             server.shutdown()
             server.server_close()
+
+    def remove(self, container: str, timeout: int = 5) -> bool:
+        assert isinstance(timeout, int), f"remove {container}: a stop timeout in seconds, not {timeout!r}"
+        if container not in self.containers:
+            return False
+        self._call("remove", container)
+        del self.containers[container]
+        self._unserve(container)
         return True
 
     def stop(self, container: str, timeout: int = 5) -> None:
         self._call("stop", container)
         self.containers[container].state = "exited"
+        self._unserve(container)
 
     def restart(self, container: str, timeout: int = 5) -> None:
         self._call("restart", container)
         self.containers[container].start()
+        self._serve_ports(self.containers[container].spec)
 
     def passes(self, check: Check, container: str) -> bool:
         found = self.containers.get(container)
         if found is None or found.state != "running":
+            return False
+        if time.monotonic() < found.started_at + self.slow.get(container, 0):
             return False
         if isinstance(check, NodeCheck):
             return node_config_id(found.loaded.get(NODE_CONFIG_PATH, "")) == check.config_id
         return isinstance(check, (ExecCheck, HttpCheck))
 
     def address(self, container: str, network: str) -> str:
-        return "10.0.0.2" if container in self.containers else ""
+        """A container has an address on the network it was created on, none elsewhere."""
+        found = self.containers.get(container)
+        return "10.0.0.2" if found is not None and found.network == network else ""
 
     def put_files(self, spec: ContainerSpec) -> None:
         for path, content in spec.files.items():
@@ -183,6 +227,9 @@ class FakeEngine(LocalEngine):
     def exec(self, container: str, command: Sequence[str], env: dict | None = None, user: str = "") -> tuple[int, str]:
         found = self.containers[container]
         if list(command) == ["lab-nginx-apply"]:
+            if self.nginx_rejects:  # `nginx -t` failed: the next configuration is dropped, the running one stays
+                found.files.pop(CONF_PATH + ".next", None)
+                return 1, "nginx: [emerg] made up by the test\nnginx: configuration file test failed"
             self._call("reload nginx", container)
             found.files[CONF_PATH] = found.files.pop(CONF_PATH + ".next")
             found.loaded = dict(found.files)
@@ -193,8 +240,13 @@ class FakeEngine(LocalEngine):
         return ""
 
     def run_job(self, spec: ContainerSpec, network: str, timeout: float = 180) -> tuple[int, str]:
+        assert isinstance(timeout, (int, float)), f"job {spec.name}: a timeout in seconds, not {timeout!r}"
+        self._on_network(network)
+        time.sleep(self.job_seconds)
         self._call("job", spec.name)
         self.jobs.append(spec.name)
+        if spec.name in self.job_results:
+            return self.job_results[spec.name]
         return 0, json.dumps(SITE_FACTS) + "\n" if spec.name.endswith("-facts") else ""
 
     def events(self, lab: str) -> Iterator[dict]:
@@ -266,7 +318,7 @@ class FakeEngine(LocalEngine):
                 self._answer({"X-Lab-User": SITE_FACTS["login_name"], "X-Lab-Node": "node-1"})
 
         server = http.server.ThreadingHTTPServer((host if host != "0.0.0.0" else "127.0.0.1", port), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         self._servers[name] = server
 
     def close(self) -> None:

@@ -123,3 +123,17 @@ def test_a_rolling_switch_drains_each_node_from_nginx_before_changing_it_one_at_
     # Back to every node in nginx's configuration, none of them down.
     assert " down;" not in engine.containers["fake-nginx"].files[CONF_PATH]
     assert lab.live_config_id(lab.config()) == result.plan.nginx_config_id
+
+
+def test_a_scale_down_removes_the_dropped_node_once_nginx_no_longer_sends_it_requests(engine, tmp_path):
+    lab = new_lab(engine, tmp_path)
+    ids = {name: engine.containers[name].id for name in ("fake-node-1", "fake-node-2")}
+    before = len(engine.calls)
+    result = lab.switch(nodes=2)
+    assert "fake-node-3" not in engine.containers and "fake-node-3" not in result.actions
+    assert {name: engine.containers[name].id for name in ids} == ids  # the other nodes are kept
+    changed = changes(engine, before)
+    assert changed.index(("reload nginx", "fake-nginx")) < changed.index(("remove", "fake-node-3")), changed
+    assert "fake-node-3" not in engine.containers["fake-nginx"].files[CONF_PATH]
+    assert lab.live_config_id(lab.config()) == result.plan.nginx_config_id
+    assert set(lab.up().actions.values()) == {"kept"}
