@@ -343,7 +343,7 @@ def test_a_scheduler_starts_after_the_nodes_and_goes_when_no_longer_asked_for(la
     lab.apply(scheduler="python manage.py run_scheduler")
     assert all(lab.at(("create", node)) < lab.at(("create", "fake-scheduler")) for node in NODES)
     assert lab.at(("create", "fake-scheduler")) < lab.at(("create", "fake-nginx"))
-    assert any(line.startswith("scheduler ready") and "scheduler created" in line for line in lab.lines)
+    assert any(line.startswith("members ready") and "scheduler created" in line for line in lab.lines)
     before = len(lab.engine.calls)
     lab.apply(scheduler="")
     assert lab.since(before) == [("remove", "fake-scheduler")]
@@ -551,16 +551,16 @@ def test_a_rolling_apply_under_users_migrates_before_the_first_node_is_drained(l
 
 def test_a_failed_release_step_names_the_step_and_the_option_that_replaces_it(lab):
     lab.engine.job_results["fake-prepare"] = (1, "\n".join([
-        "lab-release: running one",
-        "lab-release: error: python manage.py one exited 3",
-        "lab-release: error: python manage.py two exited 2",
+        "lab-release: running: migrate (the lab migrates once per lab)",
+        "lab-release: running: `python manage.py three` (Procfile:1 (release))",
         "django: error: not the lab's line",
-        "lab-release: error: python manage.py three: error: no such table",
+        "lab-release: error: the release step `python manage.py three` (Procfile:1 (release)) exited 1: error: no such table",
     ]))
     with pytest.raises(SiteError) as raised:
         lab.apply()
     message = str(raised.value)
-    assert message.split(";")[0] == "python manage.py three: error: no such table"  # the last step that failed, whole
+    # the step that failed, whole: its command, where the project declares it, its exit code and its last error line
+    assert message.split(";")[0] == "the release step `python manage.py three` (Procfile:1 (release)) exited 1: error: no such table"
     assert "--release-command CMD" in message
     assert "fake-nginx" not in lab.engine.containers and lab.prepared_site is None
 
@@ -570,7 +570,7 @@ def test_failed_migrations_without_a_release_step_say_the_exit_code_and_keep_the
     with pytest.raises(NotReady) as raised:
         lab.apply()
     assert raised.value.container == "fake-prepare"
-    assert "exit code 2" in raised.value.reason and "OperationalError" in raised.value.logs
+    assert "exited 2" in raised.value.reason and "OperationalError" in raised.value.logs
     assert "fake-nginx" not in lab.engine.containers
 
 
