@@ -36,7 +36,11 @@ def last_error_line(output: str) -> str:
 _DOWNLOAD = re.compile(
     r"Temporary failure in name resolution|Name or service not known|Could not resolve host|unable to resolve host|"
     r"Failed to establish a new connection|urlopen error|Network is unreachable|getaddrinfo|nodename nor servname|"
-    r"Connection refused|Connection timed out|ConnectTimeout|ConnectionError|Max retries exceeded", re.I)
+    r"Connection refused|Connection timed out|ConnectTimeout|ConnectionError|Max retries exceeded|"
+    r"Could not read from remote repository|unable to access 'https?://", re.I)
+# A service a site connects to at run time (a broker, a cache) by a host name: what its settings point at.
+_SERVICE = re.compile(r"(?:host='|connecting to |connect to |Error \d+ connecting to |server at \"|on host ')([\w.-]+)['\"]?(?:, port=|:)(\d+)")
+_LOCAL = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
 _URL = re.compile(r"https?://[^\s'\"<>)]+")
 # Tools a project's own step runs that a node lacks, and the Debian package that has each.
 TOOLS = {"msgfmt": "gettext", "msgmerge": "gettext", "xgettext": "gettext", "node": "nodejs", "npm": "npm",
@@ -46,11 +50,20 @@ _MISSING_TOOL = re.compile(r"(?:Can't find|command not found:?|No such file or d
                            r"|([\w.+-]+): (?:command )?not found")
 
 
+def service_unreachable(output: str) -> str:
+    """`HOST:PORT` of a service the site could not connect to, when that is a name of its own or this machine
+    (localhost, `rabbitmq`: something the site expects to run beside it), not a download; else ""."""
+    for host, port in _SERVICE.findall(clean(output)):
+        if host in _LOCAL or "." not in host:
+            return f"{host}:{port}"
+    return ""
+
+
 def download_failed(output: str) -> str:
     """`a download from HOST failed (URL)` when the output shows one, else ""."""
     text = clean(output)
     failure = _DOWNLOAD.search(text)
-    if not failure:
+    if not failure or service_unreachable(text):
         return ""
     urls = _URL.findall(text[: failure.end() + 400])
     url = urls[-1].rstrip(".,;:") if urls else ""
@@ -86,6 +99,10 @@ def explain(job: str, code: int, output: str) -> str:
 def advice(output: str) -> str:
     """What to do about a failed step's cause, where the lab knows: a download this machine cannot reach, or a
     tool the image lacks (the Debian package, for --build-package)."""
+    service = service_unreachable(output)
+    if service:
+        return (f"; it could not connect to {service}, a service the site's settings point at that the lab does not run "
+                "(the lab gives a database, Redis and their URLs; point the setting at them with --env, or skip the step)")
     download = download_failed(output)
     if download:
         return f"; {download}: this machine cannot reach it (where the step can download, it runs)"

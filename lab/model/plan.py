@@ -303,9 +303,10 @@ def site_context(
     database = hosts[APP_DATABASE]
     environment = {
         "DATABASE_URL": f"postgres://{DB_USER}:{quote(passwords['postgres'], safe='')}@{database}:5432/{DB_NAME}",
-        # Off, as the site's settings read a flag (lab.project.required_env.off_value: "False", or "0" for int()).
-        "DJANGO_DEBUG": config.debug_off,
-        "DEBUG": config.debug_off,
+        # Off, as the site's settings read a flag (lab.project.required_env.off_value: "False", or "0" for int());
+        # the user's own --env DEBUG=... wins here, unlike the database's and Redis's addresses.
+        "DJANGO_DEBUG": dict(config.env).get("DJANGO_DEBUG", config.debug_off),
+        "DEBUG": dict(config.env).get("DEBUG", config.debug_off),
     }
     # The same database by its parts, under the names settings commonly read (cookiecutter-django and
     # wemake's POSTGRES_*, tutorials' DB_*): a site that reads them finds the lab's database.
@@ -573,7 +574,9 @@ class _Planner:
                 env={**node.env, "LAB_NODE": f"worker-{index}", "LAB_CONFIG_DIGEST": node_config_id(config_file)},
                 mounts=tuple(m for m in node.mounts if m.target in (STATIC_ROOT, SHARED_SESSIONS_DIR)),
                 files={**node.files, NODE_CONFIG_PATH: config_file},
-                check=ExecCheck(("true",)),  # a worker takes no request: it is ready once it runs
+                # A worker takes no request: ready once it still runs a few seconds after its start (one that
+                # cannot import the site or reach its broker's host exits by then, and its log says why).
+                check=ExecCheck(("sleep", "3")),
                 reload_signal=None,
                 devices=(),
                 user=None,

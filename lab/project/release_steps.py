@@ -166,6 +166,10 @@ def _calls(path: Path, where: str) -> list[tuple[str, str, dict]]:
             if opened and opened.group(1) == "if":
                 conditions.append((number, opened.group(2).removesuffix("; then").strip()))
                 continue
+            if conditions and (opened or stripped in ("else", "else;")):  # another branch: its own condition
+                said = opened.group(2).removesuffix("; then").strip() if opened else f"not ({conditions[-1][1]})"
+                conditions[-1] = (number, said)
+                continue
             suffix = f" (only if {conditions[-1][1]}, line {conditions[-1][0]})" if conditions else ""
             found += [(part, f"{where}:{number}{suffix}", {}) for part in _segments(line)]
     return found
@@ -213,6 +217,10 @@ def found_steps(folder: Path) -> list[Step]:
             continue
         elif " (only if " in where:
             steps[command] = Step(command, name, where, "skip", CONDITIONAL_WHY)
+        elif re.search(r"\$\{?\w", rest) and not where.endswith("(RUN)"):
+            variables = ", ".join(dict.fromkeys(f"${name}" for name in re.findall(r"\$\{?(\w+)", rest)))
+            steps[command] = Step(command, name, where, "skip",
+                                  f"its arguments come from its script's variables ({variables}), which the lab does not know")
         elif where.endswith("(RUN)"):
             env = tuple(sorted({**environment, **_prefix_env(text, match.start())}.items()))
             steps[command] = Step(command, name, where, "build", BUILD_WHY, env)

@@ -242,6 +242,10 @@ def condition_at(path: Path, line: int) -> str:
             opened.append(stripped.removeprefix("if ").removesuffix("; then").removesuffix(";then").strip())
         elif stripped in ("fi", "fi;") or stripped.startswith("fi "):
             opened = opened[:-1]
+        elif opened and re.match(r"^elif\s", stripped):  # another branch: its own condition
+            opened[-1] = stripped.removeprefix("elif ").removesuffix("; then").removesuffix(";then").strip()
+        elif opened and stripped in ("else", "else;"):
+            opened[-1] = f"not ({opened[-1]})"
     return opened[-1] if opened else ""
 
 

@@ -11,7 +11,7 @@ import os
 import re
 
 from lab.engines.images import ensure_images
-from lab.engines.job_output import advice, clean
+from lab.engines.job_output import advice, clean, download_failed
 from lab.errors import ImageBuildError
 from lab.model.config import LabConfig
 
@@ -126,6 +126,10 @@ def diagnose(log: str, config: LabConfig) -> str:
     unreachable = index_unreachable(log)
     if unreachable:
         return unreachable
+    cloned = re.search(r"git clone (?:--\S+ )*(?:-q )?'?(\S+?\.git|https?://\S+?)'?\s", clean(log))
+    if cloned and download_failed(log):
+        return (f"pip could not fetch the git dependency {cloned.group(1)}: {download_failed(log)}: this machine "
+                "cannot reach it (where it can, the lab installs it: the build stage has git)")
     missing = re.search(r"No matching distribution found for (\S+)", log)
     if missing:
         versions = re.search(r"Could not find a version that satisfies the requirement \S+ \(from versions: ([^)]*)\)", log)

@@ -174,3 +174,30 @@ def test_an_index_pip_cannot_reach_is_named_and_no_other_python_is_advised():
     said = diagnose(log, config)
     assert said.startswith("pip could not reach the package index pypi.python.org")
     assert "--python" not in said and "a download failed" in said
+
+
+def test_a_service_the_site_expects_beside_it_is_no_download():
+    from lab.engines.job_output import advice, download_failed
+
+    redis = "redis.exceptions.ConnectionError: Error 111 connecting to localhost:6379. Connection refused."
+    amqp = "kombu.exceptions.OperationalError: [Errno 111] Connection refused (host='plane-mq', port=5672)"
+    for output in (redis, amqp):
+        assert download_failed(output) == "" and "a service the site's settings point at" in advice(output), output
+    assert "localhost:6379" in advice(redis) and "plane-mq:5672" in advice(amqp)
+    git = "fatal: unable to access 'https://github.com/brutasse/django-push.git/': Could not resolve host: github.com"
+    assert download_failed(git).startswith("a download from github.com failed")
+
+
+def test_a_git_dependency_this_machine_cannot_fetch_is_named_with_its_host():
+    from lab.run.build_errors import diagnose
+
+    log = ("Collecting django-push@ git+https://github.com/brutasse/django-push.git@22fda99\n"
+           "  Cloning https://github.com/brutasse/django-push.git (to revision 22fda99) to /tmp/pip-req-build-x\n"
+           "  Running command git clone --filter=blob:none --quiet https://github.com/brutasse/django-push.git /tmp/pip-req-build-x\n"
+           "  fatal: unable to access 'https://github.com/brutasse/django-push.git/': Could not resolve host: github.com\n"
+           "  error: subprocess-exited-with-error\n")
+    config = SimpleNamespace(interpreter_choice=SimpleNamespace(interpreter=SimpleNamespace(version="3.13")),
+                             dependencies=SimpleNamespace(source="requirements/prod.txt"), groups=())
+    said = diagnose(log, config)
+    assert said.startswith("pip could not fetch the git dependency https://github.com/brutasse/django-push.git: "
+                           "a download from github.com failed"), said

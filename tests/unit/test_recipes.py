@@ -127,3 +127,21 @@ def test_a_flag_the_production_recipe_sets_and_the_settings_read_picks_the_setti
         "app.json": '{"env": {"ON_HEROKU": "1"}}'})
     # The image's flag the settings read; not a path of the author's image, nor another platform's flag.
     assert declared_environment(site) == {"IN_DOCKER": ("1", "Dockerfile")}
+
+
+def test_a_step_in_an_else_branch_carries_the_branchs_own_condition(tmp_path):
+    script = ('#!/bin/sh\nif [ -n "$SKIP" ]; then\n  echo skip\nelse\n  python manage.py trace_paths --no-input\nfi\n'
+              'exec gunicorn config.wsgi\n')
+    site = make(tmp_path, {**SETTINGS, "upgrade.sh": script})
+    step = next(step for step in found_steps(site) if step.name == "trace_paths")
+    assert step.action == "skip" and step.where == 'upgrade.sh:5 (only if not ([ -n "$SKIP" ]), line 4)'
+    assert step.command == "python manage.py trace_paths --no-input"
+
+
+def test_a_step_whose_arguments_are_its_scripts_variables_is_not_run_without_them(tmp_path):
+    site = make(tmp_path, {**SETTINGS, "bin/docker-entrypoint-api.sh": (
+        '#!/bin/bash\npython manage.py register_instance "$MACHINE_SIGNATURE"\npython manage.py configure_instance\n'
+        'exec gunicorn -w "$GUNICORN_WORKERS" plane.asgi:application\n')})
+    steps = {step.name: step for step in found_steps(site)}
+    assert steps["register_instance"].action == "skip" and "$MACHINE_SIGNATURE" in steps["register_instance"].why
+    assert steps["configure_instance"].action == "run"
