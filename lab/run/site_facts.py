@@ -140,13 +140,24 @@ def find_login_page(plan: Plan, facts: dict) -> tuple[str, str]:
         candidates = [[facts["login_page"], facts.get("login_page_source", "")]]
     else:
         candidates = facts.get("login_candidates") or [[facts.get("login_url") or "/accounts/login/", "LOGIN_URL"]]
-    tried = []
+    tried, failing = [], False
     for path, source in candidates:
         status, headers, body = fetch_full(plan.url + path.lstrip("/"), timeout=10.0)
         if status == 200 and login_form(body.decode(errors="replace")):
             return path, source
+        failing = failing or status == 0 or status >= 500
         tried.append(f"{source} {path} answered {status or 'nothing'}" + ("" if status != 200 else " without a login form")
                      + error_cause(headers))
-    raise SiteError(
-        f"no login page found through nginx: {'; '.join(tried)}. Say where users log in with `lab up --login-url /path/`"
+    raise NoLoginForm(
+        f"no login page found through nginx: {'; '.join(tried)}. Say where users log in with `lab up --login-url /path/`",
+        failing=failing or bool(config.login_url),
     )
+
+
+class NoLoginForm(SiteError):
+    """No page the lab tried holds a password form. `failing`: one answered an error (or --login-url was
+    given), so the site is broken there; otherwise it logs users in some other way (an API, OIDC)."""
+
+    def __init__(self, message: str, failing: bool):
+        self.failing = failing
+        super().__init__(message)

@@ -61,3 +61,17 @@ def test_a_page_that_answers_404_is_named_with_its_source_and_the_option_to_pick
     message = str(refused.value)
     assert "/nope/ (the site's LOGIN_REDIRECT_URL), answered 404" in message
     assert "node-2" in message and "--probe PATH" in message
+
+
+def test_a_site_without_a_password_form_is_told_from_a_site_whose_pages_fail(lab):
+    from lab.run.site_facts import NoLoginForm, find_login_page
+
+    plan = SimpleNamespace(url=lab.url(), config=SimpleNamespace(login_url=""))
+    found = find_login_page(plan, {"login_candidates": [["/nope/", "LOGIN_URL"], ["/accounts/login/", "the admin's login"]]})
+    assert found == ("/accounts/login/", "the admin's login")
+    with pytest.raises(NoLoginForm) as api_only:  # an API: pages answer, none with a form
+        find_login_page(plan, {"login_candidates": [["/nope/", "LOGIN_URL"], ["/dashboard/", "the admin's login"]]})
+    assert not api_only.value.failing and "LOGIN_URL /nope/ answered 404" in str(api_only.value)
+    with pytest.raises(NoLoginForm) as given:  # the page the user named has none: that is an error
+        find_login_page(SimpleNamespace(url=lab.url(), config=SimpleNamespace(login_url="/dashboard/")), {})
+    assert given.value.failing
