@@ -224,13 +224,32 @@ def site_images(engine, config: LabConfig, keys, progress) -> dict[str, str]:
         raise
 
 
+# Debian's Node.js per release the lab builds on (its Python decides the release: 3.11 bookworm, 3.13 trixie,
+# 3.14 forky), for a package.json whose `engines.node` wants a newer one.
+NODE_BY_SUITE = {"bookworm": 18, "trixie": 20, "forky": 24}
+PYTHON_OF_SUITE = {"bookworm": "3.11", "trixie": "3.13", "forky": "3.14"}
+
+
+def node_advice(log: str) -> str:
+    """When npm refuses the build stage's Node.js (EBADENGINE): which Debian release has a Node.js it takes."""
+    wanted = re.search(r"""Required: \{[^}]*"?node"?:\s*"?>=?\s*(\d+)""", log)
+    if "EBADENGINE" not in log and not wanted:
+        return ""
+    major = int(wanted.group(1)) if wanted else 0
+    fit = [suite for suite, version in NODE_BY_SUITE.items() if version >= major]
+    if not fit:
+        return f"; package.json asks Node.js >= {major}, newer than any Debian release the lab builds on has"
+    return (f"; package.json asks Node.js >= {major}: Debian {fit[0]}'s is {NODE_BY_SUITE[fit[0]]}, the lab's image for "
+            f"Python {PYTHON_OF_SUITE[fit[0]]} (`lab up --python {PYTHON_OF_SUITE[fit[0]]}`)")
+
+
 def build_step_failure(error: ImageBuildError) -> ImageBuildError:
     """The one-line error for a site image whose build step failed (lab-build-step names the step)."""
     log = clean(error.log or str(error))
     failed = [line.split("lab-build: error: ", 1)[1] for line in log.splitlines() if "lab-build: error: " in line]
     if not failed:
         return error
-    message = f"the site's image did not build: {failed[-1]}{advice(log)}"
+    message = f"the site's image did not build: {failed[-1]}{advice(log)}{node_advice(log)}"
     if os.environ.get("LAB_DEBUG"):
         message += "\n--- the build's last lines ---\n" + "\n".join(log.splitlines()[-60:])
     return ImageBuildError(message, log)

@@ -201,3 +201,15 @@ def test_a_git_dependency_this_machine_cannot_fetch_is_named_with_its_host():
     said = diagnose(log, config)
     assert said.startswith("pip could not fetch the git dependency https://github.com/brutasse/django-push.git: "
                            "a download from github.com failed"), said
+
+
+def test_a_front_end_that_wants_a_newer_node_names_the_python_whose_debian_has_it():
+    from lab.errors import ImageBuildError
+    from lab.run.build_errors import build_step_failure
+
+    log = ("npm error code EBADENGINE\nnpm error engine Unsupported engine\nnpm error notsup Required: "
+           '{"node":">=24"}\nnpm error notsup Actual:   {"npm":"9.2.0","node":"v20.19.2"}\n'
+           "lab-build: error: the build step `npm ci` (docker/Dockerfile-mozcloud:45 (RUN)) exited 1: npm error notsup Actual\n")
+    said = str(build_step_failure(ImageBuildError("x", log)))
+    assert said.endswith("package.json asks Node.js >= 24: Debian forky's is 24, the lab's image for Python 3.14 "
+                         "(`lab up --python 3.14`)"), said
