@@ -19,6 +19,7 @@ from lab.project.files import env_files
 from lab.project.interpreters import Choice, choose
 from lab.project.release_steps import Step, plan_steps
 from lab.project.required_env import off_value
+from lab.project.dependencies import pinned_django
 from lab.project.processes import SCHEDULER, WORKER, Process, of_role, processes, runnable
 from lab.project.schedulers import scheduler_command
 from lab.project.site import find_manage_py, needed_stores, project_folders, redis_variables, settings_module
@@ -234,8 +235,16 @@ class LabConfig:
 
     @functools.cached_property
     def interpreter_choice(self) -> Choice:
-        """The Python the site's nodes run, and why."""
-        return choose(project_folders(Path(self.site)), self.python)
+        """The Python the site's nodes run, and why. On a tie (3.12 asked: 3.11 and 3.13 as close), the newer
+        one when the project's pinned Django needs it (Django 6 runs on Python 3.12 and later)."""
+        choice = choose(project_folders(Path(self.site)), self.python)
+        other = choice.as_close
+        if other is not None and other.key > choice.interpreter.key and choice.interpreter.key < (3, 12):
+            django = pinned_django(project_folders(Path(self.site)))
+            if django and int(django.split(".")[0]) >= 6:
+                return Choice(other, f"{choice.reason}; its Django {django} needs Python 3.12 or later: {other}",
+                              choice.interpreter)
+        return choice
 
     @functools.cached_property
     def dependencies(self) -> Dependencies | None:

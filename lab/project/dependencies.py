@@ -379,3 +379,27 @@ def where_module_is(folder: Path, module: str) -> str | None:
             group = path.stem if path.parent.name == "requirements" else _group_of(path)
             return f"{relative} lists it: add --group {group}"
     return None
+
+
+def pinned_django(folders: list[Path]) -> str | None:
+    """The Django version a project pins or locks (`Django==6.0.2`, `django>=6.0,<6.1`'s floor, a lock's
+    entry), read without choosing groups; None when it pins none."""
+    patterns = [
+        re.compile(r"^\s*django(?:\[[^\]]*\])?\s*(?:==|>=|~=)\s*([\d.]+)", re.I | re.M),  # requirements, PEP 621
+        re.compile(r'name = "django"\nversion = "([\d.]+)"', re.I),  # uv.lock, poetry.lock
+        re.compile(r'"django":\s*\{[^}]*"version":\s*"==([\d.]+)"', re.I),  # Pipfile.lock
+        re.compile(r'^\s*django\s*=\s*"(?:\^|~|==|>=)?([\d.]+)', re.I | re.M),  # Poetry, Pipfile
+    ]
+    names = ("requirements.txt", "requirements/base.txt", "requirements/production.txt", "requirements/prod.txt",
+             "uv.lock", "poetry.lock", "Pipfile.lock", "pyproject.toml", "Pipfile")
+    for folder in folders:
+        for name in names:
+            path = folder / name
+            if not path.is_file():
+                continue
+            text = path.read_text(errors="replace")
+            for pattern in patterns:
+                match = pattern.search(text)
+                if match:
+                    return match.group(1)
+    return None

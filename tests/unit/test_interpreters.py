@@ -394,3 +394,15 @@ def test_a_dockerfile_in_a_subfolder_declares_the_python_and_a_development_one_d
     assert choice.interpreter.version == "3.14" and choice.reason.startswith("docker/Dockerfile FROM python:3.14.7")
     only_development = make(tmp_path / "dev", {"Dockerfile.dev": "FROM python:3.11-slim\n"})
     assert choose(only_development).interpreter.version == "3.11"  # with nothing else, it is what the project says
+
+
+def test_on_a_tie_a_pinned_django_6_takes_the_newer_python(tmp_path):
+    from lab import LabConfig
+
+    files = {"manage.py": "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'bakery.settings')\n",
+             "bakery/__init__.py": "", "bakery/settings.py": "SECRET_KEY = 'x'\n", ".python-version": "3.12\n"}
+    six = LabConfig(site=str(make(tmp_path / "six", {**files, "requirements/base.txt": "Django>=6.0,<6.1\n",
+                                                      "requirements.txt": "-r requirements/base.txt\n"})))
+    assert six.interpreter_choice.interpreter.version == "3.13" and "its Django 6.0 needs Python 3.12" in six.interpreter_choice.reason
+    five = LabConfig(site=str(make(tmp_path / "five", {**files, "requirements.txt": "Django==5.2.19\n"})))
+    assert five.interpreter_choice.interpreter.version == "3.11"  # the older one, whose wheels its pins were chosen against
