@@ -34,7 +34,8 @@ from lab.model.config import SAMPLE_SITE
 from lab.studies.matrix import run_cell, run_matrix
 from lab.studies.readiness import assess
 from lab.traffic.clients import Clients
-from lab.traffic.evidence import VirtualUser, _probe_socket, tls_context
+from lab.traffic.evidence import VirtualUser, tls_context
+from lab.traffic.websocket import WebSocket
 from lab.verdicts.hazards import FOUND
 
 from .conftest import free_port
@@ -259,8 +260,9 @@ def test_chat_users_get_each_others_messages_across_nodes_only_once_the_fix_shar
     monkeypatch.setenv("LAB_STATE_DIR", str(state_dir))
     monkeypatch.chdir(folder)
     assert cli.main(["--name", lab.name, "up", "--nodes", "3", "--port", str(free_port())]) == 0
-    # A WebSocket's handshake (101) names the node that accepted it, as every other answer does.
-    with _probe_socket(lab.url(), "handshake", None) as socket:
+    # The site's own WebSocket handshake (101) names the node that accepted it, as every other answer does.
+    chat = "ws://" + lab.url().split("://", 1)[1] + "ws/chat/lobby/"
+    with WebSocket.connect(chat, headers={"Origin": lab.url().rstrip("/")}) as socket:
         assert re.fullmatch(r"node-\d", socket.headers.get("x-lab-node", "")), socket.headers
         assert socket.headers.get("x-lab-config-id"), socket.headers
     experiment = EXPERIMENTS["channels-across-nodes"]

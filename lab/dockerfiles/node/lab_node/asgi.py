@@ -30,7 +30,9 @@ def _with_lab_headers(send):
 
     async def sending(message):
         if message.get("type") == "websocket.accept":
-            message = {**message, "headers": [*message.get("headers", []), *_HANDSHAKE_HEADERS]}
+            given = {bytes(name).lower() for name, _ in message.get("headers", [])}  # the probe names its process
+            extra = [(name, value) for name, value in _HANDSHAKE_HEADERS if name not in given]
+            message = {**message, "headers": [*message.get("headers", []), *extra]}
         await send(message)
 
     return sending
