@@ -147,6 +147,9 @@ if not LAB_HTTPS:
             _override(_name, _value.split("-", 1)[1], _HTTP)
 _override("SESSION_COOKIE_DOMAIN", None, "the lab is reached at its own address, not the site's domain")
 _override("CSRF_COOKIE_DOMAIN", None, "the lab is reached at its own address, not the site's domain")
+# What the site's build steps (django-compressor's `compress`, a front end's bundler) wrote into the site's
+# own STATIC_ROOT lives in the image there: the lab's collection carries it into the volume nginx serves.
+LAB_SITE_STATIC_ROOT = str(_current("STATIC_ROOT") or "")
 if "django.contrib.staticfiles" in _current("INSTALLED_APPS"):
     _override("STATIC_ROOT", _lab.get("static_root", "/srv/static"), "collected once per lab into a volume nginx serves")
 

@@ -12,6 +12,8 @@ import sys
 
 import django
 
+from lab_node.static_carry import carry_build_output
+
 
 def _path(value, fallback):
     """A URL setting as a path: a URL name is reversed; an absolute URL (another host) gives the fallback."""
@@ -110,7 +112,9 @@ def collect() -> str:
     if not apps.is_installed("django.contrib.staticfiles"):
         return "no django.contrib.staticfiles"
     call_command("collectstatic", interactive=False, verbosity=0)
-    return f"static files collected into {settings.STATIC_ROOT}"
+    carried = carry_build_output(settings.LAB_SITE_STATIC_ROOT, str(settings.STATIC_ROOT))
+    return f"static files collected into {settings.STATIC_ROOT}" + (f"; {carried}" if carried else "")
+
 
 
 if __name__ == "__main__":
