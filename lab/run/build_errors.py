@@ -164,6 +164,12 @@ _DOCKER_NOISE = re.compile(r"^(Step \d+/\d+ :|---> |Removing intermediate contai
 def index_unreachable(log: str) -> str:
     """When pip could not reach a package index (not "no release for this Python"): which index, and from where."""
     text = clean(log)
+    declared_index = re.search(r"lab-requirements: failed: the project's package index (\S+) \(([^)]+)\) cannot be reached: ([^\n]+)", text)
+    if declared_index:
+        url, where, reason = declared_index.groups()
+        host = re.sub(r"^https?://([^/:]+).*", r"\1", url)
+        return (f"pip could not reach the package index {host} ({url}, declared in {where}): {reason.strip()[:160]}; "
+                "this machine cannot reach it (a download failed): run the lab where that index answers")
     failure = re.search(r"(NameResolutionError|Failed to resolve '[^']+'|Temporary failure in name resolution|"
                         r"Failed to establish a new connection|Could not fetch URL [^:]+: [^\n]+|SSLError[^\n]*)", text)
     if not failure:

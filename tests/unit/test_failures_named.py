@@ -176,6 +176,20 @@ def test_an_index_pip_cannot_reach_is_named_and_no_other_python_is_advised():
     assert "--python" not in said and "a download failed" in said
 
 
+def test_a_project_index_that_cannot_be_reached_is_named_with_where_it_is_declared():
+    from lab.run.build_errors import diagnose
+
+    log = ("lab-requirements: the project's own package indexes: https://download.pytorch.org/whl/cpu\n"
+           "lab-requirements: failed: the project's package index https://download.pytorch.org/whl/cpu (pyproject.toml) "
+           "cannot be reached: [Errno -3] Temporary failure in name resolution\n")
+    config = SimpleNamespace(interpreter_choice=SimpleNamespace(interpreter=SimpleNamespace(version="3.13")),
+                             dependencies=SimpleNamespace(source="uv.lock"), groups=())
+    said = diagnose(log, config)
+    assert said.startswith("pip could not reach the package index download.pytorch.org "
+                           "(https://download.pytorch.org/whl/cpu, declared in pyproject.toml): [Errno -3]")
+    assert "a download failed" in said and "--python" not in said
+
+
 def test_a_service_the_site_expects_beside_it_is_no_download():
     from lab.engines.job_output import advice, download_failed
 
