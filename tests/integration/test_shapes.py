@@ -114,12 +114,15 @@ def test_pipenvsite_runs_with_its_cache_table_and_names_the_cause_of_an_error_pa
     code, out = up_as_typed(lab, folder, monkeypatch, state_dir, capsys)
     assert code == 0, out
     assert "users log in at /api/admin/login/ (the admin's login)" in out, out  # the GitHub button page has no form
-    # Every page's menu reads the DatabaseCache: without its table, the node names the cause of the 500.
+    # Every page's menu reads the DatabaseCache, the error page's too: without its table, the node names the
+    # cause of the 500 whose error page failed as well.
     lab.engine.exec_member(f"{lab.name}-node-1", ["python", "-c",
         "import django; django.setup(); from django.db import connection; connection.cursor().execute('DROP TABLE site_cache')"],
         user="django")
     causes = {get(lab.url() + "api/admin/login/")[1].get("X-Lab-Error", "") for _ in range(3)}
     assert any(re.search(r"site_cache.*does not exist", cause) for cause in causes), causes
+    logs = "".join(lab.engine.member_logs(lab.name, f"{lab.name}-node-{n}", tail=400) for n in (1, 2, 3))
+    assert "the site's error page failed too: ProgrammingError" in logs, logs[-2000:]
     # Its lock's develop section pins sqlparse differently: pip's own reason, in one line.
     code, out = up_as_typed(lab, folder, monkeypatch, state_dir, capsys, "--group", "dev")
     assert code == 1

@@ -38,7 +38,30 @@ def _with_lab_headers(send):
     return sending
 
 
+async def _answering_failures(scope, receive, send):
+    """The site's HTTP side; a 500 whose error page failed too still names its node and cause."""
+    started = False
+
+    async def sending(message):
+        nonlocal started
+        started = started or message.get("type") == "http.response.start"
+        await send(message)
+
+    try:
+        return await _site(scope, receive, sending)
+    except Exception as error:
+        if started:
+            raise
+        from .errors import FALLBACK_BODY, fallback_headers
+
+        headers = [(name.lower().encode(), value.encode("latin-1")) for name, value in fallback_headers(error)]
+        await send({"type": "http.response.start", "status": 500, "headers": headers})
+        await send({"type": "http.response.body", "body": FALLBACK_BODY})
+
+
 async def application(scope, receive, send):
+    if scope["type"] == "http":
+        return await _answering_failures(scope, receive, send)
     if scope["type"] == "websocket":
         send = _with_lab_headers(send)
         if scope.get("path") == PROBE_PATH:

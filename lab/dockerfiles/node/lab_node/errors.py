@@ -3,7 +3,9 @@ exception's type and message and the last frame in the site's own code.
 
 Django sends `got_request_exception` for every exception it turns into an error page; the receiver keeps
 the cause on the request (LabNodeMiddleware answers it as X-Lab-Error, so the lab can quote it) and prints
-it to the node's log (`lab logs node-N`), as `lab-node: error: GET /path: ...`.
+it to the node's log (`lab logs node-N`), as `lab-node: error: GET /path: ...`. When the site's error page
+fails too (its template needs what broke the page), the exception leaves Django: the node's WSGI and ASGI
+entry points answer that 500 themselves, with the same headers (`fallback_headers`).
 """
 
 import sys
@@ -39,3 +41,24 @@ def record(sender, request=None, **kwargs) -> None:
 def header_value(text: str) -> str:
     """A header's value: latin-1 only (non-ASCII escaped), one line."""
     return text.encode("ascii", "backslashreplace").decode()[:400]
+
+
+def fallback_headers(error: BaseException) -> list[tuple[str, str]]:
+    """The headers of a 500 the node answers itself: which node, and the cause, as LabNodeMiddleware would."""
+    import os
+
+    from django.conf import settings
+
+    said = cause(error)
+    print(f"lab-node: error: the site's error page failed too: {said}\n{traceback.format_exc()}", file=sys.stderr, flush=True)
+    release = os.environ.get("LAB_RELEASE", "")
+    return [
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("X-Lab-Node", getattr(settings, "LAB_NODE", "")),
+        ("X-Lab-Config-Id", getattr(settings, "LAB_CONFIG_ID", "")),
+        ("X-Lab-Version", os.environ.get("LAB_VERSION", "") + (f" {release}" if release else "")),
+        ("X-Lab-Error", header_value(said)),
+    ]
+
+
+FALLBACK_BODY = b"Internal Server Error (the site's error page failed too: X-Lab-Error names the cause)\n"

@@ -23,5 +23,8 @@ urlpatterns = [
     path("accounts/github/login/", views.github_login, name="github-login"),
 ]
 
+# The error page keeps the site's menu, so a visitor can find their way back.
+handler500 = "api.views.server_error"
+
 if "debug_toolbar" in settings.INSTALLED_APPS:
     urlpatterns += [path("__debug__/", include("debug_toolbar.urls"))]

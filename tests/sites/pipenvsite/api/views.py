@@ -20,3 +20,8 @@ def github_login(request):
         "accounts/github_login.html",
         {"authorize_url": f"{GITHUB_AUTHORIZE_URL}?{query}"},
     )
+
+
+def server_error(request):
+    """The 500 page, in the site's layout (its menu included)."""
+    return render(request, "500.html", status=500)
