@@ -24,6 +24,7 @@ from lab import resources
 from lab.errors import ImageBuildError
 from lab.model.config import LabConfig
 from lab.project.files import code_files
+from lab.project.node_versions import frontend_suite
 from lab.project.release_steps import AT_BUILD
 
 REPOSITORY = "django-lab"
@@ -126,12 +127,14 @@ class BuildSteps:
     then building it and compiling messages."""
 
     install: tuple[str, ...] = ()
-    build: tuple[str, ...] = ()
+    frontend: tuple[str, ...] = ()  # building the front end (npm run build), after its install
+    build: tuple[str, ...] = ()  # the site's own build steps (compilemessages, its Dockerfile's RUN lines)
     manifests: tuple[tuple[str, Path], ...] = ()  # (path in the site, file): package.json and its lock
     node: bool = False  # the steps run Node.js (Debian's nodejs and npm go into the build stage)
+    node_suite: str = ""  # the Debian release whose Node.js builds the front end in its own stage, when not the site's
 
     def __bool__(self) -> bool:
-        return bool(self.install or self.build)
+        return bool(self.install or self.frontend or self.build)
 
 
 def build_steps(config: LabConfig) -> BuildSteps:
@@ -140,10 +143,13 @@ def build_steps(config: LabConfig) -> BuildSteps:
     site = Path(config.site)
     steps = config.release_steps
     install: list[str] = []
+    frontend: list[str] = []
     build: list[str] = []
     manifests: list[tuple[str, Path]] = []
     javascript = [step for step in steps if step.action == "build-js"]
     package = next((path.parent for _, path in code_files(site) if path.name == "package.json"), None)
+    node_suite = frontend_suite(package / "package.json", config.interpreter_choice.interpreter.suite) if (
+        javascript and package is not None) else ""
     if javascript and package is not None:
         folder = package.relative_to(site).as_posix() or "."
         installs = [step for step in javascript if re.search(r"\b(ci|install|i)\b|^(yarn|pnpm)\s*$", step.command)]
@@ -153,7 +159,7 @@ def build_steps(config: LabConfig) -> BuildSteps:
             locked = (package / "package-lock.json").exists()
             install.append(wrapped("package.json", f"npm {'ci' if locked else 'install'}"))
         install += [wrapped(step.where, step.command) for step in installs]
-        build += [wrapped(step.where, step.command) for step in javascript if step not in installs]
+        frontend += [wrapped(step.where, step.command) for step in javascript if step not in installs]
         for name in ("package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml", ".npmrc"):
             if (package / name).is_file():
                 manifests.append(((package / name).relative_to(site).as_posix(), package / name))
@@ -170,7 +176,7 @@ def build_steps(config: LabConfig) -> BuildSteps:
             env = {"DJANGO_SETTINGS_MODULE": config.site_settings, **dict(step.env)}
             command = "env " + " ".join(shlex.quote(f"{k}={v}") for k, v in env.items()) + f" python manage.py {arguments}"
         build.append(f"lab-build-step {shlex.quote(step.where)} {command}")
-    return BuildSteps(tuple(install), tuple(build), tuple(manifests), bool(javascript))
+    return BuildSteps(tuple(install), tuple(frontend), tuple(build), tuple(manifests), bool(javascript), node_suite)
 
 
 def image_specs(config: LabConfig) -> dict[str, ImageSpec]:
@@ -215,8 +221,23 @@ def image_specs(config: LabConfig) -> dict[str, ImageSpec]:
     # A release label is part of the image: a new label is a new version even when the code is the same.
     release = {"LAB_RELEASE": config.release} if config.release else {}
     steps = build_steps(config)
-    if steps:
-        script = lambda lines: ("set -ex\n" + "\n".join(lines) + "\n").encode()  # noqa: E731
+    script = lambda lines: ("set -ex\n" + "\n".join(lines) + "\n").encode()  # noqa: E731
+    if steps.node_suite:
+        # The front end on the Debian release whose Node.js its package.json asks for; the rest as below.
+        site = ImageSpec(
+            "site",
+            DOCKERFILES / "site-build-frontend",
+            extra_dirs={"tools": DOCKERFILES / "site-build"},
+            build_args={"FROM_IMAGE": layers[-1].tag, "BUILDER_IMAGE": builder.tag,
+                        "FRONTEND_IMAGE": base_tag(steps.node_suite), **release},
+            generated={"install-steps": script(("rm -rf .lab-placeholder", *steps.install)),
+                       "frontend-steps": script(steps.frontend), "build-steps": script(steps.build),
+                       "packages/.lab-placeholder/keep": b""},
+            listed=code + tuple(("packages/" + name, path) for name, path in steps.manifests),
+            needs=(layers[-1].key, "builder"),
+            suite=steps.node_suite,
+        )
+    elif steps:
         site = ImageSpec(
             "site",
             DOCKERFILES / "site-build",
@@ -224,7 +245,7 @@ def image_specs(config: LabConfig) -> dict[str, ImageSpec]:
                         "WITH_NODE": "1" if steps.node else "", **release},
             # packages/ is never empty (COPY needs a file): a placeholder the install step removes.
             generated={"install-steps": script(("rm -rf .lab-placeholder", *steps.install)),
-                       "build-steps": script(steps.build), "packages/.lab-placeholder/keep": b""},
+                       "build-steps": script((*steps.frontend, *steps.build)), "packages/.lab-placeholder/keep": b""},
             listed=code + tuple(("packages/" + name, path) for name, path in steps.manifests),
             needs=(layers[-1].key, "builder"),
         )

@@ -39,7 +39,8 @@ AT_BUILD = {"compilemessages": "compiled into the site's image (it writes next t
 _JS = re.compile(r"^(?:npm\s+(?:ci|install|i|run|run-script|exec)\b|yarn(?:\s+(?:install|build|run)\b|\s*$)|"
                  r"pnpm\s+(?:install|build|run|exec)\b|npx\s)(.*)$")
 _JS_DEVELOPMENT = re.compile(r"\b(dev|watch|start|serve|test|lint)\b")
-JS_WHY = "run in the build stage of the site's image with Debian's Node.js; its output is copied in"
+JS_WHY = ("run in the build stage of the site's image with Debian's Node.js (of the release whose Node.js its package.json "
+          "asks for); its output is copied in")
 CONDITIONAL_WHY = "inside a condition of the start script: its deployment runs it only when that holds; the lab does not"
 BUILD_WHY = "a Dockerfile's RUN line: run while the site's image is built, with the environment its Dockerfile gives it"
 

@@ -14,6 +14,7 @@ from lab.engines.images import ensure_images
 from lab.engines.job_output import advice, clean, download_failed
 from lab.errors import ImageBuildError
 from lab.model.config import LabConfig
+from lab.project.node_versions import NODE_BY_SUITE, PYTHON_OF_SUITE
 
 # Headers the build stage lacks, and the Debian packages that have them.
 HEADERS = {
@@ -232,8 +233,6 @@ def site_images(engine, config: LabConfig, keys, progress) -> dict[str, str]:
 
 # Debian's Node.js per release the lab builds on (its Python decides the release: 3.11 bookworm, 3.13 trixie,
 # 3.14 forky), for a package.json whose `engines.node` wants a newer one.
-NODE_BY_SUITE = {"bookworm": 18, "trixie": 20, "forky": 24}
-PYTHON_OF_SUITE = {"bookworm": "3.11", "trixie": "3.13", "forky": "3.14"}
 
 
 def node_advice(log: str) -> str:

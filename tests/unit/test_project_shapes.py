@@ -156,10 +156,61 @@ def test_a_front_end_build_runs_in_the_build_stage_with_node(tmp_path):
     steps = build_steps(config)
     # npm ci as its lock says, though the Dockerfile named only the build; each step named for its failure.
     assert steps.install == ("lab-build-step package.json bash -c 'cd frontend && npm ci'",)
-    assert steps.build == ("lab-build-step 'Dockerfile:3 (RUN)' bash -c 'cd frontend && npm run build'",
-                           "lab-build-step 'Dockerfile:6 (RUN)' env -u DJANGO_SETTINGS_MODULE django-admin compilemessages")
+    assert steps.frontend == ("lab-build-step 'Dockerfile:3 (RUN)' bash -c 'cd frontend && npm run build'",)
+    assert steps.build == ("lab-build-step 'Dockerfile:6 (RUN)' env -u DJANGO_SETTINGS_MODULE django-admin compilemessages",)
     assert [name for name, _ in steps.manifests] == ["frontend/package.json", "frontend/package-lock.json"]
-    assert image_specs(config)["site"].build_args["WITH_NODE"] == "1"
+    site_image = image_specs(config)["site"]
+    assert site_image.build_args["WITH_NODE"] == "1" and "FRONTEND_IMAGE" not in site_image.build_args
+    # One stage: the front end's build, then the site's own steps, in that order.
+    assert site_image.generated["build-steps"].decode().splitlines()[1:] == [*steps.frontend, *steps.build]
+
+
+def test_a_front_end_that_asks_for_a_newer_node_is_built_on_the_release_that_has_it(tmp_path):
+    from lab import LabConfig
+    from lab.engines.images import base_tag, build_steps, image_specs
+
+    site = make(tmp_path, {
+        "manage.py": 'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "app.settings")\n', "app/settings.py": "",
+        ".python-version": "3.13\n", "package-lock.json": "{}",
+        "package.json": '{"scripts": {"build:prod": "webpack"}, "engines": {"node": ">= 24", "npm": ">= 7"}}',
+        "Dockerfile": "FROM node:24-trixie-slim AS node-builder\nRUN npm ci\nRUN npm run build:prod\n"
+                      "FROM python:3.13-slim-trixie\nRUN python manage.py compilemessages\n",
+    })
+    config = LabConfig(site=str(site))
+    assert config.interpreter_choice.interpreter.suite == "trixie"  # whose Node.js is 20
+    steps = build_steps(config)
+    assert steps.node_suite == "forky"
+    site_image = image_specs(config)["site"]
+    assert site_image.dockerfile_dir.name == "site-build-frontend" and site_image.suite == "forky"
+    assert site_image.build_args["FRONTEND_IMAGE"] == base_tag("forky")
+    assert site_image.generated["frontend-steps"].decode().splitlines()[1:] == [
+        "lab-build-step 'Dockerfile:3 (RUN)' bash -c 'cd . && npm run build:prod'"]
+    assert "compilemessages" in site_image.generated["build-steps"].decode()
+    assert "npm" not in site_image.generated["build-steps"].decode()
+
+
+@pytest.mark.parametrize("engines, major", [
+    (">= 24", 24), (">=22.12.0", 22), ("^20.19.0 || >=22.12.0", 20), ("20.x", 20), ("v18", 18), (">16", 17),
+    ("<23", 0), ("*", 0), ("", 0),
+])
+def test_the_node_major_a_package_json_asks_for(engines, major):
+    from lab.project.node_versions import wanted_major
+
+    assert wanted_major(engines) == major
+
+
+def test_the_release_whose_node_builds_the_front_end(tmp_path):
+    from lab.project.node_versions import frontend_suite
+
+    package = tmp_path / "package.json"
+    package.write_text('{"engines": {"node": ">=20"}}')
+    assert frontend_suite(package, "trixie") == "" and frontend_suite(package, "bookworm") == "trixie"
+    package.write_text('{"engines": {"node": ">=26"}}')
+    assert frontend_suite(package, "trixie") == ""  # none has it: npm's own refusal, with the lab's advice
+    package.write_text('{"name": "x"}')
+    assert frontend_suite(package, "bookworm") == "" and frontend_suite(None, "bookworm") == ""
+    package.write_text('not json')
+    assert frontend_suite(package, "bookworm") == ""
 
 
 def test_env_files_read_as_dotenv_tools_read_them():
