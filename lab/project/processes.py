@@ -95,6 +95,23 @@ def _script_command(script: Path) -> str:
     return served[-1] if served else ""
 
 
+def _scripts_of(folder: Path, service: dict, dockerfiles: list[Path]) -> list[Path]:
+    """The repository's scripts a compose service's command or entrypoint names (through its Dockerfile's COPY)."""
+    found = []
+    for key in ("command", "entrypoint"):
+        command = service.get(key) or ""
+        words = [str(word) for word in command] if isinstance(command, list) else str(command).split()
+        for word in words:
+            if not (word.startswith("/") or word.startswith("./") or word.endswith(".sh")):
+                continue
+            script = _copied_to(folder, word, dockerfiles)
+            if script is None and not word.startswith("/") and (folder / word.removeprefix("./")).is_file():
+                script = folder / word.removeprefix("./")
+            if script is not None:
+                found.append(script)
+    return found
+
+
 def _service_command(folder: Path, service: dict, dockerfiles: list[Path]) -> str:
     """What a compose service runs: its command, or the start script it names (copied into its image by
     its Dockerfile, or a file of the repository), read for the server, worker or scheduler it starts."""
@@ -131,6 +148,42 @@ def _compose(folder: Path, relative: Path, skipped: set[Path]) -> list[Process]:
         role = role_of(name, command)
         if role:
             found.append(Process(name, role, command, f"{relative.as_posix()} ({name})", bool(_WITH_BEAT.search(command))))
+    return found
+
+
+def _repository_root(site: Path) -> list[Path]:
+    """The repository around a site deeper than its project folders (a monorepo's apps/api), if any."""
+    for parent in list(site.parents)[:4]:
+        if (parent / ".git").exists():
+            return [] if parent in project_folders(site) else [parent]
+    return []
+
+
+def one_off_scripts(site: Path) -> set[Path]:
+    """Scripts of production compose services declared to run once (`restart: "no"`) that start no server,
+    worker or scheduler: jobs that run and exit once per deploy, as a release step does (plane's
+    `migrator: {restart: no, command: ./bin/docker-entrypoint-migrator.sh}`)."""
+    found: set[Path] = set()
+    for folder in [*project_folders(site), *_repository_root(site)]:
+        skipped = development_recipes(folder)
+        every = [path for path in recipes(folder) if path.name.lower().startswith("dockerfile") and path not in skipped]
+        for relative in recipes(folder):
+            if relative in skipped or not re.search(r"compose.*\.ya?ml$", relative.name):
+                continue
+            try:
+                data = yaml.safe_load((folder / relative).read_text(errors="replace")) or {}
+            except yaml.YAMLError:
+                continue
+            for service in (data.get("services") or {}).values() if isinstance(data, dict) else []:
+                if not isinstance(service, dict) or not service.get("build") or service.get("restart") not in (False, "no"):
+                    continue
+                build = service["build"] if isinstance(service["build"], dict) else {"context": service["build"]}
+                context = folder / str(build.get("context") or ".").removeprefix("./")
+                if folder not in project_folders(site) and context.resolve() != site.resolve():
+                    continue  # a monorepo's compose file: only the services it builds from this site
+                scripts = _scripts_of(folder, service, every) or _scripts_of(context, service, [])
+                if scripts and not any(_script_command(script) for script in scripts):
+                    found.update(script.resolve() for script in scripts)
     return found
 
 

@@ -254,7 +254,9 @@ def migrate_at_start(folder: Path) -> list[Hit]:
     them (uWSGI's `hook-pre-app = exec:./manage.py migrate`); a Procfile `release:` runs once, and so does a
     script a deployment file names as its build or release command."""
     start_files = ("Procfile", "Dockerfile*", "*.sh", "docker-compose*.yml", "compose*.yml", "entrypoint*", "start*", "*.ini")
-    once = once_per_deploy_scripts(folder)
+    from lab.project.processes import one_off_scripts
+
+    once, jobs = once_per_deploy_scripts(folder), one_off_scripts(folder)
     hits = _production(folder, [
         hit
         for hit in _grep(
@@ -263,11 +265,26 @@ def migrate_at_start(folder: Path) -> list[Hit]:
             re.compile(r"\bmigrate\b"),
             keep=lambda line: not line.lstrip().startswith(("#", ";", "release:")),
         )
-        if Path(hit.file).name not in once and (not hit.file.endswith(".ini") or _UWSGI_COMMAND.search(hit.text))
+        if Path(hit.file).name not in once and (folder / hit.file).resolve() not in jobs
+        and (not hit.file.endswith(".ini") or _UWSGI_COMMAND.search(hit.text))
+        and not _ONE_OFF_CONTAINER.search(hit.text) and not serves_runserver(folder / hit.file)
     ])
     # A migrate inside a condition runs only when it holds: the evidence says which.
     return [Hit(hit.file, hit.line, f"{hit.text.strip()}   (only if {condition})") if (condition := condition_at(folder / hit.file, hit.line))
             else hit for hit in hits]
+
+
+# `docker compose run --rm web python manage.py migrate` in a deploy script: a container of its own, once.
+_ONE_OFF_CONTAINER = re.compile(r"\brun\s+(?:-\S+\s+)*--rm\b")
+
+
+def serves_runserver(script: Path) -> bool:
+    """A start script whose server is Django's development server: a development recipe, whatever its name."""
+    from lab.project.processes import _script_command
+
+    if script.suffix not in ("", ".sh") or script.name.startswith(("Dockerfile", "Procfile")) or not script.is_file():
+        return False
+    return "runserver" in _script_command(script)
 
 
 # uWSGI runs these in every instance: a hook before the app loads, a daemon beside the workers, a cron.

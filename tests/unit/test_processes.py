@@ -113,3 +113,32 @@ def test_a_development_recipes_migrate_is_no_evidence_when_a_production_recipe_e
                            "compose/production/django/Dockerfile": "FROM python:3.13\n",
                            "compose/local/django/start": "#!/bin/bash\npython manage.py migrate\nexec python manage.py runserver\n"})
     assert migrate_at_start(site) == []
+
+
+def test_a_migrator_job_a_deploy_script_and_a_runserver_script_are_no_migrate_at_every_start(tmp_path):
+    """A compose service declared to run once (`restart: "no"`, a monorepo's root compose file building this
+    folder), a deploy script's `compose run --rm`, a start script that serves with runserver: none is a web
+    process's start. A web service's entrypoint that migrates stays a hit."""
+    import subprocess
+
+    from lab.project.site import migrate_at_start
+
+    repo = tmp_path / "repo"
+    site = make(repo / "apps" / "api", {
+        **SITE, "Dockerfile.api": "FROM python:3.12\nWORKDIR /code\nCOPY . .\nCMD ./bin/web.sh\n",
+        "bin/migrator.sh": "#!/bin/bash\nset -e\npython manage.py wait_for_db\npython manage.py migrate $1\n",
+        "bin/web.sh": "#!/bin/bash\npython manage.py migrate\nexec gunicorn config.wsgi -b :8000\n",
+        "deploy.sh": "#!/bin/bash\n$COMPOSE run --rm django python manage.py migrate\n$COMPOSE up -d\n",
+        "docker/dev.sh": "#!/bin/bash\npython manage.py migrate\nexec python manage.py runserver 0.0.0.0:8000\n",
+    })
+    (repo / "docker-compose.yml").write_text(
+        "services:\n"
+        "  api:\n    build: {context: ./apps/api, dockerfile: Dockerfile.api}\n    restart: always\n"
+        "    command: ./bin/web.sh\n"
+        "  migrator:\n    build: {context: ./apps/api, dockerfile: Dockerfile.api}\n    restart: no\n"
+        "    command: ./bin/migrator.sh\n")
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    assert [str(hit) for hit in migrate_at_start(site)] == ["bin/web.sh:2: python manage.py migrate"]
+    (repo / "docker-compose.yml").write_text((repo / "docker-compose.yml").read_text().replace("restart: no", "restart: always"))
+    assert [str(hit) for hit in migrate_at_start(site)] == ["bin/migrator.sh:4: python manage.py migrate $1",
+                                                           "bin/web.sh:2: python manage.py migrate"]
