@@ -31,6 +31,8 @@ def record(sender, request=None, **kwargs) -> None:
         return
     said = cause(error)
     if request is not None:
+        if getattr(request, "lab_error", None):
+            return  # the error page failed too: Django sends the signal again at each middleware, said once
         request.lab_error = said
     path = getattr(request, "path", "?")
     method = getattr(request, "method", "?")
@@ -50,7 +52,8 @@ def fallback_headers(error: BaseException) -> list[tuple[str, str]]:
     from django.conf import settings
 
     said = cause(error)
-    print(f"lab-node: error: the site's error page failed too: {said}\n{traceback.format_exc()}", file=sys.stderr, flush=True)
+    own = "".join(traceback.format_exception(error, chain=False))
+    print(f"lab-node: error: the site's error page failed too: {said}\n{own}", file=sys.stderr, flush=True)
     release = os.environ.get("LAB_RELEASE", "")
     return [
         ("Content-Type", "text/plain; charset=utf-8"),
