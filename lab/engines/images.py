@@ -258,7 +258,8 @@ def image_specs(config: LabConfig) -> dict[str, ImageSpec]:
     release_image = ImageSpec(
         "release",
         DOCKERFILES / "release",
-        build_args={"FROM_IMAGE": site.tag, "PACKAGES": " ".join(dict.fromkeys(["gettext", *config.build_packages]))},
+        build_args={"FROM_IMAGE": site.tag, "PACKAGES": " ".join(dict.fromkeys(
+            ["gettext", *(["nodejs"] if steps.node else []), *config.build_packages]))},
         needs=("site",),
     )
     specs = [

@@ -207,9 +207,15 @@ def store_names(config: LabConfig) -> tuple[str, ...]:
     return tuple(dict.fromkeys(needed))
 
 
+def needs_release_image(config: LabConfig) -> bool:
+    """The release job runs in the release image when the project has release steps of its own, or a front end:
+    collectstatic may call its Node.js tools (django-pipeline's terser, django-compressor's filters)."""
+    return any(step.action in ("run", "build-js") for step in config.release_steps)
+
+
 def image_keys(config: LabConfig) -> tuple[str, ...]:
     """Image keys this configuration runs."""
-    release = ("release",) if any(step.action == "run" for step in config.release_steps) else ()
+    release = ("release",) if needs_release_image(config) else ()
     return ("site", *release, "nginx", *(STORES[name].image for name in store_names(config)),
             *(("faults",) if config.fault_proxy else ()))
 
@@ -355,7 +361,9 @@ def facts_job(plan: "Plan") -> ContainerSpec:
         name=container_name(plan.config.name, "facts"),
         role="job",
         labels=labels(plan.config.name, "job"),
-        # Static files are collected here, before any node starts (see lab_node.site_facts).
+        # Static files are collected here, before any node starts (see lab_node.site_facts), in the release
+        # job's image when there is one: a front end's tools (Node.js) may be what collectstatic calls.
+        image=plan.prepare.image,
         command=("python", "-m", "lab_node.site_facts", "--collect"),
         env={**node.env, "LAB_NODE": "facts"},
         mounts=plan.prepare.mounts,
@@ -459,8 +467,8 @@ class _Planner:
         return ContainerSpec(
             name=container_name(self.lab, "prepare"),
             role="job",
-            # The project's own release steps run where gettext and --build-package are (the release image).
-            image=self.tags["release"] if release and "release" in self.tags else self.tags["site"],
+            # The project's own release steps run where gettext, Node.js and --build-package are (the release image).
+            image=self.tags["release"] if needs_release_image(self.config) and "release" in self.tags else self.tags["site"],
             labels=labels(self.lab, "job"),
             env={**self.site_env, "LAB_NODE": "prepare"},
             command=("django-admin", "lab_prepare"),

@@ -254,3 +254,19 @@ def test_a_channel_layer_the_site_cannot_run_is_refused_with_the_fix():
     with pytest.raises(ConfigError, match="Django Channels"):
         Lab._refuse_channel_layer(LabConfig(name="t", channel_layer="memory"), {"channels": False})
     Lab._refuse_channel_layer(LabConfig(name="t", channel_layer="redis"), {"channels": True, "channels_redis": True})
+
+
+def test_a_front_end_brings_the_release_image_for_the_facts_and_release_jobs():
+    """collectstatic may call a front end's Node.js tools (django-pipeline's terser): the job that collects runs
+    in the release image, which has Node.js; a site without one keeps its own image."""
+    from lab.model.plan import facts_job
+    from lab.project.release_steps import Step
+
+    config = LabConfig(name="t")
+    config.__dict__["release_steps"] = [Step("npm run build", "npm", "Dockerfile:3 (RUN)", "build-js", "")]
+    assert "release" in image_keys(config)
+    plan = build_plan(config, SECRETS, {**TAGS, "release": "django-lab/release:test"})
+    assert plan.prepare.image == "django-lab/release:test" and facts_job(plan).image == "django-lab/release:test"
+    plain = plan_for()
+    assert "release" not in image_keys(plain.config)
+    assert plain.prepare.image == facts_job(plain).image == TAGS["site"]

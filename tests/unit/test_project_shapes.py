@@ -163,6 +163,7 @@ def test_a_front_end_build_runs_in_the_build_stage_with_node(tmp_path):
     assert site_image.build_args["WITH_NODE"] == "1" and "FRONTEND_IMAGE" not in site_image.build_args
     # One stage: the front end's build, then the site's own steps, in that order.
     assert site_image.generated["build-steps"].decode().splitlines()[1:] == [*steps.frontend, *steps.build]
+    assert image_specs(config)["release"].build_args["PACKAGES"] == "gettext nodejs"  # collectstatic's tools
 
 
 def test_a_front_end_that_asks_for_a_newer_node_is_built_on_the_release_that_has_it(tmp_path):
