@@ -15,6 +15,7 @@ from typing import Callable
 
 from lab.engines.choice import engine_for, every_engine
 from lab.engines.docker import DockerEngine
+from lab.engines.host import fetch_full
 from lab.engines.images import image_specs
 from lab.engines.interface import ApplyRequest, LabEngine
 from lab.engines.parallel import in_parallel
@@ -30,6 +31,7 @@ from lab.run.build_errors import WrongPython, site_images
 from lab.run.state import LabState, StateStore, new_key, new_secrets
 from lab.run.tls import certificates
 from lab.traffic.evidence import WHOAMI, LoginFailed, VirtualUser
+from lab.traffic.login_form import demo_email, find_login_form
 
 Progress = Callable[[str], None]
 
@@ -291,7 +293,7 @@ class Lab:
                     f"the login page {path} ({source}) has a form, but the demo user could not log in there: {error}; "
                     "`lab logs node-1` shows the site's side (say another page with --login-url)"
                 ) from None
-            facts.update(login_page=path, login_page_source=source)
+            facts.update(login_page=path, login_page_source=source, login_asks=login_asks(plan.url + path.lstrip("/")))
             self.states.save(saved.replace(site_facts=facts))
             self.progress(f"users log in at {path} ({source}): the demo user did, on {user.evidence.login_node}")
 
@@ -332,10 +334,12 @@ class Lab:
         return state
 
     def login(self) -> tuple[str, str]:
-        """The demo user's login name (an email on a site that logs in by email) and password."""
+        """The demo user's login name (an email on a site that logs in by email) and password: what a person
+        types in the login page's form (its email, where the form asks for one)."""
         state = self._state()
         facts = state.site_facts or {}
-        return facts.get("login_name", state.secrets.demo_user), state.secrets.demo_password
+        name = facts.get("login_name", state.secrets.demo_user)
+        return demo_email(name) if facts.get("login_asks") == "email" else name, state.secrets.demo_password
 
     def login_path(self) -> str:
         """The site's login page, without the leading slash: the one a GET found a login form on
@@ -433,3 +437,10 @@ class Lab:
         removed["state"] = int(forgot)
         return removed
 
+
+def login_asks(url: str) -> str:
+    """What the login page's form asks for who logs in: "email" or "name" ("" when it cannot be read)."""
+    status, _, body = fetch_full(url, timeout=10.0)
+    form = find_login_form(body.decode(errors="replace")) if status == 200 else None
+    identity = form.identity if form is not None else None
+    return identity[1] if identity else ""

@@ -74,6 +74,7 @@ def test_uwsgisite_runs_as_written_with_its_data_file_and_email_login(lab_factor
                                         "import psycopg; print(psycopg.__version__, psycopg.pq.__impl__)"], user="django")
     assert said.split()[-2:] == ["3.3.4", "binary"], said
     assert "users log in at /accounts/login/ (LOGIN_URL): the demo user did" in out  # its password form asks for an email
+    assert "log in   demo@example.com / " in out, out  # what a person types in that form
     # The committed search index reached every node's image.
     nodes = {}
     for _ in range(6):
