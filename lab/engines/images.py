@@ -137,6 +137,35 @@ class BuildSteps:
         return bool(self.install or self.frontend or self.build)
 
 
+def workspace_packages(folder: Path) -> list[Path]:
+    """The package.json of each workspace a front end declares (npm's and yarn's `workspaces`, pnpm's
+    pnpm-workspace.yaml `packages`): its dependencies are installed with the root's (pontoon's terser)."""
+    import json
+
+    import yaml
+
+    patterns: list[str] = []
+    try:
+        declared = json.loads((folder / "package.json").read_text()).get("workspaces") or []
+    except (OSError, ValueError, AttributeError):
+        declared = []
+    patterns += declared.get("packages", []) if isinstance(declared, dict) else declared
+    if (folder / "pnpm-workspace.yaml").is_file():
+        try:
+            patterns += (yaml.safe_load((folder / "pnpm-workspace.yaml").read_text()) or {}).get("packages") or []
+        except (yaml.YAMLError, AttributeError):
+            pass
+    found = []
+    for pattern in patterns:
+        if not isinstance(pattern, str) or pattern.startswith("!"):
+            continue
+        for member in sorted(folder.glob(pattern.removeprefix("./").rstrip("/"))):
+            manifest = member / "package.json"
+            if manifest.is_file() and "node_modules" not in manifest.parts and manifest not in found:
+                found.append(manifest)
+    return found
+
+
 def build_steps(config: LabConfig) -> BuildSteps:
     """What runs in the build stage of the site's image: npm in the folder of its package.json, then
     compilemessages."""
@@ -160,9 +189,11 @@ def build_steps(config: LabConfig) -> BuildSteps:
             install.append(wrapped("package.json", f"npm {'ci' if locked else 'install'}"))
         install += [wrapped(step.where, step.command) for step in installs]
         frontend += [wrapped(step.where, step.command) for step in javascript if step not in installs]
-        for name in ("package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml", ".npmrc"):
+        for name in ("package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "pnpm-workspace.yaml", ".npmrc"):
             if (package / name).is_file():
                 manifests.append(((package / name).relative_to(site).as_posix(), package / name))
+        for member in workspace_packages(package):  # npm ci installs each workspace's dependencies too
+            manifests.append((member.relative_to(site).as_posix(), member))
     for step in steps:
         if step.action != "build":
             continue

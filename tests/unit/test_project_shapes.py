@@ -268,3 +268,20 @@ def test_the_environment_a_project_declares_for_production_chooses_its_settings(
     }
     unread = make(tmp_path / "unread", {"manage.py": "", ".env": "DJANGO_SETTINGS_MODULE=x.settings\n"})
     assert declared_environment(unread) == {}  # nothing of the project reads that .env
+
+
+def test_a_front_ends_workspaces_are_installed_with_it(tmp_path):
+    """npm workspaces (pontoon's: its server's terser and its translate app): each workspace's package.json
+    goes into the install layer with the root's, so `npm ci` installs their dependencies too."""
+    from lab import LabConfig
+    from lab.engines.images import build_steps
+
+    site = make(tmp_path, {
+        "manage.py": 'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "app.settings")\n', "app/settings.py": "",
+        "package.json": '{"workspaces": ["translate", "app"], "scripts": {"build": "npm run build --workspaces"}}',
+        "package-lock.json": "{}", "app/package.json": '{"devDependencies": {"terser": "^5"}}',
+        "translate/package.json": '{"name": "translate"}', "translate/node_modules/x/package.json": "{}",
+        "Dockerfile": "FROM node:24 AS assets\nRUN npm ci\nRUN npm run build\nFROM python:3.13\n",
+    })
+    names = [name for name, _ in build_steps(LabConfig(site=str(site))).manifests]
+    assert names == ["package.json", "package-lock.json", "translate/package.json", "app/package.json"]
