@@ -37,7 +37,9 @@ _DOWNLOAD = re.compile(
     r"Temporary failure in name resolution|Name or service not known|Could not resolve host|unable to resolve host|"
     r"Failed to establish a new connection|urlopen error|Network is unreachable|getaddrinfo|nodename nor servname|"
     r"Connection refused|Connection timed out|ConnectTimeout|ConnectionError|Max retries exceeded|"
-    r"Could not read from remote repository|unable to access 'https?://", re.I)
+    r"Could not read from remote repository|unable to access 'https?://|"
+    # npm's: a registry that does not answer, or does not have the package this machine asks it for
+    r"\b404 Not Found - GET\b|\bE(?:NOTFOUND|AI_AGAIN|TIMEDOUT|CONNREFUSED|CONNRESET)\b", re.I)
 # A service a site connects to at run time (a broker, a cache) by a host name: what its settings point at.
 _SERVICE = re.compile(r"(?:host='|connecting to |connect to |Error \d+ connecting to |server at \"|on host ')([\w.-]+)['\"]?(?:, port=|:)(\d+)")
 _LOCAL = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}

@@ -227,3 +227,34 @@ def test_a_front_end_that_wants_a_newer_node_names_the_python_whose_debian_has_i
     said = str(build_step_failure(ImageBuildError("x", log)))
     assert said.endswith("package.json asks Node.js >= 24: Debian forky's is 24, the lab's image for Python 3.14 "
                          "(`lab up --python 3.14`)"), said
+
+
+NPM_404 = """npm error code E404
+npm error 404 Not Found - GET https://registry.npmjs.org/@mozilla/l10n/-/l10n-0.13.0.tgz
+npm error 404
+npm error 404  The requested resource '@mozilla/l10n@https://registry.npmjs.org/@mozilla/l10n/-/l10n-0.13.0.tgz' could not be found or you do not have permission to access it.
+npm error A complete log of this run can be found in: /tmp/npm-cache/_logs/x.log
+"""
+
+
+def test_an_npm_package_the_registry_here_lacks_is_a_download_named_with_its_url():
+    from lab.engines.job_output import advice
+
+    said = advice(NPM_404)
+    assert said.startswith("; a download from registry.npmjs.org failed "
+                           "(https://registry.npmjs.org/@mozilla/l10n/-/l10n-0.13.0.tgz)"), said
+
+
+def test_a_failed_npm_step_is_named_by_npms_cause_not_its_log_file(tmp_path):
+    import subprocess
+    import sys
+
+    step = Path(__file__).resolve().parents[2] / "lab" / "dockerfiles" / "site-build" / "lab-build-step"
+    script = tmp_path / "npm"
+    script.write_text(f"#!/bin/sh\ncat <<'EOF'\n{NPM_404}EOF\nexit 1\n")
+    script.chmod(0o755)
+    result = subprocess.run([sys.executable, str(step), "Dockerfile:45 (RUN)", str(script), "install"],
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[-1].endswith(
+        "exited 1: npm error 404 Not Found - GET https://registry.npmjs.org/@mozilla/l10n/-/l10n-0.13.0.tgz"), result.stdout
