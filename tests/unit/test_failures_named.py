@@ -258,3 +258,13 @@ def test_a_failed_npm_step_is_named_by_npms_cause_not_its_log_file(tmp_path):
     assert result.returncode == 1
     assert result.stdout.splitlines()[-1].endswith(
         "exited 1: npm error 404 Not Found - GET https://registry.npmjs.org/@mozilla/l10n/-/l10n-0.13.0.tgz"), result.stdout
+
+
+def test_a_front_end_step_is_shown_as_the_project_wrote_it(tmp_path):
+    import subprocess
+    import sys
+
+    step = Path(__file__).resolve().parents[2] / "lab" / "dockerfiles" / "site-build" / "lab-build-step"
+    result = subprocess.run([sys.executable, str(step), "package.json", "bash", "-c", "cd frontend && false"],
+                            capture_output=True, text=True, cwd=tmp_path)
+    assert result.stdout.splitlines()[0] == "lab-build: running: `false` (package.json)"
