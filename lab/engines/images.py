@@ -24,6 +24,7 @@ from lab import resources
 from lab.errors import ImageBuildError
 from lab.model.config import LabConfig
 from lab.project.files import code_files
+from lab.project.image_folders import made_folders
 from lab.project.node_versions import frontend_suite
 from lab.project.release_steps import AT_BUILD
 
@@ -249,6 +250,8 @@ def image_specs(config: LabConfig) -> dict[str, ImageSpec]:
             )
         )
     code = tuple(("site/" + name, path) for name, path in code_files(Path(config.site)))
+    # Folders the project's Dockerfile makes in its app (`RUN mkdir data`): a marker file makes each.
+    folders = {f"site/{name}/.lab-folder": b"" for name, _ in made_folders(Path(config.site))}
     # A release label is part of the image: a new label is a new version even when the code is the same.
     release = {"LAB_RELEASE": config.release} if config.release else {}
     steps = build_steps(config)
@@ -263,7 +266,7 @@ def image_specs(config: LabConfig) -> dict[str, ImageSpec]:
                         "FRONTEND_IMAGE": base_tag(steps.node_suite), **release},
             generated={"install-steps": script(("rm -rf .lab-placeholder", *steps.install)),
                        "frontend-steps": script(steps.frontend), "build-steps": script(steps.build),
-                       "packages/.lab-placeholder/keep": b""},
+                       "packages/.lab-placeholder/keep": b"", **folders},
             listed=code + tuple(("packages/" + name, path) for name, path in steps.manifests),
             needs=(layers[-1].key, "builder"),
             suite=steps.node_suite,
@@ -276,14 +279,15 @@ def image_specs(config: LabConfig) -> dict[str, ImageSpec]:
                         "WITH_NODE": "1" if steps.node else "", **release},
             # packages/ is never empty (COPY needs a file): a placeholder the install step removes.
             generated={"install-steps": script(("rm -rf .lab-placeholder", *steps.install)),
-                       "build-steps": script((*steps.frontend, *steps.build)), "packages/.lab-placeholder/keep": b""},
+                       "build-steps": script((*steps.frontend, *steps.build)), "packages/.lab-placeholder/keep": b"",
+                       **folders},
             listed=code + tuple(("packages/" + name, path) for name, path in steps.manifests),
             needs=(layers[-1].key, "builder"),
         )
     else:
         site = ImageSpec(
             "site", DOCKERFILES / "site", build_args={"FROM_IMAGE": layers[-1].tag, **release}, listed=code,
-            needs=(layers[-1].key,)
+            generated=folders, needs=(layers[-1].key,)
         )
     # The release job's image: the site plus gettext and --build-package (only for a project's own release steps).
     release_image = ImageSpec(

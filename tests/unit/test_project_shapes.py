@@ -285,3 +285,22 @@ def test_a_front_ends_workspaces_are_installed_with_it(tmp_path):
     })
     names = [name for name, _ in build_steps(LabConfig(site=str(site))).manifests]
     assert names == ["package.json", "package-lock.json", "translate/package.json", "app/package.json"]
+
+
+def test_a_folder_the_dockerfile_makes_in_the_app_is_in_the_site_image(tmp_path):
+    """linkding's `RUN mkdir data && python manage.py collectstatic` (its SQLite task queue lives there)."""
+    from lab import LabConfig
+    from lab.engines.images import image_specs
+    from lab.project.image_folders import made_folders
+
+    site = make(tmp_path, {
+        "manage.py": 'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "app.settings")\n', "app/settings.py": "",
+        "static/app.css": "",
+        "docker/default.Dockerfile": "FROM python:3.13 AS build\nWORKDIR /build\nRUN mkdir wheels\n"
+                                     "FROM python:3.13-slim\nWORKDIR /etc/app\nCOPY . .\n"
+                                     "RUN mkdir data && mkdir -p /etc/app/run/sockets ~/cache $HOME/x /tmp/y static\n",
+    })
+    assert made_folders(site) == [("data", "docker/default.Dockerfile:7 (RUN mkdir)"),
+                                  ("run/sockets", "docker/default.Dockerfile:7 (RUN mkdir)")]
+    generated = image_specs(LabConfig(site=str(site)))["site"].generated
+    assert {"site/data/.lab-folder", "site/run/sockets/.lab-folder"} <= set(generated)
