@@ -206,6 +206,25 @@ class WrongPython(ImageBuildError):
     """The site's pins have no release for the chosen interpreter (another one may do)."""
 
 
+class MissingHeaders(ImageBuildError):
+    """A requirement built from source needs a header the build stage lacks, in a Debian package the lab knows:
+    the build stage adds it, as the project's own Dockerfile installs it (`apk add openldap-dev`)."""
+
+    def __init__(self, message: str, log: str, packages: tuple[str, ...], needs: str):
+        super().__init__(message, log)
+        self.packages, self.needs = packages, needs
+
+
+def header_packages(log: str) -> tuple[tuple[str, ...], str]:
+    """(Debian packages, what needs them) when a source build failed for want of a header the lab knows."""
+    header = re.search(r"fatal error: ([\w./+-]+\.h): No such file", log)
+    deb = HEADERS.get(header.group(1)) if header else None
+    if not deb or deb.startswith("the "):
+        return (), ""
+    packages = (deb, "libsasl2-dev") if deb == "libldap-dev" else (deb,)
+    return packages, f"{_package(log)} needs {header.group(1)}"
+
+
 def requirements_failure(error: ImageBuildError, config: LabConfig) -> ImageBuildError:
     """The one-line error for a site-deps image that did not build."""
     log = error.log or str(error)
@@ -215,6 +234,9 @@ def requirements_failure(error: ImageBuildError, config: LabConfig) -> ImageBuil
     wrong = re.search(r"No matching distribution found|requires a different Python", log) and not re.search(
         r"lab-requirements: failed: (uv|poetry) export", log
     ) and not index_unreachable(log)  # an index it cannot reach has releases for no Python
+    packages, needs = header_packages(log)
+    if packages and not set(packages) <= set(config.build_packages):
+        return MissingHeaders(message, log, packages, needs)
     return (WrongPython if wrong else ImageBuildError)(message, log)
 
 

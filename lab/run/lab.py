@@ -27,7 +27,7 @@ from lab.model.config import LabConfig, check_name
 from lab.model.plan import (FAULTS, Plan, build_plan, container_name, fronted_stores, image_keys, store_names,
                             version_of)
 from lab.run import site_facts
-from lab.run.build_errors import WrongPython, site_images
+from lab.run.build_errors import MissingHeaders, WrongPython, site_images
 from lab.run.state import LabState, StateStore, new_key, new_secrets
 from lab.run.tls import certificates
 from lab.traffic.evidence import WHOAMI, LoginFailed, VirtualUser
@@ -153,16 +153,23 @@ class Lab:
         """Every image the lab runs, built when missing; a site whose pins need the other Python as
         close to what it declares gets that one (the config says so from then on)."""
         with self.docker.stopwatch.step("images (check or build)"):
-            try:
-                return config, site_images(self.docker, config, image_keys(config), self.progress)
-            except WrongPython as error:
-                other = config.interpreter_choice.as_close
-                if other is None or config.python:
-                    raise
-                # What the project declares is as close to another Python: its pins may be for that one.
-                self.progress(f"{error}\n  {other.version} is as close to what the project asks: trying it")
-                config = config.replace(python=other.version)
-                return config, site_images(self.docker, config, image_keys(config), self.progress)
+            for _ in range(4):  # each build may need one more thing: a header's package, the other Python
+                try:
+                    return config, site_images(self.docker, config, image_keys(config), self.progress)
+                except MissingHeaders as error:
+                    added = tuple(name for name in error.packages if name not in config.build_packages)
+                    # What the project's own Dockerfile installs before pip (`apk add openldap-dev`).
+                    self.progress(f"{error.needs}: the build stage adds Debian's {', '.join(added)} "
+                                  f"(as `--build-package {' --build-package '.join(added)}` would) and builds again")
+                    config = config.replace(build_packages=(*config.build_packages, *added))
+                except WrongPython as error:
+                    other = config.interpreter_choice.as_close
+                    if other is None or config.python:
+                        raise
+                    # What the project declares is as close to another Python: its pins may be for that one.
+                    self.progress(f"{error}\n  {other.version} is as close to what the project asks: trying it")
+                    config = config.replace(python=other.version)
+            return config, site_images(self.docker, config, image_keys(config), self.progress)
 
     def _learn_site(self, engine: LabEngine, config: LabConfig, state: LabState | None, tags: dict, client: str) -> LabState:
         """The lab's network and volumes, and what Django says of the site image (once per image),

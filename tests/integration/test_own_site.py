@@ -11,7 +11,8 @@ real nodes, logged in through its own login page, and given its readiness report
   cache, a nightly job in the settings; a Pipenv project with its Pipfile.lock.
 - allauthsite: django-allauth logging in by email (its form's field is `login`), exact pins in its
   pyproject (cffi 1.15.1, which has no wheel for 3.12 or 3.13), a Dockerfile FROM python:3.12, SQLite.
-- broken: python-ldap, which ships no wheel and needs OpenLDAP's headers, which the build stage lacks.
+- broken: pycups, which ships no wheel and needs CUPS's headers, which the build stage lacks (a header the lab
+  knows, as python-ldap's lber.h, it adds itself).
 """
 
 import http.cookiejar
@@ -179,8 +180,8 @@ def test_a_requirement_that_cannot_build_fails_in_one_line_and_leaves_nothing(en
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("lab:")]
     assert code == 1
     assert len(errors) == 1, errors
-    assert "building python-ldap 3.4.8 failed: fatal error: lber.h: No such file or directory" in errors[0]
-    assert "--build-package libldap-dev" in errors[0]  # the fix for that package
+    assert "building pycups 2.0.4 failed: fatal error: cups/http.h: No such file or directory" in errors[0]
+    assert "with `lab up --build-package NAME`, or remove pycups" in errors[0]  # the fix for that package
     assert engine.lab_resources(name) == {"containers": [], "networks": [], "volumes": []}
     assert not (state_dir / f"{name}.json").exists()
 

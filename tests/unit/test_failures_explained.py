@@ -1,7 +1,9 @@
 """What a developer reads when their project does not build or load: one line with the package or file,
 the cause as pip or Python said it, and a fix for that case. Outputs recorded from real runs."""
 
+import contextlib
 from pathlib import Path
+from types import SimpleNamespace
 
 from lab import LabConfig
 from lab.run.build_errors import diagnose
@@ -55,6 +57,35 @@ def test_a_missing_header_names_package_cause_and_the_build_package_that_fixes_i
     line = diagnose(PYTHON_LDAP, config("broken"))
     assert line.startswith("building python-ldap 3.4.8 failed: fatal error: lber.h: No such file or directory")
     assert "--build-package libldap-dev --build-package libsasl2-dev" in line and "\n" not in line
+
+
+def test_a_missing_header_the_lab_knows_is_added_to_the_build_stage_and_built_again(monkeypatch):
+    """As the project's own Dockerfile installs it before pip (`apk add openldap-dev`): once, with a line saying so."""
+    from lab.errors import ImageBuildError
+    from lab.run import lab as lab_module
+    from lab.run.build_errors import MissingHeaders, requirements_failure
+
+    first = requirements_failure(ImageBuildError("failed", PYTHON_LDAP), config("broken"))
+    assert isinstance(first, MissingHeaders) and first.packages == ("libldap-dev", "libsasl2-dev")
+    given = config("broken", build_packages=("libldap-dev", "libsasl2-dev"))
+    assert not isinstance(requirements_failure(ImageBuildError("failed", PYTHON_LDAP), given), MissingHeaders)
+
+    built = []
+
+    def site_images(engine, config, keys, progress):
+        built.append(config.build_packages)
+        if "libldap-dev" not in config.build_packages:
+            raise requirements_failure(ImageBuildError("failed", PYTHON_LDAP), config)
+        return {"site": "django-lab/site:x"}
+
+    said = []
+    monkeypatch.setattr(lab_module, "site_images", site_images)
+    fake = SimpleNamespace(docker=SimpleNamespace(stopwatch=SimpleNamespace(step=lambda name: contextlib.nullcontext())),
+                           progress=said.append)
+    chosen, tags = lab_module.Lab._images(fake, config("broken"))
+    assert built == [(), ("libldap-dev", "libsasl2-dev")] and chosen.build_packages == ("libldap-dev", "libsasl2-dev")
+    assert said == ["python-ldap needs lber.h: the build stage adds Debian's libldap-dev, libsasl2-dev "
+                    "(as `--build-package libldap-dev --build-package libsasl2-dev` would) and builds again"]
 
 
 def test_no_release_for_this_python_names_the_choice_and_another_python():
