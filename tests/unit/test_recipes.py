@@ -16,10 +16,11 @@ SETTINGS = {"config/__init__.py": "", "config/settings/__init__.py": "", "config
 
 def test_recipes_for_development_are_told_by_their_names_and_folders():
     for path in ("compose/local/django/Dockerfile", "Dockerfile-dev", "Dockerfile.dev", "docker-compose.local.yml",
-                 "docker-compose.override.yml", ".devcontainer/Dockerfile", "docker/Dockerfile.test", "docker-compose.ci.yml"):
+                 "docker-compose.override.yml", ".devcontainer/Dockerfile", "docker/Dockerfile.test", "docker-compose.ci.yml",
+                 "extras/docker/demo/Dockerfile"):  # a showcase instance, not the production recipe
         assert is_development(path), path
     for path in ("compose/production/django/Dockerfile", "Dockerfile", "docker/Dockerfile", "docker-compose.production.yml",
-                 "deploy/Dockerfile", "Procfile", "docker/uwsgi.ini"):
+                 "deploy/Dockerfile", "Procfile", "docker/uwsgi.ini", "extras/docker/production/Dockerfile"):
         assert not is_development(path), path
 
 
