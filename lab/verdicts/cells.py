@@ -187,7 +187,8 @@ class CellResult:
 
     def summary(self) -> str:
         verdict = "kept" if self.observed_kept else "lost"
-        return f"{verdict} {len(self.kept_users)}/{len(self.users)} users, nodes {','.join(self.nodes_seen) or '-'}"
+        return (f"{verdict} ({len(self.kept_users)} of {len(self.users)} users stayed logged in), "
+                f"nodes {','.join(self.nodes_seen) or '-'}")
 
     def to_dict(self) -> dict:
         return {

@@ -259,8 +259,8 @@ def test_the_cells_dictionary_keeps_the_switch_time():
 
 
 def test_the_summary_says_the_verdict_the_users_kept_and_the_nodes():
-    assert cell("redis", "round_robin", [spread("a"), spread("b")]).summary().startswith("kept 2/2 ")
+    assert cell("redis", "round_robin", [spread("a"), spread("b")]).summary().startswith("kept (2 of 2 users stayed logged in), ")
     lost = cell("local_file", "round_robin", [spread("a"), user("b", ["node-1", "node-2"], users=["demo", None])])
-    assert lost.summary().startswith("lost 1/2 ") and lost.summary().endswith("node-1,node-2,node-3")
+    assert lost.summary().startswith("lost (1 of 2 users stayed logged in), ") and lost.summary().endswith("node-1,node-2,node-3")
     nowhere = cell("redis", "round_robin", [UserEvidence("u1", logged_in=True)])
-    assert nowhere.summary().startswith("lost 0/1 ") and nowhere.summary().endswith(" -")
+    assert nowhere.summary().startswith("lost (0 of 1 users stayed logged in), ") and nowhere.summary().endswith(" -")
