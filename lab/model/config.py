@@ -17,6 +17,7 @@ from lab.project.declared_env import declared_environment
 from lab.project.dependencies import Dependencies, from_folder
 from lab.project.files import env_files
 from lab.project.interpreters import Choice, choose
+from lab.project.database_switch import database_switch
 from lab.project.release_steps import Step, plan_steps
 from lab.project.required_env import off_value
 from lab.project.dependencies import pinned_django
@@ -215,8 +216,11 @@ class LabConfig:
 
     @functools.cached_property
     def declared_env(self) -> dict[str, tuple[str, str]]:
-        """What the project's deployment files set to choose its settings (DJANGO_ENV, ...), and where."""
-        return declared_environment(Path(self.site))
+        """What the project's deployment files set to choose its settings (DJANGO_ENV, ...), and where; and the
+        settings' own switch to PostgreSQL, the database the lab runs (lab.project.database_switch)."""
+        switch = {variable: (value, f"{where}: the settings' own switch to PostgreSQL, the lab's database")
+                  for variable, (value, where) in database_switch(Path(self.site)).items()}
+        return {**switch, **declared_environment(Path(self.site))}
 
     @property
     def site_environment(self) -> dict[str, str]:
