@@ -185,6 +185,10 @@ def build_steps(config: LabConfig) -> BuildSteps:
         installs = [step for step in javascript if re.search(r"\b(ci|install|i)\b|^(yarn|pnpm)\s*$", step.command)]
         # Each in lab-build-step, so a failure is one line naming the step and where it was found.
         wrapped = lambda where, command: f"lab-build-step {shlex.quote(where)} bash -c {shlex.quote(f'cd {folder} && {command}')}"  # noqa: E731
+        # Debian has npm only: yarn and pnpm come from npm's registry, as corepack would fetch them.
+        for tool in ("yarn", "pnpm"):
+            if any(step.command.split()[0] == tool for step in javascript):
+                install.append(f"command -v {tool} >/dev/null || npm install -g --no-fund {tool}")
         if not installs:
             locked = (package / "package-lock.json").exists()
             install.append(wrapped("package.json", f"npm {'ci' if locked else 'install'}"))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from lab.project.files import matches, walk
 
-RECIPES = ("Procfile", "Procfile.*", "Dockerfile*", "*.dockerfile", "docker-compose*.yml", "docker-compose*.yaml",
+RECIPES = ("Procfile", "Procfile.*", "Dockerfile*", "*.dockerfile", "*.Dockerfile", "docker-compose*.yml", "docker-compose*.yaml",
            "compose*.yml", "compose*.yaml", "app.json", "render.yaml", "fly.toml", "heroku.yml", "*.ini")
 # A word in a name or folder that marks a recipe for development, tests or CI.
 _DEVELOPMENT = re.compile(r"(?:^|[-_./])(dev|devel|develop|development|local|test|tests|testing|ci|debug|devcontainer|vagrant|demo)"

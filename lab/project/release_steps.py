@@ -22,7 +22,7 @@ from lab.project.files import matches, walk
 from lab.project.recipes import has_production_recipe, is_development
 from lab.project.site import project_folders
 
-START_FILES = ("Procfile", "Dockerfile*", "*.dockerfile", "start", "start.sh", "start-*", "entrypoint", "entrypoint*",
+START_FILES = ("Procfile", "Dockerfile*", "*.dockerfile", "*.Dockerfile", "start", "start.sh", "start-*", "entrypoint", "entrypoint*",
                "docker-entrypoint*", "release.sh", "release", "run.sh", "boot.sh", "prestart.sh")
 _MANAGE = re.compile(r"(?:(?:\S*python\S*|uv run(?: python)?|poetry run(?: python)?)\s+)?(?:\S*/)?manage\.py\s+([\w:-]+)(.*)|"
                      r"\bdjango-admin(?:\.py)?\s+([\w:-]+)(.*)")
@@ -145,7 +145,7 @@ def _calls(path: Path, where: str) -> list[tuple[str, str, dict]]:
             process, _, command = line.partition(":")
             if command and not line.lstrip().startswith("#"):
                 found += [(part, f"{where}:{number} ({process.strip()})", {}) for part in _segments(command)]
-    elif path.name.lower().startswith("dockerfile") or path.name.endswith(".dockerfile"):
+    elif path.name.lower().startswith("dockerfile") or path.name.lower().endswith(".dockerfile"):
         environment: dict[str, str] = {}
         for number, instruction, argument in docker_lines(text):
             if instruction == "FROM":
@@ -191,10 +191,45 @@ def _normal(name: str, rest: str) -> str:
     return " ".join(["python", "manage.py", name, *words])
 
 
+def image_workflow_steps(site: Path) -> list[tuple[str, str, dict]]:
+    """Front-end builds a CI workflow runs before it builds the project's image (`working-directory: ./vue3`,
+    `run: yarn build`, then docker/build-push-action): the Dockerfile copies their output, which the
+    repository does not hold."""
+    import yaml
+
+    found = []
+    for folder in project_folders(site):
+        workflows = folder / ".github" / "workflows"
+        for path in sorted(workflows.glob("*.y*ml")) if workflows.is_dir() else []:
+            text = path.read_text(errors="replace")
+            if not re.search(r"docker/build-push-action|docker build\b|docker buildx build", text):
+                continue
+            try:
+                jobs = (yaml.safe_load(text) or {}).get("jobs") or {}
+            except (yaml.YAMLError, AttributeError):
+                continue
+            where = path.relative_to(folder).as_posix()
+            for job in jobs.values() if isinstance(jobs, dict) else []:
+                for step in (job or {}).get("steps") or [] if isinstance(job, dict) else []:
+                    run = step.get("run") if isinstance(step, dict) else None
+                    if not isinstance(run, str):
+                        continue
+                    directory = str(step.get("working-directory") or ".").removeprefix("./").rstrip("/") or "."
+                    line = text.count("\n", 0, text.find(run.splitlines()[0])) + 1 if run.strip() else 0
+                    for part in _segments(run):
+                        if _JS.match(part):
+                            found.append((part, f"{where}:{line} (run, in {directory})", {}))
+    return found
+
+
 def found_steps(folder: Path) -> list[Step]:
-    """Every release step the project declares, once each, in the order found."""
+    """Every release step the project declares, once each, in the order found; the front-end build of the
+    workflow that builds its image, when no recipe of its own builds it."""
     steps: dict[str, Step] = {}
-    for text, where, environment in _commands(folder):
+    commands = _commands(folder)
+    if not any(_JS.match(text.strip()) for text, _, _ in commands):
+        commands += image_workflow_steps(folder)
+    for text, where, environment in commands:
         javascript = _JS.match(text.strip())
         if javascript and not _JS_DEVELOPMENT.search(javascript.group(1)):
             command = " ".join(text.split())

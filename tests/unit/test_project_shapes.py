@@ -304,3 +304,30 @@ def test_a_folder_the_dockerfile_makes_in_the_app_is_in_the_site_image(tmp_path)
                                   ("run/sockets", "docker/default.Dockerfile:7 (RUN mkdir)")]
     generated = image_specs(LabConfig(site=str(site)))["site"].generated
     assert {"site/data/.lab-folder", "site/run/sockets/.lab-folder"} <= set(generated)
+
+
+def test_a_front_end_the_image_workflow_builds_is_built_with_yarn_from_npm(tmp_path):
+    """Tandoor's shape: the Dockerfile copies vue3's build output, which the workflow that builds the image
+    makes first (`working-directory: ./vue3`, `yarn build`); Debian has no yarn, npm installs it."""
+    from lab import LabConfig
+    from lab.engines.images import build_steps
+
+    site = make(tmp_path, {
+        "manage.py": 'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "app.settings")\n', "app/settings.py": "",
+        "vue3/package.json": '{"scripts": {"build": "vite build"}}', "vue3/yarn.lock": "",
+        "Dockerfile": "FROM python:3.13-alpine\nCOPY . ./\nRUN python version.py\n",
+        ".github/workflows/build-docker.yml": (
+            "jobs:\n  build:\n    steps:\n      - uses: actions/setup-node@v4\n"
+            "      - working-directory: ./vue3\n        run: yarn install --frozen-lockfile\n"
+            "      - working-directory: ./vue3\n        run: yarn build\n"
+            "      - uses: docker/build-push-action@v6\n"),
+        ".github/workflows/ci.yml": "jobs:\n  test:\n    steps:\n      - run: npm run lint-all\n",
+    })
+    steps = [(step.command, step.where) for step in found_steps(site) if step.action == "build-js"]
+    assert steps == [("yarn install --frozen-lockfile", ".github/workflows/build-docker.yml:6 (run, in vue3)"),
+                     ("yarn build", ".github/workflows/build-docker.yml:8 (run, in vue3)")]
+    built = build_steps(LabConfig(site=str(site)))
+    assert built.install[:2] == ("command -v yarn >/dev/null || npm install -g --no-fund yarn",
+                                 "lab-build-step '.github/workflows/build-docker.yml:6 (run, in vue3)' bash -c "
+                                 "'cd vue3 && yarn install --frozen-lockfile'")
+    assert built.frontend == ("lab-build-step '.github/workflows/build-docker.yml:8 (run, in vue3)' bash -c 'cd vue3 && yarn build'",)
