@@ -26,6 +26,7 @@ from lab.model.config import LabConfig
 from lab.project.files import code_files
 from lab.project.image_folders import made_folders
 from lab.project.node_versions import frontend_suite
+from lab.project.site import project_folders
 from lab.project.release_steps import AT_BUILD
 
 REPOSITORY = "django-lab"
@@ -178,8 +179,8 @@ def build_steps(config: LabConfig) -> BuildSteps:
     manifests: list[tuple[str, Path]] = []
     javascript = [step for step in steps if step.action == "build-js"]
     package = next((path.parent for _, path in code_files(site) if path.name == "package.json"), None)
-    node_suite = frontend_suite(package / "package.json", config.interpreter_choice.interpreter.suite) if (
-        javascript and package is not None) else ""
+    node_suite = frontend_suite(package / "package.json", config.interpreter_choice.interpreter.suite,
+                                project_folders(site)) if (javascript and package is not None) else ""
     if javascript and package is not None:
         folder = package.relative_to(site).as_posix() or "."
         installs = [step for step in javascript if re.search(r"\b(ci|install|i)\b|^(yarn|pnpm)\s*$", step.command)]

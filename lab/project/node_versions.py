@@ -33,12 +33,32 @@ def package_wants(package_json: Path) -> int:
     return wanted_major(node) if isinstance(node, str) else 0
 
 
-def frontend_suite(package_json: Path | None, site_suite: str) -> str:
+_NODE_IMAGE = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*(?:\S+/)?node:v?(\d+)", re.I | re.M)
+_SETUP_NODE = re.compile(r"""node-version:\s*\[?\s*["']?v?(\d+)""")
+
+
+def declared_node(package_json: Path, folders: list[Path]) -> int:
+    """The Node.js major a project asks for, most demanding first: package.json's `engines.node`, an `.nvmrc` or
+    `.node-version`, a Dockerfile's `FROM node:22` stage, a CI workflow's `node-version: 22`."""
+    wanted = [package_wants(package_json)]
+    for folder in [package_json.parent, *folders]:
+        for name in (".nvmrc", ".node-version"):
+            version = re.match(r"\s*v?(\d+)", (folder / name).read_text(errors="replace")) if (folder / name).is_file() else None
+            wanted.append(int(version.group(1)) if version else 0)
+        for path in [*folder.glob("Dockerfile*"), *folder.glob("*.Dockerfile"), *folder.glob("docker/*Dockerfile*"),
+                     *folder.glob(".github/workflows/*.y*ml")]:
+            text = path.read_text(errors="replace") if path.is_file() else ""
+            wanted += [int(major) for major in _NODE_IMAGE.findall(text) + _SETUP_NODE.findall(text)]
+    return max(wanted)
+
+
+def frontend_suite(package_json: Path | None, site_suite: str, folders: list[Path] = ()) -> str:
     """The Debian release whose Node.js builds the front end, when the site's own release's is too old for
-    its package.json; "" when the site's release will do (or no release has one new enough: npm says why)."""
+    what the project asks (declared_node); "" when the site's release will do (or no release has one new
+    enough: npm says why)."""
     if package_json is None:
         return ""
-    major = package_wants(package_json)
+    major = declared_node(package_json, list(folders))
     if NODE_BY_SUITE.get(site_suite, 0) >= major:
         return ""
     fit = [suite for suite, version in NODE_BY_SUITE.items() if version >= major]

@@ -259,7 +259,8 @@ def site_images(engine, config: LabConfig, keys, progress) -> dict[str, str]:
 
 def node_advice(log: str) -> str:
     """When npm refuses the build stage's Node.js (EBADENGINE): which Debian release has a Node.js it takes."""
-    wanted = re.search(r"""Required: \{[^}]*"?node"?:\s*"?>=?\s*(\d+)""", log)
+    wanted = re.search(r"""Required: \{[^}]*"?node"?:\s*"?>=?\s*(\d+)""", log) or re.search(
+        r"""The engine "node" is incompatible with this module\. Expected version "[>=^~ ]*(\d+)""", log)  # yarn's
     if "EBADENGINE" not in log and not wanted:
         return ""
     major = int(wanted.group(1)) if wanted else 0

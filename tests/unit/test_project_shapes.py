@@ -147,7 +147,7 @@ def test_a_front_end_build_runs_in_the_build_stage_with_node(tmp_path):
     site = make(tmp_path, {
         "manage.py": 'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "app.settings")\n', "app/settings.py": "",
         "frontend/package.json": '{"scripts": {"build": "vite build"}}', "frontend/package-lock.json": "{}",
-        "Dockerfile": "FROM node:22 AS assets\nRUN npm cache clean --force\nRUN npm run build\nCMD npm run dev\n"
+        "Dockerfile": "FROM node:20 AS assets\nRUN npm cache clean --force\nRUN npm run build\nCMD npm run dev\n"
                       "FROM python:3.13\nRUN python manage.py compilemessages\n",
     })
     steps = [(step.command, step.action) for step in found_steps(site)]
@@ -331,3 +331,28 @@ def test_a_front_end_the_image_workflow_builds_is_built_with_yarn_from_npm(tmp_p
                                  "lab-build-step '.github/workflows/build-docker.yml:6 (run, in vue3)' bash -c "
                                  "'cd vue3 && yarn install --frozen-lockfile'")
     assert built.frontend == ("lab-build-step '.github/workflows/build-docker.yml:8 (run, in vue3)' bash -c 'cd vue3 && yarn build'",)
+
+
+def test_the_node_a_project_asks_for_wherever_it_says_so(tmp_path):
+    """Tandoor's: no `engines` in package.json, `node-version: '22'` in the workflow that builds its image; a
+    dependency (vue-i18n) refuses Node 20. An .nvmrc and a Dockerfile's node stage count too."""
+    from lab.project.node_versions import declared_node, frontend_suite
+
+    (tmp_path / "vue3").mkdir()
+    package = tmp_path / "vue3" / "package.json"
+    package.write_text('{"scripts": {"build": "vite build"}}')
+    assert declared_node(package, [tmp_path]) == 0
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "build-docker.yml").write_text("    with:\n      node-version: '22'\n")
+    assert declared_node(package, [tmp_path]) == 22 and frontend_suite(package, "trixie", [tmp_path]) == "forky"
+    (tmp_path / "vue3" / ".nvmrc").write_text("v24.1.0\n")
+    (tmp_path / "Dockerfile").write_text("FROM node:18-alpine AS assets\nFROM python:3.13\n")
+    assert declared_node(package, [tmp_path]) == 24
+
+
+def test_yarns_engine_refusal_names_the_release_whose_node_it_takes():
+    from lab.run.build_errors import node_advice
+
+    log = 'error vue-i18n@11.4.6: The engine "node" is incompatible with this module. Expected version ">= 22". Got "20.19.2"'
+    assert node_advice(log) == ("; package.json asks Node.js >= 22: Debian forky's is 24, the lab's image for Python 3.14 "
+                                "(`lab up --python 3.14`)")
