@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Callable
 
@@ -143,6 +144,12 @@ def find_login_page(plan: Plan, facts: dict) -> tuple[str, str]:
     tried, failing = [], False
     for path, source in candidates:
         status, headers, body = fetch_full(plan.url + path.lstrip("/"), timeout=10.0)
+        for _ in range(3):  # as a browser follows: LOGIN_URL "/login" to "/login/" (APPEND_SLASH), on the same site
+            moved = _same_site_redirect(plan.url, status, headers)
+            if not moved:
+                break
+            path = moved
+            status, headers, body = fetch_full(plan.url + path.lstrip("/"), timeout=10.0)
         if status == 200 and login_form(body.decode(errors="replace")):
             return path, source
         failing = failing or status == 0 or status >= 500
@@ -152,6 +159,18 @@ def find_login_page(plan: Plan, facts: dict) -> tuple[str, str]:
         f"no login page found through nginx: {'; '.join(tried)}. Say where users log in with `lab up --login-url /path/`",
         failing=failing or bool(config.login_url),
     )
+
+
+def _same_site_redirect(base: str, status: int, headers: dict) -> str:
+    """The path a redirect on the same site points to ("" for none, or for another site: an OIDC provider)."""
+    location = {key.lower(): value for key, value in headers.items()}.get("location", "")
+    if status not in (301, 302, 303, 307, 308) or not location:
+        return ""
+    absolute = urllib.parse.urljoin(base, location)
+    here, there = urllib.parse.urlsplit(base), urllib.parse.urlsplit(absolute)
+    if (there.scheme, there.netloc) != (here.scheme, here.netloc):
+        return ""
+    return there.path + (f"?{there.query}" if there.query else "")
 
 
 class NoLoginForm(SiteError):

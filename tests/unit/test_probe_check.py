@@ -28,6 +28,10 @@ class Site(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/accounts/login/":
             self.answer(200, LOGIN_FORM)
+        elif self.path == "/accounts/login":  # APPEND_SLASH
+            self.answer(301, **{"Location": "/accounts/login/"})
+        elif self.path == "/sso/":  # a login elsewhere
+            self.answer(302, **{"Location": "https://id.example.com/authorize?client_id=x"})
         elif self.path == "/dashboard/":
             self.answer(200, b"hello", **{"X-Lab-Username": "demo", "X-Lab-Counter": "1"})
         else:
@@ -75,3 +79,14 @@ def test_a_site_without_a_password_form_is_told_from_a_site_whose_pages_fail(lab
     with pytest.raises(NoLoginForm) as given:  # the page the user named has none: that is an error
         find_login_page(SimpleNamespace(url=lab.url(), config=SimpleNamespace(login_url="/dashboard/")), {})
     assert given.value.failing
+
+
+def test_a_login_url_that_redirects_on_the_site_is_followed_as_a_browser_does(lab):
+    """linkding's LOGIN_URL "/login": Django's APPEND_SLASH sends it to "/login/", where the form is."""
+    from lab.run.site_facts import NoLoginForm, find_login_page
+
+    plan = SimpleNamespace(url=lab.url(), config=SimpleNamespace(login_url=""))
+    assert find_login_page(plan, {"login_candidates": [["/accounts/login", "LOGIN_URL"]]}) == ("/accounts/login/", "LOGIN_URL")
+    with pytest.raises(NoLoginForm) as elsewhere:  # another site's login (OIDC) is not followed
+        find_login_page(plan, {"login_candidates": [["/sso/", "LOGIN_URL"]]})
+    assert "LOGIN_URL /sso/ answered 302" in str(elsewhere.value)
