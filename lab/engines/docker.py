@@ -375,15 +375,18 @@ class DockerEngine:
         with ThreadPoolExecutor(max_workers=max(1, len(containers))) as pool:
             list(pool.map(lambda name: self.remove(name, timeout=3), containers))
         removed = {"containers": len(containers), "networks": 0, "volumes": 0}
+        # Another `lab down` of the same lab may remove a resource between the listing and its removal: gone is done.
         with translated(f"removing the networks of lab {lab}"):
             for network in self.client.networks.list(filters=selector):
-                network.remove()
-                removed["networks"] += 1
+                with contextlib.suppress(docker.errors.NotFound):
+                    network.remove()
+                    removed["networks"] += 1
         if not keep_volumes:
             with translated(f"removing the volumes of lab {lab}"):
                 for volume in self.client.volumes.list(filters=selector):
-                    volume.remove(force=True)
-                    removed["volumes"] += 1
+                    with contextlib.suppress(docker.errors.NotFound):
+                        volume.remove(force=True)
+                        removed["volumes"] += 1
         return removed
 
     def lab_resources(self, lab: str) -> dict[str, list[str]]:

@@ -75,6 +75,8 @@ def test_uwsgisite_runs_as_written_with_its_data_file_and_email_login(lab_factor
     assert said.split()[-2:] == ["3.3.4", "binary"], said
     assert "users log in at /accounts/login/ (LOGIN_URL): the demo user did" in out  # its password form asks for an email
     assert "log in   demo@example.com / " in out, out  # what a person types in that form
+    # Its settings' own switch to PostgreSQL (`if os.getenv("DB") == "postgres"`), set as the lab's database is.
+    assert "environment DB=postgres (mysite/settings.py:106: the settings' own switch to PostgreSQL" in out, out
     # The committed search index reached every node's image.
     nodes = {}
     for _ in range(6):
@@ -82,6 +84,7 @@ def test_uwsgisite_runs_as_written_with_its_data_file_and_email_login(lab_factor
         nodes[headers.get("X-Lab-Node")] = status
     assert set(nodes.values()) == {200} and len(nodes) == 3, nodes
     found, evidence = levels(lab)
+    assert found["sqlite_database"] == OK, evidence["sqlite_database"]  # the site's own DATABASES follow the switch
     assert found["migrate_at_start"] == FOUND and any("docker/uwsgi.ini" in line and "migrate" in line for line in evidence["migrate_at_start"])
     assert found["scheduled_jobs"] == FOUND and "attach-daemon = ./manage.py sendalerts" in evidence["scheduled_jobs"][0]
     assert found["client_address_behind_proxy"] == OK  # it reads X-Forwarded-For first
