@@ -43,7 +43,7 @@ def command_up(lab: Lab, args: argparse.Namespace) -> None:
     """`lab up`: bring the lab to the options given (the project it runs in, unless --site says)."""
     changes = {
         key: getattr(args, key)
-        for key in ("backend", "balance", "nodes", "port", "host", "workers", "django_version", "site",
+        for key in ("backend", "balance", "nodes", "port", "host", "workers", "node_memory", "django_version", "site",
                     "site_settings", "requirements", "secret_key_per_node", "engine", "registry", "python",
                     "login_url", "https", "shared_media", "scheduler", "worker_machines", "max_connections", "fault_proxy")
         if getattr(args, key) is not None

@@ -124,6 +124,8 @@ def add_up_parser(commands) -> None:
         help="IPv4 address nginx publishes on (default 127.0.0.1; any other lets other machines log in as the demo user)",
     )
     up.add_argument("--workers", type=positive, help="gunicorn workers per node, 1..16 (default 2)")
+    up.add_argument("--node-memory", type=positive, metavar="MB",
+                    help="memory each node may use, 256..16384 MB (default 1024; a node killed for memory says so)")
     up.add_argument(
         "--django-version", help="Django release the node image installs before the site's pins (default: the newest its Python runs)"
     )

@@ -172,6 +172,14 @@ class DockerEngine:
             state = found.attrs["State"]
             return state["Status"], state.get("ExitCode") if state["Status"] != "running" else None
 
+    def memory_killed(self, container: str) -> int:
+        """The memory limit in MB when the kernel killed the container for memory, else 0."""
+        with translated(f"inspecting {container}"):
+            found = self._get(container)
+        if found is None or not found.attrs["State"].get("OOMKilled"):
+            return 0
+        return int(found.attrs["HostConfig"].get("Memory") or 0) // (1024 * 1024)
+
     def passes(self, check: Check, container: str) -> bool:
         """Whether the readiness check passes for the container now (lab.engines.waits asks it)."""
         return waits.passes(check, self, container)
@@ -271,9 +279,16 @@ class DockerEngine:
 
         Secrets go in `env`, never in `command`: a process's arguments are visible to every user.
         """
-        with translated(f"running {command[0]} in {container}"):
-            with self.stopwatch.step("exec (checks, jobs, traffic)"):
-                result = self.client.containers.get(container).exec_run(list(command), environment=env, user=user)
+        try:
+            with translated(f"running {command[0]} in {container}"):
+                with self.stopwatch.step("exec (checks, jobs, traffic)"):
+                    result = self.client.containers.get(container).exec_run(list(command), environment=env, user=user)
+        except EngineError as error:
+            limit = self.memory_killed(container) if "is not running" in str(error) else 0
+            if limit:
+                raise EngineError(f"running {command[0]} in {container}: the kernel killed {container}: out of memory "
+                                  f"(limit {limit} MB); give each node more with `lab up --node-memory MB`") from None
+            raise
         return result.exit_code, result.output.decode(errors="replace")
 
     def exec_stream(self, container: str, command: Sequence[str], env: dict | None = None) -> Iterator[str]:

@@ -72,6 +72,10 @@ def wait_until_ready(
         state, exit_code = engine.status(container)
         if state in ("exited", "dead", "missing"):
             reason = f"it {state}" + (f" with code {exit_code}" if exit_code is not None else "")
+            limit = engine.memory_killed(container) if exit_code == 137 and hasattr(engine, "memory_killed") else 0
+            if limit:
+                reason = (f"the kernel killed it: out of memory (limit {limit} MB); give each node more with "
+                          "`lab up --node-memory MB`")
             raise NotReady(container, reason, engine.logs(container, tail=60) if state != "missing" else "")
         if state == "running" and engine.passes(check, container):
             waited = time.monotonic() - started

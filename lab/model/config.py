@@ -102,6 +102,7 @@ class LabConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = 2
+    node_memory: int = 1024  # MB each node may use (a large site's workers need more: --node-memory)
     django_version: str = ""  # "" means: the newest Django the site's interpreter runs (a site's pin wins)
     secret_key_per_node: bool = False
     site: str = str(SAMPLE_SITE)
@@ -161,6 +162,8 @@ class LabConfig:
             raise ConfigError(f"worker machines must be between 0 and {MAX_NODES}, not {self.worker_machines}")
         if not 1 <= self.workers <= 16:
             raise ConfigError(f"workers must be between 1 and 16, not {self.workers}")
+        if not 256 <= self.node_memory <= 16384:
+            raise ConfigError(f"--node-memory must be between 256 and 16384 MB, not {self.node_memory}")
         if not 1.01 <= self.memcached_growth_factor <= 8:
             raise ConfigError(f"memcached growth factor must be between 1.01 and 8, not {self.memcached_growth_factor}")
         if not 1 <= self.memcached_mb <= 4096:

@@ -44,6 +44,12 @@ def limits(profile_name: str, extra_memory_mb: int = 0) -> dict:
     return {"cap_add": chosen.capabilities, "memory_mb": chosen.memory_mb + extra_memory_mb, "pids_limit": chosen.pids}
 
 
+def job_limits(config: LabConfig) -> dict:
+    """A one-off job's limits (the release, the site's facts): the job profile's memory, never less than a node's."""
+    chosen = limits("job")
+    return {**chosen, "memory_mb": max(chosen["memory_mb"], config.node_memory)}
+
+
 def labels(lab: str, role: str, **extra: str) -> dict[str, str]:
     """The labels that mark a resource as this lab's; `lab down` removes by them."""
     return {LAB_LABEL: lab, ROLE_LABEL: role, **{f"{LABEL}.{key}": value for key, value in extra.items()}}
@@ -371,7 +377,7 @@ def facts_job(plan: "Plan") -> ContainerSpec:
         reload_signal=None,
         devices=(),
         user=None,
-        **limits("job"),
+        **job_limits(plan.config),
     )
 
 
@@ -474,7 +480,7 @@ class _Planner:
             command=("django-admin", "lab_prepare"),
             mounts=static,
             files={NODE_CONFIG_PATH: config_file, **self.dotenv},
-            **limits("job"),
+            **job_limits(self.config),
         )
 
     def nodes(self, static: tuple[Mount, ...], nfs_client: str, nfs_address: str | None) -> list[ContainerSpec]:
@@ -533,7 +539,7 @@ class _Planner:
                     reload_signal="HUP",
                     devices=extras.devices,
                     user=extras.user,
-                    **limits(extras.role, extra_memory_mb=64 * max(0, config.workers - 2)),
+                    **{**limits(extras.role), "memory_mb": config.node_memory + 64 * max(0, config.workers - 2)},
                 )
             )
         return specs

@@ -25,12 +25,12 @@ class Profile:
 
 
 PROFILES: dict[str, Profile] = {
-    "node": Profile((), "gunicorn runs as the site's user (uid 1000) and needs no capability", 768, 256),
+    "node": Profile((), "gunicorn runs as the site's user (uid 1000) and needs no capability", 1024, 256),
     "node-fuse": Profile(
         ("SYS_ADMIN", "SETUID", "SETGID"),
         "mounts the NFS export through FUSE as root at start (SYS_ADMIN: mount), then drops to the site's "
         "user with setpriv (SETUID, SETGID); gunicorn keeps no capability",
-        768,
+        1024,
         256,
     ),
     "nginx": Profile(
