@@ -14,6 +14,7 @@ from lab.engines.parallel import in_parallel
 from lab.errors import ConfigError
 from lab.model.stores import POSTGRES_MAX_CONNECTIONS, pool_size
 from lab.project import site as site_files
+from lab.project.database_switch import database_switch
 from lab.project.processes import SCHEDULER
 from lab.verdicts.hazards import Finding, Observed, judge
 
@@ -126,6 +127,9 @@ def gather(lab) -> Observed:
         channels=channels,
         scheduler_command=plan.config.scheduler_run[0] if plan.scheduler else "",
         pooler=plan.config.pooler,
+        database_switch=[f"{variable}={value} ({where.split(':', 2)[0]}:{where.split(':', 2)[1]})"
+                         for variable, (value, where) in database_switch(folder).items()
+                         if dict(plan.config.site_environment).get(variable) == value],
         pool_size=pool_size(plan.config.max_connections or POSTGRES_MAX_CONNECTIONS) if plan.config.pooler else 0,
     )
 

@@ -58,6 +58,8 @@ class Observed:
     schedulers: dict = field(default_factory=dict)
     channels: dict = field(default_factory=dict)  # a channel-layer message sent on node-2, awaited on node-1
     scheduler_command: str = ""  # what the scheduler machine runs ("" : the site's own start-up)
+    # The settings' own switch to PostgreSQL the lab set (lab.project.database_switch): "VAR=value (file:line)"
+    database_switch: list[str] = field(default_factory=list)
     # What every instance of a process runs beside it: an app server's attached daemons (uWSGI's attach-daemon),
     # a Celery beat inside every worker (-B). Each machine that runs the process runs it too.
     instance_hits: list[str] = field(default_factory=list)
@@ -241,6 +243,12 @@ _SQLITE_DATABASE = HazardText(
 def sqlite(seen: Observed) -> Finding:
     engines = seen.first.get("databases", {})
     local = {alias: engine for alias, engine in engines.items() if "sqlite" in engine}
+    if not local and seen.database_switch:
+        # PostgreSQL because the lab set the settings' switch: without it, each machine keeps its own SQLite file.
+        return _judged(_SQLITE_DATABASE, NOTE, [
+            f"SQLite unless {switch}; the lab set it, and every machine of a deployment must get it too"
+            for switch in seen.database_switch
+        ] + [f"DATABASES: {', '.join(f'{a}: {e}' for a, e in engines.items())}"])
     return _finding(
         _SQLITE_DATABASE,
         bool(local),

@@ -24,7 +24,7 @@ from lab import cli
 from lab.studies.experiments import EXPERIMENTS
 from lab.studies.experiments.base import Case
 from lab.studies.readiness import assess
-from lab.verdicts.hazards import FOUND, OK
+from lab.verdicts.hazards import FOUND, NOTE, OK
 
 from .conftest import free_port
 
@@ -84,7 +84,9 @@ def test_uwsgisite_runs_as_written_with_its_data_file_and_email_login(lab_factor
         nodes[headers.get("X-Lab-Node")] = status
     assert set(nodes.values()) == {200} and len(nodes) == 3, nodes
     found, evidence = levels(lab)
-    assert found["sqlite_database"] == OK, evidence["sqlite_database"]  # the site's own DATABASES follow the switch
+    # SQLite unless DB=postgres: a note that every machine must get the switch the lab set
+    assert found["sqlite_database"] == NOTE
+    assert evidence["sqlite_database"][0].startswith("SQLite unless DB=postgres (mysite/settings.py:106)")
     assert found["migrate_at_start"] == FOUND and any("docker/uwsgi.ini" in line and "migrate" in line for line in evidence["migrate_at_start"])
     assert found["scheduled_jobs"] == FOUND and "attach-daemon = ./manage.py sendalerts" in evidence["scheduled_jobs"][0]
     assert found["client_address_behind_proxy"] == OK  # it reads X-Forwarded-For first

@@ -335,6 +335,17 @@ def test_sqlite_evidence_names_each_sqlite_alias_and_its_file():
     assert f.evidence == ["DATABASES['legacy'] ENGINE django.db.backends.sqlite3 (/srv/site/db.sqlite3)"]
 
 
+def test_postgresql_by_the_settings_own_switch_the_lab_set_is_a_note_naming_it():
+    """linkding's and healthchecks' shape: SQLite by default, PostgreSQL when a variable says so; the lab set it,
+    a deployment must too."""
+    f = finding("sqlite_database", observed(database_switch=["DB=postgres (hc/settings.py:220)"]))
+    assert f.level == NOTE
+    assert f.evidence == ["SQLite unless DB=postgres (hc/settings.py:220); the lab set it, and every machine of a "
+                          "deployment must get it too", "DATABASES: default: django.db.backends.postgresql"]
+    still = {"databases": {"default": "django.db.backends.sqlite3"}, "database_name": "/srv/site/hc.sqlite"}
+    assert finding("sqlite_database", observed(still, database_switch=["DB=postgres (hc/settings.py:220)"])).level == FOUND
+
+
 def test_without_sqlite_the_evidence_lists_every_database():
     assert finding("sqlite_database", observed()).evidence == ["DATABASES: default: django.db.backends.postgresql"]
     two = {"databases": {"default": "django.db.backends.postgresql", "replica": "django.db.backends.mysql"}}
