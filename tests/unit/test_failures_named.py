@@ -268,3 +268,29 @@ def test_a_front_end_step_is_shown_as_the_project_wrote_it(tmp_path):
     result = subprocess.run([sys.executable, str(step), "package.json", "bash", "-c", "cd frontend && false"],
                             capture_output=True, text=True, cwd=tmp_path)
     assert result.stdout.splitlines()[0] == "lab-build: running: `false` (package.json)"
+
+
+def build_wheels_script():
+    from importlib.machinery import SourceFileLoader
+
+    path = Path(__file__).resolve().parents[2] / "lab" / "dockerfiles" / "builder" / "lab-build-wheels"
+    loader = SourceFileLoader("lab_build_wheels", str(path))
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader("lab_build_wheels", loader))
+    loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("output, tool", [
+    ("ImportError: cannot import name 'convert_path' from 'setuptools' (/tmp/pip-build-env-x/overlay/...)", "setuptools"),
+    ("ModuleNotFoundError: No module named 'pkg_resources'", "setuptools"),
+    ("AttributeError: cython_sources", "Cython"),
+])
+def test_an_sdist_for_older_build_tools_is_told_by_its_symptom(output, tool):
+    tools = build_wheels_script().OLD_BUILD_TOOLS
+    assert [name for name, (symptom, _) in tools.items() if symptom.search(output)] == [tool]
+
+
+def test_other_build_failures_are_no_old_build_tool():
+    tools = build_wheels_script().OLD_BUILD_TOOLS
+    output = "Collecting Cython>=0.29\nfatal error: lber.h: No such file or directory\nerror: command 'gcc' failed"
+    assert not any(symptom.search(output) for symptom, _ in tools.values())
