@@ -168,6 +168,20 @@ def workspace_packages(folder: Path) -> list[Path]:
     return found
 
 
+def in_srv(path: Path, site: Path) -> str:
+    """Where a file of the project goes under the image's /srv: the site's in site/, its parent folder's at /srv."""
+    return f"site/{path.relative_to(site).as_posix()}" if path.is_relative_to(site) else path.relative_to(site.parent).as_posix()
+
+
+def repository_files(config: LabConfig, steps: "BuildSteps") -> tuple[tuple[str, Path], ...]:
+    """The files of the site's parent folder (not the site's own), when its front end is built there."""
+    site = Path(config.site)
+    if not any(name == "package.json" for name, _ in steps.manifests):  # the parent's package.json, at /srv
+        return ()
+    return tuple(("repository/" + name, path) for name, path in code_files(site.parent)
+                 if not path.resolve().is_relative_to(site.resolve()))
+
+
 def build_steps(config: LabConfig) -> BuildSteps:
     """What runs in the build stage of the site's image: npm in the folder of its package.json, then
     compilemessages."""
@@ -179,13 +193,24 @@ def build_steps(config: LabConfig) -> BuildSteps:
     manifests: list[tuple[str, Path]] = []
     javascript = [step for step in steps if step.action == "build-js"]
     package = next((path.parent for _, path in code_files(site) if path.name == "package.json"), None)
+    if package is None and javascript and site.parent in project_folders(site) and (site.parent / "package.json").is_file():
+        # The repository's front end, one folder above the site (shynet's `npm i --prefix ..`, tabbycat's
+        # `outputDir: ./tabbycat/static/vue`): built in the image's /srv, the site's parent there too.
+        package = site.parent
     node_suite = frontend_suite(package / "package.json", config.interpreter_choice.interpreter.suite,
                                 project_folders(site)) if (javascript and package is not None) else ""
     if javascript and package is not None:
-        folder = package.relative_to(site).as_posix() or "."
+        folder = Path(os.path.relpath(package, site)).as_posix()
+        if package == site.parent:
+            # Paths the repository's scripts give into the site (./tabbycat/static) reach /srv/site.
+            install.append(f"[ -e /srv/{shlex.quote(site.name)} ] || ln -s /srv/site /srv/{shlex.quote(site.name)}")
         installs = [step for step in javascript if re.search(r"\b(ci|install|i)\b|^(yarn|pnpm)\s*$", step.command)]
         # Each in lab-build-step, so a failure is one line naming the step and where it was found.
-        wrapped = lambda where, command: f"lab-build-step {shlex.quote(where)} bash -c {shlex.quote(f'cd {folder} && {command}')}"  # noqa: E731
+        def wrapped(where: str, command: str) -> str:
+            # In the package's folder; a `--prefix` the project gave to reach that folder from the site is said already.
+            command = re.sub(rf"\s--prefix[= ]{re.escape(folder)}(?=\s|$)", "", command) if folder != "." else command
+            return f"lab-build-step {shlex.quote(where)} bash -c {shlex.quote(f'cd {folder} && {command}')}"
+
         # Debian has npm only: yarn and pnpm come from npm's registry, as corepack would fetch them.
         for tool in ("yarn", "pnpm"):
             if any(step.command.split()[0] == tool for step in javascript):
@@ -197,9 +222,9 @@ def build_steps(config: LabConfig) -> BuildSteps:
         frontend += [wrapped(step.where, step.command) for step in javascript if step not in installs]
         for name in ("package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "pnpm-workspace.yaml", ".npmrc"):
             if (package / name).is_file():
-                manifests.append(((package / name).relative_to(site).as_posix(), package / name))
+                manifests.append((in_srv(package / name, site), package / name))
         for member in workspace_packages(package):  # npm ci installs each workspace's dependencies too
-            manifests.append((member.relative_to(site).as_posix(), member))
+            manifests.append((in_srv(member, site), member))
     for step in steps:
         if step.action != "build":
             continue
@@ -261,6 +286,7 @@ def image_specs(config: LabConfig) -> dict[str, ImageSpec]:
     release = {"LAB_RELEASE": config.release} if config.release else {}
     steps = build_steps(config)
     script = lambda lines: ("set -ex\n" + "\n".join(lines) + "\n").encode()  # noqa: E731
+    repository = repository_files(config, steps)
     if steps.node_suite:
         # The front end on the Debian release whose Node.js its package.json asks for; the rest as below.
         site = ImageSpec(
@@ -269,10 +295,10 @@ def image_specs(config: LabConfig) -> dict[str, ImageSpec]:
             extra_dirs={"tools": DOCKERFILES / "site-build"},
             build_args={"FROM_IMAGE": layers[-1].tag, "BUILDER_IMAGE": builder.tag,
                         "FRONTEND_IMAGE": base_tag(steps.node_suite), **release},
-            generated={"install-steps": script(("rm -rf .lab-placeholder", *steps.install)),
+            generated={"install-steps": script(("rm -rf /srv/.lab-placeholder /srv/.lab-repository", *steps.install)),
                        "frontend-steps": script(steps.frontend), "build-steps": script(steps.build),
-                       "packages/.lab-placeholder/keep": b"", **folders},
-            listed=code + tuple(("packages/" + name, path) for name, path in steps.manifests),
+                       "packages/.lab-placeholder/keep": b"", "repository/.lab-repository": b"", **folders},
+            listed=code + tuple(("packages/" + name, path) for name, path in steps.manifests) + repository,
             needs=(layers[-1].key, "builder"),
             suite=steps.node_suite,
         )
@@ -283,10 +309,10 @@ def image_specs(config: LabConfig) -> dict[str, ImageSpec]:
             build_args={"FROM_IMAGE": layers[-1].tag, "BUILDER_IMAGE": builder.tag,
                         "WITH_NODE": "1" if steps.node else "", **release},
             # packages/ is never empty (COPY needs a file): a placeholder the install step removes.
-            generated={"install-steps": script(("rm -rf .lab-placeholder", *steps.install)),
+            generated={"install-steps": script(("rm -rf /srv/.lab-placeholder /srv/.lab-repository", *steps.install)),
                        "build-steps": script((*steps.frontend, *steps.build)), "packages/.lab-placeholder/keep": b"",
-                       **folders},
-            listed=code + tuple(("packages/" + name, path) for name, path in steps.manifests),
+                       "repository/.lab-repository": b"", **folders},
+            listed=code + tuple(("packages/" + name, path) for name, path in steps.manifests) + repository,
             needs=(layers[-1].key, "builder"),
         )
     else:

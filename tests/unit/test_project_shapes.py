@@ -158,7 +158,7 @@ def test_a_front_end_build_runs_in_the_build_stage_with_node(tmp_path):
     assert steps.install == ("lab-build-step package.json bash -c 'cd frontend && npm ci'",)
     assert steps.frontend == ("lab-build-step 'Dockerfile:3 (RUN)' bash -c 'cd frontend && npm run build'",)
     assert steps.build == ("lab-build-step 'Dockerfile:6 (RUN)' env -u DJANGO_SETTINGS_MODULE django-admin compilemessages",)
-    assert [name for name, _ in steps.manifests] == ["frontend/package.json", "frontend/package-lock.json"]
+    assert [name for name, _ in steps.manifests] == ["site/frontend/package.json", "site/frontend/package-lock.json"]
     site_image = image_specs(config)["site"]
     assert site_image.build_args["WITH_NODE"] == "1" and "FRONTEND_IMAGE" not in site_image.build_args
     # One stage: the front end's build, then the site's own steps, in that order.
@@ -284,7 +284,7 @@ def test_a_front_ends_workspaces_are_installed_with_it(tmp_path):
         "Dockerfile": "FROM node:24 AS assets\nRUN npm ci\nRUN npm run build\nFROM python:3.13\n",
     })
     names = [name for name, _ in build_steps(LabConfig(site=str(site))).manifests]
-    assert names == ["package.json", "package-lock.json", "translate/package.json", "app/package.json"]
+    assert names == ["site/package.json", "site/package-lock.json", "site/translate/package.json", "site/app/package.json"]
 
 
 def test_a_folder_the_dockerfile_makes_in_the_app_is_in_the_site_image(tmp_path):
@@ -356,3 +356,31 @@ def test_yarns_engine_refusal_names_the_release_whose_node_it_takes():
     log = 'error vue-i18n@11.4.6: The engine "node" is incompatible with this module. Expected version ">= 22". Got "20.19.2"'
     assert node_advice(log) == ("; package.json asks Node.js >= 22: Debian forky's is 24, the lab's image for Python 3.14 "
                                 "(`lab up --python 3.14`)")
+
+
+def test_a_front_end_in_the_sites_parent_folder_is_built_at_srv(tmp_path):
+    """shynet's shape: the repository's package.json one folder above manage.py, installed from the site with
+    `npm i -P --prefix ..`, its packages read by the settings at "../node_modules"."""
+    import subprocess
+
+    from lab import LabConfig
+    from lab.engines.images import build_steps, image_specs
+
+    repo = tmp_path / "shynet"
+    site = make(repo / "shynet", {
+        "manage.py": 'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "app.settings")\n', "app/settings.py": "",
+    })
+    (repo / "package.json").write_text('{"dependencies": {"a17t": "^0.6"}}')
+    (repo / "package-lock.json").write_text("{}")
+    (repo / "README.md").write_text("# shynet\n")
+    (repo / "Dockerfile").write_text("FROM python:3.11-alpine\nWORKDIR /usr/src/shynet\nCOPY package.json package-lock.json ../\n"
+                                     "RUN npm i -P --prefix ..\nCOPY shynet .\n")
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    config = LabConfig(site=str(site))
+    steps = build_steps(config)
+    assert [name for name, _ in steps.manifests] == ["package.json", "package-lock.json"]  # at /srv, the site's parent
+    assert steps.install == ("[ -e /srv/shynet ] || ln -s /srv/site /srv/shynet",
+                             "lab-build-step '../Dockerfile:4 (RUN)' bash -c 'cd .. && npm i -P'")
+    listed = {name for name, _ in image_specs(config)["site"].listed}
+    assert {"repository/README.md", "repository/Dockerfile", "packages/package.json"} <= listed
+    assert not any(name.startswith("repository/shynet/") for name in listed)  # the site comes as site/
