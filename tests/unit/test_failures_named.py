@@ -294,3 +294,13 @@ def test_other_build_failures_are_no_old_build_tool():
     tools = build_wheels_script().OLD_BUILD_TOOLS
     output = "Collecting Cython>=0.29\nfatal error: lber.h: No such file or directory\nerror: command 'gcc' failed"
     assert not any(symptom.search(output) for symptom, _ in tools.values())
+
+
+def test_a_django_admin_step_is_shown_without_the_labs_environment(tmp_path):
+    import subprocess
+    import sys
+
+    step = Path(__file__).resolve().parents[2] / "lab" / "dockerfiles" / "site-build" / "lab-build-step"
+    result = subprocess.run([sys.executable, str(step), "Dockerfile:59 (RUN)", "env", "-u", "DJANGO_SETTINGS_MODULE",
+                             "SECRET_KEY=k", "false", "compilemessages"], capture_output=True, text=True, cwd=tmp_path)
+    assert result.stdout.splitlines()[0] == "lab-build: running: `false compilemessages` (Dockerfile:59 (RUN))"
