@@ -109,7 +109,7 @@ def _service(spec: ContainerSpec, registry: str | None, compose: ComposeFile, pl
             {"target": target, "published": published, "protocol": "tcp", "mode": "host"}
             for target, (_, published) in spec.ports.items()
         ]
-    service["networks"] = {NETWORK: {"aliases": [spec.name]}}  # nginx and the nodes use the full names
+    service["networks"] = {NETWORK: {"aliases": [spec.name, *spec.aliases]}}  # nginx and the nodes use the full names
     service["labels"] = dict(spec.labels)
     deploy: dict = {
         "labels": {**spec.labels, SPEC_LABEL: service_spec(spec)},

@@ -219,6 +219,8 @@ class DockerEngine:
                 environment=dict(spec.env),
                 labels={**spec.labels, SPEC_LABEL: fingerprint or spec.fingerprint()},
                 network=network,
+                networking_config={network: self.client.api.create_endpoint_config(aliases=list(spec.aliases))}
+                if spec.aliases else None,
                 volumes={m.volume: {"bind": m.target, "mode": "rw"} for m in spec.mounts},
                 ports={f"{port}/tcp": bind for port, bind in spec.ports.items()},
                 user=spec.user,

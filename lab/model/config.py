@@ -17,6 +17,7 @@ from lab.project.declared_env import declared_environment
 from lab.project.dependencies import Dependencies, from_folder
 from lab.project.files import env_files
 from lab.project.interpreters import Choice, choose
+from lab.project.compose_services import store_aliases
 from lab.project.database_switch import database_switch
 from lab.project.release_steps import Step, plan_steps
 from lab.project.required_env import off_value
@@ -313,6 +314,12 @@ class LabConfig:
     def site_redis_variables(self) -> tuple[str, ...]:
         """The Redis variables the site reads (REDIS_URL, CELERY_BROKER_URL, ...): the lab sets each to its Redis."""
         return tuple(redis_variables(Path(self.site)))
+
+    @functools.cached_property
+    def store_aliases(self) -> dict[str, tuple[str, ...]]:
+        """Store -> the names the project's production compose file gives it (`db`, `redis`), which the lab's
+        stores answer to as well."""
+        return store_aliases(Path(self.site))
 
     @functools.cached_property
     def site_stores(self) -> tuple[str, ...]:

@@ -104,6 +104,8 @@ class ContainerSpec:
     # When only `files` changed: write them again and send this signal (the process reloads them)
     # instead of recreating the container. None: files are written before the first start only.
     reload_signal: str | None = None
+    # Other names it answers to on the lab's network (a store by its name in the project's compose file).
+    aliases: tuple[str, ...] = ()
 
     def fingerprint(self) -> str:
         """A hash of everything that needs a new container when it changes."""
@@ -117,6 +119,8 @@ class ContainerSpec:
             [list(self.cap_add), list(self.devices), list(self.security_opt)],
             [self.memory_mb, self.pids_limit, self.user],
         ]
+        if self.aliases:  # only then: a container without any keeps the fingerprint it had
+            identity.append(list(self.aliases))
         return hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:16]
 
 
@@ -423,6 +427,11 @@ class _Planner:
             mounts = (Mount(self.volume(f"{store_name}-data"), store.data_dir),) if store.data_dir else ()
             cache_mb = config.memcached_mb if store_name == "memcached" else 0
             env = {store.password_env: self.passwords[store_name]} if store.password_env else {}
+            aliases = config.store_aliases.get(store_name, ())
+            if aliases and store_name == "redis":
+                # Settings written for the compose file reach `redis:6379` without a password: any password
+                # works, the lab's own too (Redis's `nopass`); the store is on the lab's network only.
+                env["LAB_REDIS_OPEN"] = "1"
             if store_name in POOLERS:
                 max_connections = config.max_connections or POSTGRES_MAX_CONNECTIONS
                 env.update(LAB_DB_HOST=self.hosts[APP_DATABASE], LAB_POOL_SIZE=str(pool_size(max_connections)))
@@ -438,6 +447,7 @@ class _Planner:
                     mounts=mounts,
                     check=store.check,
                     security_opt=store.security_opt,
+                    aliases=aliases,
                     **limits(store_name, extra_memory_mb=cache_mb),
                 )
             )
