@@ -195,12 +195,17 @@ def version_of(site_image: str) -> str:
     return site_image.rsplit(":", 1)[-1]
 
 
+def redis_credentials(password: str) -> str:
+    """The part of a Redis URL before its host: the lab's password, or nothing when Redis takes none."""
+    return f":{quote(password, safe='')}@" if password else ""
+
+
 def channel_layers(layer: str, hosts: Mapping[str, str], passwords: Mapping[str, str]) -> dict:
     """CHANNEL_LAYERS for the layer under test: one per process, or channels_redis on the lab's Redis
     (database 2: apart from the sessions and the site's own data)."""
     if layer == "memory":
         return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    location = f"redis://:{quote(passwords['redis'], safe='')}@{hosts['redis']}:6379/2"
+    location = f"redis://{redis_credentials(passwords['redis'])}{hosts['redis']}:6379/2"
     return {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [location]}}}
 
 
@@ -332,7 +337,7 @@ def site_context(
     if config.shared_media:  # on the NFS export every node mounts (sessions, when nfs is the backend, at its root)
         environment["MEDIA_ROOT"] = SHARED_MEDIA_ROOT
     if "redis" in hosts:  # database 1: the site's own data apart from the lab's sessions (database 0)
-        redis = f"redis://:{quote(passwords['redis'], safe='')}@{hosts['redis']}:6379"
+        redis = f"redis://{redis_credentials(passwords['redis'])}{hosts['redis']}:6379"
         environment["REDIS_URL"] = f"{redis}/1"
         # A task queue's broker (database 2) and results (3) on the same Redis, where the settings read them.
         for variable in config.site_redis_variables:
@@ -396,6 +401,10 @@ class _Planner:
         self.network = container_name(self.lab, "net")
         self.volumes: list[VolumeSpec] = []
         self.passwords = secrets.store_passwords()
+        if config.store_aliases.get("redis"):
+            # Settings written for the project's compose file reach its `redis` without a password: the lab's Redis
+            # takes none then (it is on the lab's network only), and the lab's own clients send none.
+            self.passwords = {**self.passwords, "redis": ""}
         self.hosts = {name: container_name(self.lab, name) for name in store_names(config)}
         self.database = database_settings(self.hosts[APP_DATABASE], secrets.db_password)
         # What the nodes reach: every store through the fault proxy when there is one (same ports).
@@ -429,9 +438,7 @@ class _Planner:
             env = {store.password_env: self.passwords[store_name]} if store.password_env else {}
             aliases = config.store_aliases.get(store_name, ())
             if aliases and store_name == "redis":
-                # Settings written for the compose file reach `redis:6379` without a password: any password
-                # works, the lab's own too (Redis's `nopass`); the store is on the lab's network only.
-                env["LAB_REDIS_OPEN"] = "1"
+                env["LAB_REDIS_OPEN"] = "1"  # no password (see __init__): the settings' `redis:6379` connects
             if store_name in POOLERS:
                 max_connections = config.max_connections or POSTGRES_MAX_CONNECTIONS
                 env.update(LAB_DB_HOST=self.hosts[APP_DATABASE], LAB_POOL_SIZE=str(pool_size(max_connections)))

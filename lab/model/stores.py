@@ -52,7 +52,8 @@ STORES: dict[str, Store] = {
             # Persistence flags come from store_command: none by default, append-only with --redis-aof.
             # lab-redis-start hands redis-server the lab's password on stdin, never on a command line.
             command=("lab-redis-start", "--bind", "0.0.0.0", "--protected-mode", "no", "--save", "", "--dir", "/var/lib/redis"),
-            check=ExecCheck(("bash", "-c", 'REDISCLI_AUTH="$LAB_REDIS_PASSWORD" redis-cli ping | grep -qx PONG')),
+            check=ExecCheck(("bash", "-c", '[ -z "$LAB_REDIS_PASSWORD" ] || export REDISCLI_AUTH="$LAB_REDIS_PASSWORD"; '
+                                           'redis-cli ping | grep -qx PONG')),
             summary="Redis without persistence, with the lab's password",
             password_env="LAB_REDIS_PASSWORD",
         ),

@@ -22,8 +22,9 @@ def test_stores_answer_to_the_names_of_the_production_compose_file(tmp_path):
     plan = build_plan(LabConfig(name="t", site=str(site)), SECRETS, {**TAGS})
     stores = {spec.name: spec for spec in plan.stores}
     assert stores["t-postgres"].aliases == ("db",) and stores["t-redis"].aliases == ("redis", "cache")
-    # Settings written for that file reach Redis without the lab's password.
+    # Settings written for that file reach Redis without a password: the lab's Redis takes none, its clients send none.
     assert stores["t-redis"].env.get("LAB_REDIS_OPEN") == "1"
+    assert "redis://t-redis:6379/0" in str(plan.nodes[0].files)  # the session cache, without credentials
 
 
 def test_without_a_compose_file_no_alias_and_redis_keeps_its_password(tmp_path):
@@ -32,5 +33,6 @@ def test_without_a_compose_file_no_alias_and_redis_keeps_its_password(tmp_path):
     plan = build_plan(LabConfig(name="t", site=str(site)), SECRETS, TAGS)
     redis = next(spec for spec in plan.stores if spec.name == "t-redis")
     assert redis.aliases == () and "LAB_REDIS_OPEN" not in redis.env
+    assert f"redis://:{SECRETS.redis_password}@t-redis:6379/0" in str(plan.nodes[0].files)
     # A new name for a store is a new container (Docker sets a container's aliases when it joins the network).
     assert dataclasses.replace(redis, aliases=("redis",)).fingerprint() != redis.fingerprint()
