@@ -134,12 +134,21 @@ def cache_using_apps(seen: Observed) -> list[str]:
     return found
 
 
+def _release_at_least(version: str | None, floor: tuple[int, ...]) -> bool:
+    """Whether an installed release is `floor` or later; an unknown one is taken as current."""
+    if not version:
+        return True
+    parts = tuple(int(part) for part in re.findall(r"\d+", version)[: len(floor)])
+    return parts >= floor
+
+
 def client_address_apps(seen: Observed) -> dict[str, str]:
     """Installed apps that key on the client's address and read REMOTE_ADDR unless told otherwise: app -> why."""
     found = {}
     trusted = _app_setting(seen, "ALLAUTH_TRUSTED_PROXY_COUNT") or _app_setting(seen, "ALLAUTH_TRUSTED_CLIENT_IP_HEADER")
-    if _has_app(seen, "allauth") and _app_setting(seen, "ACCOUNT_RATE_LIMITS") != "False" and not trusted:
-        found["allauth"] = _CLIENT_ADDRESS_APPS["allauth"]
+    if (_has_app(seen, "allauth") and _app_setting(seen, "ACCOUNT_RATE_LIMITS") != "False" and not trusted
+            and _release_at_least(seen.first.get("app_versions", {}).get("django-allauth"), (0, 55))):
+        found["allauth"] = _CLIENT_ADDRESS_APPS["allauth"]  # from 0.55 (ACCOUNT_RATE_LIMITS); before, by login name
     if _has_app(seen, "django_ratelimit") and not _app_setting(seen, "RATELIMIT_IP_META_KEY"):
         found["django_ratelimit"] = _CLIENT_ADDRESS_APPS["django_ratelimit"]
     return found

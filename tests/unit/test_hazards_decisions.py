@@ -265,6 +265,17 @@ def test_client_address_apps_are_those_not_told_about_the_proxy(installed, setti
     assert found == {app: hazards._CLIENT_ADDRESS_APPS[app] for app in named}
 
 
+@pytest.mark.parametrize("version, keyed", [
+    ("0.45.0", False), ("0.54.0", False), ("0.55.0", True), ("65.3.0", True), (None, True),
+])
+def test_allauth_keys_its_limits_by_address_only_from_0_55(version, keyed):
+    """Before 0.55 (shynet pins 0.45) its login attempts count per login name; an unknown release is current."""
+    seen = apps(["allauth.account"], {})
+    if version:
+        seen.first["app_versions"] = {"django-allauth": version}
+    assert ("allauth" in client_address_apps(seen)) is keyed
+
+
 # Media
 
 

@@ -101,6 +101,8 @@ def site_settings(with_key=True):
             )
             if hasattr(site, name)
         },
+        # Versions of apps whose behaviour the verdicts name (django-allauth keys its rate limits by address from 0.55).
+        "app_versions": _versions("django-allauth"),
         "drf_throttles": list(((getattr(site, "REST_FRAMEWORK", None) or {}).get("DEFAULT_THROTTLE_CLASSES")) or []),
         "ssl_redirect": bool(get("SECURE_SSL_REDIRECT")),
         "proxy_ssl_header": get("SECURE_PROXY_SSL_HEADER"),
@@ -353,3 +355,16 @@ if __name__ == "__main__":
     actions["task-send"] = task_send
     actions["task-runs"] = task_runs
     print(json.dumps(actions[probe](*arguments), default=str))
+
+
+def _versions(*distributions: str) -> dict[str, str]:
+    """Installed distributions' versions, by name (absent ones left out)."""
+    import importlib.metadata
+
+    found = {}
+    for name in distributions:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return found
