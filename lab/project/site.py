@@ -355,12 +355,30 @@ def client_address_readers(folder: Path) -> list[Hit]:
     """Code that reads the client's address from REMOTE_ADDR: behind a balancer, that is the balancer's. A line
     that reads a forwarding header first (`META.get("HTTP_X_FORWARDED_FOR", META["REMOTE_ADDR"])`) takes
     REMOTE_ADDR only without a balancer, and is no hit."""
-    return _grep(
+    hits = _grep(
         folder,
         ("*.py",),
         re.compile(r"""["']REMOTE_ADDR["']"""),  # the key read, not the word in a docstring
-        keep=lambda line: not line.lstrip().startswith("#") and not re.search(r"X_FORWARDED_FOR|X_REAL_IP|FORWARDED", line),
+        keep=lambda line: not line.lstrip().startswith("#") and not re.search(_FORWARDING, line),
     )
+    return [hit for hit in hits if not _after_a_forwarding_header(folder / hit.file, hit.line) and not _test_code(hit.file)]
+
+
+def _test_code(relative: str) -> bool:
+    """A test module's line (`request.META.pop('REMOTE_ADDR')` in tests/test_request.py) is not the site's behaviour."""
+    parts = Path(relative).parts
+    return "tests" in parts or "test" in parts or Path(relative).name.startswith(("test_", "tests.")) or relative.endswith("_test.py")
+
+
+_FORWARDING = r"X_FORWARDED_FOR|X_REAL_IP|FORWARDED"
+
+
+def _after_a_forwarding_header(path: Path, line: int) -> bool:
+    """REMOTE_ADDR as the fallback of a forwarding header read just before it: `x = META.get("HTTP_X_FORWARDED_FOR")
+    ... else: META.get("REMOTE_ADDR")`, or the last of django-ipware's META_PRECEDENCE_ORDER (shynet's settings)."""
+    lines = path.read_text(errors="replace").splitlines()
+    before = lines[max(0, line - 12) : line - 1]
+    return any(re.search(_FORWARDING, text) and not text.lstrip().startswith("#") for text in before)
 
 
 def process_state(folder: Path) -> list[Hit]:
