@@ -402,8 +402,11 @@ def print_up(lab: Lab, seconds: float) -> None:
         f"backend {report['backend']}, balance {report['balance']}\n"
         f"  open     {report['url']}\n"
         f"{trust}"
-        f"  log in   {report['username']} / {report['password']} at {report['login_url']}\n"
-        f"  switch   lab switch --backend memcached{make_switch}\n"
+        + (f"  log in   {report['username']} / {report['password']} at {report['login_url']}\n"
+           if report.get("login_found", True) else
+           f"  log in   no password form found (an API, or a login elsewhere); the demo user is {report['username']} / "
+           f"{report['password']}: `lab up --login-url PATH` names its page\n")
+        + f"  switch   lab switch --backend memcached{make_switch}\n"
         f"  status   lab status\n"
         f"  stop     lab down{make_down}"
     )

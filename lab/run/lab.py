@@ -383,6 +383,7 @@ class Lab:
             "ca": str(ca) if ca else None,
             "username": self.login()[0],
             "login_url": url + self.login_path(),
+            "login_found": bool((state.site_facts or {}).get("login_page")),
             "site": config.site,
             "password": state.secrets.demo_password,
             "backend": config.backend,
