@@ -343,6 +343,19 @@ def deploy_check():
     return {"exit": result.returncode, "lines": lines}
 
 
+def _versions(*distributions: str) -> dict[str, str]:
+    """Installed distributions' versions, by name (absent ones left out)."""
+    import importlib.metadata
+
+    found = {}
+    for name in distributions:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return found
+
+
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lab_node.settings")
     probe, arguments = sys.argv[1], sys.argv[2:]
@@ -355,16 +368,3 @@ if __name__ == "__main__":
     actions["task-send"] = task_send
     actions["task-runs"] = task_runs
     print(json.dumps(actions[probe](*arguments), default=str))
-
-
-def _versions(*distributions: str) -> dict[str, str]:
-    """Installed distributions' versions, by name (absent ones left out)."""
-    import importlib.metadata
-
-    found = {}
-    for name in distributions:
-        try:
-            found[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            pass
-    return found
