@@ -594,7 +594,16 @@ def test_a_health_check_refused_by_address_is_cited_as_the_readme_shows():
 def test_a_health_check_answered_otherwise_is_ok_and_says_what_it_answered(status):
     f = finding("health_check_by_address", observed(host_check={"address": "10.1.2.3", "status": status}))
     assert f.level == OK
-    assert f.evidence[0].endswith(f"check asks it) answered {status}")
+    assert len(f.evidence) == 1 and f.evidence[0].endswith(f"check asks it) answered {status}")
+
+
+def test_a_refused_health_check_is_judged_when_the_settings_probe_failed():
+    """The settings could not be read (`first` holds only the error): the node's 400 is still the finding."""
+    f = hazards.node_address_health_check(observed(host_check={"address": "10.1.2.3", "status": 400}))
+    failed = Observed(nodes=3, workers=2, nginx_host="t-nginx", first={"error": "ImproperlyConfigured: no"},
+                      host_check={"address": "10.1.2.3", "status": 400})
+    g = hazards.node_address_health_check(failed)
+    assert f.level == g.level == FOUND and g.evidence == [g.evidence[0]] and "DisallowedHost" in g.evidence[0]
 
 
 def test_a_health_check_not_asked_says_why():
@@ -763,5 +772,6 @@ def test_a_job_an_app_server_attaches_to_every_instance_is_found_even_with_a_bea
 
 def test_a_migrate_only_inside_a_start_scripts_condition_is_a_note():
     conditional = "docker-entrypoint.sh:12: python manage.py migrate   (only if [ \"$1\" = '/venv/bin/uwsgi' ])"
-    assert hazards.migrate_at_start(observed({}, migrate_hits=[conditional])).level == NOTE
+    note = hazards.migrate_at_start(observed({}, migrate_hits=[conditional]))
+    assert note.level == NOTE and note.evidence == [conditional]
     assert hazards.migrate_at_start(observed({}, migrate_hits=[conditional, "Procfile:1: web: python manage.py migrate && gunicorn x"])).level == FOUND

@@ -39,3 +39,8 @@ def test_the_first_folder_and_file_that_pins_it_wins(tmp_path):
     (site / "requirements.txt").write_text("Django==6.0.2\n")
     assert pinned_django([site, repo]) == "6.0.2"  # requirements.txt before a lock, in the manage.py folder first
     assert pinned_django([tmp_path / "nowhere"]) is None
+
+
+def test_a_file_that_is_not_utf8_is_still_read(tmp_path):
+    (tmp_path / "requirements.txt").write_bytes(b"# caf\xe9 (latin-1)\nDjango==5.2.1\n")
+    assert pinned_django([tmp_path]) == "5.2.1"

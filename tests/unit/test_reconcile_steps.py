@@ -653,3 +653,17 @@ def test_waiting_for_a_configuration_nginx_never_loads_fails_within_its_timeout(
         Reconciler(FakeEngine(), print, fetch=answers).wait_for_config(PLAN, timeout=0.3)
     assert 0.3 <= time.monotonic() - started < 2
     assert len(answers.asked) >= 4  # asked again and again until the deadline
+
+
+def test_a_worker_machine_the_plan_drops_is_removed(lab, tmp_path):
+    """--worker-machines 0 on a project that declares a worker: its machine goes, nothing else changes."""
+    from .projects import make
+
+    site = make(tmp_path, {"manage.py": "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'app.settings')\n",
+                           "app/__init__.py": "", "app/settings.py": "",
+                           "Procfile": "web: gunicorn app.wsgi\nworker: celery -A app worker -l INFO\n"})
+    lab.apply(site=str(site))
+    assert ("create", "fake-worker-1") in lab.engine.calls
+    before = len(lab.engine.calls)
+    lab.apply(site=str(site), worker_machines=0)
+    assert lab.since(before) == [("remove", "fake-worker-1")]
