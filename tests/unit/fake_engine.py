@@ -81,6 +81,7 @@ class FakeEngine(LocalEngine):
         self.calls: list[tuple[str, str]] = []
         self.nginx_confs: list[tuple[int, str]] = []  # (calls made by then, the configuration a reload loaded)
         self.jobs: list[str] = []
+        self.job_timeouts: dict[str, float] = {}  # the time each job was given, by name
         self.job_results: dict[str, tuple[int, str]] = {}  # a job's exit code and output, by its name
         self.job_seconds = 0.0
         self.nginx_rejects = False
@@ -241,6 +242,7 @@ class FakeEngine(LocalEngine):
 
     def run_job(self, spec: ContainerSpec, network: str, timeout: float = 180) -> tuple[int, str]:
         assert isinstance(timeout, (int, float)), f"job {spec.name}: a timeout in seconds, not {timeout!r}"
+        self.job_timeouts[spec.name] = timeout
         self._on_network(network)
         time.sleep(self.job_seconds)
         self._call("job", spec.name)

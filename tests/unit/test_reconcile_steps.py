@@ -667,3 +667,27 @@ def test_a_worker_machine_the_plan_drops_is_removed(lab, tmp_path):
     before = len(lab.engine.calls)
     lab.apply(site=str(site), worker_machines=0)
     assert lab.since(before) == [("remove", "fake-worker-1")]
+
+
+def test_a_node_has_90_s_to_be_ready_and_the_release_job_15_minutes(lab, monkeypatch):
+    """README: each node gets 90 s to load the site and pass its health check, a deploy's release job 15 minutes."""
+    import lab.engines.reconcile as reconcile
+
+    waited = []
+    real = reconcile.wait_until_ready
+
+    def recording(engine, container, check, timeout=60.0, interval=None):
+        waited.append((container, timeout))
+        return real(engine, container, check, timeout=timeout, interval=interval)
+
+    monkeypatch.setattr(reconcile, "wait_until_ready", recording)
+    lab.apply()
+    assert lab.engine.job_timeouts["fake-prepare"] == 900
+    assert {timeout for container, timeout in waited if container in NODES} == {90}
+    waited.clear()
+    lab.apply(rolling=True, backend="memcached")  # each node replaced in turn
+    assert {container for container, _ in waited} >= set(NODES)
+    assert {timeout for container, timeout in waited if container in NODES} == {90}
+    waited.clear()
+    lab.apply(rolling=True, backend="memcached", nodes=4)  # a new node in a rolling apply
+    assert ("fake-node-4", 90) in waited
