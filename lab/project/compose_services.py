@@ -7,9 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import yaml
-
-from lab.project.recipes import development_recipes, recipes
+from lab.project.recipes import production_compose_services
 from lab.project.site import project_folders
 
 # A compose service's image -> the lab's store that stands for it.
@@ -22,17 +20,9 @@ def store_aliases(site: Path) -> dict[str, tuple[str, ...]]:
     """Store -> the service names the project's production compose files give it, in the order found."""
     found: dict[str, list[str]] = {}
     for folder in project_folders(site):
-        skipped = development_recipes(folder)
-        for relative in recipes(folder):
-            if relative in skipped or not re.search(r"compose.*\.ya?ml$", relative.name):
-                continue
-            try:
-                data = yaml.safe_load((folder / relative).read_text(errors="replace")) or {}
-            except yaml.YAMLError:
-                continue
-            for name, service in (data.get("services") or {}).items() if isinstance(data, dict) else []:
-                image = str(service.get("image", "")) if isinstance(service, dict) else ""
-                for store, pattern in _STORE_IMAGES.items():
-                    if pattern.match(image) and _NAME.match(str(name)) and str(name) not in found.setdefault(store, []):
-                        found[store].append(str(name))
+        for _, name, service in production_compose_services(folder):
+            image = str(service.get("image", ""))
+            for store, pattern in _STORE_IMAGES.items():
+                if pattern.match(image) and _NAME.match(name) and name not in found.setdefault(store, []):
+                    found[store].append(name)
     return {store: tuple(names) for store, names in found.items() if names}

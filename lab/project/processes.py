@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from lab.project.recipes import development_recipes, recipes
+from lab.project.recipes import development_recipes, production_compose_services, recipes
 from lab.project.site import project_folders
 
 WEB, WORKER, SCHEDULER, RELEASE = "web", "worker", "scheduler", "release"
@@ -164,26 +164,20 @@ def one_off_scripts(site: Path) -> set[Path]:
     worker or scheduler: jobs that run and exit once per deploy, as a release step does (plane's
     `migrator: {restart: no, command: ./bin/docker-entrypoint-migrator.sh}`)."""
     found: set[Path] = set()
-    for folder in [*project_folders(site), *_repository_root(site)]:
+    own = project_folders(site)
+    for folder in [*own, *_repository_root(site)]:
         skipped = development_recipes(folder)
         every = [path for path in recipes(folder) if path.name.lower().startswith("dockerfile") and path not in skipped]
-        for relative in recipes(folder):
-            if relative in skipped or not re.search(r"compose.*\.ya?ml$", relative.name):
+        for _, _, service in production_compose_services(folder):
+            if not service.get("build") or service.get("restart") not in (False, "no"):
                 continue
-            try:
-                data = yaml.safe_load((folder / relative).read_text(errors="replace")) or {}
-            except yaml.YAMLError:
-                continue
-            for service in (data.get("services") or {}).values() if isinstance(data, dict) else []:
-                if not isinstance(service, dict) or not service.get("build") or service.get("restart") not in (False, "no"):
-                    continue
-                build = service["build"] if isinstance(service["build"], dict) else {"context": service["build"]}
-                context = folder / str(build.get("context") or ".").removeprefix("./")
-                if folder not in project_folders(site) and context.resolve() != site.resolve():
-                    continue  # a monorepo's compose file: only the services it builds from this site
-                scripts = _scripts_of(folder, service, every) or _scripts_of(context, service, [])
-                if scripts and not any(_script_command(script) for script in scripts):
-                    found.update(script.resolve() for script in scripts)
+            build = service["build"] if isinstance(service["build"], dict) else {"context": service["build"]}
+            context = folder / str(build.get("context") or ".").removeprefix("./")
+            if folder not in own and context.resolve() != site.resolve():
+                continue  # a monorepo's compose file: only the services it builds from this site
+            scripts = _scripts_of(folder, service, every) or _scripts_of(context, service, [])
+            if scripts and not any(_script_command(script) for script in scripts):
+                found.update(script.resolve() for script in scripts)
     return found
 
 

@@ -84,3 +84,22 @@ def has_production_recipe(folder: Path) -> bool:
     """Whether the project has a recipe that is not for development: then its development files are not read."""
     development = development_recipes(folder)
     return any(path not in development and not is_development(path.as_posix()) for path in recipes(folder))
+
+
+def production_compose_services(folder: Path) -> list[tuple[Path, str, dict]]:
+    """(compose file, service name, service) of each service in the folder's compose files that are not for
+    development, in the order found; a file that is not YAML is skipped."""
+    import yaml
+
+    skipped = development_recipes(folder)
+    found = []
+    for relative in recipes(folder):
+        if relative in skipped or not re.search(r"compose.*\.ya?ml$", relative.name):
+            continue
+        try:
+            data = yaml.safe_load((folder / relative).read_text(errors="replace")) or {}
+        except yaml.YAMLError:
+            continue
+        services = data.get("services") if isinstance(data, dict) else None
+        found += [(relative, str(name), service) for name, service in (services or {}).items() if isinstance(service, dict)]
+    return found
