@@ -245,28 +245,27 @@ def test_an_npm_package_the_registry_here_lacks_is_a_download_named_with_its_url
                            "(https://registry.npmjs.org/@mozilla/l10n/-/l10n-0.13.0.tgz)"), said
 
 
-def test_a_failed_npm_step_is_named_by_npms_cause_not_its_log_file(tmp_path):
+def build_step(cwd, *arguments):
+    """lab-build-step run as the build stage runs it: WHERE, then the command."""
     import subprocess
     import sys
 
     step = Path(__file__).resolve().parents[2] / "lab" / "dockerfiles" / "site-build" / "lab-build-step"
+    return subprocess.run([sys.executable, str(step), *arguments], capture_output=True, text=True, cwd=cwd)
+
+
+def test_a_failed_npm_step_is_named_by_npms_cause_not_its_log_file(tmp_path):
     script = tmp_path / "npm"
     script.write_text(f"#!/bin/sh\ncat <<'EOF'\n{NPM_404}EOF\nexit 1\n")
     script.chmod(0o755)
-    result = subprocess.run([sys.executable, str(step), "Dockerfile:45 (RUN)", str(script), "install"],
-                            capture_output=True, text=True)
+    result = build_step(tmp_path, "Dockerfile:45 (RUN)", str(script), "install")
     assert result.returncode == 1
     assert result.stdout.splitlines()[-1].endswith(
         "exited 1: npm error 404 Not Found - GET https://registry.npmjs.org/@mozilla/l10n/-/l10n-0.13.0.tgz"), result.stdout
 
 
 def test_a_front_end_step_is_shown_as_the_project_wrote_it(tmp_path):
-    import subprocess
-    import sys
-
-    step = Path(__file__).resolve().parents[2] / "lab" / "dockerfiles" / "site-build" / "lab-build-step"
-    result = subprocess.run([sys.executable, str(step), "package.json", "bash", "-c", "cd frontend && false"],
-                            capture_output=True, text=True, cwd=tmp_path)
+    result = build_step(tmp_path, "package.json", "bash", "-c", "cd frontend && false")
     assert result.stdout.splitlines()[0] == "lab-build: running: `false` (package.json)"
 
 
@@ -297,10 +296,6 @@ def test_other_build_failures_are_no_old_build_tool():
 
 
 def test_a_django_admin_step_is_shown_without_the_labs_environment(tmp_path):
-    import subprocess
-    import sys
-
-    step = Path(__file__).resolve().parents[2] / "lab" / "dockerfiles" / "site-build" / "lab-build-step"
-    result = subprocess.run([sys.executable, str(step), "Dockerfile:59 (RUN)", "env", "-u", "DJANGO_SETTINGS_MODULE",
-                             "SECRET_KEY=k", "false", "compilemessages"], capture_output=True, text=True, cwd=tmp_path)
+    result = build_step(tmp_path, "Dockerfile:59 (RUN)", "env", "-u", "DJANGO_SETTINGS_MODULE", "SECRET_KEY=k",
+                        "false", "compilemessages")
     assert result.stdout.splitlines()[0] == "lab-build: running: `false compilemessages` (Dockerfile:59 (RUN))"
