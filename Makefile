@@ -18,7 +18,7 @@ SWITCH_OPTIONS := $(if $(BACKEND),--backend $(BACKEND)) $(if $(BALANCE),--balanc
 	$(if $(NODES),--nodes $(NODES))
 
 .PHONY: help setup engine browser venv images lab-up lab-switch lab-status lab-logs lab-down test test-unit mutation matrix experiments bench bench-quick \
-	bench-lifecycle bench-production bench-profile bench-site bench-swarm lab-readiness lab-matrix lab-watch swarm-hosts swarm-hosts-down clean
+	bench-lifecycle bench-production bench-profile bench-site bench-swarm lab-readiness lab-matrix lab-watch swarm-hosts swarm-hosts-down docs-reference clean
 
 help: ## list these targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -111,6 +111,9 @@ swarm-hosts: setup ## test hosts for the Swarm path: HOSTS=3 engines on this mac
 swarm-hosts-down: setup ## remove the test hosts, their swarm and the registry (this engine's own containers stay)
 	$(VENV)/bin/python -m lab.engines.registry down
 	bash lab/setup/swarm-hosts.sh down
+
+docs-reference: venv ## write docs/cli.md, the command reference, from the lab's parser
+	$(VENV)/bin/python -m lab.cli.reference > docs/cli.md
 
 clean: ## remove .venv (labs and images stay; `make lab-down` removes a lab)
 	rm -rf $(VENV)
