@@ -1,6 +1,6 @@
 """The reconciler's steps (lab.engines.reconcile) on the in-memory engine, plan by plan, without a `Lab` around it.
 
-ARCHITECTURE.md, "How data flows": stores and migrations while nodes boot, then nginx, then what the plan no
+docs/architecture.md, "How data flows": stores and migrations while nodes boot, then nginx, then what the plan no
 longer has; only the difference changes; a rolling apply drains one node at a time (4 nginx reloads for 3 nodes).
 """
 
