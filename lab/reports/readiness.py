@@ -1,4 +1,4 @@
-"""The readiness report, told: Markdown for people (and the README), JSON for scripts."""
+"""The readiness report, told: Markdown for people (and docs/readiness.md), JSON for scripts."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Bad input: one line on stderr, exit 2 for the user's mistake (1 when the lab's own state is broken),
 nothing written, and Docker untouched (DOCKER_HOST points nowhere, so touching it would exit 1).
 
-The table below is the one the README quotes.
+The table below is the one docs/ci.md quotes ("Bad input").
 """
 
 import json

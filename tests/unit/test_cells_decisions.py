@@ -1,8 +1,7 @@
-"""The matrix's expected cells, derived again here from the README's reasoning, and the decisions a cell
+"""The matrix's expected cells, derived again here from the reasoning of docs/matrix.md, and the decisions a cell
 makes from its users' evidence: kept or lost, and when the evidence cannot carry a verdict."""
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -10,9 +9,9 @@ from lab import BACKENDS, BALANCE_MODES
 from lab.traffic.observations import Observation, UserEvidence
 from lab.verdicts.cells import EXPECTED, CellResult, all_cells, expected
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+from .documentation import page
 
-# Where each backend keeps a session (the README's backend table).
+# Where each backend keeps a session (the backend table of docs/matrix.md).
 PER_NODE = {"local_file", "sqlite"}  # a file on each node's own volume, a SQLite file per node
 SHARED = {"shared_file", "nfs", "db", "redis", "memcached", "cached_db"}  # one store every node reads
 PER_PROCESS = {"locmem"}  # LocMemCache: one gunicorn worker's memory, several workers per node
@@ -44,7 +43,7 @@ def test_each_cells_expectation_follows_where_the_session_lives_and_whether_the_
 
 
 def _readme_backend_table() -> dict[str, str]:
-    rows = re.findall(r"^\| `(\w+)` +\|[^|\n]+\| (kept|lost) +\|$", README.read_text(), re.MULTILINE)
+    rows = re.findall(r"^\| `(\w+)` +\|[^|\n]+\| (kept|lost) +\|$", page("matrix.md"), re.MULTILINE)
     return dict(rows)
 
 
@@ -56,7 +55,7 @@ def test_the_readme_backend_table_under_round_robin_is_what_the_matrix_expects()
 
 
 def test_the_readme_run_of_the_full_matrix_is_every_cell_as_expected():
-    text = README.read_text()
+    text = page("matrix.md")
     block = text[text.index("From a real run"):].split("```")[1].strip().splitlines()
     modes = block[0].split()
     assert set(modes) == set(BALANCE_MODES)

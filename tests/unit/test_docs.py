@@ -1,14 +1,20 @@
-"""The documentation holds together: the command reference is the parser's."""
+"""The documentation holds together: the command reference is the parser's, the pages build with every link
+and anchor checked (as the site is built), and the README, which the site does not hold, links only to files
+that exist, among them every page."""
 
 from __future__ import annotations
 
 import argparse
+import re
+import subprocess
+import sys
 
 from lab.cli.reference import reference
 
-from .documentation import DOCS
+from .documentation import DOCS, ROOT
 
 REGENERATE = "make docs-reference (or: python -m lab.cli.reference > docs/cli.md)"
+MARKDOWN_LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
 
 def test_the_command_reference_is_what_the_parser_says():
@@ -43,3 +49,37 @@ def test_the_reference_walks_subcommands_at_any_depth():
     assert "| `--count COUNT` | how many times; default `5` |" in text
     assert "| `--tag TAG` | a label; repeatable |" in text
     assert "| `--verbose` | say more |" in text
+
+
+def test_the_pages_build_with_every_link_and_anchor_checked(tmp_path):
+    """`mkdocs build --strict`, as the site is built: a link to a missing page or anchor fails, and names it."""
+    build = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file", str(ROOT / "mkdocs.yml"),
+         "--site-dir", str(tmp_path / "site")],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    complaints = [line for line in build.stderr.splitlines() if line.startswith(("WARNING", "ERROR"))]
+    assert build.returncode == 0 and not complaints, (
+        "mkdocs build --strict failed (mkdocs is in the test extra: pip install -e '.[test]'):\n"
+        + "\n".join(complaints or build.stderr.splitlines()[-20:])
+    )
+    assert (tmp_path / "site" / "cli" / "index.html").exists()
+
+
+def readme_links() -> list[str]:
+    return MARKDOWN_LINK.findall((ROOT / "README.md").read_text())
+
+
+def test_every_relative_link_in_the_readme_points_to_a_file_that_exists():
+    relative = [link for link in readme_links() if not re.match(r"[a-z]+:|#", link)]
+    assert relative, "the README links its pages"
+    broken = [link for link in relative if not (ROOT / link.split("#", 1)[0]).exists()]
+    assert not broken, f"README.md links to files that do not exist: {broken}"
+
+
+def test_the_readme_links_every_page_and_stays_one_page():
+    linked = {link.split("#", 1)[0] for link in readme_links()}
+    unlinked = [f"docs/{page.name}" for page in sorted(DOCS.glob("*.md")) if f"docs/{page.name}" not in linked]
+    assert not unlinked, f"README.md does not link {unlinked}"
+    lines = len((ROOT / "README.md").read_text().splitlines())
+    assert lines <= 250, f"README.md has {lines} lines; the rest belongs in a page of docs/"

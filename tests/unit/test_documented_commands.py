@@ -1,5 +1,5 @@
-"""Every command line the documentation gives is one the CLI accepts: each `lab ...` line in the README's
-shell blocks (and the CI job it shows), and every line the Makefile's targets run (`make -n TARGET`, with and
+"""Every command line the documentation gives is one the CLI accepts: each `lab ...` line in the shell blocks
+of the README and of every page in docs/ (and the CI job they show), and every line the Makefile's targets run (`make -n TARGET`, with and
 without the variables its help line names). A flag the CLI refuses fails here in seconds, without Docker."""
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import pytest
 
 from lab.cli.bench import build_parser as build_bench_parser
 from lab.cli.parser import build_parser
+
+from .documentation import pages
 
 ROOT = Path(__file__).resolve().parents[2]
 LAB_PROGRAMS = ("lab", ".venv/bin/lab", "$(LAB)")
@@ -47,10 +49,10 @@ def lab_argvs(line: str) -> list[list[str]]:
     return found
 
 
-def readme_lines() -> list[tuple[int, str]]:
+def shell_lines(text: str) -> list[tuple[int, str]]:
     """Every line of a ```sh block, and every `run:` of a ```yaml block, with its line number."""
     lines, fence = [], None
-    for number, line in enumerate((ROOT / "README.md").read_text().splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         if line.startswith("```"):
             fence = None if fence is not None else line[3:].strip()
         elif fence == "sh":
@@ -58,6 +60,15 @@ def readme_lines() -> list[tuple[int, str]]:
         elif fence == "yaml" and line.strip().lstrip("- ").startswith("run:"):
             lines.append((number, line.split("run:", 1)[1]))
     return lines
+
+
+def documented_lines() -> list[tuple[str, str]]:
+    """The shell lines of the README and every docs page, each with where it is (`docs/matrix.md:12`)."""
+    return [
+        (f"{path.relative_to(ROOT)}:{number}", line)
+        for path in pages()
+        for number, line in shell_lines(path.read_text())
+    ]
 
 
 def make_targets() -> dict[str, str]:
@@ -84,32 +95,34 @@ def make_dry_run(target: str, variables: dict[str, str]) -> list[list[str]]:
     return [argv for line in out.splitlines() for argv in lab_argvs(line)]
 
 
-README_COMMANDS = [
-    pytest.param(argv, id=f"README.md:{number}") for number, line in readme_lines() for argv in lab_argvs(line)
+DOCUMENTED_COMMANDS = [
+    pytest.param(argv, id=where) for where, line in documented_lines() for argv in lab_argvs(line)
 ]
 
 
-def test_the_readme_shows_lab_commands():
-    assert len(README_COMMANDS) >= 20
+def test_the_documentation_shows_lab_commands():
+    assert len(DOCUMENTED_COMMANDS) >= 20
+    readme = [argv for argv in DOCUMENTED_COMMANDS if argv.id.startswith("README.md:")]
+    assert len(readme) >= 5, "the README's first five minutes show `lab` commands"
 
 
-@pytest.mark.parametrize("argv", README_COMMANDS)
-def test_every_lab_line_of_the_readme_parses(argv):
+@pytest.mark.parametrize("argv", DOCUMENTED_COMMANDS)
+def test_every_documented_lab_line_parses(argv):
     parse(argv)
 
 
-def make_lines_of_the_readme() -> list:
+def documented_make_lines() -> list:
     return [
-        pytest.param(words[1], dict(w.split("=", 1) for w in words[2:] if "=" in w), id=f"README.md:{number}")
-        for number, line in readme_lines()
+        pytest.param(words[1], dict(w.split("=", 1) for w in words[2:] if "=" in w), id=where)
+        for where, line in documented_lines()
         for words in [shlex.split(line, comments=True)]
         if words[:1] == ["make"] and len(words) > 1
     ]
 
 
-@pytest.mark.parametrize("target, variables", make_lines_of_the_readme())
-def test_every_make_line_of_the_readme_runs_lab_lines_that_parse(target, variables):
-    assert target in make_targets(), f"the README runs `make {target}`, which the Makefile does not have"
+@pytest.mark.parametrize("target, variables", documented_make_lines())
+def test_every_documented_make_line_runs_lab_lines_that_parse(target, variables):
+    assert target in make_targets(), f"the documentation runs `make {target}`, which the Makefile does not have"
     for argv in make_dry_run(target, variables):
         parse(argv)
 

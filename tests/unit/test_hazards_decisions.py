@@ -2,7 +2,7 @@
 
 test_hazards.py holds one observation that finds each hazard and one that does not; these hold the rest of
 what `lab.verdicts.hazards` decides: found, note or ok at each threshold, which alias, app, node, file:line
-or command the evidence names, and the evidence lines of the README's example report (a real run's).
+or command the evidence names, and the evidence lines of docs/readiness.md's example report (a real run's).
 """
 
 import json
@@ -112,7 +112,7 @@ def test_a_key_that_differs_per_process_cites_both_hashes():
 
 
 def test_settings_that_refuse_to_load_without_a_key_are_ok_and_say_why():
-    # The README's example report: a missing key fails loudly, which is what a site should do.
+    # docs/readiness.md's example report: a missing key fails loudly, which is what a site should do.
     refused = observed(keys=({"error": "KeyError: 'DJANGO_SECRET_KEY'"}, {"secret_key_sha": "9c3e"}))
     f = finding("secret_key_per_process", refused)
     assert f.level == OK

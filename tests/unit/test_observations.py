@@ -1,4 +1,4 @@
-"""What one virtual user saw, read by the rule the README states: a user kept the login when every request
+"""What one virtual user saw, read by the rule docs/matrix.md states: a user kept the login when every request
 showed them logged in and the session counter rose by exactly one each time."""
 
 import json

@@ -1,4 +1,4 @@
-"""The Django a project pins or locks, wherever it keeps it (README: on a tie of Pythons, a pinned Django 6
+"""The Django a project pins or locks, wherever it keeps it (docs/your-project.md: on a tie of Pythons, a pinned Django 6
 takes the newer one). No Docker."""
 
 import pytest

@@ -670,7 +670,7 @@ def test_a_worker_machine_the_plan_drops_is_removed(lab, tmp_path):
 
 
 def test_a_node_has_90_s_to_be_ready_and_the_release_job_15_minutes(lab, monkeypatch):
-    """README: each node gets 90 s to load the site and pass its health check, a deploy's release job 15 minutes."""
+    """docs/ci.md: each node gets 90 s to load the site and pass its health check, a deploy's release job 15 minutes."""
     import lab.engines.reconcile as reconcile
 
     waited = []
