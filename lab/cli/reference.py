@@ -35,8 +35,8 @@ def neutral_place() -> Iterator[None]:
 
 def delegated(prog: str, parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """`lab bench` hands its words to a parser of its own (lab/cli/bench.py); that one is documented in its
-    place. Once bench's commands are subcommands of `lab` itself, this function goes."""
-    if prog == "lab bench":
+    place. Once bench's commands are subcommands of `lab` itself, this is not asked, and the function goes."""
+    if prog == "lab bench" and not any(True for _ in subcommands(parser)):
         from lab.cli.bench import build_parser as build_bench_parser
 
         return build_bench_parser()

@@ -51,6 +51,17 @@ def test_the_reference_walks_subcommands_at_any_depth():
     assert "| `--verbose` | say more |" in text
 
 
+def test_lab_bench_with_subcommands_of_its_own_is_documented_as_the_parser_has_it():
+    """Once `lab bench`'s commands are subcommands of `lab`, its own parser in lab/cli/bench.py is not asked."""
+    parser = argparse.ArgumentParser(prog="lab")
+    bench = parser.add_subparsers(dest="command").add_parser("bench", help="benchmarks")
+    load = bench.add_subparsers(dest="benchmark").add_parser("load", help="throughput")
+    load.add_argument("--quick", action="store_true", help="fewer cells")
+    text = reference(parser)
+    assert "### `lab bench load`" in text and "| `--quick` | fewer cells |" in text
+    assert "lab bench lifecycle" not in text
+
+
 def test_the_pages_build_with_every_link_and_anchor_checked(tmp_path):
     """`mkdocs build --strict`, as the site is built: a link to a missing page or anchor fails, and names it."""
     build = subprocess.run(
