@@ -77,6 +77,15 @@ def test_the_pages_build_with_every_link_and_anchor_checked(tmp_path):
     assert (tmp_path / "site" / "cli" / "index.html").exists()
 
 
+def test_no_page_has_a_bare_angle_bracket_word_the_site_would_swallow():
+    """Markdown takes `<lab>` outside code for an HTML tag and shows nothing: such words go in backticks."""
+    swallowed = []
+    for page in sorted(DOCS.glob("*.md")):
+        prose = re.sub(r"`[^`]*`", "", re.sub(r"```.*?```", "", page.read_text(), flags=re.S))
+        swallowed += [f"docs/{page.name}: {tag}" for tag in re.findall(r"<[A-Za-z/][^>]*>", prose)]
+    assert not swallowed, f"put these in backticks (or write &lt;): {swallowed}"
+
+
 def readme_links() -> list[str]:
     return MARKDOWN_LINK.findall((ROOT / "README.md").read_text())
 
