@@ -14,6 +14,7 @@ from lab.errors import ConfigError, EvidenceError, LabError, LabNotFound, PortIn
 from lab.model.backends import BACKENDS
 from lab.model.balance import BALANCE_MODES
 from lab.model.config import LabConfig, is_loopback
+from lab.project.read import read_site
 from lab.project.site import project_here
 from lab.run.lab import Lab
 from lab.verdicts.baseline import baseline_of, checked, compare
@@ -152,9 +153,9 @@ def write_fix(lab: Lab, findings, seen, directory: Path, tell=say) -> None:
     """`lab readiness --fix`: the patch, where it is, how to apply it and the `lab up` that runs it."""
     from lab.reports.fixes import build_patch, plain_requirements
 
-    config = lab.config()
+    config, project = lab.config(), lab.project()  # the site as the lab runs it
     site = Path(config.site)
-    patch = build_patch(site, config.site_settings, findings, seen, requirements=plain_requirements(config))
+    patch = build_patch(site, project.settings, findings, seen, requirements=plain_requirements(project))
     for key, why in patch.left.items():
         tell(f"not in the patch: {key}: {why}")
     if not patch.fixed:
@@ -225,7 +226,8 @@ def command_balances(lab: Lab, args: argparse.Namespace) -> None:
 def command_build(lab: Lab, args: argparse.Namespace) -> None:
     """`lab build`: every image the lab uses."""
     config = lab.config() or LabConfig(name=args.name)
-    ensure_images(DockerEngine(), config, list(image_specs(config)), say, rebuild=args.rebuild)
+    site = read_site(config.site, config.site_choices)
+    ensure_images(DockerEngine(), config, list(image_specs(config, site)), say, rebuild=args.rebuild, site=site)
     say("images ready")
 
 
@@ -422,6 +424,7 @@ def format_status(report: dict) -> str:
         + (f", {report['engine_summary']}" if report.get("several_hosts") else ""),
         *([f"https with the lab's CA: {report['ca']} (trust it: curl --cacert {report['ca']}, or import it in the browser)"]
           if report.get("ca") else []),
+        *([report["site_note"]] if report.get("site_note") else []),
         "",
         f"{'CONTAINER':28} {'ROLE':9} {'STATE':9} {'HEALTH':10} {'HOST':13} IMAGE",
     ]

@@ -23,9 +23,11 @@ from typing import Callable, Iterable, Protocol
 from lab import resources
 from lab.errors import ImageBuildError
 from lab.model.config import LabConfig
+from lab.model.site import Site
 from lab.project.files import code_files
 from lab.project.image_folders import made_folders
 from lab.project.node_versions import frontend_suite
+from lab.project.read import read_site
 from lab.project.site import project_folders
 from lab.project.release_steps import AT_BUILD
 
@@ -173,20 +175,19 @@ def in_srv(path: Path, site: Path) -> str:
     return f"site/{path.relative_to(site).as_posix()}" if path.is_relative_to(site) else path.relative_to(site.parent).as_posix()
 
 
-def repository_files(config: LabConfig, steps: "BuildSteps") -> tuple[tuple[str, Path], ...]:
+def repository_files(site: Path, steps: "BuildSteps") -> tuple[tuple[str, Path], ...]:
     """The files of the site's parent folder (not the site's own), when its front end is built there."""
-    site = Path(config.site)
     if not any(name == "package.json" for name, _ in steps.manifests):  # the parent's package.json, at /srv
         return ()
     return tuple(("repository/" + name, path) for name, path in code_files(site.parent)
                  if not path.resolve().is_relative_to(site.resolve()))
 
 
-def build_steps(config: LabConfig) -> BuildSteps:
+def build_steps(read: Site) -> BuildSteps:
     """What runs in the build stage of the site's image: npm in the folder of its package.json, then
     compilemessages."""
-    site = Path(config.site)
-    steps = config.release_steps
+    site = Path(read.folder)
+    steps = read.release_steps
     install: list[str] = []
     frontend: list[str] = []
     build: list[str] = []
@@ -197,7 +198,7 @@ def build_steps(config: LabConfig) -> BuildSteps:
         # The repository's front end, one folder above the site (shynet's `npm i --prefix ..`, tabbycat's
         # `outputDir: ./tabbycat/static/vue`): built in the image's /srv, the site's parent there too.
         package = site.parent
-    node_suite = frontend_suite(package / "package.json", config.interpreter_choice.interpreter.suite,
+    node_suite = frontend_suite(package / "package.json", read.interpreter.interpreter.suite,
                                 project_folders(site)) if (javascript and package is not None) else ""
     if javascript and package is not None:
         folder = Path(os.path.relpath(package, site)).as_posix()
@@ -235,23 +236,25 @@ def build_steps(config: LabConfig) -> BuildSteps:
             command = f"env -u DJANGO_SETTINGS_MODULE django-admin {arguments}"
         else:
             # A RUN line of the project's Dockerfile: the site's settings, with the environment it had there.
-            env = {"DJANGO_SETTINGS_MODULE": config.site_settings, **dict(step.env)}
+            env = {"DJANGO_SETTINGS_MODULE": read.settings, **dict(step.env)}
             command = "env " + " ".join(shlex.quote(f"{k}={v}") for k, v in env.items()) + f" python manage.py {arguments}"
         build.append(f"lab-build-step {shlex.quote(step.where)} {command}")
     return BuildSteps(tuple(install), tuple(frontend), tuple(build), tuple(manifests), bool(javascript), node_suite)
 
 
-def image_specs(config: LabConfig) -> dict[str, ImageSpec]:
-    """Every image a lab with this configuration can use, by key."""
+def image_specs(config: LabConfig, site: Site | None = None) -> dict[str, ImageSpec]:
+    """Every image a lab with this configuration and site can use, by key (the site read from its folder when
+    not given). The site's code is read from its folder: an image's tag is a hash of the files it is built from."""
+    site = site or read_site(config.site, config.site_choices)
     base = {"BASE_IMAGE": base_tag(config.base_suite)}
-    interpreter = config.interpreter_choice.interpreter
+    interpreter = site.interpreter.interpreter
     node = ImageSpec(
         "node",
         DOCKERFILES / "node",
         build_args={
             "BASE_IMAGE": base_tag(interpreter.suite),
             "PYTHON": interpreter.package,
-            "DJANGO_VERSION": config.effective_django_version,
+            "DJANGO_VERSION": config.django_for(site),
         },
         suite=interpreter.suite,
     )
@@ -264,7 +267,7 @@ def image_specs(config: LabConfig) -> dict[str, ImageSpec]:
     )
     # The site in two layers over the node: its requirements (when it has any), then its code.
     layers = [node]
-    dependencies = config.dependencies
+    dependencies = site.dependencies
     if dependencies is not None:
         generated = {"deps/lab-deps.json": dependencies.spec()}
         if config.build_packages:
@@ -279,14 +282,15 @@ def image_specs(config: LabConfig) -> dict[str, ImageSpec]:
                 needs=("node", "builder"),
             )
         )
-    code = tuple(("site/" + name, path) for name, path in code_files(Path(config.site)))
+    folder = Path(site.folder)
+    code = tuple(("site/" + name, path) for name, path in code_files(folder))
     # Folders the project's Dockerfile makes in its app (`RUN mkdir data`): a marker file makes each.
-    folders = {f"site/{name}/.lab-folder": b"" for name, _ in made_folders(Path(config.site))}
+    folders = {f"site/{name}/.lab-folder": b"" for name, _ in made_folders(folder)}
     # A release label is part of the image: a new label is a new version even when the code is the same.
     release = {"LAB_RELEASE": config.release} if config.release else {}
-    steps = build_steps(config)
+    steps = build_steps(site)
     script = lambda lines: ("set -ex\n" + "\n".join(lines) + "\n").encode()  # noqa: E731
-    repository = repository_files(config, steps)
+    repository = repository_files(folder, steps)
     if steps.node_suite:
         # The front end on the Debian release whose Node.js its package.json asks for; the rest as below.
         site = ImageSpec(
@@ -382,11 +386,12 @@ def ensure_base(engine: ImageEngine, suite: str, progress: Progress) -> None:
 
 
 def ensure_images(
-    engine: ImageEngine, config: LabConfig, keys: Iterable[str], progress: Progress, rebuild: bool = False
+    engine: ImageEngine, config: LabConfig, keys: Iterable[str], progress: Progress, rebuild: bool = False,
+    site: Site | None = None,
 ) -> dict[str, str]:
     """Build whichever of the named images are missing (and the images they are built from); return
     their tags by key."""
-    specs = image_specs(config)
+    specs = image_specs(config, site)
     keys = list(keys)
     tags = {}
     wanted: list[str] = []

@@ -1,10 +1,15 @@
-"""LabConfig: what the user asked for, validated. The first stage of config -> plan -> engine."""
+"""LabConfig: what the user asked for, validated. The first stage of config -> (site) -> plan -> engine.
+
+Plain data: validating it opens no file. What the project folder says is read apart, once per `up`, into a
+Site (lab.project.read), and the checks that need the folder (a manage.py, the settings module, --python,
+--group) are made there.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import ipaddress
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,18 +18,7 @@ from lab.errors import ConfigError
 from lab.model.backends import BACKENDS
 from lab.model.balance import BALANCE_MODES
 from lab.model.stores import POOLERS
-from lab.project.declared_env import declared_environment
-from lab.project.dependencies import Dependencies, from_folder
-from lab.project.files import env_files
-from lab.project.interpreters import Choice, choose
-from lab.project.compose_services import store_aliases
-from lab.project.database_switch import database_switch
-from lab.project.release_steps import Step, plan_steps
-from lab.project.required_env import off_value
-from lab.project.dependencies import pinned_django
-from lab.project.processes import SCHEDULER, WORKER, Process, of_role, processes, runnable
-from lab.project.schedulers import scheduler_command
-from lab.project.site import find_manage_py, needed_stores, project_folders, redis_variables, settings_module
+from lab.model.site import Site, SiteChoices
 from lab.resources import SAMPLE_SITE as SAMPLE_SITE_FOLDER
 
 # This repository, when the lab runs from it (make lab-up, make test): reports and exported stacks of the
@@ -39,6 +33,7 @@ _DJANGO_VERSION = re.compile(r"\d+\.\d+(\.\d+)?")
 _DEBIAN_PACKAGE = re.compile(r"[a-z0-9][a-z0-9+.-]+")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _REGISTRY = re.compile(r"[A-Za-z0-9.-]+:\d{1,5}")
+_MODULE = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*")
 ENGINES = ("local", "swarm")
 CHANNEL_LAYERS = ("", "memory", "redis")
 
@@ -84,17 +79,19 @@ def check_host(host: str) -> str:
     return host
 
 
+def folder_path(folder: str) -> str:
+    """`folder` as an absolute path, without asking the file system (a folder may be gone)."""
+    return os.path.abspath(os.path.expanduser(str(folder)))
+
+
 def is_loopback(host: str) -> bool:
     """Whether only this machine can reach `host`."""
     return ipaddress.ip_address(host).is_loopback
 
 
-PRODUCTION_GROUPS = ("prod", "production")  # dependency groups a project names for its deployment
-
-
 @dataclass(frozen=True)
 class LabConfig:
-    """Everything that decides what a lab looks like; plain data, saved with the lab's state."""
+    """Everything the user decides about a lab; plain data, saved with the lab's state."""
 
     name: str = "djlab"
     nodes: int = 3
@@ -198,144 +195,50 @@ class LabConfig:
         backend = BACKENDS[self.backend]
         if not backend.available:
             raise ConfigError(f"backend {self.backend!r} is not available yet: {backend.unavailable_reason}")
-        site = Path(self.site).expanduser().resolve()
-        found = find_manage_py(site) if site.is_dir() else None
-        if found is None:
-            raise ConfigError(f"site {self.site!r} has no manage.py; point --site at a Django project folder")
-        site = found
-        # Saved resolved: the lab's state and images name the same folder and module from anywhere.
-        object.__setattr__(self, "site", str(site))
-        # DJANGO_SETTINGS_MODULE in the site's environment chooses its settings, as on a platform.
-        declared = self.declared_env.get("DJANGO_SETTINGS_MODULE", ("", ""))[0]
-        given = self.site_settings or dict(self.env).get("DJANGO_SETTINGS_MODULE", "")
-        try:
-            chosen = settings_module(site, given or declared)
-        except ConfigError:
-            if given or not declared:
-                raise
-            chosen = settings_module(site, "")  # a deployment file's module that is not in the folder
-        object.__setattr__(self, "site_settings", chosen)
-        self.interpreter_choice  # noqa: B018 (an unknown --python is refused here, before anything runs)
-        self.dependencies  # noqa: B018 (an unknown --group too)
-
-    @functools.cached_property
-    def declared_env(self) -> dict[str, tuple[str, str]]:
-        """What the project's deployment files set to choose its settings (DJANGO_ENV, ...), and where; and the
-        settings' own switch to PostgreSQL, the database the lab runs (lab.project.database_switch)."""
-        switch = {variable: (value, f"{where}: the settings' own switch to PostgreSQL, the lab's database")
-                  for variable, (value, where) in database_switch(Path(self.site)).items()}
-        return {**switch, **declared_environment(Path(self.site))}
+        if not isinstance(self.site, str) or not self.site:
+            raise ConfigError("--site must name a Django project folder")
+        if self.site_settings and not _MODULE.fullmatch(self.site_settings):
+            raise ConfigError(f"--settings must be a dotted module name like mysite.settings, not {self.site_settings!r}")
+        # Saved absolute: the lab's state names the same folder from anywhere (read_site finds its manage.py).
+        object.__setattr__(self, "site", folder_path(self.site))
 
     @property
-    def site_environment(self) -> dict[str, str]:
+    def site_choices(self) -> SiteChoices:
+        """The choices that steer how the site's folder is read (lab.project.read.read_site)."""
+        return SiteChoices(self.site_settings, self.requirements, self.groups, self.python, self.env,
+                           self.release_commands)
+
+    def site_environment(self, site: Site) -> dict[str, str]:
         """The site's own environment: what it declares for production, then --env (which wins)."""
-        return {**{key: value for key, (value, _) in self.declared_env.items()}, **dict(self.env)}
+        return site.environment(self.env)
 
-    @functools.cached_property
-    def release_steps(self) -> list[Step]:
-        """What the site runs before it serves, and where each runs (read once per configuration)."""
-        return plan_steps(Path(self.site), self.release_commands)
-
-    @functools.cached_property
-    def env_files(self) -> dict[str, str]:
-        """The project's .env files by relative path, handed to its containers at start."""
-        return env_files(Path(self.site))
-
-    @functools.cached_property
-    def interpreter_choice(self) -> Choice:
-        """The Python the site's nodes run, and why. On a tie (3.12 asked: 3.11 and 3.13 as close), the newer
-        one when the project's pinned Django needs it (Django 6 runs on Python 3.12 and later)."""
-        choice = choose(project_folders(Path(self.site)), self.python)
-        other = choice.as_close
-        if other is not None and other.key > choice.interpreter.key and choice.interpreter.key < (3, 12):
-            django = pinned_django(project_folders(Path(self.site)))
-            if django and int(django.split(".")[0]) >= 6:
-                return Choice(other, f"{choice.reason}; its Django {django} needs Python 3.12 or later: {other}",
-                              choice.interpreter)
-        return choice
-
-    @functools.cached_property
-    def dependencies(self) -> Dependencies | None:
-        """What the lab installs for the site (None: it declares nothing)."""
-        folders = project_folders(Path(self.site))
-        # The first folder that declares dependencies (the manage.py folder, else the repository's root).
-        folder = next((f for f in folders if self.requirements or from_folder(f) is not None), folders[0])
-        found = from_folder(folder, self.groups, self.requirements)
-        # A group the project names for production (djangoproject.com's uv group `prod`) is what its deployment
-        # installs: taken unless groups are chosen.
-        production = [g for g in (found.other_groups if found else ()) if g in PRODUCTION_GROUPS]
-        if production and not self.groups:
-            found = from_folder(folder, tuple(production[:1]), self.requirements)
-        return found
-
-    @functools.cached_property
-    def processes(self) -> tuple[Process, ...]:
-        """The project's process types (web, worker, scheduler, release), as its production recipes declare them."""
-        return tuple(processes(Path(self.site)))
-
-    @property
-    def runs_scheduler(self) -> bool:
+    def runs_scheduler(self, site: Site) -> bool:
         """Whether the lab runs a scheduler machine: asked for, or the project declares a scheduler process."""
         if self.scheduler == "project":
-            return of_role(list(self.processes), SCHEDULER) is not None
+            return site.declares_scheduler
         return bool(self.scheduler)
 
-    @functools.cached_property
-    def scheduler_run(self) -> tuple[str, str]:
-        """(command, why) the scheduler machine runs; "" runs the site's own start-up, with
-        DJANGO_RUN_SCHEDULER=1, and keeps the schedulers it starts."""
+    def scheduler_run(self, site: Site) -> tuple[str, str]:
+        """(command, why) the scheduler machine runs: --scheduler CMD, else what the project runs (Site.scheduler_run)."""
         if self.scheduler not in ("auto", "project", ""):
             return self.scheduler, "--scheduler CMD"
-        declared = of_role(list(self.processes), SCHEDULER)
-        if declared is not None:
-            return runnable(declared.command), f"the project's scheduler process type, {declared.where}"
-        found = scheduler_command(Path(self.site))
-        return found or ("", "the site's own start-up (an AppConfig's ready()), with DJANGO_RUN_SCHEDULER=1")
+        return site.scheduler_run
 
-    @property
-    def worker_count(self) -> int:
+    def worker_count(self, site: Site) -> int:
         """How many worker machines run: --worker-machines, else one when the project declares a worker."""
         if self.worker_machines >= 0:
-            return self.worker_machines if self.worker_run else 0
-        return 1 if self.worker_run else 0
+            return self.worker_machines if site.worker_run else 0
+        return 1 if site.worker_run else 0
 
-    @functools.cached_property
-    def worker_run(self) -> tuple[str, str] | None:
-        """(command, where) the worker machines run: the project's worker process type, or None."""
-        declared = of_role(list(self.processes), WORKER)
-        return (runnable(declared.command), declared.where) if declared else None
-
-    @functools.cached_property
-    def debug_off(self) -> str:
-        """DEBUG's "off" as the site's settings read it ("False", or "0" where they take int() of it)."""
-        return off_value(Path(self.site))
-
-    @functools.cached_property
-    def site_redis_variables(self) -> tuple[str, ...]:
-        """The Redis variables the site reads (REDIS_URL, CELERY_BROKER_URL, ...): the lab sets each to its Redis."""
-        return tuple(redis_variables(Path(self.site)))
-
-    @functools.cached_property
-    def store_aliases(self) -> dict[str, tuple[str, ...]]:
-        """Store -> the names the project's production compose file gives it (`db`, `redis`), which the lab's
-        stores answer to as well."""
-        return store_aliases(Path(self.site))
-
-    @functools.cached_property
-    def site_stores(self) -> tuple[str, ...]:
-        """Stores the site's own settings read from the environment (REDIS_URL), whatever the backend."""
-        return tuple(needed_stores(Path(self.site)))
-
-    @property
-    def effective_django_version(self) -> str:
+    def django_for(self, site: Site) -> str:
         """The Django the node image installs before the site's pins: --django-version, else the
-        newest release the interpreter runs."""
-        return self.django_version or self.interpreter_choice.interpreter.django
+        newest release the site's interpreter runs."""
+        return self.django_version or site.interpreter.interpreter.django
 
     def replace(self, **changes) -> "LabConfig":
         """Return a validated copy with some fields changed. Another site brings its own settings module
         and requirements unless they are given too."""
-        if "site" in changes and Path(changes["site"]).expanduser().resolve() != Path(self.site):
+        if "site" in changes and folder_path(changes["site"]) != self.site:
             for key, default in (("site_settings", ""), ("requirements", ""), ("groups", ()), ("python", ""),
                                  ("build_packages", ()), ("env", ()), ("release_commands", None), ("login_url", ""), ("https", None)):
                 changes.setdefault(key, default)

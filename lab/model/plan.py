@@ -1,6 +1,7 @@
 """The plan: every container, volume and network a lab should have, as plain data.
 
-Built from a LabConfig, the lab's secrets and the image tags; no Docker here, so it is unit-tested
+Built from a LabConfig, the Site it was read into (lab.model.site), the lab's secrets and the image tags; no
+Docker and no project folder here, so it is unit-tested
 directly. The engine compares a plan with what runs and changes only the difference: each container
 carries a fingerprint of its spec, and a container whose fingerprint changed is recreated.
 """
@@ -21,7 +22,7 @@ from lab.model.checks import Check, ExecCheck, HttpCheck, NodeCheck
 from lab.model.config import LabConfig
 from lab.model.nginx_conf import CONF_PATH, TLS_DIR, Frontend, config_id, render
 from lab.model.security import profile
-from lab.project.schedulers import RUN_SCHEDULER
+from lab.model.site import RUN_SCHEDULER, Site
 from lab.model.stores import (APP_DATABASE, DB_NAME, DB_USER, POOLERS, POSTGRES_MAX_CONNECTIONS, STORES, database_settings,
                               pool_size, store_command)
 
@@ -150,6 +151,7 @@ class Plan:
     workers: tuple[ContainerSpec, ...] = ()  # machines that run the project's worker process (--worker-machines)
     client_image: str = ""  # the lab's node image without the site: clients need Python, not the site
     url: str = ""  # where a browser reaches nginx: https when nginx terminates TLS
+    site: Site | None = None  # what the project folder said when the plan's images were built
 
     @property
     def nginx_url(self) -> str:
@@ -213,35 +215,36 @@ def node_name(lab: str, index: int) -> str:
     return container_name(lab, f"node-{index}")
 
 
-def store_names(config: LabConfig) -> tuple[str, ...]:
+def store_names(config: LabConfig, site: Site | None = None) -> tuple[str, ...]:
     """The app database first, then the stores the session backend needs, then those the site's own
-    settings read (REDIS_URL), which stay whatever the backend."""
+    settings read (REDIS_URL), which stay whatever the backend. Without the site: the stores the
+    configuration alone asks for (enough to tell whether NFS is among them)."""
     needed = [APP_DATABASE, *((config.pooler,) if config.pooler else ()), *BACKENDS[config.backend].stores,
               *(("redis",) if config.channel_layer == "redis" else ()),
-              *config.site_stores, *(("nfs",) if config.shared_media else ())]
+              *(site.stores if site else ()), *(("nfs",) if config.shared_media else ())]
     return tuple(dict.fromkeys(needed))
 
 
-def needs_release_image(config: LabConfig) -> bool:
+def needs_release_image(site: Site) -> bool:
     """The release job runs in the release image when the project has release steps of its own, or a front end:
     collectstatic may call its Node.js tools (django-pipeline's terser, django-compressor's filters)."""
-    return any(step.action in ("run", "build-js") for step in config.release_steps)
+    return any(step.action in ("run", "build-js") for step in site.release_steps)
 
 
-def image_keys(config: LabConfig) -> tuple[str, ...]:
+def image_keys(config: LabConfig, site: Site) -> tuple[str, ...]:
     """Image keys this configuration runs."""
-    release = ("release",) if needs_release_image(config) else ()
-    return ("site", *release, "nginx", *(STORES[name].image for name in store_names(config)),
+    release = ("release",) if needs_release_image(site) else ()
+    return ("site", *release, "nginx", *(STORES[name].image for name in store_names(config, site)),
             *(("faults",) if config.fault_proxy else ()))
 
 
 FAULTS = "faults"  # the fault proxy: its container's part of the name, its security profile, its image
 
 
-def fronted_stores(config: LabConfig) -> tuple[str, ...]:
+def fronted_stores(config: LabConfig, site: Site) -> tuple[str, ...]:
     """The stores the nodes reach through the fault proxy: every one they talk to over TCP but NFS
     (which the nodes mount)."""
-    return tuple(name for name in store_names(config) if name != "nfs") if config.fault_proxy else ()
+    return tuple(name for name in store_names(config, site) if name != "nfs") if config.fault_proxy else ()
 
 
 @dataclass(frozen=True)
@@ -318,7 +321,7 @@ LAB_ENVIRONMENT = ("DATABASE_URL", "REDIS_URL", *REDIS_DATABASES, "DJANGO_SECRET
 
 
 def site_context(
-    config: LabConfig, hosts: Mapping[str, str], passwords: Mapping[str, str], https: bool | str = False
+    config: LabConfig, site: Site, hosts: Mapping[str, str], passwords: Mapping[str, str], https: bool | str = False
 ) -> SiteContext:
     """The environment, hosts and reasons every node's config carries for the site."""
     database = hosts[APP_DATABASE]
@@ -326,8 +329,8 @@ def site_context(
         "DATABASE_URL": f"postgres://{DB_USER}:{quote(passwords['postgres'], safe='')}@{database}:5432/{DB_NAME}",
         # Off, as the site's settings read a flag (lab.project.required_env.off_value: "False", or "0" for int());
         # the user's own --env DEBUG=... wins here, unlike the database's and Redis's addresses.
-        "DJANGO_DEBUG": dict(config.env).get("DJANGO_DEBUG", config.debug_off),
-        "DEBUG": dict(config.env).get("DEBUG", config.debug_off),
+        "DJANGO_DEBUG": dict(config.env).get("DJANGO_DEBUG", site.debug_off),
+        "DEBUG": dict(config.env).get("DEBUG", site.debug_off),
     }
     # The same database by its parts, under the names settings commonly read (cookiecutter-django and
     # wemake's POSTGRES_*, tutorials' DB_*): a site that reads them finds the lab's database.
@@ -340,7 +343,7 @@ def site_context(
         redis = f"redis://{redis_credentials(passwords['redis'])}{hosts['redis']}:6379"
         environment["REDIS_URL"] = f"{redis}/1"
         # A task queue's broker (database 2) and results (3) on the same Redis, where the settings read them.
-        for variable in config.site_redis_variables:
+        for variable in site.redis_variables:
             database = REDIS_DATABASES.get(variable)
             if database is not None:
                 environment[variable] = f"{redis}/{database}"
@@ -365,7 +368,7 @@ def site_context(
         "CACHES": f"{backend}, on the lab's own alias",
         "CHANNEL_LAYERS": f"the channel layer under test ({config.channel_layer})",
     }
-    return SiteContext(environment, lab_hosts, origins, reasons, config.site_environment, https)
+    return SiteContext(environment, lab_hosts, origins, reasons, config.site_environment(site), https)
 
 
 def facts_job(plan: "Plan") -> ContainerSpec:
@@ -391,38 +394,38 @@ def facts_job(plan: "Plan") -> ContainerSpec:
 
 
 class _Planner:
-    """The parts of one plan, each built from what the lab knows: the config, its secrets and images,
-    what Django said about the site (facts), nginx's certificate."""
+    """The parts of one plan, each built from what the lab knows: the config, what the site's folder said,
+    its secrets and images, what Django said about the site (facts), nginx's certificate."""
 
-    def __init__(self, config, secrets, tags, facts, tls, static_kept=()):
-        self.config, self.secrets, self.tags, self.facts, self.tls = config, secrets, tags, facts, tls
+    def __init__(self, config, site, secrets, tags, facts, tls, static_kept=()):
+        self.config, self.project, self.secrets, self.tags, self.facts, self.tls = config, site, secrets, tags, facts, tls
         self.static_kept = tuple(static_kept)
         self.lab = config.name
         self.network = container_name(self.lab, "net")
         self.volumes: list[VolumeSpec] = []
         self.passwords = secrets.store_passwords()
-        if config.store_aliases.get("redis"):
+        if site.store_aliases.get("redis"):
             # Settings written for the project's compose file reach its `redis` without a password: the lab's Redis
             # takes none then (it is on the lab's network only), and the lab's own clients send none.
             self.passwords = {**self.passwords, "redis": ""}
-        self.hosts = {name: container_name(self.lab, name) for name in store_names(config)}
+        self.hosts = {name: container_name(self.lab, name) for name in store_names(config, site)}
         self.database = database_settings(self.hosts[APP_DATABASE], secrets.db_password)
         # What the nodes reach: every store through the fault proxy when there is one (same ports).
-        fronted = fronted_stores(config)
+        fronted = fronted_stores(config, site)
         self.node_hosts = {name: container_name(self.lab, FAULTS) if name in fronted else host for name, host in self.hosts.items()}
         # The nodes reach the database through the pooler when there is one; the release job goes direct.
         pooler = config.pooler
         self.node_database = database_settings(
             self.node_hosts[pooler if pooler else APP_DATABASE], secrets.db_password, pooler
         )
-        self.site_env = {"LAB_SITE_SETTINGS": config.site_settings}
+        self.site_env = {"LAB_SITE_SETTINGS": site.settings}
         https = config.https if config.https is not None else facts.get("https", "auto")
         self.version = version_of(tags["site"])
         self.site = dataclasses.replace(
-            site_context(config, self.node_hosts, self.passwords, https), static_root=f"{STATIC_ROOT}/{self.version}"
+            site_context(config, site, self.node_hosts, self.passwords, https), static_root=f"{STATIC_ROOT}/{self.version}"
         )
         # The project's .env files, where it reads them: handed in at start, never built into an image.
-        self.dotenv = {f"/srv/site/{path}": text for path, text in config.env_files.items()}
+        self.dotenv = {f"/srv/site/{path}": text for path, text in site.env_files.items()}
 
     def volume(self, part: str, role: str = "data", driver_opts: Mapping[str, str] | None = None) -> str:
         name = container_name(self.lab, part)
@@ -431,12 +434,12 @@ class _Planner:
 
     def stores(self) -> list[ContainerSpec]:
         config, specs = self.config, []
-        for store_name in store_names(config):
+        for store_name in store_names(config, self.project):
             store = STORES[store_name]
             mounts = (Mount(self.volume(f"{store_name}-data"), store.data_dir),) if store.data_dir else ()
             cache_mb = config.memcached_mb if store_name == "memcached" else 0
             env = {store.password_env: self.passwords[store_name]} if store.password_env else {}
-            aliases = config.store_aliases.get(store_name, ())
+            aliases = self.project.store_aliases.get(store_name, ())
             if aliases and store_name == "redis":
                 env["LAB_REDIS_OPEN"] = "1"  # no password (see __init__): the settings' `redis:6379` connects
             if store_name in POOLERS:
@@ -462,9 +465,9 @@ class _Planner:
 
     def faults(self) -> ContainerSpec:
         """The fault proxy: a route per fronted store, on that store's own port, to the store."""
-        routes = [f"{name}={STORES[name].port}:{self.hosts[name]}:{STORES[name].port}" for name in fronted_stores(self.config)]
+        routes = [f"{name}={STORES[name].port}:{self.hosts[name]}:{STORES[name].port}" for name in fronted_stores(self.config, self.project)]
         ports = " ".join(f"exec {3 + i}<>/dev/tcp/127.0.0.1/{STORES[name].port} &&"
-                         for i, name in enumerate(fronted_stores(self.config)))
+                         for i, name in enumerate(fronted_stores(self.config, self.project)))
         return ContainerSpec(
             name=container_name(self.lab, FAULTS),
             role="store",  # beside the stores it fronts: brought up and removed with them
@@ -478,7 +481,7 @@ class _Planner:
 
     def prepare(self, static: tuple[Mount, ...]) -> ContainerSpec:
         """The one-off job that migrates, runs the project's release steps and sets the demo user."""
-        release = [step for step in self.config.release_steps if step.action == "run"]
+        release = [step for step in self.project.release_steps if step.action == "run"]
         config_file = node_config(
             self.database,
             self.secrets.secret_key,
@@ -491,7 +494,7 @@ class _Planner:
             name=container_name(self.lab, "prepare"),
             role="job",
             # The project's own release steps run where gettext, Node.js and --build-package are (the release image).
-            image=self.tags["release"] if needs_release_image(self.config) and "release" in self.tags else self.tags["site"],
+            image=self.tags["release"] if needs_release_image(self.project) and "release" in self.tags else self.tags["site"],
             labels=labels(self.lab, "job"),
             env={**self.site_env, "LAB_NODE": "prepare"},
             command=("django-admin", "lab_prepare"),
@@ -566,7 +569,7 @@ class _Planner:
         the site's scheduler (lab_node's lab_scheduler)."""
         content = json.loads(node.files[NODE_CONFIG_PATH])
         content["environment"][RUN_SCHEDULER] = "1"
-        content["scheduler_command"] = self.config.scheduler_run[0]
+        content["scheduler_command"] = self.config.scheduler_run(self.project)[0]
         config_file = json.dumps(content, sort_keys=True)
         in_process = not content["scheduler_command"]
         return dataclasses.replace(
@@ -590,7 +593,7 @@ class _Planner:
     def workers(self, node: ContainerSpec) -> list[ContainerSpec]:
         """The worker machines: node-1's image and settings, no traffic, each running the project's worker
         process type (its command as the project declares it, lab_node's lab_member)."""
-        command, where = self.config.worker_run or ("", "")
+        command, where = self.project.worker_run or ("", "")
         content = json.loads(node.files[NODE_CONFIG_PATH])
         content["member_command"] = command
         config_file = json.dumps(content, sort_keys=True)
@@ -613,7 +616,7 @@ class _Planner:
                 user=None,
                 **limits("node"),
             )
-            for index in range(1, self.config.worker_count + 1)
+            for index in range(1, self.config.worker_count(self.project) + 1)
         ]
 
     def frontend(self) -> Frontend:
@@ -654,6 +657,7 @@ def build_plan(
     facts: Mapping | None = None,
     tls: tuple[str, str] | None = None,
     static_kept: tuple[str, ...] = (),
+    site: Site | None = None,
 ) -> Plan:
     """Describe the lab for `config`; `tags` maps image keys to built image tags.
 
@@ -661,9 +665,12 @@ def build_plan(
     is known only once the server runs: plan once without it, then again with it. `facts` are what
     Django said about the site (lab_node.site_facts): the demo user's login name, STATIC_URL, whether
     it needs https. `tls` is nginx's certificate and key (PEM) when it terminates https. `static_kept`: the
-    earlier versions whose static files nginx still serves (--keep-static).
+    earlier versions whose static files nginx still serves (--keep-static). `site` is what the project folder
+    said (lab.project.read); without it, a site that declares nothing, on the configuration's settings module
+    (else the sample site's).
     """
-    parts = _Planner(config, secrets, tags, facts or {}, tls, static_kept)
+    site = site or Site.unread(config.site, config.site_settings or "labsite.settings")
+    parts = _Planner(config, site, secrets, tags, facts or {}, tls, static_kept)
     stores = parts.stores() + ([parts.faults()] if config.fault_proxy else [])
     # The one volume of collected static files (the first job fills it; nginx serves it at STATIC_URL).
     static = (Mount(parts.volume("static"), STATIC_ROOT),)
@@ -671,8 +678,8 @@ def build_plan(
     nodes = parts.nodes(static, nfs_client, nfs_address)
     frontend = parts.frontend()
     nginx, nginx_conf, nginx_config_id = parts.nginx(nodes, static, frontend)
-    scheduler = parts.scheduler(nodes[0]) if config.runs_scheduler else None
-    workers = tuple(parts.workers(nodes[0])) if config.worker_count else ()
+    scheduler = parts.scheduler(nodes[0]) if config.runs_scheduler(site) else None
+    workers = tuple(parts.workers(nodes[0])) if config.worker_count(site) else ()
     return Plan(
         config=config,
         network=parts.network,
@@ -689,4 +696,5 @@ def build_plan(
         workers=workers,
         client_image=tags.get("node", ""),
         url=config.url_for(https=tls is not None),
+        site=site,
     )

@@ -13,38 +13,13 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from lab.errors import ConfigError
+from lab.model.site import Dependencies  # the value a Site holds
 
 # A requirements/ folder: the first of these is what production installs.
 _PRODUCTION_FILES = ("production.txt", "prod.txt", "base.txt", "common.txt", "main.txt")
-
-
-@dataclass(frozen=True)
-class Dependencies:
-    """What the lab installs for a site: the kind the build stage handles, and the files it reads."""
-
-    kind: str  # "requirements" (a file the lab wrote), "uv" or "poetry" (a lock the tool exports)
-    source: str  # what a person reads: "uv.lock", "requirements/production.txt", ...
-    files: dict[str, bytes] = field(default_factory=dict)  # the build context's deps/ folder
-    groups: tuple[str, ...] = ()
-    extras: tuple[str, ...] = ()
-    other_groups: tuple[str, ...] = ()  # what `--group` could add
-
-    def spec(self) -> bytes:
-        """lab-deps.json for the build stage."""
-        return json.dumps({"kind": self.kind, "groups": list(self.groups), "extras": list(self.extras)}).encode()
-
-    def describe(self) -> str:
-        """One line for `lab up`: which file and groups, and how to choose others."""
-        chosen = [*self.groups, *self.extras]
-        line = f"installs {self.source}" + (" exactly as locked" if self.kind in ("uv", "poetry") or "lock" in self.source else "")
-        line += f" with {', '.join(chosen)}" if chosen else ""
-        if self.other_groups:
-            line += f"; not {', '.join(self.other_groups)} (add one with --group NAME)"
-        return line
 
 
 def _inline(path: Path, seen: set[Path]) -> list[str]:

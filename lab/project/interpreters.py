@@ -17,29 +17,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from lab.errors import ConfigError
-
-
-@dataclass(frozen=True)
-class Interpreter:
-    """One Python that Debian's archive offers: its version and the release that ships it."""
-
-    version: str  # "3.11"
-    suite: str  # the Debian release the node image is built on
-    # Django's newest release for this Python when the site pins none (Django 6 needs Python 3.12).
-    django: str
-
-    @property
-    def package(self) -> str:
-        """Debian's package of this interpreter (its -venv and -dev packages share the prefix)."""
-        return f"python{self.version}"
-
-    @property
-    def key(self) -> tuple[int, int]:
-        major, minor = self.version.split(".")
-        return int(major), int(minor)
-
-    def __str__(self) -> str:
-        return f"{self.version} (Debian {self.suite})"
+from lab.model.site import Choice, Interpreter  # the values a Site holds
 
 
 # Read off deb.debian.org's Packages indexes (2026-11): bullseye 3.9, bookworm 3.11, trixie 3.13,
@@ -51,17 +29,6 @@ INTERPRETERS = {
 }
 DEFAULT = INTERPRETERS["3.13"]
 _VERSION = re.compile(r"(?<![\d.])3\.(\d{1,2})(?:\.\d+)?")
-
-
-@dataclass(frozen=True)
-class Choice:
-    """The interpreter a site runs, and in one line why."""
-
-    interpreter: Interpreter
-    reason: str
-    # As close to what the project asks, on the other side (3.12 asked: 3.11 chosen, 3.13 as close): the
-    # lab tries it when the chosen one cannot install the project's pins.
-    as_close: Interpreter | None = None
 
 
 @dataclass(frozen=True)

@@ -11,34 +11,19 @@ runs the schedule too. Development recipes are not read when a production one ex
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from lab.model.site import RELEASE, SCHEDULER, WEB, WORKER, Process  # noqa: F401 (the roles, and the value a Site holds)
 from lab.project.recipes import development_recipes, production_compose_services, recipes
 from lab.project.site import project_folders
 
-WEB, WORKER, SCHEDULER, RELEASE = "web", "worker", "scheduler", "release"
 _WEB = re.compile(r"\b(gunicorn|uwsgi|daphne|uvicorn|hypercorn|granian|waitress-serve|runserver)\b")
 _SCHEDULER = re.compile(r"\bcelery\b.*\bbeat\b|\brqscheduler\b|\bclock\b")
 _WORKER = re.compile(r"\bcelery\b.*\bworker\b|\brqworker\b|\bqcluster\b|\bhuey_consumer\b|\brun_huey\b|\brunworker\b|"
                      r"\bprocess_tasks\b|\bdramatiq\b|\bdb_worker\b")
 _WITH_BEAT = re.compile(r"(?:^|\s)(-B|--beat)(?:\s|$)")
-
-
-@dataclass(frozen=True)
-class Process:
-    """One process type: what it runs, what kind of process that is, and where the project says so."""
-
-    name: str  # "worker-beat", "celeryworker"
-    role: str  # web | worker | scheduler | release
-    command: str  # "celery -A config.celery_app beat -l INFO"
-    where: str  # "Procfile:4 (worker-beat)", "docker-compose.production.yml (celerybeat)"
-    schedules: bool = False  # also runs the periodic tasks (a scheduler in every such process)
-
-    def __str__(self) -> str:
-        return f"{self.name}: `{self.command}` ({self.where})"
 
 
 def role_of(name: str, command: str) -> str | None:

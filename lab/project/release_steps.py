@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
 from pathlib import Path
 
 from lab.project.files import matches, walk
 from lab.project.recipes import has_production_recipe, is_development
 from lab.project.site import project_folders
+from lab.model.site import Step  # the value a Site holds
 
 START_FILES = ("Procfile", "Dockerfile*", "*.dockerfile", "*.Dockerfile", "start", "start.sh", "start-*", "entrypoint", "entrypoint*",
                "docker-entrypoint*", "release.sh", "release", "run.sh", "boot.sh", "prestart.sh")
@@ -43,21 +43,6 @@ JS_WHY = ("run in the build stage of the site's image with Debian's Node.js (of 
           "asks for); its output is copied in")
 CONDITIONAL_WHY = "inside a condition of the start script: its deployment runs it only when that holds; the lab does not"
 BUILD_WHY = "a Dockerfile's RUN line: run while the site's image is built, with the environment its Dockerfile gives it"
-
-
-@dataclass(frozen=True)
-class Step:
-    """One command a project runs before serving, where it was found, and what the lab does with it."""
-
-    command: str  # "python manage.py compress --force"
-    name: str  # "compress"
-    where: str  # "Procfile:1 (release)"
-    action: str  # "run" (once per lab, after migrate) | "build" | "build-js" (in the image) | "lab" | "skip"
-    why: str
-    env: tuple[tuple[str, str], ...] = ()  # a build step's environment: its Dockerfile's ENV, its line's prefix
-
-    def __str__(self) -> str:
-        return f"`{self.command}` ({self.where}): {self.why}"
 
 
 def _segments(text: str) -> list[str]:

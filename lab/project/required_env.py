@@ -89,14 +89,14 @@ def _reads(tree: ast.AST) -> list[tuple[str, int]]:
     return sorted(found, key=lambda read: read[1])
 
 
-def required_variables(folder: Path, settings_module: str) -> list[Required]:
-    """Every variable the settings module and the project modules it imports read without a default, in the
-    order the modules load (the module's imports first), once each."""
+def settings_chain(folder: Path, settings_module: str) -> list[Path]:
+    """The settings module's files in the order they load: its packages' __init__, then each project module
+    it imports (`from .base import *`) before the module that imports it, once each."""
     start = _module_file(folder, settings_module)
     if start is None:
         return []
+    chain: list[Path] = []
     seen: set[Path] = set()
-    found: dict[str, Required] = {}
 
     def visit(path: Path) -> None:
         if path in seen:
@@ -105,11 +105,11 @@ def required_variables(folder: Path, settings_module: str) -> list[Required]:
         try:
             tree = ast.parse(path.read_text(errors="replace"))
         except SyntaxError:
+            chain.append(path)
             return
         for module in _imported(folder, path, tree):
             visit(module)
-        for variable, line in _reads(tree):
-            found.setdefault(variable, Required(variable, path.relative_to(folder).as_posix(), line))
+        chain.append(path)
 
     parts = settings_module.split(".")
     for depth in range(1, len(parts)):  # its packages load first (a package's __init__ may read one too)
@@ -117,6 +117,20 @@ def required_variables(folder: Path, settings_module: str) -> list[Required]:
         if package is not None and package.name == "__init__.py":
             visit(package)
     visit(start)
+    return chain
+
+
+def required_variables(folder: Path, settings_module: str) -> list[Required]:
+    """Every variable the settings module and the project modules it imports read without a default, in the
+    order the modules load (the module's imports first), once each."""
+    found: dict[str, Required] = {}
+    for path in settings_chain(folder, settings_module):
+        try:
+            tree = ast.parse(path.read_text(errors="replace"))
+        except SyntaxError:
+            continue
+        for variable, line in _reads(tree):
+            found.setdefault(variable, Required(variable, path.relative_to(folder).as_posix(), line))
     return list(found.values())
 
 

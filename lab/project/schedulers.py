@@ -10,10 +10,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+# The variable a guarded start reads, and that the lab sets on its scheduler machine only (defined with the Site).
+from lab.model.site import RUN_SCHEDULER  # noqa: F401
 from lab.project.site import files_matching
 
-# The variable a guarded start reads, and that the lab sets on its scheduler machine only.
-RUN_SCHEDULER = "DJANGO_RUN_SCHEDULER"
 _CLOCK_LINE = re.compile(r"^\s*(clock|beat|scheduler)\s*:\s*(?P<command>.+)$")
 _SCHEDULER_CODE = re.compile(r"BlockingScheduler|BackgroundScheduler|schedule\.every|\.run_pending\(")
 

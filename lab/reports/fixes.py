@@ -237,9 +237,9 @@ def _requirement_hunk(site: Path, requirements: str, package: str) -> tuple[str,
     return requirements, old, old.rstrip("\n") + f"\n{package}  # lab readiness --fix: the shared store's client\n"
 
 
-def plain_requirements(config) -> str:
+def plain_requirements(site) -> str:
     """The site's requirements file when it is a plain one the patch may add a line to ("" for a lock)."""
-    dependencies = config.dependencies
+    dependencies = site.dependencies
     return dependencies.source if dependencies and dependencies.kind == "requirements" else ""
 
 

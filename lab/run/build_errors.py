@@ -14,6 +14,8 @@ from lab.engines.images import ensure_images
 from lab.engines.job_output import advice, clean, download_failed
 from lab.errors import ImageBuildError
 from lab.model.config import LabConfig
+from lab.model.site import Site
+from lab.project.read import read_site
 from lab.project.node_versions import NODE_BY_SUITE, PYTHON_OF_SUITE
 
 # Headers the build stage lacks, and the Debian packages that have them.
@@ -84,9 +86,11 @@ def _cause(log: str) -> str:
     return ""
 
 
-def diagnose(log: str, config: LabConfig) -> str:
-    """One line naming what failed to build, pip's cause, and a fix for that package."""
-    choice = config.interpreter_choice
+def diagnose(log: str, config: LabConfig, site: Site | None = None) -> str:
+    """One line naming what failed to build, pip's cause, and a fix for that package (`site`: as read for the
+    build, else read now)."""
+    site = site or read_site(config.site, config.site_choices)
+    choice = site.interpreter
     python = choice.interpreter.version
     other = [v for v in ("3.11", "3.13", "3.14") if v != python]
     exported = re.search(r"lab-requirements: failed: (uv|poetry) export", log)
@@ -143,7 +147,7 @@ def diagnose(log: str, config: LabConfig) -> str:
     conflict = resolution_conflict(log)
     if conflict:
         return (
-            f"pip cannot install the site's requirements ({config.dependencies.source if config.dependencies else '?'}) "
+            f"pip cannot install the site's requirements ({site.dependencies.source if site.dependencies else '?'}) "
             f"together: {conflict}; pin versions that agree (lock the project again with its own tool)"
             + ("" if not config.groups else f", or leave out --group {' --group '.join(config.groups)}")
         )
@@ -225,10 +229,10 @@ def header_packages(log: str) -> tuple[tuple[str, ...], str]:
     return packages, f"{_package(log)} needs {header.group(1)}"
 
 
-def requirements_failure(error: ImageBuildError, config: LabConfig) -> ImageBuildError:
+def requirements_failure(error: ImageBuildError, config: LabConfig, site: Site | None = None) -> ImageBuildError:
     """The one-line error for a site-deps image that did not build."""
     log = error.log or str(error)
-    message = diagnose(log, config)
+    message = diagnose(log, config, site)
     if os.environ.get("LAB_DEBUG"):
         message += "\n--- the build's last lines ---\n" + "\n".join(log.splitlines()[-60:])
     wrong = re.search(r"No matching distribution found|requires a different Python", log) and not re.search(
@@ -240,14 +244,14 @@ def requirements_failure(error: ImageBuildError, config: LabConfig) -> ImageBuil
     return (WrongPython if wrong else ImageBuildError)(message, log)
 
 
-def site_images(engine, config: LabConfig, keys, progress) -> dict[str, str]:
+def site_images(engine, config: LabConfig, keys, progress, site: Site | None = None) -> dict[str, str]:
     """ensure_images, with a site's requirements that did not build explained in one line (WrongPython
     when its pins are for another Python)."""
     try:
-        return ensure_images(engine, config, keys, progress)
+        return ensure_images(engine, config, keys, progress, site=site)
     except ImageBuildError as error:
         if getattr(error, "image", "") == "site-deps":
-            raise requirements_failure(error, config) from None
+            raise requirements_failure(error, config, site) from None
         if getattr(error, "image", "") == "site":
             raise build_step_failure(error) from None
         raise

@@ -24,8 +24,10 @@ from lab.engines.swarm import write_stack
 from lab.engines.waits import wait_until_ready
 from lab.errors import ConfigError, LabError, LabNotFound, SiteError
 from lab.model.config import LabConfig, check_name
+from lab.model.site import Site
 from lab.model.plan import (FAULTS, Plan, build_plan, container_name, fronted_stores, image_keys, store_names,
                             version_of)
+from lab.project.read import read_site
 from lab.run import site_facts
 from lab.run.build_errors import MissingHeaders, WrongPython, site_images
 from lab.run.state import LabState, StateStore, new_key, new_secrets
@@ -94,6 +96,9 @@ class Lab:
         config = (config or previous or LabConfig(name=self.name)).replace(**changes)
         if config.name != self.name:
             raise ConfigError(f"this lab is {self.name!r}, not {config.name!r}")
+        # The project folder, read once for this `up` (its code may have changed since the last one).
+        site = read_site(config.site, config.site_choices)
+        config = dataclasses.replace(config, site=site.folder)  # its manage.py folder, as the state names it
         engine = self.engine_of(config)
         # Every refusal comes before the first write: a refused command leaves no state and no container.
         engine.refuse(config, previous)
@@ -101,13 +106,13 @@ class Lab:
             f"lab {config.name}: {config.nodes} nodes x {config.workers} workers, "
             f"backend {config.backend}, balance {config.balance}"
         )
-        site_facts.describe(config, previous, self.progress)
+        site_facts.describe(config, site, previous, self.progress)
         # Images before the state: a site whose requirements do not build leaves nothing behind.
-        config, tags = self._images(config)
+        config, site, tags = self._images(config, site)
         client, why = engine.nfs_client()
         if "nfs" in store_names(config):
             self.progress(f"nfs client: {client}: {why}")
-        state = self._learn_site(engine, config, state, tags, client)
+        state = self._learn_site(engine, config, site, state, tags, client)
         state = self._keep_static(config, state, tags["site"])
         self._refuse_channel_layer(config, state.site_facts or {})
         request = ApplyRequest(
@@ -149,13 +154,13 @@ class Lab:
             self.states.save(state)
         return state
 
-    def _images(self, config: LabConfig) -> tuple[LabConfig, dict[str, str]]:
+    def _images(self, config: LabConfig, site: Site) -> tuple[LabConfig, Site, dict[str, str]]:
         """Every image the lab runs, built when missing; a site whose pins need the other Python as
         close to what it declares gets that one (the config says so from then on)."""
         with self.docker.stopwatch.step("images (check or build)"):
             for _ in range(4):  # each build may need one more thing: a header's package, the other Python
                 try:
-                    return config, site_images(self.docker, config, image_keys(config), self.progress)
+                    return config, site, site_images(self.docker, config, image_keys(config, site), self.progress, site)
                 except MissingHeaders as error:
                     added = tuple(name for name in error.packages if name not in config.build_packages)
                     # What the project's own Dockerfile installs before pip (`apk add openldap-dev`).
@@ -163,22 +168,26 @@ class Lab:
                                   f"(as `--build-package {' --build-package '.join(added)}` would) and builds again")
                     config = config.replace(build_packages=(*config.build_packages, *added))
                 except WrongPython as error:
-                    other = config.interpreter_choice.as_close
+                    other = site.interpreter.as_close
                     if other is None or config.python:
                         raise
                     # What the project declares is as close to another Python: its pins may be for that one.
                     self.progress(f"{error}\n  {other.version} is as close to what the project asks: trying it")
                     config = config.replace(python=other.version)
-            return config, site_images(self.docker, config, image_keys(config), self.progress)
+                    site = read_site(config.site, config.site_choices)
+            return config, site, site_images(self.docker, config, image_keys(config, site), self.progress, site)
 
-    def _learn_site(self, engine: LabEngine, config: LabConfig, state: LabState | None, tags: dict, client: str) -> LabState:
+    def _learn_site(
+        self, engine: LabEngine, config: LabConfig, site: Site, state: LabState | None, tags: dict, client: str
+    ) -> LabState:
         """The lab's network and volumes, and what Django says of the site image (once per image),
-        saved with the lab's state. A site that does not load leaves nothing behind on a new lab."""
+        saved with the lab's state, with the site as read and the images' tags. A site that does not load
+        leaves nothing behind on a new lab."""
         fresh = state is None
-        state = LabState(config, state.secrets, state.prepared_image, state.site_facts) if state else LabState(
-            config, new_secrets()
+        state = LabState(config, state.secrets, state.prepared_image, state.site_facts, site=site, tags=tags) if state else (
+            LabState(config, new_secrets(), site=site, tags=tags)
         )
-        plan = build_plan(config, state.secrets, tags, nfs_client=client)
+        plan = build_plan(config, state.secrets, tags, nfs_client=client, site=site)
         engine.prepare(plan)
         if (state.site_facts or {}).get("key") != site_facts.facts_key(plan, tags["site"]):
             try:
@@ -199,7 +208,7 @@ class Lab:
             made = self.certificates(config)
             tls = (made.cert, made.key)
         return build_plan(config, state.secrets, tags, nfs_client=client, nfs_address=nfs_address, facts=facts, tls=tls,
-                          static_kept=state.static_kept)
+                          static_kept=state.static_kept, site=state.site)
 
     def certificates(self, config: LabConfig):
         """The lab's CA and nginx's certificate (made once; see lab.tls)."""
@@ -267,7 +276,7 @@ class Lab:
         """What the fault proxy does to each store now: {"redis": {"rtt_ms": 50, "kbps": 0, "cut": False}};
         a store not named passes untouched. Needs `lab up --fault-proxy`."""
         plan = self.plan()
-        fronted = fronted_stores(plan.config)
+        fronted = fronted_stores(plan.config, plan.site)
         if not fronted:
             raise ConfigError("this lab has no fault proxy: `lab up --fault-proxy` puts one between the nodes and the stores")
         unknown = sorted(set(faults) - set(fronted))
@@ -329,10 +338,19 @@ class Lab:
     # -- inspect -----------------------------------------------------------------------------------
 
     def plan(self) -> Plan:
-        """The plan of the lab's saved configuration (no image is built)."""
+        """The plan the lab runs: its saved configuration, site and image tags (no folder is read, no image
+        is built)."""
         state = self._state()
-        tags = {key: spec.tag for key, spec in image_specs(state.config).items()}
+        tags = state.tags
+        if state.site is None or tags is None:  # a state saved before the lab kept them: as it was then
+            state = state.replace(site=self.project())
+            tags = {key: spec.tag for key, spec in image_specs(state.config, state.site).items()}
         return self.build(state.config, state, tags, self.engine_of(state.config).nfs_client()[0])
+
+    def project(self) -> Site:
+        """The project folder as the lab's last `up` read it (read now for a state saved before it was kept)."""
+        state = self._state()
+        return state.site or read_site(state.config.site, state.config.site_choices)
 
     def _state(self) -> LabState:
         state = self.states.load(self.name)
@@ -377,6 +395,7 @@ class Lab:
         config = state.config
         url = self.url(config)
         ca = self.ca_path()
+        site = plan.site
         return {
             "name": config.name,
             "url": url,
@@ -385,14 +404,17 @@ class Lab:
             "login_url": url + self.login_path(),
             "login_found": bool((state.site_facts or {}).get("login_page")),
             "site": config.site,
+            # A project moved or removed since the last `up`: the lab runs what was built from it all the same.
+            "site_note": "" if Path(site.folder).is_dir() else
+            f"project folder {site.folder} is gone (moved?); the lab still runs what was built from it",
             "password": state.secrets.demo_password,
             "backend": config.backend,
             "balance": config.balance,
             "nodes": config.nodes,
             "workers": config.workers,
             "secret_key_per_node": config.secret_key_per_node,
-            "django_version": (state.site_facts or {}).get("django") or config.effective_django_version,
-            "python": config.interpreter_choice.interpreter.version,
+            "django_version": (state.site_facts or {}).get("django") or config.django_for(site),
+            "python": site.interpreter.interpreter.version,
             "engine": config.engine,
             "engine_summary": engine.summary,
             "several_hosts": engine.several_hosts,
@@ -422,8 +444,9 @@ class Lab:
         config = state.config.replace(**changes)
         if config.site != state.config.site:
             raise ConfigError("an export runs the lab's own site; bring the lab up with --site first")
-        tags = site_images(self.docker, config, image_keys(config), self.progress)
-        plan = build_plan(config, state.secrets, tags, facts=state.site_facts)
+        site = self.project()
+        tags = site_images(self.docker, config, image_keys(config, site), self.progress, site)
+        plan = build_plan(config, state.secrets, tags, facts=state.site_facts, site=site)
         path, hosts = write_stack(self.docker, plan, registry, Path(directory), self.progress, hosts)
         spread = f" over {', '.join(hosts)}" if hosts else ""
         self.progress(f"wrote {path}: {len(plan.nodes)} nodes{spread}, backend {config.backend}, balance {config.balance}")

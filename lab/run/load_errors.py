@@ -11,6 +11,8 @@ import re
 from pathlib import Path
 
 from lab.model.config import LabConfig
+from lab.model.site import Site
+from lab.project.read import read_site
 from lab.model.plan import LAB_ENVIRONMENT
 from lab.project.dependencies import where_module_is
 from lab.project.required_env import required_variables
@@ -40,11 +42,11 @@ def _site_frame(output: str) -> str:
 _OPTION_FOR = {"MEDIA_ROOT": "`lab up --shared-media` sets it to the lab's NFS export, which every node mounts"}
 
 
-def _needs_variable(settings: str, variable: str, at: str, config: LabConfig | None = None) -> str:
+def _needs_variable(settings: str, variable: str, at: str, config: LabConfig | None = None, site: Site | None = None) -> str:
     option = f"; or {_OPTION_FOR[variable]}" if variable in _OPTION_FOR else ""
-    others = [] if config is None else [
-        required for required in required_variables(Path(config.site), settings)
-        if required.name != variable and required.name not in _provided(config)
+    others = [] if config is None or site is None else [
+        required for required in required_variables(Path(site.folder), settings)
+        if required.name != variable and required.name not in _provided(config, site)
     ]
     if others:  # every variable the settings read without a default, so one `lab up` can give them all
         names = [variable, *(required.name for required in others)]
@@ -60,29 +62,31 @@ def _needs_variable(settings: str, variable: str, at: str, config: LabConfig | N
     )
 
 
-def _provided(config: LabConfig) -> set[str]:
+def _provided(config: LabConfig, site: Site) -> set[str]:
     """The variables the site finds set: the lab's own (its database, Redis, keys, hosts) and the user's."""
-    return {*LAB_ENVIRONMENT, *config.site_environment, *_OPTION_FOR}
+    return {*LAB_ENVIRONMENT, *config.site_environment(site), *_OPTION_FOR}
 
 
-def explain(output: str, config: LabConfig) -> str:
-    """One line for a site whose settings or apps did not load; `output` is the job's log."""
+def explain(output: str, config: LabConfig, site: Site | None = None) -> str:
+    """One line for a site whose settings or apps did not load; `output` is the job's log (`site`: as the lab
+    read it, else read now)."""
+    site = site or read_site(config.site, config.site_choices)
     exceptions = _EXCEPTION.findall(output)
     kind, message = exceptions[-1] if exceptions else ("", "")
     where = _site_frame(output)
     at = f" ({where})" if where else ""
-    settings = config.site_settings
+    settings = site.settings
     if kind.endswith("KeyError") and re.fullmatch(r"'\w+'", message.strip()):
-        return _needs_variable(settings, message.strip().strip("'"), at, config)
+        return _needs_variable(settings, message.strip().strip("'"), at, config, site)
     for pattern in _VARIABLE:
         match = pattern.search(message) or pattern.search(output)
         if match and match.group(1).isupper():
-            return _needs_variable(settings, match.group(1), at, config)
+            return _needs_variable(settings, match.group(1), at, config, site)
     missing = re.search(r"No module named '([\w.]+)'", message)
     if kind.endswith(("ModuleNotFoundError", "ImportError")) and missing:
         module = missing.group(1)
-        where_listed = where_module_is(Path(config.site), module)
-        dependencies = config.dependencies
+        where_listed = where_module_is(Path(site.folder), module)
+        dependencies = site.dependencies
         installed = dependencies.describe().removeprefix("installs ") if dependencies else "nothing (it declares no dependencies)"
         if where_listed:
             fix = f"{where_listed}, or serve other settings with --settings MODULE"

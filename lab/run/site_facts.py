@@ -11,16 +11,15 @@ import json
 import os
 import time
 import urllib.parse
-from pathlib import Path
 from typing import Callable
 
 from lab.engines import job_output
 from lab.engines.host import fetch_full
-from lab.errors import ConfigError, SiteError
+from lab.errors import SiteError
 from lab.model.config import SAMPLE_SITE, LabConfig
+from lab.model.site import Site
 from lab.model.plan import LAB_ENVIRONMENT, SHARED_MEDIA_ROOT, Plan, facts_job
 from lab.model.stores import POSTGRES_MAX_CONNECTIONS
-from lab.project.site import settings_choice
 from lab.run.load_errors import explain
 from lab.traffic.evidence import login_form
 
@@ -32,39 +31,25 @@ ABOUT_SITE = ("site", "site_settings", "requirements", "groups", "python", "buil
 
 def facts_key(plan: Plan, image: str) -> str:
     """What Django's answers about a site depend on: its image, settings module, environment, https."""
-    config = plan.config
-    parts = [image, config.site_settings, sorted(config.site_environment.items()), config.https,
-             sorted(config.env_files.items())]
+    config, site = plan.config, plan.site
+    parts = [image, site.settings, sorted(config.site_environment(site).items()), config.https,
+             sorted(site.env_files.items())]
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:12]
 
 
-def settings_reason(config: LabConfig) -> str:
-    """Why the site runs the settings module it runs."""
-    if dict(config.env).get("DJANGO_SETTINGS_MODULE") == config.site_settings:
-        return "DJANGO_SETTINGS_MODULE in the site's environment"
-    declared = config.declared_env.get("DJANGO_SETTINGS_MODULE")
-    if declared and declared[0] == config.site_settings:
-        return f"DJANGO_SETTINGS_MODULE in {declared[1]}"
-    try:
-        module, why = settings_choice(Path(config.site))
-    except ConfigError:
-        return "--settings"
-    return why if module == config.site_settings else "--settings"
-
-
-def describe(config: LabConfig, previous: LabConfig | None, progress: Progress) -> None:
+def describe(config: LabConfig, site: Site, previous: LabConfig | None, progress: Progress) -> None:
     """Say which Python, dependencies, settings and release steps the site runs with, and why; said
     when they change (not on every switch of backend or balance)."""
     if previous is not None and all(getattr(previous, key) == getattr(config, key) for key in ABOUT_SITE):
         return
     if config.site == str(SAMPLE_SITE):
         return
-    dependencies = config.dependencies
+    dependencies = site.dependencies
     progress(f"site {config.site}")
-    progress(f"  python   {config.interpreter_choice.reason} (--python X.Y chooses)")
+    progress(f"  python   {site.interpreter.reason} (--python X.Y chooses)")
     progress(f"  installs {dependencies.describe().removeprefix('installs ') if dependencies else 'nothing: the project declares no dependencies'}")
-    progress(f"  settings {config.site_settings} ({settings_reason(config)})")
-    for key, (value, where) in sorted(config.declared_env.items()):
+    progress(f"  settings {site.settings} ({site.settings_why})")
+    for key, (value, where) in sorted(site.declared_env.items()):
         if key not in dict(config.env):
             progress(f"  environment {key}={value} ({where}; --env {key}=... changes it)")
     if config.env:
@@ -73,16 +58,16 @@ def describe(config: LabConfig, previous: LabConfig | None, progress: Progress) 
             f"  environment {', '.join(key for key, _ in config.env)} (values kept in the lab's state, not shown)"
             + (f"; the lab's own values win for {', '.join(lab_owned)}" if lab_owned else "")
         )
-    for step in config.release_steps:  # what runs where: in the image's build, once per lab, or not at all
+    for step in site.release_steps:  # what runs where: in the image's build, once per lab, or not at all
         label = {"build": "build", "build-js": "build", "skip": "skipped"}.get(step.action, "release")
         progress(f"  {label:8} {step}")
     if config.shared_media:
         progress(f"  media    MEDIA_ROOT={SHARED_MEDIA_ROOT} in the environment (--shared-media: the lab's NFS export, on every node)")
-    if config.worker_count:
-        command, where = config.worker_run
-        progress(f"  workers  {config.worker_count} worker machine(s) run `{command}` ({where}; --worker-machines N changes it)")
-    if config.runs_scheduler:
-        command, why = config.scheduler_run
+    if config.worker_count(site):
+        command, where = site.worker_run
+        progress(f"  workers  {config.worker_count(site)} worker machine(s) run `{command}` ({where}; --worker-machines N changes it)")
+    if config.runs_scheduler(site):
+        command, why = config.scheduler_run(site)
         progress(f"  jobs     one scheduler machine runs {command or 'the site'} ({why}); the nodes get no DJANGO_RUN_SCHEDULER")
     if config.pooler or config.max_connections:
         through = f"through {config.pooler} (--pooler)" if config.pooler else "directly"
@@ -101,7 +86,7 @@ def ask(engine, plan: Plan, image: str, progress: Progress) -> dict:
         facts = None
     if not isinstance(facts, dict):
         killed = code == 137 or job_output.OOM_MARK in output
-        message = job_output.explain(facts_job(plan).name, code, output) if killed else explain(output, plan.config)
+        message = job_output.explain(facts_job(plan).name, code, output) if killed else explain(output, plan.config, plan.site)
         if os.environ.get("LAB_DEBUG"):
             message += "\n--- the site's output ---\n" + "\n".join(lines[-40:])
         raise SiteError(message)

@@ -1,4 +1,6 @@
-"""A lab's state on this machine: its configuration and secrets, kept outside git and the images.
+"""A lab's state on this machine: its configuration and secrets, kept outside git and the images, and what it
+runs: the site as its folder was read (lab.model.site) and the image tags applied, so the lab's plan is known
+again without reading the folder (which may have changed or moved since).
 
 One JSON file per lab (mode 600) under $LAB_STATE_DIR, by default ~/.local/state/django-lab.
 `lab down` deletes it with the volumes; `lab down --keep-data` keeps both, so the next `lab up`
@@ -18,6 +20,7 @@ from pathlib import Path
 from lab.errors import LabError, StateCorrupt
 from lab.model.config import MAX_NODES, LabConfig, check_name
 from lab.model.plan import Secrets
+from lab.model.site import Site
 from lab.run.lock import LabLock
 
 
@@ -63,6 +66,8 @@ class LabState:
     prepared_image: str | None = None  # the site image whose migrations last ran
     site_facts: dict | None = None  # what Django said about the site (lab_node.site_facts), with its image
     static_kept: tuple[str, ...] = ()  # earlier versions whose static files nginx still serves (--keep-static)
+    site: Site | None = None  # the project folder as the last `up` read it
+    tags: dict[str, str] | None = None  # the image tags the last `up` applied, by key
 
     def replace(self, **changes) -> "LabState":
         return replace(self, **changes)
@@ -104,6 +109,8 @@ class StateStore:
             config = LabConfig.from_dict(data["config"])
             if config.name != name:
                 raise ValueError(f"it describes lab {config.name!r}")
+            site = Site.from_dict(data["site"]) if data.get("site") else None
+            tags = {str(key): str(tag) for key, tag in data["tags"].items()} if data.get("tags") else None
         except (OSError, ValueError, KeyError, TypeError, AttributeError, LabError) as error:
             raise StateCorrupt(
                 f"the state file of lab {name!r} ({path}) cannot be read: {error}. Restore it from a backup, "
@@ -119,7 +126,8 @@ class StateStore:
             )
         facts = data.get("site_facts")
         kept = tuple(str(version) for version in data.get("static_kept", []) if isinstance(version, str))
-        return LabState(config, secrets_, data.get("prepared_image"), facts if isinstance(facts, dict) else None, kept)
+        return LabState(config, secrets_, data.get("prepared_image"), facts if isinstance(facts, dict) else None, kept,
+                        site, tags)
 
     def save(self, state: LabState) -> None:
         """Write the state readable by this user only, whatever file or mode was there before."""
@@ -131,6 +139,8 @@ class StateStore:
             "prepared_image": state.prepared_image,
             "site_facts": state.site_facts,
             "static_kept": list(state.static_kept),
+            "site": state.site.to_dict() if state.site else None,
+            "tags": state.tags,
         }
         temporary = path.with_suffix(".tmp")
         temporary.unlink(missing_ok=True)  # a leftover may carry a wider mode; O_EXCL below makes a new one

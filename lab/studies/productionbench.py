@@ -64,8 +64,8 @@ def fixed_copy(lab: Lab, folder: Path) -> Path:
     findings, seen = assess(lab)
     copy = Path(tempfile.mkdtemp(prefix="lab-bench-fixed-")) / folder.name
     shutil.copytree(folder, copy, ignore=shutil.ignore_patterns(".lab"))
-    config = lab.config()
-    patch = build_patch(copy, config.site_settings, findings, seen, requirements=plain_requirements(config))
+    site = lab.project()
+    patch = build_patch(copy, site.settings, findings, seen, requirements=plain_requirements(site))
     (copy / "lab-fix.patch").write_text(patch.text)
     applied = subprocess.run(["git", "apply", "lab-fix.patch"], cwd=copy, capture_output=True, text=True)
     if applied.returncode != 0:

@@ -93,7 +93,7 @@ def gather(lab) -> Observed:
     name = (wrote.get("media") or {}).get("name") or "-"
     read = _probe(engine, two, "read", key, name)
     _probe(engine, one, "forget", name)
-    folder = Path(plan.config.site)
+    folder = Path(plan.site.folder)
     running = first.get("settings_files") or []
     instance = site_files.jobs_in_every_instance(folder)
     try:
@@ -115,7 +115,7 @@ def gather(lab) -> Observed:
         schedule_hits=[str(hit) for hit in in_running_settings(site_files.scheduled_jobs(folder), running)
                        if hit not in instance],
         instance_hits=[str(hit) for hit in instance],
-        scheduler_process=next((str(p) for p in plan.config.processes if p.role == SCHEDULER), ""),
+        scheduler_process=next((str(p) for p in plan.site.processes if p.role == SCHEDULER), ""),
         cache_hits=[str(hit) for hit in site_files.cache_users(folder)],
         upload_hits=[str(hit) for hit in site_files.uploads(folder)],
         hosts_hits=[str(hit) for hit in site_files.allowed_hosts(folder) if not running or hit.file in running],
@@ -125,11 +125,11 @@ def gather(lab) -> Observed:
         client_view=client_view,
         schedulers=schedulers,
         channels=channels,
-        scheduler_command=plan.config.scheduler_run[0] if plan.scheduler else "",
+        scheduler_command=plan.config.scheduler_run(plan.site)[0] if plan.scheduler else "",
         pooler=plan.config.pooler,
         database_switch=[f"{variable}={value} ({where.split(':', 2)[0]}:{where.split(':', 2)[1]})"
                          for variable, (value, where) in database_switch(folder).items()
-                         if dict(plan.config.site_environment).get(variable) == value],
+                         if plan.config.site_environment(plan.site).get(variable) == value],
         pool_size=pool_size(plan.config.max_connections or POSTGRES_MAX_CONNECTIONS) if plan.config.pooler else 0,
     )
 

@@ -29,6 +29,7 @@ from lab.engines.host import free_port
 from lab.engines.images import ensure_images, image_specs
 from lab.errors import LabError
 from lab.model.config import PROJECT_ROOT, LabConfig
+from lab.project.read import read_site
 from lab.run.lab import Lab
 from lab.run.state import StateStore
 from lab.studies.readiness import assess
@@ -117,7 +118,7 @@ def measure(fixture: Fixture, engine: DockerEngine, rounds: int, built_stages: s
 
             env = [*read(str(site / fixture.env_file)), *env]
         config = LabConfig(name=f"bench-{fixture.name[:20]}", site=str(site), port=free_port(), nodes=3, env=tuple(env))
-        figures.python = config.interpreter_choice.reason
+        figures.python = read_site(config.site, config.site_choices).interpreter.reason
         lab = Lab(config.name, engine=engine, states=StateStore())
         lab.down()
         specs = image_specs(config)

@@ -8,3 +8,10 @@ def make(folder, files: dict[str, str]):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     return folder
+
+
+def read(config):
+    """The Site of `config`'s project folder, read as `lab up` reads it."""
+    from lab.project.read import read_site
+
+    return read_site(config.site, config.site_choices)

@@ -6,7 +6,7 @@ from lab import LabConfig
 from lab.model.plan import build_plan
 from lab.project.compose_services import store_aliases
 
-from .projects import make
+from .projects import make, read
 from .test_plan import SECRETS, TAGS
 
 MANAGE = "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'app.settings')\n"
@@ -19,7 +19,8 @@ def test_stores_answer_to_the_names_of_the_production_compose_file(tmp_path):
     site = make(tmp_path, {"manage.py": MANAGE, "app/settings.py": "", "docker-compose.prod.yml": PROD,
                            "docker-compose.local.yml": "services:\n  devdb:\n    image: postgres:16\n"})
     assert store_aliases(site) == {"postgres": ("db",), "redis": ("redis", "cache")}
-    plan = build_plan(LabConfig(name="t", site=str(site)), SECRETS, {**TAGS})
+    config = LabConfig(name="t", site=str(site))
+    plan = build_plan(config, SECRETS, {**TAGS}, site=read(config))
     stores = {spec.name: spec for spec in plan.stores}
     assert stores["t-postgres"].aliases == ("db",) and stores["t-redis"].aliases == ("redis", "cache")
     # Settings written for that file reach Redis without a password: the lab's Redis takes none, its clients send none.
@@ -30,7 +31,8 @@ def test_stores_answer_to_the_names_of_the_production_compose_file(tmp_path):
 def test_without_a_compose_file_no_alias_and_redis_keeps_its_password(tmp_path):
     site = make(tmp_path, {"manage.py": MANAGE, "app/settings.py": ""})
     assert store_aliases(site) == {}
-    plan = build_plan(LabConfig(name="t", site=str(site)), SECRETS, TAGS)
+    config = LabConfig(name="t", site=str(site))
+    plan = build_plan(config, SECRETS, TAGS, site=read(config))
     redis = next(spec for spec in plan.stores if spec.name == "t-redis")
     assert redis.aliases == () and "LAB_REDIS_OPEN" not in redis.env
     assert f"redis://:{SECRETS.redis_password}@t-redis:6379/0" in str(plan.nodes[0].files)

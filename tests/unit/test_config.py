@@ -42,9 +42,40 @@ def test_unavailable_backend_says_why(monkeypatch):
         LabConfig(backend="db")
 
 
-def test_site_must_be_a_django_project(tmp_path):
+def test_a_config_is_plain_data_and_opens_no_file(tmp_path):
+    """Validating the user's choices reads no folder: the project is read apart, once per `up` (read_site)."""
+    import sys
+
+    touched = []
+    watching = [False]
+
+    def hook(event, args):
+        if watching[0] and event in ("open", "os.listdir", "os.scandir", "os.walk"):
+            touched.append((event, args[0]))
+
+    sys.addaudithook(hook)  # an audit hook stays for the process: it watches only inside this test's calls
+    watching[0] = True
+    try:
+        LabConfig(name="x")
+        LabConfig(name="y", site=str(tmp_path / "not-a-project"), python="3.12", groups=("prod",))
+        LabConfig(name="z").replace(site=str(tmp_path), site_settings="mysite.settings")
+    finally:
+        watching[0] = False
+    assert touched == []
+
+
+def test_a_folder_is_only_checked_when_it_is_read(tmp_path):
+    from lab.project.read import read_site
+
+    config = LabConfig(site=str(tmp_path))  # plain data: any folder is a choice
+    assert config.site == str(tmp_path)
     with pytest.raises(ConfigError, match="manage.py"):
-        LabConfig(site=str(tmp_path))
+        read_site(config.site, config.site_choices)
+
+
+def test_a_settings_module_that_is_no_module_name_is_refused():
+    with pytest.raises(ConfigError, match="dotted module name"):
+        LabConfig(site_settings="my-site/settings.py")
 
 
 def test_round_trip_through_a_dict():

@@ -3,6 +3,7 @@ the database its nodes use. No Docker."""
 
 from lab import LabConfig
 from lab.project.database_switch import database_switch
+from lab.project.read import read_site
 
 from .projects import make
 
@@ -16,9 +17,9 @@ def test_a_variable_compared_to_postgres_is_the_switch(tmp_path):
         'if LD_DB_ENGINE == "postgres":\n    DATABASES = {}\n'
         "USE_SQLITE = True\n")})
     assert database_switch(site) == {"LD_DB_ENGINE": ("postgres", "app/settings.py:3")}
-    config = LabConfig(site=str(site))
-    assert config.site_environment["LD_DB_ENGINE"] == "postgres"
-    assert LabConfig(site=str(site), env=(("LD_DB_ENGINE", "sqlite"),)).site_environment["LD_DB_ENGINE"] == "sqlite"
+    found = read_site(site)
+    assert LabConfig(site=str(site)).site_environment(found)["LD_DB_ENGINE"] == "postgres"
+    assert LabConfig(site=str(site), env=(("LD_DB_ENGINE", "sqlite"),)).site_environment(found)["LD_DB_ENGINE"] == "sqlite"
 
 
 def test_a_direct_reading_and_a_membership_test_are_switches_too(tmp_path):

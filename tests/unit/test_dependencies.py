@@ -17,7 +17,7 @@ from lab.project.dependencies import (
     where_module_is,
 )
 
-from .projects import make
+from .projects import make, read
 
 
 def installed(dependencies: Dependencies) -> list[str]:
@@ -708,6 +708,6 @@ def test_a_group_named_for_production_is_installed_unless_groups_are_chosen(tmp_
         "mysite/__init__.py": "", "mysite/settings.py": "SECRET_KEY = 'x'\n",
         "pyproject.toml": ('[project]\nname = "site"\nversion = "1"\ndependencies = ["Django==5.2.19"]\n'
                            '[dependency-groups]\nprod = ["gunicorn==23.0.0"]\ndev = ["pytest"]\n')})
-    chosen = LabConfig(site=str(site)).dependencies
+    chosen = read(LabConfig(site=str(site))).dependencies
     assert chosen.groups == ("prod",) and b"gunicorn==23.0.0" in chosen.files["requirements.txt"]
-    assert LabConfig(site=str(site), groups=("dev",)).dependencies.groups == ("dev",)
+    assert read(LabConfig(site=str(site), groups=("dev",))).dependencies.groups == ("dev",)

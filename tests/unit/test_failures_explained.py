@@ -6,6 +6,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from lab import LabConfig
+from lab.project.read import read_site
 from lab.run.build_errors import diagnose
 from lab.run.load_errors import explain
 
@@ -72,7 +73,7 @@ def test_a_missing_header_the_lab_knows_is_added_to_the_build_stage_and_built_ag
 
     built = []
 
-    def site_images(engine, config, keys, progress):
+    def site_images(engine, config, keys, progress, site=None):
         built.append(config.build_packages)
         if "libldap-dev" not in config.build_packages:
             raise requirements_failure(ImageBuildError("failed", PYTHON_LDAP), config)
@@ -82,7 +83,7 @@ def test_a_missing_header_the_lab_knows_is_added_to_the_build_stage_and_built_ag
     monkeypatch.setattr(lab_module, "site_images", site_images)
     fake = SimpleNamespace(docker=SimpleNamespace(stopwatch=SimpleNamespace(step=lambda name: contextlib.nullcontext())),
                            progress=said.append)
-    chosen, tags = lab_module.Lab._images(fake, config("broken"))
+    chosen, _, tags = lab_module.Lab._images(fake, config("broken"), read_site(SITES / "broken"))
     assert built == [(), ("libldap-dev", "libsasl2-dev")] and chosen.build_packages == ("libldap-dev", "libsasl2-dev")
     assert said == ["python-ldap needs lber.h: the build stage adds Debian's libldap-dev, libsasl2-dev "
                     "(as `--build-package libldap-dev --build-package libsasl2-dev` would) and builds again"]
@@ -99,11 +100,11 @@ def test_a_pin_for_another_python_lets_the_lab_try_the_other_interpreter_as_clos
     from lab.run.build_errors import WrongPython, requirements_failure
 
     allauth = config("allauthsite")  # its Dockerfile says 3.12: 3.11 chosen, 3.13 as close
-    assert allauth.interpreter_choice.interpreter.version == "3.11"
-    assert allauth.interpreter_choice.as_close.version == "3.13"
+    chosen = read_site(allauth.site).interpreter
+    assert chosen.interpreter.version == "3.11" and chosen.as_close.version == "3.13"
     assert isinstance(requirements_failure(ImageBuildError("x", NO_RELEASE), allauth), WrongPython)
     assert not isinstance(requirements_failure(ImageBuildError("x", PYTHON_LDAP), allauth), WrongPython)
-    assert config("tutorial").interpreter_choice.as_close is None  # 3.10 asked: 3.11 is closest alone
+    assert read_site(SITES / "tutorial").interpreter.as_close is None  # 3.10 asked: 3.11 is closest alone
 
 
 def test_a_stale_lock_says_to_lock_again():

@@ -151,9 +151,9 @@ Removing intermediate container 5d2a1c0b9f1e
 def test_pips_own_reason_names_the_conflicting_pins_without_escape_codes_or_dockers_noise():
     from lab.run.build_errors import diagnose
 
-    config = SimpleNamespace(interpreter_choice=SimpleNamespace(interpreter=SimpleNamespace(version="3.13")),
-                             dependencies=SimpleNamespace(source="Pipfile.lock"), groups=("dev",))
-    said = diagnose(PIP_CONFLICT, config)
+    config = SimpleNamespace(groups=("dev",))
+    site = SimpleNamespace(interpreter=SimpleNamespace(interpreter=SimpleNamespace(version="3.13")), dependencies=SimpleNamespace(source="Pipfile.lock"))
+    said = diagnose(PIP_CONFLICT, config, site)
     assert said == ("pip cannot install the site's requirements (Pipfile.lock) together: sqlparse==0.4.4 and "
                     "sqlparse==0.5.1 conflict (The user requested sqlparse==0.4.4; The user requested sqlparse==0.5.1); "
                     "pin versions that agree (lock the project again with its own tool), or leave out --group dev")
@@ -169,9 +169,9 @@ def test_an_index_pip_cannot_reach_is_named_and_no_other_python_is_advised():
            "([Errno -3] Temporary failure in name resolution)\")': /simple/annotated-types/\n"
            "ERROR: Could not find a version that satisfies the requirement annotated-types==0.7.0 (from versions: none)\n"
            "ERROR: No matching distribution found for annotated-types==0.7.0\n")
-    config = SimpleNamespace(interpreter_choice=SimpleNamespace(interpreter=SimpleNamespace(version="3.11")),
-                             dependencies=SimpleNamespace(source="requirements.txt"), groups=())
-    said = diagnose(log, config)
+    config = SimpleNamespace(groups=())
+    site = SimpleNamespace(interpreter=SimpleNamespace(interpreter=SimpleNamespace(version="3.11")), dependencies=SimpleNamespace(source="requirements.txt"))
+    said = diagnose(log, config, site)
     assert said.startswith("pip could not reach the package index pypi.python.org")
     assert "--python" not in said and "a download failed" in said
 
@@ -182,9 +182,9 @@ def test_a_project_index_that_cannot_be_reached_is_named_with_where_it_is_declar
     log = ("lab-requirements: the project's own package indexes: https://download.pytorch.org/whl/cpu\n"
            "lab-requirements: failed: the project's package index https://download.pytorch.org/whl/cpu (pyproject.toml) "
            "cannot be reached: [Errno -3] Temporary failure in name resolution\n")
-    config = SimpleNamespace(interpreter_choice=SimpleNamespace(interpreter=SimpleNamespace(version="3.13")),
-                             dependencies=SimpleNamespace(source="uv.lock"), groups=())
-    said = diagnose(log, config)
+    config = SimpleNamespace(groups=())
+    site = SimpleNamespace(interpreter=SimpleNamespace(interpreter=SimpleNamespace(version="3.13")), dependencies=SimpleNamespace(source="uv.lock"))
+    said = diagnose(log, config, site)
     assert said.startswith("pip could not reach the package index download.pytorch.org "
                            "(https://download.pytorch.org/whl/cpu, declared in pyproject.toml): [Errno -3]")
     assert "a download failed" in said and "--python" not in said
@@ -210,9 +210,9 @@ def test_a_git_dependency_this_machine_cannot_fetch_is_named_with_its_host():
            "  Running command git clone --filter=blob:none --quiet https://github.com/brutasse/django-push.git /tmp/pip-req-build-x\n"
            "  fatal: unable to access 'https://github.com/brutasse/django-push.git/': Could not resolve host: github.com\n"
            "  error: subprocess-exited-with-error\n")
-    config = SimpleNamespace(interpreter_choice=SimpleNamespace(interpreter=SimpleNamespace(version="3.13")),
-                             dependencies=SimpleNamespace(source="requirements/prod.txt"), groups=())
-    said = diagnose(log, config)
+    config = SimpleNamespace(groups=())
+    site = SimpleNamespace(interpreter=SimpleNamespace(interpreter=SimpleNamespace(version="3.13")), dependencies=SimpleNamespace(source="requirements/prod.txt"))
+    said = diagnose(log, config, site)
     assert said.startswith("pip could not fetch the git dependency https://github.com/brutasse/django-push.git: "
                            "a download from github.com failed"), said
 

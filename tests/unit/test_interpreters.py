@@ -7,7 +7,7 @@ from packaging.specifiers import SpecifierSet
 from lab.errors import ConfigError
 from lab.project.interpreters import DEFAULT, INTERPRETERS, Interpreter, choose, declared
 
-from .projects import make
+from .projects import make, read
 
 
 def pyproject(requires_python: str) -> dict[str, str]:
@@ -401,8 +401,8 @@ def test_on_a_tie_a_pinned_django_6_takes_the_newer_python(tmp_path):
 
     files = {"manage.py": "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'bakery.settings')\n",
              "bakery/__init__.py": "", "bakery/settings.py": "SECRET_KEY = 'x'\n", ".python-version": "3.12\n"}
-    six = LabConfig(site=str(make(tmp_path / "six", {**files, "requirements/base.txt": "Django>=6.0,<6.1\n",
-                                                      "requirements.txt": "-r requirements/base.txt\n"})))
-    assert six.interpreter_choice.interpreter.version == "3.13" and "its Django 6.0 needs Python 3.12" in six.interpreter_choice.reason
-    five = LabConfig(site=str(make(tmp_path / "five", {**files, "requirements.txt": "Django==5.2.19\n"})))
-    assert five.interpreter_choice.interpreter.version == "3.11"  # the older one, whose wheels its pins were chosen against
+    six = read(LabConfig(site=str(make(tmp_path / "six", {**files, "requirements/base.txt": "Django>=6.0,<6.1\n",
+                                                           "requirements.txt": "-r requirements/base.txt\n"}))))
+    assert six.interpreter.interpreter.version == "3.13" and "its Django 6.0 needs Python 3.12" in six.interpreter.reason
+    five = read(LabConfig(site=str(make(tmp_path / "five", {**files, "requirements.txt": "Django==5.2.19\n"}))))
+    assert five.interpreter.interpreter.version == "3.11"  # the older one, whose wheels its pins were chosen against

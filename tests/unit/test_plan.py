@@ -4,10 +4,12 @@ import pytest
 
 from lab import BACKENDS, LabConfig
 from lab.model.plan import LAB_LABEL, NODE_CONFIG_PATH, ROLE_LABEL, SPEC_LABEL, build_plan, image_keys, node_config_id
+from lab.model.site import Site
 from lab.run.state import new_secrets
 
 TAGS = {key: f"django-lab/{key}:test" for key in ("node", "site", "nginx", "postgres", "redis", "memcached", "nfs")}
 SECRETS = new_secrets()
+PLAIN = Site.unread("/srv/site", "labsite.settings")  # a site that declares nothing
 
 
 def plan_for(**options):
@@ -110,8 +112,10 @@ def test_fingerprint_is_not_a_label_of_the_spec():
 
 
 def test_image_keys_follow_the_backend():
-    assert image_keys(LabConfig(backend="signed_cookies")) == ("site", "nginx", "postgres")
-    assert image_keys(LabConfig(backend="cached_db")) == ("site", "nginx", "postgres", "redis")
+    assert image_keys(LabConfig(backend="signed_cookies"), PLAIN) == ("site", "nginx", "postgres")
+    assert image_keys(LabConfig(backend="cached_db"), PLAIN) == ("site", "nginx", "postgres", "redis")
+    reads_redis_url = Site("/srv/site", "labsite.settings", stores=("redis",))  # its own store, whatever the backend
+    assert image_keys(LabConfig(backend="db"), reads_redis_url) == ("site", "nginx", "postgres", "redis")
 
 
 def test_nfs_over_fuse_gives_nodes_fuse_and_the_server_only_what_it_needs():
@@ -222,7 +226,7 @@ def test_a_fault_proxy_fronts_every_store_the_nodes_talk_to_and_the_release_job_
     assert node_config(plan.nodes[0])["environment"]["DATABASE_URL"].endswith("@t-faults:5432/lab")
     prepare = node_config(plan.prepare)
     assert "t-postgres" in json.dumps(prepare) and not faults.ports
-    assert "faults" in image_keys(plan.config) and "faults" not in image_keys(LabConfig(name="t"))
+    assert "faults" in image_keys(plan.config, plan.site) and "faults" not in image_keys(LabConfig(name="t"), PLAIN)
 
 
 def test_each_version_collects_its_static_files_in_a_folder_of_its_own_and_nginx_may_keep_the_last():
@@ -263,10 +267,10 @@ def test_a_front_end_brings_the_release_image_for_the_facts_and_release_jobs():
     from lab.project.release_steps import Step
 
     config = LabConfig(name="t")
-    config.__dict__["release_steps"] = [Step("npm run build", "npm", "Dockerfile:3 (RUN)", "build-js", "")]
-    assert "release" in image_keys(config)
-    plan = build_plan(config, SECRETS, {**TAGS, "release": "django-lab/release:test"})
+    site = Site("/srv/site", "labsite.settings", release_steps=(Step("npm run build", "npm", "Dockerfile:3 (RUN)", "build-js", ""),))
+    assert "release" in image_keys(config, site)
+    plan = build_plan(config, SECRETS, {**TAGS, "release": "django-lab/release:test"}, site=site)
     assert plan.prepare.image == "django-lab/release:test" and facts_job(plan).image == "django-lab/release:test"
     plain = plan_for()
-    assert "release" not in image_keys(plain.config)
+    assert "release" not in image_keys(plain.config, plain.site)
     assert plain.prepare.image == facts_job(plain).image == TAGS["site"]

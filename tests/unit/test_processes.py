@@ -4,7 +4,7 @@ command (a worker, a scheduler, a web server), and the machines the plan gives e
 from lab import LabConfig
 from lab.project.processes import RELEASE, SCHEDULER, WEB, WORKER, processes, role_of, runnable
 
-from .projects import make
+from .projects import make, read
 
 MANAGE = "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings')\n"
 SITE = {"manage.py": MANAGE, "config/__init__.py": "", "config/settings.py": "SECRET_KEY = 'x'\n"}
@@ -30,8 +30,10 @@ def test_a_procfile_with_beat_as_its_own_process_type(tmp_path):
                      "worker": (WORKER, "Procfile:3 (worker)", False),
                      "worker-beat": (SCHEDULER, "Procfile:4 (worker-beat)", False)}
     config = LabConfig(site=str(site))
-    assert config.worker_count == 1 and config.worker_run == ("celery -A config.celery_app worker -l INFO", "Procfile:3 (worker)")
-    assert config.runs_scheduler and config.scheduler_run[0] == "celery -A config.celery_app beat -l INFO"
+    found = read(config)
+    assert config.worker_count(found) == 1
+    assert found.worker_run == ("celery -A config.celery_app worker -l INFO", "Procfile:3 (worker)")
+    assert config.runs_scheduler(found) and found.scheduler_run[0] == "celery -A config.celery_app beat -l INFO"
 
 
 def test_compose_services_through_the_start_scripts_their_dockerfile_copies(tmp_path):
@@ -52,16 +54,16 @@ def test_compose_services_through_the_start_scripts_their_dockerfile_copies(tmp_
     found = {p.name: (p.role, p.command) for p in processes(site)}
     assert found == {"django": (WEB, "gunicorn config.wsgi"),
                      "celeryworker": (WORKER, 'newrelic-admin run-program celery -A config.celery_app worker --queues="$QUEUES" -l INFO')}
-    assert LabConfig(site=str(site)).worker_run[0] == "celery -A config.celery_app worker -l INFO"
+    assert read(LabConfig(site=str(site))).worker_run[0] == "celery -A config.celery_app worker -l INFO"
 
 
 def test_a_lab_option_sets_the_number_of_worker_machines_and_none_without_a_worker(tmp_path):
     site = make(tmp_path / "w", {**SITE, "Procfile": "web: gunicorn config.wsgi\nworker: python manage.py rqworker default\n"})
-    assert LabConfig(site=str(site), worker_machines=3).worker_count == 3
-    assert LabConfig(site=str(site), worker_machines=0).worker_count == 0
-    plain = make(tmp_path / "p", {**SITE, "Procfile": "web: gunicorn config.wsgi\n"})
-    assert LabConfig(site=str(plain)).worker_count == 0 and not LabConfig(site=str(plain)).runs_scheduler
-    assert LabConfig(site=str(plain), worker_machines=2).worker_count == 0  # nothing to run
+    worker, plain = read(LabConfig(site=str(site))), read(LabConfig(site=str(make(tmp_path / "p", {**SITE, "Procfile": "web: gunicorn config.wsgi\n"}))))
+    assert LabConfig(worker_machines=3).worker_count(worker) == 3
+    assert LabConfig(worker_machines=0).worker_count(worker) == 0
+    assert LabConfig().worker_count(plain) == 0 and not LabConfig().runs_scheduler(plain)
+    assert LabConfig(worker_machines=2).worker_count(plain) == 0  # nothing to run
 
 
 def test_what_a_machine_runs_leaves_out_monitoring_wrappers_and_options_its_script_filled_in():
@@ -79,7 +81,8 @@ def test_the_plan_runs_each_worker_machine_and_one_scheduler_beside_the_nodes(tm
                                                 "beat: celery -A config.celery_app beat\n")})
     tags = {"site": "django-lab/site:x", "nginx": "django-lab/nginx:x", "postgres": "django-lab/postgres:x",
             "redis": "django-lab/redis:x", "node": "django-lab/node:x"}
-    plan = build_plan(LabConfig(name="t", site=str(site), worker_machines=2), new_secrets(), tags)
+    config = LabConfig(name="t", site=str(site), worker_machines=2)
+    plan = build_plan(config, new_secrets(), tags, site=read(config))
     assert [spec.name for spec in plan.workers] == ["t-worker-1", "t-worker-2"]
     assert plan.scheduler is not None and plan.scheduler.name == "t-scheduler"
     for worker in plan.workers:

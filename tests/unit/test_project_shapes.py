@@ -12,7 +12,7 @@ from lab.project.files import code_files, env_files
 from lab.project.interpreters import choose
 from lab.project.release_steps import found_steps, plan_steps
 
-from .projects import make
+from .projects import make, read
 
 
 @pytest.mark.parametrize(
@@ -153,7 +153,7 @@ def test_a_front_end_build_runs_in_the_build_stage_with_node(tmp_path):
     steps = [(step.command, step.action) for step in found_steps(site)]
     assert steps == [("npm run build", "build-js"), ("python manage.py compilemessages", "build")]
     config = LabConfig(site=str(site))
-    steps = build_steps(config)
+    steps = build_steps(read(config))
     # npm ci as its lock says, though the Dockerfile named only the build; each step named for its failure.
     assert steps.install == ("lab-build-step package.json bash -c 'cd frontend && npm ci'",)
     assert steps.frontend == ("lab-build-step 'Dockerfile:3 (RUN)' bash -c 'cd frontend && npm run build'",)
@@ -178,8 +178,8 @@ def test_a_front_end_that_asks_for_a_newer_node_is_built_on_the_release_that_has
                       "FROM python:3.13-slim-trixie\nRUN python manage.py compilemessages\n",
     })
     config = LabConfig(site=str(site))
-    assert config.interpreter_choice.interpreter.suite == "trixie"  # whose Node.js is 20
-    steps = build_steps(config)
+    assert read(config).interpreter.interpreter.suite == "trixie"  # whose Node.js is 20
+    steps = build_steps(read(config))
     assert steps.node_suite == "forky"
     site_image = image_specs(config)["site"]
     assert site_image.dockerfile_dir.name == "site-build-frontend" and site_image.suite == "forky"
@@ -233,15 +233,15 @@ def test_a_repository_with_the_project_one_folder_down(tmp_path):
         "mysite/mysite/settings.py": "", "mysite/mysite/wsgi.py": "",
     })
     for given in (repo, repo / "mysite"):
-        config = LabConfig(site=str(given))
-        assert config.site == str(repo / "mysite") and config.site_settings == "mysite.settings"
-        assert config.dependencies.files["requirements.txt"] == b"Django==5.1.4\n"
-        assert "runtime.txt asks 3.12" in config.interpreter_choice.reason
+        site = read(LabConfig(site=str(given)))
+        assert site.folder == str(repo / "mysite") and site.settings == "mysite.settings"
+        assert site.dependencies.files["requirements.txt"] == b"Django==5.1.4\n"
+        assert "runtime.txt asks 3.12" in site.interpreter.reason
         steps = plan_steps(repo / "mysite", None)
         assert [(s.name, s.where) for s in steps] == [("createcachetable", "../Procfile:1 (release)")]
     two = make(tmp_path / "two", {"a/manage.py": "", "b/manage.py": "", "requirements.txt": ""})
     with pytest.raises(ConfigError, match="has no manage.py"):
-        LabConfig(site=str(two))
+        read(LabConfig(site=str(two)))
 
 
 def test_the_environment_a_project_declares_for_production_chooses_its_settings(tmp_path):
@@ -283,7 +283,7 @@ def test_a_front_ends_workspaces_are_installed_with_it(tmp_path):
         "translate/package.json": '{"name": "translate"}', "translate/node_modules/x/package.json": "{}",
         "Dockerfile": "FROM node:24 AS assets\nRUN npm ci\nRUN npm run build\nFROM python:3.13\n",
     })
-    names = [name for name, _ in build_steps(LabConfig(site=str(site))).manifests]
+    names = [name for name, _ in build_steps(read(LabConfig(site=str(site)))).manifests]
     assert names == ["site/package.json", "site/package-lock.json", "site/translate/package.json", "site/app/package.json"]
 
 
@@ -326,7 +326,7 @@ def test_a_front_end_the_image_workflow_builds_is_built_with_yarn_from_npm(tmp_p
     steps = [(step.command, step.where) for step in found_steps(site) if step.action == "build-js"]
     assert steps == [("yarn install --frozen-lockfile", ".github/workflows/build-docker.yml:6 (run, in vue3)"),
                      ("yarn build", ".github/workflows/build-docker.yml:8 (run, in vue3)")]
-    built = build_steps(LabConfig(site=str(site)))
+    built = build_steps(read(LabConfig(site=str(site))))
     assert built.install[:2] == ("command -v yarn >/dev/null || npm install -g --no-fund yarn",
                                  "lab-build-step '.github/workflows/build-docker.yml:6 (run, in vue3)' bash -c "
                                  "'cd vue3 && yarn install --frozen-lockfile'")
@@ -377,7 +377,7 @@ def test_a_front_end_in_the_sites_parent_folder_is_built_at_srv(tmp_path):
                                      "RUN npm i -P --prefix ..\nCOPY shynet .\n")
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     config = LabConfig(site=str(site))
-    steps = build_steps(config)
+    steps = build_steps(read(config))
     assert [name for name, _ in steps.manifests] == ["package.json", "package-lock.json"]  # at /srv, the site's parent
     assert steps.install == ("[ -e /srv/shynet ] || ln -s /srv/site /srv/shynet",
                              "lab-build-step '../Dockerfile:4 (RUN)' bash -c 'cd .. && npm i -P'")

@@ -7,7 +7,7 @@ from lab.engines.images import build_steps
 from lab.project.recipes import development_recipes, is_development
 from lab.project.release_steps import found_steps
 
-from .projects import make
+from .projects import make, read
 
 MANAGE = "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings.local')\n"
 SETTINGS = {"config/__init__.py": "", "config/settings/__init__.py": "", "config/settings/local.py": "SECRET_KEY = 'x'\n",
@@ -56,7 +56,7 @@ def test_a_run_line_is_a_build_step_with_its_dockerfiles_environment_and_its_own
 
 def test_a_build_step_runs_in_the_image_build_named_by_where_it_was_found(tmp_path):
     site = make(tmp_path, {**SETTINGS, "Dockerfile": "FROM python:3.13-slim\nRUN SECRET_KEY=k python manage.py compress\n"})
-    lines = build_steps(LabConfig(site=str(site))).build
+    lines = build_steps(read(LabConfig(site=str(site)))).build
     assert lines == ("lab-build-step 'Dockerfile:2 (RUN)' env DJANGO_SETTINGS_MODULE=config.settings.local SECRET_KEY=k "
                      "python manage.py compress",)
 
@@ -86,14 +86,14 @@ def test_a_hosting_platforms_app_spec_chooses_the_settings_when_manage_py_names_
     bare = make(tmp_path / "bare", files)
     with pytest.raises(ConfigError, match=r"say it with --settings baby.settings.base \(its settings modules: "
                                           r"baby.settings.base, baby.settings.development\)"):
-        LabConfig(site=str(bare))
+        read(LabConfig(site=str(bare)))
     spec = ("spec:\n  services:\n    - name: app\n      envs:\n        - key: DATABASE_URL\n          value: ${db.DATABASE_URL}\n"
             "        - key: DJANGO_SETTINGS_MODULE\n          scope: RUN_AND_BUILD_TIME\n          value: \"baby.settings.base\"\n")
     declared = make(tmp_path / "do", {**files, ".do/deploy.template.yaml": spec,
                                       "app.json": '{"env": {"DJANGO_CONFIGURATION": {"value": "Production"}, "SECRET_KEY": {"generator": "secret"}}}'})
     assert declared_environment(declared) == {"DJANGO_SETTINGS_MODULE": ("baby.settings.base", ".do/deploy.template.yaml"),
                                               "DJANGO_CONFIGURATION": ("Production", "app.json")}
-    assert LabConfig(site=str(declared)).site_settings == "baby.settings.base"
+    assert read(LabConfig(site=str(declared))).settings == "baby.settings.base"
 
 
 def test_a_step_inside_a_start_scripts_condition_is_not_run_and_its_migrate_says_the_condition(tmp_path):

@@ -20,6 +20,7 @@ from lab.model.plan import Plan, build_plan
 from lab.run.state import new_secrets
 
 from .fake_engine import FakeEngine
+from .projects import read
 
 TAGS = {key: f"django-lab/{key}:test" for key in ("node", "site", "nginx", "postgres", "redis", "memcached", "nfs")}
 SECRETS = new_secrets()
@@ -57,7 +58,7 @@ class Applier:
 
     def plan(self, nfs_client: str = "fuse", nfs_address: str | None = None, **options) -> Plan:
         config = LabConfig(name="fake", port=self.port, **options)
-        return build_plan(config, SECRETS, self.tags, nfs_client=nfs_client, nfs_address=nfs_address)
+        return build_plan(config, SECRETS, self.tags, nfs_client=nfs_client, nfs_address=nfs_address, site=read(config))
 
     @property
     def reconciler(self) -> Reconciler:

@@ -79,16 +79,17 @@ class WorkerDown(Experiment):
         if not plan.workers:
             raise ConfigError("worker-down needs a site with a worker process type (a Procfile's `worker: celery ... "
                               "worker`); `lab up --worker-machines 2` runs two")
-        if not celery_app_of(lab.config().worker_run[0]) and "celery" not in lab.config().worker_run[0]:
+        command = plan.site.worker_run[0]
+        if not celery_app_of(command) and "celery" not in command:
             raise ConfigError(f"worker-down queues the lab's own Celery task; the site's worker runs "
-                              f"`{lab.config().worker_run[0]}`, which is not Celery")
+                              f"`{command}`, which is not Celery")
         lab.switch(backend=case.backend, balance=case.balance)
 
     def measure(self, lab, clients, case, outcome):
         plan = lab.plan()
         node = plan.nodes[0].name
         workers = [spec.name for spec in plan.workers]
-        app = celery_app_of(lab.config().worker_run[0])
+        app = celery_app_of(plan.site.worker_run[0])
         run = "lab-" + secrets.token_hex(4)
         before = [f"{run}-before-{i}" for i in range(BATCH)]
         during = [f"{run}-during-{i}" for i in range(BATCH)]
