@@ -115,29 +115,39 @@ def _settings_lines(finding: Finding, seen: Observed, style: _Style) -> tuple[li
             "or django-storages with an object store"
         )
     if key == "locmem_cache":
-        if seen.first.get("caches", {}).get("default", {}).get("backend") != LOCMEM:
-            return "the local-memory cache in use is not the default alias: point that alias at a shared cache"
-        redis = f'{{"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": {style.required("REDIS_URL")}}}'
-        if style.defines_caches:
-            line = f'CACHES["default"] = {redis}'
-        elif set(seen.first.get("caches", {})) - {"default"}:
-            line = f'CACHES = {{**CACHES, "default": {redis}}}'
-        else:
-            line = f'CACHES = {{"default": {redis}}}'
-        return [line], "REDIS_URL: a Redis every machine reaches (the lab runs one when the settings read REDIS_URL); the site needs the redis package"
+        return _shared_cache_lines(seen, style)
     if key == "channels_in_memory":
-        aliases = [alias for alias, backend in seen.first.get("channel_layers", {}).items() if backend.endswith("InMemoryChannelLayer")]
-        if not aliases:
-            return "no in-memory channel layer in the settings: the layer the site uses is not shared"
-        layer = ('{"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": ['
-                 + style.required("REDIS_URL") + "]}}")
-        return [f"CHANNEL_LAYERS[{alias!r}] = {layer}" for alias in aliases], (
-            "REDIS_URL: a Redis every machine reaches (the lab runs one when the settings read REDIS_URL); "
-            "the site needs channels-redis"
-        )
+        return _shared_channel_layer_lines(seen, style)
     return {
         "sqlite_database": "the lab already runs the site on its PostgreSQL; read DATABASES from DATABASE_URL in production",
     }.get(key, "no fix the lab can write")
+
+
+def _shared_cache_lines(seen: Observed, style: _Style) -> tuple[list[str], str] | str:
+    """locmem_cache: the default cache becomes Django's RedisCache on REDIS_URL, or why it cannot."""
+    if seen.first.get("caches", {}).get("default", {}).get("backend") != LOCMEM:
+        return "the local-memory cache in use is not the default alias: point that alias at a shared cache"
+    redis = f'{{"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": {style.required("REDIS_URL")}}}'
+    if style.defines_caches:
+        line = f'CACHES["default"] = {redis}'
+    elif set(seen.first.get("caches", {})) - {"default"}:
+        line = f'CACHES = {{**CACHES, "default": {redis}}}'
+    else:
+        line = f'CACHES = {{"default": {redis}}}'
+    return [line], "REDIS_URL: a Redis every machine reaches (the lab runs one when the settings read REDIS_URL); the site needs the redis package"
+
+
+def _shared_channel_layer_lines(seen: Observed, style: _Style) -> tuple[list[str], str] | str:
+    """channels_in_memory: each in-memory channel layer becomes channels_redis on REDIS_URL, or why none does."""
+    aliases = [alias for alias, backend in seen.first.get("channel_layers", {}).items() if backend.endswith("InMemoryChannelLayer")]
+    if not aliases:
+        return "no in-memory channel layer in the settings: the layer the site uses is not shared"
+    layer = ('{"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": ['
+             + style.required("REDIS_URL") + "]}}")
+    return [f"CHANNEL_LAYERS[{alias!r}] = {layer}" for alias in aliases], (
+        "REDIS_URL: a Redis every machine reaches (the lab runs one when the settings read REDIS_URL); "
+        "the site needs channels-redis"
+    )
 
 
 def _procfile_hunk(site: Path, finding: Finding) -> tuple[str, str, str] | None:
