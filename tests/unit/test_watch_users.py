@@ -1,7 +1,10 @@
 """What a watch's users hand the watcher: a login, then each answer; logged out too long, a login again;
 and everything stops once the watcher stops reading."""
 
-from lab.traffic.evidence import _keep_browsing, _node_name, _Watching
+import json
+import time
+
+from lab.traffic.evidence import _chat, _keep_browsing, _node_name, _Watching
 from lab.traffic.observations import Observation, UserEvidence
 
 
@@ -75,3 +78,28 @@ def test_the_node_of_a_channel_label():
     assert _node_name("node-2") == "node-2"
     assert _node_name("") is None
     assert _node_name(None) is None
+
+
+class FakeSocket:
+    """A room where another user says hello once; then silence."""
+
+    def __init__(self):
+        self.sent = []
+        self.waiting = [json.dumps({"from": "node-3/4711", "to": "node-1/42", "text": "hello"})]
+
+    def send_text(self, text):
+        self.sent.append(text)
+
+    def receive(self, timeout):
+        if self.waiting:
+            return self.waiting.pop()
+        time.sleep(timeout)
+        return None
+
+
+def test_the_chat_user_speaks_every_second_and_hands_on_what_the_room_says():
+    items = []
+    socket = FakeSocket()
+    _chat(_Watching(items.append, 0.5), socket, "ws-u1")
+    assert socket.sent == ["ws-u1#1"]  # the watch ended within the first second
+    assert [(i["name"], i["kind"], i["node"], i["to"]) for i in items] == [("ws-u1", "message", "node-3", "node-1/42")]
