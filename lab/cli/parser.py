@@ -117,6 +117,16 @@ def add_up_parser(commands) -> None:
     """`lab up` and its options: the topology, the site, its environment."""
     up = commands.add_parser("up", help="bring a lab up (or bring a running one to these options)")
     add_topology_options(up)
+    _add_up_serving_options(up)
+    _add_up_site_options(up)
+    _add_up_environment_options(up)
+    _add_up_front_options(up)
+    _add_up_machine_options(up)
+    _add_up_store_options(up)
+
+
+def _add_up_serving_options(up: argparse.ArgumentParser) -> None:
+    """How nginx publishes the lab and how much each node serves with."""
     up.add_argument("--port", type=port_number, help="port nginx publishes (default 8080)")
     up.add_argument(
         "--host",
@@ -126,6 +136,10 @@ def add_up_parser(commands) -> None:
     up.add_argument("--workers", type=positive, help="gunicorn workers per node, 1..16 (default 2)")
     up.add_argument("--node-memory", type=positive, metavar="MB",
                     help="memory each node may use, 256..16384 MB (default 1024; a node killed for memory says so)")
+
+
+def _add_up_site_options(up: argparse.ArgumentParser) -> None:
+    """The site under test: its Django, folder, settings, engine and dependencies."""
     up.add_argument(
         "--django-version", help="Django release the node image installs before the site's pins (default: the newest its Python runs)"
     )
@@ -158,6 +172,10 @@ def add_up_parser(commands) -> None:
         "--build-package", action="append", dest="build_packages", metavar="DEB",
         help="a Debian package the build stage adds, e.g. libldap-dev for python-ldap (repeatable)",
     )
+
+
+def _add_up_environment_options(up: argparse.ArgumentParser) -> None:
+    """The site's environment, release commands and login page."""
     up.add_argument(
         "--env", action="append", dest="env_pairs", metavar="KEY=VALUE",
         help="a variable of the site's environment, kept in the lab's state, never printed (repeatable)",
@@ -168,6 +186,10 @@ def add_up_parser(commands) -> None:
         help="run CMD once per lab after the migrations, instead of the release steps the project declares (repeatable)",
     )
     up.add_argument("--login-url", help="the path of the site's login page (default: LOGIN_URL, else the admin's)")
+
+
+def _add_up_front_options(up: argparse.ArgumentParser) -> None:
+    """Whether nginx terminates https and whether the nodes share one media folder."""
     tls = up.add_mutually_exclusive_group()
     tls.add_argument(
         "--https", dest="https", action="store_true", default=None,
@@ -180,6 +202,10 @@ def add_up_parser(commands) -> None:
         help="every node mounts the lab's NFS export and the site finds it in MEDIA_ROOT (what `lab readiness --fix` reads)",
     )
     media.add_argument("--no-shared-media", dest="shared_media", action="store_false", help="each node's MEDIA_ROOT is its own")
+
+
+def _add_up_machine_options(up: argparse.ArgumentParser) -> None:
+    """The machines beside the nodes: the scheduler and the workers."""
     jobs = up.add_mutually_exclusive_group()
     jobs.add_argument(
         "--scheduler", nargs="?", const="auto", metavar="CMD",
@@ -194,6 +220,10 @@ def add_up_parser(commands) -> None:
         help="machines that run the project's worker process type (celery worker, rqworker, ...): default 1 when "
         "the project declares one; 0 for none",
     )
+
+
+def _add_up_store_options(up: argparse.ArgumentParser) -> None:
+    """How the nodes reach the stores: channel layer, fault proxy, pooler, connection limit."""
     up.add_argument(
         "--channel-layer", choices=("memory", "redis", "site"),
         help="an ASGI site's channel layer under test: in each process's memory, channels_redis on the lab's Redis, "

@@ -205,13 +205,7 @@ def from_folder(folder: Path, groups: tuple[str, ...] = (), given: str = "") -> 
     """How the site at `folder` keeps its dependencies, with `groups` chosen; None when it declares none."""
     groups = list(dict.fromkeys(groups))
     if given:
-        path = Path(given).expanduser()
-        path = path if path.is_absolute() else Path.cwd() / path
-        if not path.is_file():
-            raise ConfigError(f"--requirements {given!r}: no such file")
-        if path.name == "Pipfile.lock":
-            return pipfile_lock(path, groups)
-        return _requirements(str(given), _inline(path.resolve(), set()))
+        return _given_file(given, groups)
     pyproject_path = folder / "pyproject.toml"
     data = _load_toml(pyproject_path) if pyproject_path.is_file() else {}
     dependency_groups, extras_table = _project_groups(data)
@@ -224,50 +218,85 @@ def from_folder(folder: Path, groups: tuple[str, ...] = (), given: str = "") -> 
     if (folder / "Pipfile.lock").is_file():
         return pipfile_lock(folder / "Pipfile.lock", groups)
     if (folder / "requirements.txt").is_file():
-        named = {_group_of(p): p for p in sorted(folder.glob("*.txt")) if p.name != "requirements.txt" and "requirements" in p.stem}
-        if (folder / "requirements").is_dir():
-            named.update({p.stem: p for p in sorted((folder / "requirements").glob("*.txt"))})
-        included: set[Path] = set()
-        lines = _inline((folder / "requirements.txt").resolve(), included)
-        named = {group: path for group, path in named.items() if path.resolve() not in included}
-        _unknown(groups, list(named), "the project's requirements files")
-        for group in groups:
-            lines += [line for line in _inline(named[group].resolve(), set(included)) if line not in lines]
-        return _requirements("requirements.txt", lines, groups, [g for g in named if g not in groups])
-    if (folder / "requirements").is_dir():
-        files = {p.stem: p for p in sorted((folder / "requirements").glob("*.txt"))}
-        main = next((files[Path(name).stem] for name in _PRODUCTION_FILES if Path(name).stem in files), None)
-        if main is not None:
-            _unknown(groups, [g for g in files if files[g] != main], f"requirements/ ({', '.join(files)})")
-            in_main: set[Path] = set()
-            lines = _inline(main.resolve(), in_main)
-            for group in groups:
-                lines += [line for line in _inline(files[group].resolve(), set()) if line not in lines]
-            # What production includes already (base.txt) is installed: no group to add.
-            other = [g for g in files if files[g].resolve() not in in_main and g not in groups]
-            return _requirements(f"requirements/{main.name}", lines, groups, other)
+        return _requirements_txt(folder, groups)
+    in_folder = _requirements_folder(folder, groups) if (folder / "requirements").is_dir() else None
+    if in_folder is not None:
+        return in_folder
     if data.get("project", {}).get("dependencies") is not None and "dependencies" not in data.get("project", {}).get("dynamic", []):
-        known = [*dependency_groups, *extras_table]
-        _unknown(groups, known, "pyproject.toml")
-        lines = list(data["project"].get("dependencies") or [])
-        for group in groups:
-            chosen = _pep735(dependency_groups, group) if group in dependency_groups else extras_table[group]
-            lines += [line for line in chosen if line not in lines]
-        return _requirements("pyproject.toml [project] dependencies", lines, groups, [g for g in known if g not in groups])
+        return _project_dependencies(data, groups, dependency_groups, extras_table)
     if poetry.get("dependencies"):
-        poetry_groups = _poetry_groups(poetry)
-        _unknown(groups, list(poetry_groups), "pyproject.toml")
-        entries = dict(poetry["dependencies"])
-        for group in groups:
-            entries.update(poetry_groups[group])
-        lines = [line for name, c in entries.items() if (line := poetry_requirement(name, c))]
-        return _requirements("pyproject.toml [tool.poetry] (no poetry.lock)", lines, groups,
-                             [g for g in poetry_groups if g not in groups])
+        return _poetry_without_lock(poetry, groups)
     if (folder / "Pipfile").is_file():
         return pipfile(folder / "Pipfile", groups)
     if groups:
         raise ConfigError(f"--group {groups[0]}: the project declares no dependencies with groups")
     return None
+
+
+def _given_file(given: str, groups: list[str]) -> Dependencies:
+    """The file `--requirements` names (relative to where the command runs): a Pipfile.lock, else requirements."""
+    path = Path(given).expanduser()
+    path = path if path.is_absolute() else Path.cwd() / path
+    if not path.is_file():
+        raise ConfigError(f"--requirements {given!r}: no such file")
+    if path.name == "Pipfile.lock":
+        return pipfile_lock(path, groups)
+    return _requirements(str(given), _inline(path.resolve(), set()))
+
+
+def _requirements_txt(folder: Path, groups: list[str]) -> Dependencies:
+    """requirements.txt, with the chosen groups' files (requirements-dev.txt, requirements/dev.txt) added;
+    a file it includes already (-r) is no group of its own."""
+    named = {_group_of(p): p for p in sorted(folder.glob("*.txt")) if p.name != "requirements.txt" and "requirements" in p.stem}
+    if (folder / "requirements").is_dir():
+        named.update({p.stem: p for p in sorted((folder / "requirements").glob("*.txt"))})
+    included: set[Path] = set()
+    lines = _inline((folder / "requirements.txt").resolve(), included)
+    named = {group: path for group, path in named.items() if path.resolve() not in included}
+    _unknown(groups, list(named), "the project's requirements files")
+    for group in groups:
+        lines += [line for line in _inline(named[group].resolve(), set(included)) if line not in lines]
+    return _requirements("requirements.txt", lines, groups, [g for g in named if g not in groups])
+
+
+def _requirements_folder(folder: Path, groups: list[str]) -> Dependencies | None:
+    """requirements/ with a production file in it (_PRODUCTION_FILES), the chosen groups' files added;
+    None when it has none."""
+    files = {p.stem: p for p in sorted((folder / "requirements").glob("*.txt"))}
+    main = next((files[Path(name).stem] for name in _PRODUCTION_FILES if Path(name).stem in files), None)
+    if main is None:
+        return None
+    _unknown(groups, [g for g in files if files[g] != main], f"requirements/ ({', '.join(files)})")
+    in_main: set[Path] = set()
+    lines = _inline(main.resolve(), in_main)
+    for group in groups:
+        lines += [line for line in _inline(files[group].resolve(), set()) if line not in lines]
+    # What production includes already (base.txt) is installed: no group to add.
+    other = [g for g in files if files[g].resolve() not in in_main and g not in groups]
+    return _requirements(f"requirements/{main.name}", lines, groups, other)
+
+
+def _project_dependencies(data: dict, groups: list[str], dependency_groups: dict, extras_table: dict) -> Dependencies:
+    """pyproject.toml's [project] dependencies, with the chosen dependency groups or extras added."""
+    known = [*dependency_groups, *extras_table]
+    _unknown(groups, known, "pyproject.toml")
+    lines = list(data["project"].get("dependencies") or [])
+    for group in groups:
+        chosen = _pep735(dependency_groups, group) if group in dependency_groups else extras_table[group]
+        lines += [line for line in chosen if line not in lines]
+    return _requirements("pyproject.toml [project] dependencies", lines, groups, [g for g in known if g not in groups])
+
+
+def _poetry_without_lock(poetry: dict, groups: list[str]) -> Dependencies:
+    """[tool.poetry] dependencies with no poetry.lock, the chosen Poetry groups added, as requirements."""
+    poetry_groups = _poetry_groups(poetry)
+    _unknown(groups, list(poetry_groups), "pyproject.toml")
+    entries = dict(poetry["dependencies"])
+    for group in groups:
+        entries.update(poetry_groups[group])
+    lines = [line for name, c in entries.items() if (line := poetry_requirement(name, c))]
+    return _requirements("pyproject.toml [tool.poetry] (no poetry.lock)", lines, groups,
+                         [g for g in poetry_groups if g not in groups])
 
 
 def _group_of(path: Path) -> str:

@@ -115,29 +115,39 @@ def _settings_lines(finding: Finding, seen: Observed, style: _Style) -> tuple[li
             "or django-storages with an object store"
         )
     if key == "locmem_cache":
-        if seen.first.get("caches", {}).get("default", {}).get("backend") != LOCMEM:
-            return "the local-memory cache in use is not the default alias: point that alias at a shared cache"
-        redis = f'{{"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": {style.required("REDIS_URL")}}}'
-        if style.defines_caches:
-            line = f'CACHES["default"] = {redis}'
-        elif set(seen.first.get("caches", {})) - {"default"}:
-            line = f'CACHES = {{**CACHES, "default": {redis}}}'
-        else:
-            line = f'CACHES = {{"default": {redis}}}'
-        return [line], "REDIS_URL: a Redis every machine reaches (the lab runs one when the settings read REDIS_URL); the site needs the redis package"
+        return _shared_cache_lines(seen, style)
     if key == "channels_in_memory":
-        aliases = [alias for alias, backend in seen.first.get("channel_layers", {}).items() if backend.endswith("InMemoryChannelLayer")]
-        if not aliases:
-            return "no in-memory channel layer in the settings: the layer the site uses is not shared"
-        layer = ('{"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": ['
-                 + style.required("REDIS_URL") + "]}}")
-        return [f"CHANNEL_LAYERS[{alias!r}] = {layer}" for alias in aliases], (
-            "REDIS_URL: a Redis every machine reaches (the lab runs one when the settings read REDIS_URL); "
-            "the site needs channels-redis"
-        )
+        return _shared_channel_layer_lines(seen, style)
     return {
         "sqlite_database": "the lab already runs the site on its PostgreSQL; read DATABASES from DATABASE_URL in production",
     }.get(key, "no fix the lab can write")
+
+
+def _shared_cache_lines(seen: Observed, style: _Style) -> tuple[list[str], str] | str:
+    """locmem_cache: the default cache becomes Django's RedisCache on REDIS_URL, or why it cannot."""
+    if seen.first.get("caches", {}).get("default", {}).get("backend") != LOCMEM:
+        return "the local-memory cache in use is not the default alias: point that alias at a shared cache"
+    redis = f'{{"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": {style.required("REDIS_URL")}}}'
+    if style.defines_caches:
+        line = f'CACHES["default"] = {redis}'
+    elif set(seen.first.get("caches", {})) - {"default"}:
+        line = f'CACHES = {{**CACHES, "default": {redis}}}'
+    else:
+        line = f'CACHES = {{"default": {redis}}}'
+    return [line], "REDIS_URL: a Redis every machine reaches (the lab runs one when the settings read REDIS_URL); the site needs the redis package"
+
+
+def _shared_channel_layer_lines(seen: Observed, style: _Style) -> tuple[list[str], str] | str:
+    """channels_in_memory: each in-memory channel layer becomes channels_redis on REDIS_URL, or why none does."""
+    aliases = [alias for alias, backend in seen.first.get("channel_layers", {}).items() if backend.endswith("InMemoryChannelLayer")]
+    if not aliases:
+        return "no in-memory channel layer in the settings: the layer the site uses is not shared"
+    layer = ('{"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": ['
+             + style.required("REDIS_URL") + "]}}")
+    return [f"CHANNEL_LAYERS[{alias!r}] = {layer}" for alias in aliases], (
+        "REDIS_URL: a Redis every machine reaches (the lab runs one when the settings read REDIS_URL); "
+        "the site needs channels-redis"
+    )
 
 
 def _procfile_hunk(site: Path, finding: Finding) -> tuple[str, str, str] | None:
@@ -256,33 +266,10 @@ def build_patch(
     added: list[str] = []
     for finding in found:
         if finding.key == "scheduled_jobs":
-            hunks = _scheduler_hunks(site)
-            for hunk in hunks:
-                patch.text += _diff(*hunk)
-                patch.files.append(hunk[0])
-            command = scheduler_command(site)
-            if hunks or command:
-                patch.options.append("--scheduler")
-            if hunks:
-                patch.fixed.append(finding.key)
-            else:
-                patch.left[finding.key] = (
-                    f"no change of your files: `lab up --scheduler` runs `{command[0]}` on one machine ({command[1]})"
-                    if command else "no scheduler start the lab can guard (an AppConfig's ready()) nor a command that runs one"
-                )
+            _fix_scheduled_jobs(patch, site, finding)
             continue
         if finding.key == "migrate_at_start":
-            hunks, unhandled = _start_command_hunks(site, finding)
-            procfile = _procfile_hunk(site, finding)
-            for hunk in ([procfile] if procfile else []) + hunks:
-                patch.text += _diff(*hunk)
-                patch.files.append(hunk[0])
-            if unhandled:
-                patch.left[finding.key] = f"a migrate the lab cannot take out of its command: {', '.join(unhandled)}"
-            elif procfile or hunks:
-                patch.fixed.append(finding.key)
-            else:
-                patch.left[finding.key] = "the start command is not one the lab can rewrite"
+            _fix_migrate_at_start(patch, site, finding)
             continue
         outcome = _settings_lines(finding, seen, style)
         if isinstance(outcome, str):
@@ -295,18 +282,63 @@ def build_patch(
         if "--shared-media" in provided:
             patch.options.append("--shared-media")
         if finding.key in CLIENTS:
-            needed = _requirement_hunk(site, requirements, CLIENTS[finding.key])
-            if isinstance(needed, tuple):
-                patch.text += _diff(*needed)
-                patch.files.append(needed[0])
-            elif needed:
-                patch.left[f"{CLIENTS[finding.key].split('==')[0]} package"] = needed
+            _add_client_package(patch, site, requirements, CLIENTS[finding.key])
         added += ["", f"# lab readiness --fix: {finding.key} ({finding.title}). Reads: {provided}.", *lines]
         patch.fixed.append(finding.key)
     if added:
-        if not style.environ and not style.has_os and any("os.environ" in line for line in added):
-            added = ["", "import os  # noqa: E402", *added]
-        relative = path.relative_to(site).as_posix()
-        patch.text = _diff(relative, old, old.rstrip("\n") + "\n" + "\n".join(added) + "\n") + patch.text
-        patch.files.insert(0, relative)
+        _put_settings_first(patch, site, path, old, style, added)
     return patch
+
+
+def _add_hunks(patch: Patch, hunks: list[tuple[str, str, str]]) -> None:
+    """Each (relative path, old text, new text) into the patch's diff and its list of files."""
+    for hunk in hunks:
+        patch.text += _diff(*hunk)
+        patch.files.append(hunk[0])
+
+
+def _fix_scheduled_jobs(patch: Patch, site: Path, finding: Finding) -> None:
+    """Guard each scheduler start in an AppConfig's ready(); `lab up --scheduler` runs them on one machine."""
+    hunks = _scheduler_hunks(site)
+    _add_hunks(patch, hunks)
+    command = scheduler_command(site)
+    if hunks or command:
+        patch.options.append("--scheduler")
+    if hunks:
+        patch.fixed.append(finding.key)
+    else:
+        patch.left[finding.key] = (
+            f"no change of your files: `lab up --scheduler` runs `{command[0]}` on one machine ({command[1]})"
+            if command else "no scheduler start the lab can guard (an AppConfig's ready()) nor a command that runs one"
+        )
+
+
+def _fix_migrate_at_start(patch: Patch, site: Path, finding: Finding) -> None:
+    """Take `migrate` out of the start commands (a Procfile's web line goes to `release:`)."""
+    hunks, unhandled = _start_command_hunks(site, finding)
+    procfile = _procfile_hunk(site, finding)
+    _add_hunks(patch, ([procfile] if procfile else []) + hunks)
+    if unhandled:
+        patch.left[finding.key] = f"a migrate the lab cannot take out of its command: {', '.join(unhandled)}"
+    elif procfile or hunks:
+        patch.fixed.append(finding.key)
+    else:
+        patch.left[finding.key] = "the start command is not one the lab can rewrite"
+
+
+def _add_client_package(patch: Patch, site: Path, requirements: str, package: str) -> None:
+    """The package a fix's settings import, added to the site's requirements, or what to do instead."""
+    needed = _requirement_hunk(site, requirements, package)
+    if isinstance(needed, tuple):
+        _add_hunks(patch, [needed])
+    elif needed:
+        patch.left[f"{package.split('==')[0]} package"] = needed
+
+
+def _put_settings_first(patch: Patch, site: Path, path: Path, old: str, style: _Style, added: list[str]) -> None:
+    """The settings module's hunk, `added` at its end (with `import os` when they read it), first in the patch."""
+    if not style.environ and not style.has_os and any("os.environ" in line for line in added):
+        added = ["", "import os  # noqa: E402", *added]
+    relative = path.relative_to(site).as_posix()
+    patch.text = _diff(relative, old, old.rstrip("\n") + "\n" + "\n".join(added) + "\n") + patch.text
+    patch.files.insert(0, relative)

@@ -190,11 +190,8 @@ def _channels_html(data: dict) -> str:
             f"<th>expected</th><th>judged per user</th></tr>{body}</table>")
 
 
-def html_page(data: dict) -> str:
-    backends, modes, cells = _grid(data)
-    nodes = sorted({n for c in data["cells"] if not c.get("pending") for n in c["nodes_seen"]})
-    colours = {node: NODE_COLOURS[i % len(NODE_COLOURS)] for i, node in enumerate(nodes)}
-    meta = data["meta"]
+def _grid_rows_html(backends: list[str], modes: list[str], cells: dict) -> list[str]:
+    """One table row per backend: each mode's cell, coloured kept or lost, outlined when not as expected."""
     rows = []
     for backend in backends:
         tds = []
@@ -208,24 +205,34 @@ def html_page(data: dict) -> str:
                 f'<td class="{klass}"><a href="#{backend}-{mode}">{html.escape(cell_text(cell))}</a></td>'
             )
         rows.append(f"<tr><th>{backend}</th>{''.join(tds)}</tr>")
+    return rows
+
+
+def _cell_section_html(cell: dict, colours: dict[str, str]) -> str:
+    """A measured cell's own section: what was expected and why, its chart, and the first users it lost."""
+    lost = "".join(
+        f"<li>{html.escape(str(l['user']))}: request {l['request']} reached {html.escape(str(l['hit']))} and saw "
+        f"{html.escape(str(l['saw']))}; the session was made on {html.escape(str(l['session_made_on']))}</li>"
+        for l in cell["lost"][:6]
+    )
+    problem = f'<p class="problem">{html.escape(cell["evidence_problem"])}</p>' if cell["evidence_problem"] else ""
+    return (
+        f'<section id="{cell["backend"]}-{cell["balance"]}"><h2>{cell["backend"]} / {cell["balance"]}: '
+        f"{html.escape(cell_text(cell))}</h2><p>Expected <b>{cell['expected']}</b>: {html.escape(cell['reason'])}. "
+        f"{cell['requests_logged_in']}/{cell['requests']} requests saw the login; cell took {cell['seconds']} s.</p>"
+        f"{problem}{_chart(cell, colours)}<ul>{lost}</ul></section>"
+    )
+
+
+def html_page(data: dict) -> str:
+    backends, modes, cells = _grid(data)
+    nodes = sorted({n for c in data["cells"] if not c.get("pending") for n in c["nodes_seen"]})
+    colours = {node: NODE_COLOURS[i % len(NODE_COLOURS)] for i, node in enumerate(nodes)}
+    meta = data["meta"]
+    rows = _grid_rows_html(backends, modes, cells)
     # Node names come from the X-Lab-Node header, that is from whatever site runs: escaped like all site values.
     legend = " ".join(f'<span class="key" style="background:{c}"></span>{html.escape(n)}' for n, c in colours.items())
-    sections = []
-    for cell in data["cells"]:
-        if cell.get("pending"):
-            continue
-        lost = "".join(
-            f"<li>{html.escape(str(l['user']))}: request {l['request']} reached {html.escape(str(l['hit']))} and saw "
-            f"{html.escape(str(l['saw']))}; the session was made on {html.escape(str(l['session_made_on']))}</li>"
-            for l in cell["lost"][:6]
-        )
-        problem = f'<p class="problem">{html.escape(cell["evidence_problem"])}</p>' if cell["evidence_problem"] else ""
-        sections.append(
-            f'<section id="{cell["backend"]}-{cell["balance"]}"><h2>{cell["backend"]} / {cell["balance"]}: '
-            f"{html.escape(cell_text(cell))}</h2><p>Expected <b>{cell['expected']}</b>: {html.escape(cell['reason'])}. "
-            f"{cell['requests_logged_in']}/{cell['requests']} requests saw the login; cell took {cell['seconds']} s.</p>"
-            f"{problem}{_chart(cell, colours)}<ul>{lost}</ul></section>"
-        )
+    sections = [_cell_section_html(cell, colours) for cell in data["cells"] if not cell.get("pending")]
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Django multi-node lab: session matrix</title>
 <style>

@@ -14,7 +14,7 @@ from lab.engines.images import ensure_images
 from lab.engines.job_output import advice, clean, download_failed
 from lab.errors import ImageBuildError
 from lab.model.config import LabConfig
-from lab.model.site import Site
+from lab.model.site import Choice, Site
 from lab.project.read import read_site
 from lab.project.node_versions import NODE_BY_SUITE, PYTHON_OF_SUITE
 
@@ -93,70 +93,120 @@ def diagnose(log: str, config: LabConfig, site: Site | None = None) -> str:
     choice = site.interpreter
     python = choice.interpreter.version
     other = [v for v in ("3.11", "3.13", "3.14") if v != python]
-    exported = re.search(r"lab-requirements: failed: (uv|poetry) export", log)
+    exported = _export_failure(log)
     if exported:
-        tool = exported.group(1)
-        lines = [line.strip() for line in log.splitlines() if line.strip() and not line.startswith(("+ ", "lab-", "Step ", " ---> "))]
-        cause = next((l for l in reversed(lines) if re.search(r"error|changed|not|invalid|fail", l, re.I)), lines[-1] if lines else "")
-        lock = "uv.lock" if tool == "uv" else "poetry.lock"
-        return (
-            f"exporting {lock} with {tool} failed: {cause.removeprefix('error: ')}; fix: run `{tool} lock` in the "
-            f"project so {lock} matches pyproject.toml, then `lab up` again"
-        )
+        return exported
     package = _package(log)
     version = _version(log, package)
     cause = _cause(log)
     header = re.search(r"fatal error: ([\w./+-]+\.h): No such file", log)
     if header:
-        deb = HEADERS.get(header.group(1))
-        if deb and not deb.startswith("the "):
-            more = " --build-package libsasl2-dev" if deb == "libldap-dev" else ""
-            fix = f"add Debian's {deb} to the build stage with `lab up --build-package {deb}{more}`, or remove {package}"
-        else:
-            fix = f"add the Debian package that has {header.group(1)} with `lab up --build-package NAME`, or remove {package}"
-        return f"building {package}{version} failed: {cause} (the lab's build stage has no {header.group(1)}): {fix}"
+        return _missing_header(header.group(1), package, version, cause)
     if re.search(r"Rust compiler|Cargo|crates", cause, re.I):
         return (
             f"building {package}{version} failed: {cause}; it has no wheel for Python {python} and building it needs "
             f"Rust crates this machine cannot download: pin a release of {package} with a wheel for Python {python}, "
             f"or run another Python with --python {'/'.join(other)}"
         )
+    # The first of these that explains the log, in this order; each says "" when it does not.
+    return (
+        _wrong_python(log, choice, other)
+        or index_unreachable(log)
+        or _git_unreachable(log)
+        or _no_release(log, choice, other)
+        or _conflict(log, config, site)
+        or _build_failed(package, version, cause, python, other)
+        or _last_lines(log)
+    )
+
+
+def _export_failure(log: str) -> str:
+    """When the project's lock tool (uv, poetry) would not export its lock: its own complaint, and the fix."""
+    exported = re.search(r"lab-requirements: failed: (uv|poetry) export", log)
+    if not exported:
+        return ""
+    tool = exported.group(1)
+    lines = [line.strip() for line in log.splitlines() if line.strip() and not line.startswith(("+ ", "lab-", "Step ", " ---> "))]
+    cause = next((l for l in reversed(lines) if re.search(r"error|changed|not|invalid|fail", l, re.I)), lines[-1] if lines else "")
+    lock = "uv.lock" if tool == "uv" else "poetry.lock"
+    return (
+        f"exporting {lock} with {tool} failed: {cause.removeprefix('error: ')}; fix: run `{tool} lock` in the "
+        f"project so {lock} matches pyproject.toml, then `lab up` again"
+    )
+
+
+def _missing_header(header: str, package: str, version: str, cause: str) -> str:
+    """A source build that wanted a header the build stage lacks: the Debian package to add, when the lab knows it."""
+    deb = HEADERS.get(header)
+    if deb and not deb.startswith("the "):
+        more = " --build-package libsasl2-dev" if deb == "libldap-dev" else ""
+        fix = f"add Debian's {deb} to the build stage with `lab up --build-package {deb}{more}`, or remove {package}"
+    else:
+        fix = f"add the Debian package that has {header} with `lab up --build-package NAME`, or remove {package}"
+    return f"building {package}{version} failed: {cause} (the lab's build stage has no {header}): {fix}"
+
+
+def _wrong_python(log: str, choice: Choice, other: list[str]) -> str:
+    """When a package says it needs another Python than the lab's: which, and the Pythons to choose instead."""
     wrong_python = re.search(r"Package '([^']+)' requires a different Python: (\S+) not in '([^']+)'", log)
-    if wrong_python:
-        return (
-            f"{wrong_python.group(1)} needs Python {wrong_python.group(3)}, and the lab runs {choice.interpreter} "
-            f"({choice.reason}): choose another with --python {'/'.join(other)}, or pin a release of "
-            f"{wrong_python.group(1)} for Python {python}"
-        )
-    unreachable = index_unreachable(log)
-    if unreachable:
-        return unreachable
+    if not wrong_python:
+        return ""
+    return (
+        f"{wrong_python.group(1)} needs Python {wrong_python.group(3)}, and the lab runs {choice.interpreter} "
+        f"({choice.reason}): choose another with --python {'/'.join(other)}, or pin a release of "
+        f"{wrong_python.group(1)} for Python {choice.interpreter.version}"
+    )
+
+
+def _git_unreachable(log: str) -> str:
+    """When pip could not clone a git dependency because the download failed."""
     cloned = re.search(r"git clone (?:--\S+ )*(?:-q )?'?(\S+?\.git|https?://\S+?)'?\s", clean(log))
-    if cloned and download_failed(log):
-        return (f"pip could not fetch the git dependency {cloned.group(1)}: {download_failed(log)}: this machine "
-                "cannot reach it (where it can, the lab installs it: the build stage has git)")
+    if not (cloned and download_failed(log)):
+        return ""
+    return (f"pip could not fetch the git dependency {cloned.group(1)}: {download_failed(log)}: this machine "
+            "cannot reach it (where it can, the lab installs it: the build stage has git)")
+
+
+def _no_release(log: str, choice: Choice, other: list[str]) -> str:
+    """When pip found no release of a requirement for the lab's Python: the releases PyPI does offer."""
+    python = choice.interpreter.version
     missing = re.search(r"No matching distribution found for (\S+)", log)
-    if missing:
-        versions = re.search(r"Could not find a version that satisfies the requirement \S+ \(from versions: ([^)]*)\)", log)
-        seen = f" (PyPI offers it for Python {python} in: {versions.group(1)[-60:]})" if versions and versions.group(1) != "none" else ""
-        return (
-            f"pip found no release of {missing.group(1)} for Python {python}{seen}; the lab runs {choice.interpreter} "
-            f"({choice.reason}): pin a release that supports it, or choose another Python with --python "
-            f"{'/'.join(other)}"
-        )
+    if not missing:
+        return ""
+    versions = re.search(r"Could not find a version that satisfies the requirement \S+ \(from versions: ([^)]*)\)", log)
+    seen = f" (PyPI offers it for Python {python} in: {versions.group(1)[-60:]})" if versions and versions.group(1) != "none" else ""
+    return (
+        f"pip found no release of {missing.group(1)} for Python {python}{seen}; the lab runs {choice.interpreter} "
+        f"({choice.reason}): pin a release that supports it, or choose another Python with --python "
+        f"{'/'.join(other)}"
+    )
+
+
+def _conflict(log: str, config: LabConfig, site: Site) -> str:
+    """When the site's requirements cannot be installed together: the pins that conflict, and the way out."""
     conflict = resolution_conflict(log)
-    if conflict:
-        return (
-            f"pip cannot install the site's requirements ({site.dependencies.source if site.dependencies else '?'}) "
-            f"together: {conflict}; pin versions that agree (lock the project again with its own tool)"
-            + ("" if not config.groups else f", or leave out --group {' --group '.join(config.groups)}")
-        )
-    if cause:
-        return (
-            f"building {package}{version} failed: {cause}; pin a release of {package} that builds or ships a wheel "
-            f"for Python {python}, run another Python with --python {'/'.join(other)}, add a library it needs with "
-            f"--build-package NAME, or remove it"
-        )
+    if not conflict:
+        return ""
+    return (
+        f"pip cannot install the site's requirements ({site.dependencies.source if site.dependencies else '?'}) "
+        f"together: {conflict}; pin versions that agree (lock the project again with its own tool)"
+        + ("" if not config.groups else f", or leave out --group {' --group '.join(config.groups)}")
+    )
+
+
+def _build_failed(package: str, version: str, cause: str, python: str, other: list[str]) -> str:
+    """When pip named a cause of a package's failed build: the ways around it."""
+    if not cause:
+        return ""
+    return (
+        f"building {package}{version} failed: {cause}; pin a release of {package} that builds or ships a wheel "
+        f"for Python {python}, run another Python with --python {'/'.join(other)}, add a library it needs with "
+        f"--build-package NAME, or remove it"
+    )
+
+
+def _last_lines(log: str) -> str:
+    """Nothing recognised: the build's last three lines of its own (Docker's left out)."""
     tail = [line.strip() for line in clean(log).splitlines() if line.strip() and not _DOCKER_NOISE.match(line.strip())][-3:]
     return f"installing the site's requirements failed: {' / '.join(tail) or 'see the build output above'}"
 

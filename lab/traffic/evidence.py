@@ -262,72 +262,105 @@ def watch(
     comes. A user logged out for `relogin_after` answers in a row logs in again, as a person would.
     With `chat` (an ASGI site), one more user per client holds a WebSocket in the lab's channel probe's
     room `watch`, says something every second, and emits every message it gets, with the sender's node."""
-    deadline = time.monotonic() + seconds
-    lock = threading.Lock()
-    gone = threading.Event()  # the watcher stopped reading: every user stops
-
-    def send(item: dict) -> None:
-        with lock:
-            try:
-                emit(item)
-            except OSError:
-                gone.set()
+    watching = _Watching(emit, seconds)
 
     def one(name: str) -> None:
         user = VirtualUser(url, name, timeout=5.0, login_path=login_path, probe=probe, ca=ca)
-        anonymous = 0
-        while time.monotonic() < deadline and not gone.is_set():
-            if not user.evidence.logged_in or anonymous >= relogin_after:
-                user.cookies.clear()
-                user.evidence.logged_in = False
-                try:
-                    user.login(username, password)
-                    send({"name": name, "kind": "login", "node": user.evidence.login_node, "at": round(time.time(), 3)})
-                except (LoginFailed, OSError) as error:
-                    send({"name": name, "kind": "login-failed", "error": str(error)[:200], "at": round(time.time(), 3)})
-                    time.sleep(1.0)
-                    continue
-                anonymous = 0
-            observation = user.whoami()
-            user.evidence.observations.clear()  # a watch runs for long: nothing kept but the last answer
-            anonymous = anonymous + 1 if observation.status == 200 and observation.user != username else 0
-            send({"name": name, "kind": "answer", **asdict(observation)})  # "user": whom the node saw
-            time.sleep(pause)
-
-    def chatter(name: str) -> None:
-        while time.monotonic() < deadline and not gone.is_set():
-            try:
-                socket = _probe_socket(url, "watch", ca)
-            except (OSError, WebSocketError) as error:
-                send({"name": name, "kind": "message-failed", "error": str(error)[:200], "at": round(time.time(), 3)})
-                time.sleep(1.0)
-                continue
-            here = (socket.headers.get("x-lab-node") or "").split("/")[0] or None
-            send({"name": name, "kind": "connected", "node": here, "at": round(time.time(), 3)})
-            try:
-                number = 0
-                while time.monotonic() < deadline and not gone.is_set():
-                    number += 1
-                    socket.send_text(f"{name}#{number}")
-                    until = time.monotonic() + 1.0
-                    while (left := until - time.monotonic()) > 0:
-                        text = socket.receive(timeout=left)
-                        if text is not None:
-                            message = json.loads(text)
-                            send({"name": name, "kind": "message", "node": (message.get("from") or "").split("/")[0] or None,
-                                  "to": message.get("to"), "at": round(time.time(), 3)})
-            except (OSError, ValueError, WebSocketError) as error:
-                send({"name": name, "kind": "message-failed", "error": str(error)[:200], "at": round(time.time(), 3)})
-            finally:
-                socket.close()
+        _keep_browsing(watching, user, name, username, password, pause, relogin_after)
 
     threads = [threading.Thread(target=one, args=(name,), daemon=True) for name in names]
     if chat:
-        threads.append(threading.Thread(target=chatter, args=(f"ws-{names[0]}",), daemon=True))
+        threads.append(threading.Thread(target=_keep_chatting, args=(watching, f"ws-{names[0]}", url, ca), daemon=True))
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(seconds + 15)
+
+
+class _Watching:
+    """What a watch's users share: when it ends, and one way, taken in turn, to hand the watcher an item."""
+
+    def __init__(self, emit, seconds: float):
+        self.emit = emit
+        self.deadline = time.monotonic() + seconds
+        self.lock = threading.Lock()
+        self.gone = threading.Event()  # the watcher stopped reading: every user stops
+
+    def on(self) -> bool:
+        """Whether users keep going: time is left and the watcher still reads."""
+        return time.monotonic() < self.deadline and not self.gone.is_set()
+
+    def send(self, item: dict) -> None:
+        """Hand `item` to the watcher; a watcher gone (its stream fails) stops every user."""
+        with self.lock:
+            try:
+                self.emit(item)
+            except OSError:
+                self.gone.set()
+
+
+def _keep_browsing(
+    watching: _Watching, user: VirtualUser, name: str, username: str, password: str, pause: float, relogin_after: int
+) -> None:
+    """One watched user browses until the watch ends, logging in again when logged out (or never logged in)."""
+    anonymous = 0
+    while watching.on():
+        if not user.evidence.logged_in or anonymous >= relogin_after:
+            user.cookies.clear()
+            user.evidence.logged_in = False
+            try:
+                user.login(username, password)
+                watching.send({"name": name, "kind": "login", "node": user.evidence.login_node, "at": round(time.time(), 3)})
+            except (LoginFailed, OSError) as error:
+                watching.send({"name": name, "kind": "login-failed", "error": str(error)[:200], "at": round(time.time(), 3)})
+                time.sleep(1.0)
+                continue
+            anonymous = 0
+        observation = user.whoami()
+        user.evidence.observations.clear()  # a watch runs for long: nothing kept but the last answer
+        anonymous = anonymous + 1 if observation.status == 200 and observation.user != username else 0
+        watching.send({"name": name, "kind": "answer", **asdict(observation)})  # "user": whom the node saw
+        time.sleep(pause)
+
+
+def _keep_chatting(watching: _Watching, name: str, url: str, ca: str | None) -> None:
+    """The watch's chat user: in the channel probe's room `watch` until the watch ends, connecting again
+    whenever its WebSocket fails."""
+    while watching.on():
+        try:
+            socket = _probe_socket(url, "watch", ca)
+        except (OSError, WebSocketError) as error:
+            watching.send({"name": name, "kind": "message-failed", "error": str(error)[:200], "at": round(time.time(), 3)})
+            time.sleep(1.0)
+            continue
+        here = _node_name(socket.headers.get("x-lab-node"))
+        watching.send({"name": name, "kind": "connected", "node": here, "at": round(time.time(), 3)})
+        try:
+            _chat(watching, socket, name)
+        except (OSError, ValueError, WebSocketError) as error:
+            watching.send({"name": name, "kind": "message-failed", "error": str(error)[:200], "at": round(time.time(), 3)})
+        finally:
+            socket.close()
+
+
+def _chat(watching: _Watching, socket: WebSocket, name: str) -> None:
+    """Say something every second and hand the watcher every message the room brings, with its sender's node."""
+    number = 0
+    while watching.on():
+        number += 1
+        socket.send_text(f"{name}#{number}")
+        until = time.monotonic() + 1.0
+        while (left := until - time.monotonic()) > 0:
+            text = socket.receive(timeout=left)
+            if text is not None:
+                message = json.loads(text)
+                watching.send({"name": name, "kind": "message", "node": _node_name(message.get("from")),
+                               "to": message.get("to"), "at": round(time.time(), 3)})
+
+
+def _node_name(label: str | None) -> str | None:
+    """The node in a `node/process` label the lab's channel probe gives; None when there is none."""
+    return (label or "").split("/")[0] or None
 
 
 def _probe_socket(url: str, room: str, ca: str | None) -> WebSocket:

@@ -55,25 +55,37 @@ def site_settings(with_key=True):
         site = importlib.import_module(os.environ["LAB_SITE_SETTINGS"])
     except Exception as error:  # noqa: BLE001 (whatever the site raises is the finding)
         return {"error": f"{type(error).__name__}: {error}"}
-    # The settings that run: the site's files its settings module imported, itself first (a split
-    # settings package's local.py runs; its production.py, not imported, does not).
-    loaded = [getattr(sys.modules[name], "__file__", None) or "" for name in set(sys.modules) - before]
-    settings_files = sorted({path.removeprefix(SITE_ROOT) for path in loaded if path.startswith(SITE_ROOT)},
-                            key=lambda path: (path != (getattr(site, "__file__", "") or "").removeprefix(SITE_ROOT), path))
+    settings_files = _settings_files(site, before)
 
     def get(name):
         return getattr(site, name, getattr(global_settings, name, None))
 
-    databases = get("DATABASES") or {}
-    default = databases.get("default", {})
-    caches = get("CACHES") or {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    storages = get("STORAGES") or {}
     key = get("SECRET_KEY") or ""
     return {
         "settings_files": settings_files,
         "secret_key_sha": hashlib.sha256(str(key).encode()).hexdigest()[:16] if key else None,
         "debug": bool(get("DEBUG")),
         "allowed_hosts": list(get("ALLOWED_HOSTS") or []),
+        **_store_settings(site, get),
+        **_app_settings(site),
+        **_serving_settings(site, get),
+    }
+
+
+def _settings_files(site, before):
+    """The settings that run: the site's files its settings module imported (modules new since `before`),
+    itself first (a split settings package's local.py runs; its production.py, not imported, does not)."""
+    loaded = [getattr(sys.modules[name], "__file__", None) or "" for name in set(sys.modules) - before]
+    return sorted({path.removeprefix(SITE_ROOT) for path in loaded if path.startswith(SITE_ROOT)},
+                  key=lambda path: (path != (getattr(site, "__file__", "") or "").removeprefix(SITE_ROOT), path))
+
+
+def _store_settings(site, get):
+    """Where the site keeps its data, sessions, cache entries and channel messages."""
+    databases = get("DATABASES") or {}
+    default = databases.get("default", {})
+    caches = get("CACHES") or {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    return {
         "databases": {alias: entry.get("ENGINE", "") for alias, entry in databases.items()},
         "database_name": str(default.get("NAME", "")),
         "conn_max_age": default.get("CONN_MAX_AGE", 0),
@@ -91,7 +103,12 @@ def site_settings(with_key=True):
         "django_redis_ignore_exceptions": bool(getattr(site, "DJANGO_REDIS_IGNORE_EXCEPTIONS", False)),
         "channel_layers": {alias: (e or {}).get("BACKEND", "") for alias, e in (getattr(site, "CHANNEL_LAYERS", None) or {}).items()},
         "asgi_application": getattr(site, "ASGI_APPLICATION", None),
-        # What installed apps that count per client or keep state in the cache are told (see lab.verdicts.hazards).
+    }
+
+
+def _app_settings(site):
+    """What installed apps that count per client or keep state in the cache are told (see lab.verdicts.hazards)."""
+    return {
         "app_settings": {
             name: repr(getattr(site, name))
             for name in (
@@ -104,6 +121,13 @@ def site_settings(with_key=True):
         # Versions of apps whose behaviour the verdicts name (django-allauth keys its rate limits by address from 0.55).
         "app_versions": _versions("django-allauth"),
         "drf_throttles": list(((getattr(site, "REST_FRAMEWORK", None) or {}).get("DEFAULT_THROTTLE_CLASSES")) or []),
+    }
+
+
+def _serving_settings(site, get):
+    """How the site serves: https behind a proxy, its media, its middleware and apps, its scheduled jobs."""
+    storages = get("STORAGES") or {}
+    return {
         "ssl_redirect": bool(get("SECURE_SSL_REDIRECT")),
         "proxy_ssl_header": get("SECURE_PROXY_SSL_HEADER"),
         "media_root": str(get("MEDIA_ROOT") or ""),

@@ -44,39 +44,19 @@ def facts():
     from django.apps import apps
     from django.conf import settings
     from django.contrib.auth import get_user_model
-    from django.db import models
 
     site = sys.modules[settings.LAB_SITE_SETTINGS]
     user_model = get_user_model()
     username_field = user_model.USERNAME_FIELD
-    field = user_model._meta.get_field(username_field)
-    email_login = isinstance(field, models.EmailField) or username_field == "email"
-    if apps.is_installed("allauth.account"):  # django-allauth may log in by email whatever the user model
-        methods = getattr(settings, "ACCOUNT_LOGIN_METHODS", None) or {getattr(settings, "ACCOUNT_AUTHENTICATION_METHOD", "username")}
-        email_login = email_login or set(methods) == {"email"}
+    email_login = _email_login(user_model)
     login_url = _path(getattr(settings, "LOGIN_URL", None), "/accounts/login/")
     admin = apps.is_installed("django.contrib.admin")
-    # Where a login form may be, in the order the lab tries them through nginx (a GET must find a form
-    # with a password field: a catch-all page URL "resolves" LOGIN_URL to a 404 page).
-    candidates = [[login_url, "LOGIN_URL"]]
-    if apps.is_installed("wagtail.admin"):  # a CMS's own admin first: where its editors log in
-        try:
-            from django.urls import reverse
-
-            candidates.append([reverse("wagtailadmin_login"), "Wagtail's admin login"])
-        except Exception:  # noqa: BLE001 (a site that renamed or unmounted it)
-            pass
-    if admin:
-        candidates.append([_path("admin:login", "/admin/login/"), "the admin's login"])
+    candidates = _login_candidates(login_url, admin)
     login_source = "LOGIN_URL"
     if not _resolves(login_url) and admin:
         login_url, login_source = _path("admin:login", "/admin/login/"), "the admin login (LOGIN_URL does not resolve)"
     redirect_set = hasattr(site, "LOGIN_REDIRECT_URL")
-    static_url = None
-    if apps.is_installed("django.contrib.staticfiles"):
-        static_url = _path(settings.STATIC_URL, None) if settings.STATIC_URL else None
-        if static_url and not static_url.startswith("/"):
-            static_url = "/" + static_url
+    static_url = _static_url()
     demo = settings.LAB_DEMO_USER
     return {
         "django": django.get_version(),
@@ -100,6 +80,52 @@ def facts():
         "channels_redis": importlib.util.find_spec("channels_redis") is not None,
         "overrides": settings.LAB_OVERRIDES,
     }
+
+
+def _email_login(user_model):
+    """Whether users log in by email: the user model's login field is one, or django-allauth asks for it."""
+    from django.apps import apps
+    from django.conf import settings
+    from django.db import models
+
+    username_field = user_model.USERNAME_FIELD
+    field = user_model._meta.get_field(username_field)
+    email_login = isinstance(field, models.EmailField) or username_field == "email"
+    if apps.is_installed("allauth.account"):  # django-allauth may log in by email whatever the user model
+        methods = getattr(settings, "ACCOUNT_LOGIN_METHODS", None) or {getattr(settings, "ACCOUNT_AUTHENTICATION_METHOD", "username")}
+        email_login = email_login or set(methods) == {"email"}
+    return email_login
+
+
+def _login_candidates(login_url, admin):
+    """Where a login form may be, in the order the lab tries them through nginx (a GET must find a form
+    with a password field: a catch-all page URL "resolves" LOGIN_URL to a 404 page): [path, what it is]."""
+    from django.apps import apps
+
+    candidates = [[login_url, "LOGIN_URL"]]
+    if apps.is_installed("wagtail.admin"):  # a CMS's own admin first: where its editors log in
+        try:
+            from django.urls import reverse
+
+            candidates.append([reverse("wagtailadmin_login"), "Wagtail's admin login"])
+        except Exception:  # noqa: BLE001 (a site that renamed or unmounted it)
+            pass
+    if admin:
+        candidates.append([_path("admin:login", "/admin/login/"), "the admin's login"])
+    return candidates
+
+
+def _static_url():
+    """The path static files are served under, with a leading slash; None without staticfiles or STATIC_URL."""
+    from django.apps import apps
+    from django.conf import settings
+
+    static_url = None
+    if apps.is_installed("django.contrib.staticfiles"):
+        static_url = _path(settings.STATIC_URL, None) if settings.STATIC_URL else None
+        if static_url and not static_url.startswith("/"):
+            static_url = "/" + static_url
+    return static_url
 
 
 def collect() -> str:
