@@ -23,7 +23,7 @@ from typing import Callable, Iterable, Protocol
 from lab import resources
 from lab.errors import ImageBuildError
 from lab.model.config import LabConfig
-from lab.model.site import Site
+from lab.model.site import Dependencies, Site
 from lab.project.files import code_files
 from lab.project.image_folders import made_folders
 from lab.project.node_versions import frontend_suite
@@ -246,9 +246,36 @@ def image_specs(config: LabConfig, site: Site | None = None) -> dict[str, ImageS
     """Every image a lab with this configuration and site can use, by key (the site read from its folder when
     not given). The site's code is read from its folder: an image's tag is a hash of the files it is built from."""
     site = site or read_site(config.site, config.site_choices)
-    base = {"BASE_IMAGE": base_tag(config.base_suite)}
+    node = _node_spec(config, site)
+    # The build stage: the same interpreter with a compiler, headers and the lock tools (see site-deps).
+    builder = ImageSpec(
+        "builder",
+        DOCKERFILES / "builder",
+        build_args={"FROM_IMAGE": node.tag, "PYTHON": site.interpreter.interpreter.package},
+        needs=("node",),
+    )
+    # The site in two layers over the node: its requirements (when it has any), then its code.
+    layers = [node]
+    if site.dependencies is not None:
+        layers.append(_deps_spec(config, site.dependencies, node, builder))
+    steps = build_steps(site)
+    site_image = _site_spec(config, Path(site.folder), steps, layers[-1], builder)
+    # The release job's image: the site plus gettext and --build-package (only for a project's own release steps).
+    release_image = ImageSpec(
+        "release",
+        DOCKERFILES / "release",
+        build_args={"FROM_IMAGE": site_image.tag, "PACKAGES": " ".join(dict.fromkeys(
+            ["gettext", *(["nodejs"] if steps.node else []), *config.build_packages]))},
+        needs=("site",),
+    )
+    specs = [*layers, builder, site_image, release_image, *_store_specs(config.base_suite)]
+    return {spec.key: spec for spec in specs}
+
+
+def _node_spec(config: LabConfig, site: Site) -> ImageSpec:
+    """The node: the site's interpreter on its Debian release, with Django and the lab's add-on."""
     interpreter = site.interpreter.interpreter
-    node = ImageSpec(
+    return ImageSpec(
         "node",
         DOCKERFILES / "node",
         build_args={
@@ -258,95 +285,72 @@ def image_specs(config: LabConfig, site: Site | None = None) -> dict[str, ImageS
         },
         suite=interpreter.suite,
     )
-    # The build stage: the same interpreter with a compiler, headers and the lock tools (see site-deps).
-    builder = ImageSpec(
-        "builder",
-        DOCKERFILES / "builder",
-        build_args={"FROM_IMAGE": node.tag, "PYTHON": interpreter.package},
-        needs=("node",),
+
+
+def _deps_spec(config: LabConfig, dependencies: Dependencies, node: ImageSpec, builder: ImageSpec) -> ImageSpec:
+    """The site's requirements as a layer over the node, built in the build stage."""
+    generated = {"deps/lab-deps.json": dependencies.spec()}
+    if config.build_packages:
+        generated["deps/build-debs.txt"] = "".join(f"{name}\n" for name in config.build_packages).encode()
+    generated.update({f"deps/{name}": content for name, content in dependencies.files.items()})
+    return ImageSpec(
+        "site-deps",
+        DOCKERFILES / "site-deps",
+        build_args={"FROM_IMAGE": node.tag, "BUILDER_IMAGE": builder.tag},
+        generated=generated,
+        needs=("node", "builder"),
     )
-    # The site in two layers over the node: its requirements (when it has any), then its code.
-    layers = [node]
-    dependencies = site.dependencies
-    if dependencies is not None:
-        generated = {"deps/lab-deps.json": dependencies.spec()}
-        if config.build_packages:
-            generated["deps/build-debs.txt"] = "".join(f"{name}\n" for name in config.build_packages).encode()
-        generated.update({f"deps/{name}": content for name, content in dependencies.files.items()})
-        layers.append(
-            ImageSpec(
-                "site-deps",
-                DOCKERFILES / "site-deps",
-                build_args={"FROM_IMAGE": node.tag, "BUILDER_IMAGE": builder.tag},
-                generated=generated,
-                needs=("node", "builder"),
-            )
-        )
-    folder = Path(site.folder)
+
+
+def _site_spec(config: LabConfig, folder: Path, steps, below: ImageSpec, builder: ImageSpec) -> ImageSpec:
+    """The site's code over `below`: copied as is, or with its build steps (and a front-end stage on the Debian
+    release whose Node.js its package.json asks for)."""
     code = tuple(("site/" + name, path) for name, path in code_files(folder))
     # Folders the project's Dockerfile makes in its app (`RUN mkdir data`): a marker file makes each.
     folders = {f"site/{name}/.lab-folder": b"" for name, _ in made_folders(folder)}
     # A release label is part of the image: a new label is a new version even when the code is the same.
     release = {"LAB_RELEASE": config.release} if config.release else {}
-    steps = build_steps(site)
+    if not steps:
+        return ImageSpec(
+            "site", DOCKERFILES / "site", build_args={"FROM_IMAGE": below.tag, **release}, listed=code,
+            generated=folders, needs=(below.key,)
+        )
     script = lambda lines: ("set -ex\n" + "\n".join(lines) + "\n").encode()  # noqa: E731
-    repository = repository_files(folder, steps)
+    listed = code + tuple(("packages/" + name, path) for name, path in steps.manifests) + repository_files(folder, steps)
+    # packages/ is never empty (COPY needs a file): a placeholder the install step removes.
+    generated = {"install-steps": script(("rm -rf /srv/.lab-placeholder /srv/.lab-repository", *steps.install)),
+                 "packages/.lab-placeholder/keep": b"", "repository/.lab-repository": b"", **folders}
     if steps.node_suite:
-        # The front end on the Debian release whose Node.js its package.json asks for; the rest as below.
-        site = ImageSpec(
+        return ImageSpec(
             "site",
             DOCKERFILES / "site-build-frontend",
             extra_dirs={"tools": DOCKERFILES / "site-build"},
-            build_args={"FROM_IMAGE": layers[-1].tag, "BUILDER_IMAGE": builder.tag,
+            build_args={"FROM_IMAGE": below.tag, "BUILDER_IMAGE": builder.tag,
                         "FRONTEND_IMAGE": base_tag(steps.node_suite), **release},
-            generated={"install-steps": script(("rm -rf /srv/.lab-placeholder /srv/.lab-repository", *steps.install)),
-                       "frontend-steps": script(steps.frontend), "build-steps": script(steps.build),
-                       "packages/.lab-placeholder/keep": b"", "repository/.lab-repository": b"", **folders},
-            listed=code + tuple(("packages/" + name, path) for name, path in steps.manifests) + repository,
-            needs=(layers[-1].key, "builder"),
+            generated={**generated, "frontend-steps": script(steps.frontend), "build-steps": script(steps.build)},
+            listed=listed,
+            needs=(below.key, "builder"),
             suite=steps.node_suite,
         )
-    elif steps:
-        site = ImageSpec(
-            "site",
-            DOCKERFILES / "site-build",
-            build_args={"FROM_IMAGE": layers[-1].tag, "BUILDER_IMAGE": builder.tag,
-                        "WITH_NODE": "1" if steps.node else "", **release},
-            # packages/ is never empty (COPY needs a file): a placeholder the install step removes.
-            generated={"install-steps": script(("rm -rf /srv/.lab-placeholder /srv/.lab-repository", *steps.install)),
-                       "build-steps": script((*steps.frontend, *steps.build)), "packages/.lab-placeholder/keep": b"",
-                       "repository/.lab-repository": b"", **folders},
-            listed=code + tuple(("packages/" + name, path) for name, path in steps.manifests) + repository,
-            needs=(layers[-1].key, "builder"),
-        )
-    else:
-        site = ImageSpec(
-            "site", DOCKERFILES / "site", build_args={"FROM_IMAGE": layers[-1].tag, **release}, listed=code,
-            generated=folders, needs=(layers[-1].key,)
-        )
-    # The release job's image: the site plus gettext and --build-package (only for a project's own release steps).
-    release_image = ImageSpec(
-        "release",
-        DOCKERFILES / "release",
-        build_args={"FROM_IMAGE": site.tag, "PACKAGES": " ".join(dict.fromkeys(
-            ["gettext", *(["nodejs"] if steps.node else []), *config.build_packages]))},
-        needs=("site",),
+    return ImageSpec(
+        "site",
+        DOCKERFILES / "site-build",
+        build_args={"FROM_IMAGE": below.tag, "BUILDER_IMAGE": builder.tag,
+                    "WITH_NODE": "1" if steps.node else "", **release},
+        generated={**generated, "build-steps": script((*steps.frontend, *steps.build))},
+        listed=listed,
+        needs=(below.key, "builder"),
     )
-    specs = [
-        *layers,
-        builder,
-        site,
-        release_image,
-        ImageSpec("nginx", NGINX_DIR, build_args={**base, "DEBIAN_MIRROR": DEBIAN_MIRROR}, suite=config.base_suite),
-        ImageSpec("postgres", DOCKERFILES / "postgres", build_args=base, suite=config.base_suite),
-        ImageSpec("redis", DOCKERFILES / "redis", build_args=base, suite=config.base_suite),
-        ImageSpec("memcached", DOCKERFILES / "memcached", build_args=base, suite=config.base_suite),
-        ImageSpec("nfs", DOCKERFILES / "nfs", build_args=base, suite=config.base_suite),
-        ImageSpec("pgbouncer", DOCKERFILES / "pgbouncer", build_args=base, suite=config.base_suite),
-        ImageSpec("faults", DOCKERFILES / "faults", build_args=base, suite=config.base_suite),
-        ImageSpec("registry", DOCKERFILES / "registry", build_args=base, suite=config.base_suite),
+
+
+def _store_specs(suite: str) -> list[ImageSpec]:
+    """nginx and the stores, on the lab's own Debian release."""
+    base = {"BASE_IMAGE": base_tag(suite)}
+    return [
+        ImageSpec("nginx", NGINX_DIR, build_args={**base, "DEBIAN_MIRROR": DEBIAN_MIRROR}, suite=suite),
+        *(ImageSpec(key, DOCKERFILES / key, build_args=base, suite=suite)
+          for key in ("postgres", "redis", "memcached", "nfs", "pgbouncer", "faults", "registry")),
     ]
-    return {spec.key: spec for spec in specs}
 
 
 def ensure_base(engine: ImageEngine, suite: str, progress: Progress) -> None:
