@@ -276,6 +276,8 @@ def write_fix(lab: Lab, findings, seen, directory: Path, tell=say) -> None:
     options = "".join(f" {option}" for option in patch.options)
     needs = f"{', '.join(patch.options)} gives what the patch reads" if patch.options else "nothing else is needed"
     tell(f"  run it   lab --name {lab.name} up{options}   (the site's files are read again; {needs})")
+    if patch.options:
+        tell(f"  keep it  lab --name {lab.name} up{options} --save   (the team's [tool.lab] then holds {', '.join(patch.options)})")
     tell(f"  prove it lab --name {lab.name} readiness")
 
 
