@@ -29,7 +29,7 @@ def shown(path: Path) -> str:
 def _parse(path: Path) -> dict:
     try:
         return tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as error:  # its message names the line and column
+    except tomllib.TOMLDecodeError as error:  # its message names the line and column, or the end
         raise ConfigError(f"{shown(path)}: not valid TOML: {error}") from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{shown(path)}: cannot be read: {error}") from None
