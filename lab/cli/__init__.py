@@ -15,6 +15,7 @@ from lab.cli.commands import (
     command_backends,
     command_balances,
     command_build,
+    command_config,
     command_down,
     command_experiments,
     command_export,
@@ -55,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         "matrix": run_matrix_command, "export": command_export, "watch": run_watch, "readiness": command_readiness,
         "rotate-key": command_rotate_key, "backends": command_backends, "balances": command_balances,
         "build": command_build, "fault": command_fault, "deploy": command_deploy,
+        "config": command_config,
     }
     commands[args.command](Lab(args.name, progress=say), args)
     return 0

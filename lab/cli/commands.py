@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from lab.engines.docker import DockerEngine
@@ -13,8 +15,13 @@ from lab.engines.images import ensure_images, image_specs
 from lab.errors import ConfigError, EvidenceError, LabError, LabNotFound, PortInUse, VerdictFailed
 from lab.model.backends import BACKENDS
 from lab.model.balance import BALANCE_MODES
-from lab.model.config import LabConfig, is_loopback
-from lab.project.read import read_site
+from lab.model import options as lab_options
+from lab.model.config import SAMPLE_SITE, LabConfig, is_loopback
+from lab.model.options import FileTable, Sourced
+from lab.project.interpreters import INTERPRETERS
+from lab.project.lab_options import (LAB_TOML, env_file_paths, find_options, relative_env_file, save_options,
+                                     save_target, shown)
+from lab.project.read import project_folder, read_site
 from lab.project.site import project_here
 from lab.run.lab import Lab
 from lab.verdicts.baseline import baseline_of, checked, compare
@@ -30,51 +37,151 @@ def say_aside(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def project_site(lab: Lab, args: argparse.Namespace) -> str | None:
+def new_project(lab: Lab, args: argparse.Namespace) -> Path | None:
     """The project this command runs in, when no --site is given and the lab has none of its own yet."""
     if getattr(args, "site", None) or lab.config() is not None:
         return None
-    here = project_here(Path.cwd())
+    return project_here(Path.cwd())
+
+
+def project_site(lab: Lab, args: argparse.Namespace) -> str | None:
+    """The same, said to the user."""
+    here = new_project(lab, args)
     if here is not None:
         say(f"the Django project here: {here} (its manage.py); --site PATH serves another")
     return str(here) if here else None
 
 
+@dataclass(frozen=True)
+class CommandOptions:
+    """A command's options from its flags, the LAB_* variables and the project's [tool.lab], merged."""
+
+    folder: Path | None  # the project whose file was read (None: no project, the sample site's lab)
+    table: FileTable | None  # its [tool.lab] (or lab.toml), None when it keeps none
+    flags: dict[str, Sourced]
+    merged: dict[str, Sourced]
+    changes: dict  # LabConfig's fields the merged options set
+    env_files: tuple[str, ...]  # the env files they name, as paths to read
+
+
+def options_folder(lab: Lab, args: argparse.Namespace) -> Path | None:
+    """The project a command's options file belongs to: --site, else the lab's, else the one here."""
+    if getattr(args, "site", None):
+        return project_folder(args.site)  # a folder without manage.py is refused, as `up` refuses it
+    config = lab.config()
+    if config is not None:
+        folder = Path(config.site)
+        return folder if (folder / "manage.py").is_file() else None  # a site since moved: no file to read
+    return project_here(Path.cwd())
+
+
+def command_options(lab: Lab, args: argparse.Namespace) -> CommandOptions:
+    """Read the project's options file and merge it under the environment and the flags given."""
+    folder = options_folder(lab, args)
+    table = find_options(folder) if folder else None
+    flags = lab_options.flag_values(vars(args))
+    merged = lab_options.merge(flags, lab_options.env_values(os.environ),
+                               lab_options.file_values(table) if table else {})
+    changes = lab_options.config_changes(merged, {"python": list(INTERPRETERS)})
+    files = env_file_paths(merged, table)
+    missing = [path for path in files if not Path(path).is_file()]
+    if missing and table is not None and merged["env-files"].source == lab_options.FILE:
+        raise ConfigError(f"{table.where}: env-files names {shown(Path(missing[0]))}, which is not here: make it "
+                          f"(KEY=VALUE lines: the project keeps the file's name, each machine its values)")
+    return CommandOptions(folder, table, flags, merged, changes, files)
+
+
+def up_changes(lab: Lab, args: argparse.Namespace, options: CommandOptions) -> dict:
+    """What `up` changes in the lab: the merged options, the site given, the site's environment."""
+    changes = dict(options.changes)
+    if getattr(args, "site", None):
+        changes["site"] = args.site
+    if options.env_files or getattr(args, "env_pairs", None):
+        changes["env"] = site_environment(lab, args, options.env_files)
+    return changes
+
+
 def command_up(lab: Lab, args: argparse.Namespace) -> None:
-    """`lab up`: bring the lab to the options given (the project it runs in, unless --site says)."""
-    changes = {
-        key: getattr(args, key)
-        for key in ("backend", "balance", "nodes", "port", "host", "workers", "node_memory", "django_version", "site",
-                    "site_settings", "requirements", "secret_key_per_node", "engine", "registry", "python",
-                    "login_url", "https", "shared_media", "scheduler", "worker_machines", "max_connections", "fault_proxy")
-        if getattr(args, key) is not None
-    }
-    if args.channel_layer is not None:
-        changes["channel_layer"] = "" if args.channel_layer == "site" else args.channel_layer
-    if args.pooler is not None:
-        changes["pooler"] = "" if args.pooler == "none" else args.pooler
-    for key in ("groups", "build_packages", "release_commands"):
-        if getattr(args, key) is not None:
-            changes[key] = tuple(getattr(args, key))
-    if args.env_file or args.env_pairs:
-        changes["env"] = site_environment(lab, args)
+    """`lab up`: bring the lab to the options given (the project it runs in, unless --site says), over the
+    project's [tool.lab]; --save keeps the flags given there."""
     here = project_site(lab, args)
+    options = command_options(lab, args)
+    changes = up_changes(lab, args, options)
     if here:
         changes["site"] = here
+    if args.save:
+        save_flags(lab, args, options, changes)
     result = lab.up(**changes)
     print_up(lab, result.seconds)
 
 
+def save_flags(lab: Lab, args: argparse.Namespace, options: CommandOptions, changes: dict) -> None:
+    """`lab up --save`: the flags given, written into the project's options file (never an --env value)."""
+    if options.folder is None or options.folder.resolve() == SAMPLE_SITE:
+        raise ConfigError("--save writes into your project's pyproject.toml: run it in a Django project, or give --site")
+    (lab.config() or LabConfig(name=lab.name)).replace(**changes)  # refused here, before the file changes
+    target = save_target(options.folder)
+    values = lab_options.saved_values(options.flags)
+    if "env-files" in values:
+        values["env-files"] = [relative_env_file(path, str(target.parent)) for path in options.env_files]
+    if getattr(args, "env_pairs", None):
+        say("not saved: --env values stay on this machine; keep them in an env file and save its path (--env-file FILE --save)")
+    if not values:
+        say("nothing to save: give the options the project keeps, e.g. `lab up --backend memcached --save`")
+        return
+    written = save_options(target, values)
+    say(f"saved to {shown(target)}{'' if target.name == LAB_TOML else ' [tool.lab]'}: {', '.join(written)}")
+
+
+def command_config(lab: Lab, args: argparse.Namespace) -> None:
+    """`lab config`: each option `lab up` would run with, and where it comes from; no engine needed."""
+    options = command_options(lab, args)
+    previous = lab.config()
+    changes = dict(options.changes)
+    site_given = getattr(args, "site", None) or new_project(lab, args)
+    if site_given:
+        changes["site"] = str(site_given)
+    config = (previous or LabConfig(name=lab.name)).replace(**changes)
+    site = read_site(config.site, config.site_choices)
+    rows = lab_options.effective(config, previous, options.merged, site)
+    where = options.table.where if options.table else None
+    if args.json:
+        print(json.dumps({"name": lab.name, "site": site.folder, "file": where,
+                          "options": {row.key: row.to_dict() for row in rows}}, indent=2))
+        return
+    say(f"lab {lab.name}: the options `lab up` runs with, and where each comes from")
+    say(f"  {'site':20} {site.folder}")
+    say(f"  {'file':20} {where or 'none ([tool.lab] in pyproject.toml, or lab.toml beside manage.py)'}")
+    for row in rows:
+        say(f"  {row.key:20} {json.dumps(row.value) if not isinstance(row.value, str) else row.value:24} "
+            f"{source_label(row)}")
+
+
+def source_label(row: lab_options.Effective) -> str:
+    """Where an option's value comes from, in words."""
+    return {
+        lab_options.FLAG: f"flag {row.where}",
+        lab_options.ENV: f"env {row.where}",
+        lab_options.FILE: f"file {row.where}",
+        lab_options.STATE: f"this machine: {row.where}",
+        lab_options.PROJECT: f"declared by the project: {row.where}",
+    }.get(row.source, "default" if row.where == "default" else f"default: {row.where}")
+
+
 def command_switch(lab: Lab, args: argparse.Namespace) -> None:
-    """`lab switch`: change a running lab's backend, balance, nodes or keys."""
+    """`lab switch`: change a running lab's backend, balance, nodes or keys: what its flags say, a step away
+    from the project's options (a bare `lab up` comes back to them), which are checked all the same."""
+    command_options(lab, args)
     changes = {key: getattr(args, key) for key in ("backend", "balance", "nodes", "secret_key_per_node")}
     result = lab.switch(rolling=args.rolling, **changes)
     say(f"switched in {result.seconds:.1f} s; changed: {', '.join(result.changed) or 'nothing'}")
 
 
 def command_deploy(lab: Lab, args: argparse.Namespace) -> None:
-    """`lab deploy`: roll the site's new version out, one node at a time."""
-    result = lab.deploy(release=args.release, keep_static=args.keep_static)
+    """`lab deploy`: roll the site's new version out, one node at a time, with the project's options as they
+    are now (its [tool.lab], the LAB_* variables)."""
+    options = command_options(lab, args)
+    result = lab.deploy(release=args.release, keep_static=args.keep_static, **up_changes(lab, args, options))
     say(f"deployed in {result.seconds:.1f} s; changed: {', '.join(result.changed) or 'nothing (the site is unchanged)'}")
 
 
@@ -125,6 +232,7 @@ def command_readiness(lab: Lab, args: argparse.Namespace) -> None:
     from lab.studies.readiness import assess
 
     tell = say_aside if args.json else say  # with --json, stdout holds the JSON alone (jq, a CI step)
+    command_options(lab, args)  # a broken [tool.lab] is refused here as everywhere
     site = (lab.config() or LabConfig(name=args.name)).site
     baseline = read_baseline(args.baseline) if args.baseline else None  # a bad file fails before probing
     tell(f"probing the site on lab {args.name}'s nodes ...")
@@ -168,6 +276,8 @@ def write_fix(lab: Lab, findings, seen, directory: Path, tell=say) -> None:
     options = "".join(f" {option}" for option in patch.options)
     needs = f"{', '.join(patch.options)} gives what the patch reads" if patch.options else "nothing else is needed"
     tell(f"  run it   lab --name {lab.name} up{options}   (the site's files are read again; {needs})")
+    if patch.options:
+        tell(f"  keep it  lab --name {lab.name} up{options} --save   (the team's [tool.lab] then holds {', '.join(patch.options)})")
     tell(f"  prove it lab --name {lab.name} readiness")
 
 
@@ -231,14 +341,15 @@ def command_build(lab: Lab, args: argparse.Namespace) -> None:
     say("images ready")
 
 
-def site_environment(lab: Lab, args: argparse.Namespace) -> tuple[tuple[str, str], ...]:
-    """The site's environment after this `up`: what the lab kept, then --env-file, then --env (later wins)."""
+def site_environment(lab: Lab, args: argparse.Namespace, files: tuple[str, ...] = ()) -> tuple[tuple[str, str], ...]:
+    """The site's environment after this `up`: what the lab kept, then the env files (--env-file, else the
+    project's env-files), then --env (later wins)."""
     from lab.project import env_file
 
-    kept = dict((lab.config().env if lab.config() and not args.site else ()))
-    if args.env_file:
-        kept.update(env_file.read(args.env_file))
-    for text in args.env_pairs or ():
+    kept = dict((lab.config().env if lab.config() and not getattr(args, "site", None) else ()))
+    for path in files:
+        kept.update(env_file.read(path))
+    for text in getattr(args, "env_pairs", None) or ():
         key, value = env_file.pair(text)
         kept[key] = value
     return tuple(kept.items())
@@ -314,7 +425,10 @@ def run_matrix_command(lab: Lab, args: argparse.Namespace) -> None:
 
     if args.site or lab.config() is None:
         site = args.site or project_site(lab, args)
-        result = lab.up(**({"site": site} if site else {}))
+        changes = up_changes(lab, args, command_options(lab, args))  # the project's [tool.lab], the LAB_* variables
+        if site:
+            changes["site"] = site
+        result = lab.up(**changes)
         say(f"lab {lab.name} up in {result.seconds:.1f} s")
     data = run_matrix(
         lab,

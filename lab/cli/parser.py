@@ -10,6 +10,7 @@ from lab.errors import EXIT_CODES, ConfigError
 from lab.model.backends import BACKENDS
 from lab.model.balance import BALANCE_MODES
 from lab.model.config import MAX_NODES, check_host, check_name, name_for
+from lab.model.options import OPTIONS
 from lab.project.interpreters import INTERPRETERS
 from lab.project.site import project_here
 
@@ -114,15 +115,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_up_parser(commands) -> None:
-    """`lab up` and its options: the topology, the site, its environment."""
+    """`lab up` and its options: the topology, the site, its environment; `lab config`, which takes the same."""
     up = commands.add_parser("up", help="bring a lab up (or bring a running one to these options)")
-    add_topology_options(up)
-    _add_up_serving_options(up)
-    _add_up_site_options(up)
-    _add_up_environment_options(up)
-    _add_up_front_options(up)
-    _add_up_machine_options(up)
-    _add_up_store_options(up)
+    for parser in (up, commands.add_parser(
+        "config", help="each option `lab up` would run with, and where it comes from (flag, env, [tool.lab], project)"
+    )):
+        add_topology_options(parser)
+        _add_up_serving_options(parser)
+        _add_up_site_options(parser)
+        _add_up_environment_options(parser)
+        _add_up_front_options(parser)
+        _add_up_machine_options(parser)
+        _add_up_store_options(parser)
+        _mention_env(parser)
+    up.add_argument(
+        "--save", action="store_true",
+        help="also write the options given into the project's [tool.lab] (pyproject.toml, else lab.toml), for the team",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _mention_env(parser: argparse.ArgumentParser) -> None:
+    """Each option an env var gives too says so in its help (`env LAB_BACKEND`): lab.model.options lists them."""
+    for action in parser._actions:
+        option = next((o for o in OPTIONS if o.dest == action.dest and o.env), None)
+        if option is None or not action.help or option.flag not in action.option_strings:
+            continue
+        closing = action.help.endswith(")")
+        action.help = f"{action.help[:-1]}; env {option.env})" if closing else f"{action.help} (env {option.env})"
 
 
 def _add_up_serving_options(up: argparse.ArgumentParser) -> None:

@@ -226,14 +226,15 @@ class Lab:
             state = self._state()
             return self._up(state.config, rolling=rolling, **changes)
 
-    def deploy(self, release: str | None = None, keep_static: bool | None = None) -> UpResult:
+    def deploy(self, release: str | None = None, keep_static: bool | None = None, **options) -> UpResult:
         """Roll out the site as its folder is now (its code read again, a new image when it changed):
         nodes replaced one at a time, each drained from nginx first, so no request is dropped.
-        `release` labels the new version (a new label is a new image even when the code is the same)."""
+        `release` labels the new version (a new label is a new image even when the code is the same);
+        `options` are the project's options as its folder keeps them now ([tool.lab])."""
         with self._lock:
             state = self._state()
             changes = {key: value for key, value in (("release", release), ("keep_static", keep_static)) if value is not None}
-            return self._up(state.config, rolling=True, **changes)
+            return self._up(state.config, rolling=True, **options, **changes)
 
     def rotate_secret_key(self) -> UpResult:
         """Give every node a new SECRET_KEY and keep the old one in SECRET_KEY_FALLBACKS: no one is logged out."""
