@@ -19,7 +19,6 @@ from lab.studies.readiness import assess
 from lab.run.lab import Lab
 from lab.studies.experiments import EXPERIMENTS
 from lab.studies.experiments.base import Case
-from lab.traffic.clients import Clients
 
 
 def rolling_deploys(lab: Lab, rounds: int, progress) -> list[dict]:
@@ -42,7 +41,7 @@ def channel_rate(lab: Lab, seconds: float = 3.0, messages: int = 20) -> dict:
     frontend = lab.plan().frontend
     if not (frontend and frontend.websockets):
         raise ConfigError("the WebSocket figure needs an ASGI site with Django Channels: lab bench production --site PATH")
-    clients = Clients(lab)
+    clients = lab.clients()
     clients.ensure()
     chatters = clients.chat(room=f"bench{int(time.time())}", listen=seconds, messages=messages)
     received = [m for c in chatters for m in c["received"]]

@@ -2,7 +2,8 @@
 
 `up_floor` starts a plan's containers with plain create-and-start calls, in the only order the
 work allows (the database before migrations, nginx after the nodes, every independent part at once),
-and polls each readiness check every 20 ms: the lab's `up` minus all its bookkeeping.
+and polls each readiness check every 20 ms: the lab's `up` minus all its bookkeeping. An engine of
+containers on this machine (lab.engines.local) offers it as its `up_floor`; `engine` is its connection.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import time
 import urllib.error
 import urllib.request
 
-from lab.engines.docker import DockerEngine
 from lab.engines.parallel import in_parallel
 from lab.engines.waits import passes
 from lab.errors import NotReady
@@ -34,7 +34,7 @@ def _answers(url: str) -> bool:
         return False
 
 
-def up_floor(engine: DockerEngine, plan: Plan) -> float:
+def up_floor(engine, plan: Plan) -> float:
     """Seconds from nothing to nginx answering through a node, with plain container calls; the
     containers are left for the caller to remove (they carry the plan's labels)."""
     started = time.monotonic()
