@@ -3,7 +3,9 @@ engine) and `SwarmEngine` (a stack of services over a swarm's hosts) implement i
 is the one place that reads which kind a lab asked for.
 
 The `Lab` (lab.run.lab) sequences what every engine shares (images, what the site is, the plan, the
-login page); an engine makes the plan real and answers about the lab's members wherever they run.
+login page); an engine makes the plan real and answers about the lab's members wherever they run. An
+engine holds its own connection (Docker's, for both real ones) and no caller reaches past it: images,
+one-off jobs, nginx reloads and client containers (`clients()`, a narrow `ClientsPort`) are asked here.
 """
 
 from __future__ import annotations
