@@ -13,7 +13,6 @@ import urllib.error
 import urllib.request
 
 from lab.engines.parallel import in_parallel
-from lab.engines.waits import passes
 from lab.errors import NotReady
 from lab.model.plan import HEALTH, Plan
 
@@ -43,7 +42,7 @@ def up_floor(engine, plan: Plan) -> float:
 
     def start_and_wait(spec) -> None:
         engine.create(spec, plan.network)
-        _until(lambda: passes(spec.check, engine, spec.name), what=spec.name)
+        _until(lambda: engine.passes(spec.check, spec.name), what=spec.name)
 
     def database_then_migrations() -> None:
         in_parallel(start_and_wait, plan.stores)

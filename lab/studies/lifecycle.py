@@ -14,7 +14,7 @@ from lab.studies.timing import first_healthy, timed
 TARGETS = {"warm up": 3.0, "switch": 1.5, "down": 2.0}
 
 
-def lifecycle(rounds: int, cold: bool, progress=print, lab: Lab | None = None) -> dict[str, list[float]]:
+def lifecycle(rounds: int, cold: bool, progress=lambda line: None, lab: Lab | None = None) -> dict[str, list[float]]:
     """Seconds per step and round, on a lab named bench-lifecycle (removed after each round)."""
     figures: dict[str, list[float]] = {"cold build": [], "warm up": [], "switch": [], "down": []}
     config = LabConfig(name="bench-lifecycle", port=free_port(), backend="redis", nodes=3)

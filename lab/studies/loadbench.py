@@ -158,7 +158,7 @@ class LoadBench:
         }
 
 
-def run(lab: Lab, quick: bool, progress=print) -> dict:
+def run(lab: Lab, quick: bool, progress=lambda line: None) -> dict:
     """The whole benchmark on a running lab; returns every figure (see report_lines)."""
     started = time.monotonic()
     bench = LoadBench(lab, seconds=3 if quick else 8)

@@ -31,7 +31,7 @@ def django_load_seconds(lab: Lab) -> list[float]:
     return found
 
 
-def profile(rounds: int, matrix: bool, progress=print, lab: Lab | None = None) -> dict:
+def profile(rounds: int, matrix: bool, progress=lambda line: None, lab: Lab | None = None) -> dict:
     """Every figure: per-round seconds ("figures"), where the last round's `up` and `switch` spent their
     time ("steps": title -> (seconds, stopwatch steps)), two matrix cells against traffic alone."""
     config = LabConfig(name="bench-profile", port=free_port(), backend="redis", nodes=3)

@@ -163,7 +163,7 @@ def measure(fixture: Fixture, rounds: int, built_stages: set[str], progress) -> 
     return figures
 
 
-def run(rounds: int = 2, progress=print, only: list[str] | None = None) -> list[Figures]:
+def run(rounds: int = 2, progress=lambda line: None, only: list[str] | None = None) -> list[Figures]:
     """Figures for every fixture (or the named ones)."""
     built: set[str] = set()
     results = []

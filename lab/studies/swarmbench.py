@@ -22,7 +22,7 @@ from lab.studies.timing import timed
 TARGETS = {"warm up": 20.0, "switch": 10.0}
 
 
-def run(rounds: int = 3, seconds: float = 5.0, progress=print) -> tuple[dict[str, list[float]], dict[str, dict]]:
+def run(rounds: int = 3, seconds: float = 5.0, progress=lambda line: None) -> tuple[dict[str, list[float]], dict[str, dict]]:
     """Time the swarm lab's life cycle and load it; the same load on one engine; both labs removed after."""
     swarm = Lab("bench-swarm", states=StateStore(), progress=lambda line: None)
     local = Lab("bench-local", states=StateStore(), progress=lambda line: None)

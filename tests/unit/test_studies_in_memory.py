@@ -74,3 +74,29 @@ def test_the_load_bench_logs_users_in_hands_wrk_their_cookies_and_combines_its_f
     assert row["node_share"] == {"node-1": 0.5, "node-2": 0.5} and row["logged_in_share"] == 1.0
     wrk_runs = [command for _, command in engine.client_commands if command[0] == "wrk"]
     assert len(wrk_runs) == 6 and all(command[-5] == bench.nginx for command in wrk_runs)
+
+
+def test_the_lifecycle_bench_times_each_step_of_each_round_and_leaves_nothing(engine, tmp_path):
+    from lab.studies.lifecycle import lifecycle
+
+    lab = Lab("bench-lifecycle", engine=engine, states=StateStore(tmp_path / "state"))
+    said = []
+    figures = lifecycle(2, cold=False, progress=said.append, lab=lab)
+    assert {step: len(values) for step, values in figures.items()} == {"cold build": 0, "warm up": 2, "switch": 2, "down": 2}
+    assert [line.split(":")[0] for line in said] == ["round 1", "round 2"]
+    assert engine.lab_resources("bench-lifecycle") == {"containers": [], "networks": [], "volumes": []}
+
+
+def test_the_profile_bench_measures_the_floor_with_the_engine_and_returns_every_figure(engine, tmp_path):
+    from lab.reports.bench_figures import profile_report
+    from lab.studies.profile import profile
+
+    lab = Lab("bench-profile", engine=engine, states=StateStore(tmp_path / "state"))
+    results = profile(1, matrix=False, lab=lab)
+    assert {step: len(values) for step, values in results["figures"].items()} == {
+        "up floor": 1, "warm up": 1, "switch": 1, "down": 1}
+    assert set(results["cells"]) == {"balance change", "backend change"} and len(results["traffic"]) == 3
+    assert "matrix cell memcached/ip_hash (backend change)" in results["steps"]
+    text = profile_report(results)
+    assert "figures and floors (medians of 1 rounds)" in text and "full matrix" not in text
+    assert engine.lab_resources("bench-profile") == {"containers": [], "networks": [], "volumes": []}
