@@ -1,6 +1,7 @@
 """The `lab` command: parse, call the library, print. Errors go to stderr with a non-zero exit.
 
-parser.py holds the arguments, commands.py one function per command; this module runs one.
+parser.py holds the arguments, commands.py one function per command and bench.py one per `lab bench`
+subcommand; this module runs one, inside the one error boundary every command shares.
 """
 
 from __future__ import annotations
