@@ -88,7 +88,7 @@ class SwarmEngine(LabEngine):
         return self.docker.client
 
     def describe(self) -> str:
-        return f"{self.docker.describe()}, a swarm's manager"
+        return self.docker.describe()  # the manager's engine
 
     # -- images, jobs and clients, on the manager ----------------------------------------------------
 
