@@ -1,6 +1,7 @@
 """The `lab` command: parse, call the library, print. Errors go to stderr with a non-zero exit.
 
-parser.py holds the arguments, commands.py one function per command; this module runs one.
+parser.py holds the arguments, commands.py one function per command and bench.py one per `lab bench`
+subcommand; this module runs one, inside the one error boundary every command shares.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from lab.cli.commands import (
     setup,
 )
 from lab.cli.parser import build_parser, version
-from lab.engines.docker import DockerEngine
+from lab.engines.choice import containers_of
 from lab.errors import LabError
 from lab.run.lab import Lab
 
@@ -47,9 +48,10 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "setup":
         return setup(args.browser)
     if args.command == "bench":
-        from lab.cli.bench import main as bench
+        from lab.cli.bench import BENCHES
 
-        return bench(args.bench_args)
+        BENCHES[args.bench_command](args)
+        return 0
     commands = {
         "up": command_up, "switch": command_switch, "down": command_down, "status": command_status,
         "logs": command_logs, "experiments": command_experiments, "experiment": run_experiment,
@@ -65,11 +67,7 @@ def run(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `lab` command."""
     parser = build_parser()
-    args, rest = parser.parse_known_args(argv)
-    if args.command == "bench":  # its own options, `lab bench --help` among them
-        args.bench_args = [*args.bench_args, *rest]
-    elif rest:
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args = parser.parse_args(argv)
     try:
         return run(args)
     except LabError as error:
@@ -94,42 +92,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def containers_left(name: str) -> list[str]:
-    """The lab's containers by their short names, asked of the engine for at most a second and a half."""
+def _containers_asked_briefly(name: str) -> list[str] | None:
+    """The lab's containers, asked of the engine for at most a second and a half (None: no answer)."""
     found: list = []
 
     def ask() -> None:
         try:
-            found.append(DockerEngine().lab_containers(name))
+            found.append(containers_of(name))
         except LabError:
             pass
 
     asker = threading.Thread(target=ask, daemon=True)
     asker.start()
     asker.join(1.5)
-    return [row["name"].removeprefix(f"{name}-") for row in found[0]] if found else []
+    return found[0] if found else None
+
+
+def containers_left(name: str) -> list[str]:
+    """The lab's containers by their short names, asked of the engine for at most a second and a half."""
+    return [container.removeprefix(f"{name}-") for container in _containers_asked_briefly(name) or []]
 
 
 def what_was_left(name: str) -> str:
     """After Ctrl-C: the lab's containers, asked of the engine for at most a second and a half."""
-    found: list = []
-
-    def ask() -> None:
-        try:
-            found.append(DockerEngine().lab_containers(name))
-        except LabError:
-            pass
-
-    asker = threading.Thread(target=ask, daemon=True)
-    asker.start()
-    asker.join(1.5)
-    if not found:
+    found = _containers_asked_briefly(name)
+    if found is None:
         left = "the lab may be partly up"
-    elif not found[0]:
+    elif not found:
         left = f"no container of lab {name} was started"
     else:
-        left = f"{len(found[0])} containers of lab {name} are left ({', '.join(c['name'] for c in found[0][:4])}" + (
-            ", ...)" if len(found[0]) > 4 else ")"
+        left = f"{len(found)} containers of lab {name} are left ({', '.join(found[:4])}" + (
+            ", ...)" if len(found) > 4 else ")"
         )
     return f"{left}; `lab --name {name} up` completes it, `lab --name {name} down` removes it"
 

@@ -10,8 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.engines.docker import DockerEngine
-from lab.engines.images import ensure_images, image_specs
+from lab.engines.images import image_specs
 from lab.errors import ConfigError, EvidenceError, LabError, LabNotFound, PortInUse, VerdictFailed
 from lab.model.backends import BACKENDS
 from lab.model.balance import BALANCE_MODES
@@ -337,7 +336,7 @@ def command_build(lab: Lab, args: argparse.Namespace) -> None:
     """`lab build`: every image the lab uses."""
     config = lab.config() or LabConfig(name=args.name)
     site = read_site(config.site, config.site_choices)
-    ensure_images(DockerEngine(), config, list(image_specs(config, site)), say, rebuild=args.rebuild, site=site)
+    lab.engine_of(config).build_images(config, list(image_specs(config, site)), say, rebuild=args.rebuild, site=site)
     say("images ready")
 
 

@@ -347,11 +347,7 @@ def add_study_parsers(commands) -> None:
     )
     commands.add_parser("rotate-key", help="new SECRET_KEY on every node, the old one kept as a fallback")
 
-    bench = commands.add_parser(
-        "bench", help="benchmarks that print figures: lifecycle, load, profile, site, swarm (`lab bench --help`)",
-        add_help=False,
-    )
-    bench.add_argument("bench_args", nargs=argparse.REMAINDER)
+    add_bench_parser(commands)
     setup = commands.add_parser(
         "setup", help="make sure this machine can run labs: a Docker engine (as root on Debian: installs and starts one)"
     )
@@ -361,6 +357,38 @@ def add_study_parsers(commands) -> None:
 
     build = commands.add_parser("build", help="build every image the lab uses")
     build.add_argument("--rebuild", action="store_true", help="build again without Docker's cache")
+
+
+def add_bench_parser(commands) -> None:
+    """`lab bench NAME`: one subcommand per benchmark (lab.cli.bench runs them)."""
+    bench = commands.add_parser(
+        "bench", help="benchmarks that print figures: lifecycle, load, profile, site, swarm (`lab bench --help`)",
+        description="Benchmarks that print figures (`lab bench ...`). `lab bench lifecycle` times the lab's own life cycle:\n"
+        "a cold image build, then rounds of warm `up` (to the first healthy answer through nginx), `switch`\n"
+        "(redis to memcached) and `down`.",
+    )
+    benches = bench.add_subparsers(dest="bench_command", required=True, metavar="{lifecycle,load,profile,site,swarm,production}")
+    life = benches.add_parser("lifecycle", help="time image build, up, switch and down")
+    life.add_argument("--rounds", type=int, default=3, help="rounds of up/switch/down (default 3)")
+    life.add_argument("--no-cold", action="store_true", help="skip the cold image build")
+    load = benches.add_parser("load", help="throughput and latency per session backend and balancing mode")
+    load.add_argument("--quick", action="store_true", help="four backends, 3 s each (about a minute)")
+    speed = benches.add_parser("profile", help="where up, switch and a matrix cell spend their time, against floors")
+    speed.add_argument("--rounds", type=int, default=3, help="rounds of floor/up/switch/down (default 3)")
+    speed.add_argument("--matrix", action="store_true", help="also time the full matrix (about 2 minutes)")
+    own = benches.add_parser(
+        "site", help="per fixture site: interpreter, build stage, cold build, image size, fresh and warm up, a code change"
+    )
+    own.add_argument("--rounds", type=int, default=2, help="code changes rolled out per fixture (default 2)")
+    own.add_argument("--only", action="append", help="this fixture only (repeatable), e.g. --only wagtailsite")
+    over = benches.add_parser("swarm", help="the lab on the swarm's test hosts: up, switch and load against one engine")
+    over.add_argument("--rounds", type=int, default=3, help="rounds of up/switch (default 3)")
+    production = benches.add_parser(
+        "production", help="a rolling deploy's time and failed requests, latency with a slow store, WebSocket messages per second"
+    )
+    production.add_argument("--rounds", type=int, default=3, help="rolling deploys (default 3)")
+    production.add_argument("--site", action="append", default=[], help="an ASGI Channels site for the WebSocket figure (repeatable)")
+    production.add_argument("--with-fix", action="store_true", help="each --site also with the lab's own readiness fix applied to a copy")
 
 
 def version() -> str:

@@ -33,16 +33,6 @@ def neutral_place() -> Iterator[None]:
             os.environ["LAB_NAME"] = saved
 
 
-def delegated(prog: str, parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """`lab bench` hands its words to a parser of its own (lab/cli/bench.py); that one is documented in its
-    place. Once bench's commands are subcommands of `lab` itself, this is not asked, and the function goes."""
-    if prog == "lab bench" and not any(True for _ in subcommands(parser)):
-        from lab.cli.bench import build_parser as build_bench_parser
-
-        return build_bench_parser()
-    return parser
-
-
 def subcommands(parser: argparse.ArgumentParser) -> Iterator[tuple[str, str, argparse.ArgumentParser]]:
     """Each subcommand of a parser (at any depth of nesting), as name, help and its own parser."""
     for action in parser._actions:
@@ -105,7 +95,6 @@ def documented(parser: argparse.ArgumentParser) -> list[argparse.Action]:
 
 def section(prog: str, summary: str, parser: argparse.ArgumentParser, depth: int) -> list[str]:
     """One command: its heading, what it does, its arguments as a table, then its subcommands."""
-    parser = delegated(prog, parser)
     arguments = documented(parser)
     words = [prog, "[options]" if any(action.option_strings for action in arguments) else ""]
     words += [invocation(action) for action in arguments if not action.option_strings]
@@ -133,7 +122,7 @@ def section(prog: str, summary: str, parser: argparse.ArgumentParser, depth: int
 def commands_index(prog: str, parser: argparse.ArgumentParser, depth: int = 0) -> list[str]:
     """A list of every command, nested ones indented, each linking to its section."""
     lines = []
-    for name, help_text, child in subcommands(delegated(prog, parser)):
+    for name, help_text, child in subcommands(parser):
         full = f"{prog} {name}"
         anchor = full.replace(" ", "-")
         lines.append(f"{'    ' * depth}- [{code(full)}](#{anchor}): {cell(help_text)}")

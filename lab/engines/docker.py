@@ -442,6 +442,11 @@ class DockerEngine:
             except docker.errors.ImageNotFound:
                 return False
 
+    def image_mb(self, tag: str) -> float:
+        """The size of image `tag` on this engine, in MB."""
+        with translated(f"looking up image {tag}"):
+            return self.client.images.get(tag).attrs["Size"] / 1e6
+
     def pull(self, name: str, tag: str) -> bool:
         """Pull `name` and tag it as `tag`; False when no registry answers."""
         try:

@@ -3,7 +3,9 @@ engine) and `SwarmEngine` (a stack of services over a swarm's hosts) implement i
 is the one place that reads which kind a lab asked for.
 
 The `Lab` (lab.run.lab) sequences what every engine shares (images, what the site is, the plan, the
-login page); an engine makes the plan real and answers about the lab's members wherever they run.
+login page); an engine makes the plan real and answers about the lab's members wherever they run. An
+engine holds its own connection (Docker's, for both real ones) and no caller reaches past it: images,
+one-off jobs, nginx reloads and client containers (`clients()`, a narrow `ClientsPort`) are asked here.
 """
 
 from __future__ import annotations
@@ -11,11 +13,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, ClassVar, Iterator, Sequence
+from typing import Callable, ClassVar, Iterable, Iterator, Sequence
 
+from lab.engines.clients_port import ClientsPort
+from lab.engines.stopwatch import Stopwatch
 from lab.model.checks import Check
 from lab.model.config import LabConfig
-from lab.model.plan import Plan
+from lab.model.site import Site
+from lab.model.plan import ContainerSpec, Plan
 
 Progress = Callable[[str], None]
 
@@ -54,6 +59,42 @@ class LabEngine(ABC):
     summary: ClassVar[str]  # one line for status output
     several_hosts: ClassVar[bool]  # nodes may run on hosts of their own (a "local" volume is per host)
     warms_nodes: ClassVar[bool]  # the lab can send first requests straight to each node before measuring
+    stopwatch: Stopwatch  # what each kind of engine call cost, for `lab bench profile`
+
+    @abstractmethod
+    def describe(self) -> str:
+        """One line naming the engine underneath (its version, system), for reports."""
+
+    # -- images and one-off jobs -------------------------------------------------------------------
+
+    @abstractmethod
+    def build_images(
+        self, config: LabConfig, keys: Iterable[str], progress: Progress, rebuild: bool = False, site: Site | None = None
+    ) -> dict[str, str]:
+        """Build whichever of the named images (and the images they are built from) are missing, or the
+        named ones again without a cache (`rebuild`), for `site` as read (default: read from its folder);
+        their tags by key."""
+
+    @abstractmethod
+    def image_mb(self, tag: str) -> float:
+        """The size of image `tag`, in MB."""
+
+    @abstractmethod
+    def run_job(self, spec: ContainerSpec, network: str, timeout: float = 180) -> tuple[int, str]:
+        """Run a one-off container (what the site is, a release step) to completion on the lab's
+        network; (exit code, its last log lines)."""
+
+    @abstractmethod
+    def up_floor(self, plan: Plan) -> float:
+        """Seconds from nothing to nginx answering through a node with plain calls and none of the lab's
+        bookkeeping: the floor `lab bench profile` measures `up` against. The members are left for
+        `remove_lab`."""
+
+    # -- where virtual users run -------------------------------------------------------------------
+
+    @abstractmethod
+    def clients(self) -> ClientsPort:
+        """Where client containers run (this machine) and what users need of them."""
 
     # -- making a plan real ------------------------------------------------------------------------
 
@@ -78,6 +119,11 @@ class LabEngine(ABC):
     @abstractmethod
     def wait_until_serving(self, plan: Plan, progress: Progress) -> None:
         """Until nginx serves the planned configuration with every planned node behind it."""
+
+    @abstractmethod
+    def reload_nginx(self, plan: Plan, progress: Progress) -> None:
+        """Hand the running nginx the plan's configuration, tested before the reload (a rejected one
+        leaves the running one as it was: NginxConfigError)."""
 
     @abstractmethod
     def client_network(self, plan: Plan) -> str | None:
@@ -125,6 +171,10 @@ class LabEngine(ABC):
     @abstractmethod
     def restart_member(self, member: str, timeout: int = 5) -> None:
         """Stop and start a member again."""
+
+    @abstractmethod
+    def wait_for_member(self, member: str, check: Check | None, timeout: float = 60) -> None:
+        """Until a member runs and passes its readiness check (NotReady after `timeout` seconds)."""
 
     # -- hosts -------------------------------------------------------------------------------------
 

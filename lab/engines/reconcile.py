@@ -241,8 +241,7 @@ class Reconciler:
 
     def live_config_id(self, url: str) -> str | None:
         """The X-Lab-Config nginx is serving now at `url`, or None when it does not answer."""
-        status, headers = self.fetch(f"{url}nginx-health")
-        return headers.get("X-Lab-Config") if status == 200 else None
+        return live_config_id(url, self.fetch)
 
     def wait_for_config(self, plan: Plan, timeout: float = 15) -> None:
         """Wait until nginx serves the planned configuration and a node answers through it."""
@@ -257,3 +256,9 @@ class Reconciler:
             f"nginx did not serve configuration {plan.nginx_config_id} with a healthy node within {timeout:.0f} s",
             self.engine.logs(plan.nginx.name),
         )
+
+
+def live_config_id(url: str, fetch: Fetch = fetch) -> str | None:
+    """The X-Lab-Config nginx is serving now at `url`, or None when it does not answer."""
+    status, headers = fetch(f"{url}nginx-health")
+    return headers.get("X-Lab-Config") if status == 200 else None

@@ -15,21 +15,25 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import docker.errors
 
 from lab.engines import registry as test_registry
+from lab.engines.clients_port import ClientsPort, DockerClients
 from lab.engines.compose import compose_file, service_spec
 from lab.engines.docker import DockerEngine, translated
 from lab.engines.host import fetch, port_is_free
+from lab.engines.images import ensure_images
 from lab.engines.interface import ApplyRequest, LabEngine, Member, Progress
 from lab.engines.reconcile import Reconciler
 from lab.errors import ConfigError, EngineError, NotReady, PortInUse
 from lab.model.checks import Check
 from lab.model.config import LabConfig
+from lab.model.site import Site
 from lab.model.plan import (
     HEALTH,
+    ContainerSpec,
     LAB_LABEL,
     NODE_CONFIG_PATH,
     ROLE_LABEL,
@@ -48,28 +52,65 @@ def _host_label(node) -> str:
     return node.attrs["Spec"].get("Labels", {}).get(HOST_LABEL, node.id[:12])
 
 
-def write_stack(docker: DockerEngine, plan: Plan, source: str | None, directory: Path, progress: Progress, hosts: list[str] | None = None):
+def write_stack(docker: "DockerEngine | SwarmEngine", plan: Plan, source: str | None, directory: Path, progress: Progress,
+                hosts: list[str] | None = None):
     """Push the plan's images to the registry `source` (when given) and write the plan as a compose file
-    under `directory`, nodes round `hosts` (default: the swarm's active hosts); (its path, the hosts)."""
-    swarm = SwarmEngine.over(docker)
+    under `directory`, nodes round `hosts` (default: the swarm's active hosts); (its path, the hosts).
+    `docker` is the manager's connection, or the swarm engine on it."""
+    swarm = docker if isinstance(docker, SwarmEngine) else SwarmEngine.over(docker)
     if source:
         swarm.publish(sorted({spec.image for spec in (*plan.containers(), plan.prepare)}), source, progress)
     hosts = swarm.swarm_hosts() if hosts is None else hosts
     return compose_file(plan, source, hosts).write(directory), hosts
 
 
-class SwarmEngine(DockerEngine, LabEngine):
-    """Services over the swarm's hosts; the endpoint is a manager."""
+class SwarmEngine(LabEngine):
+    """Services over the swarm's hosts; the endpoint is a manager. Images are built, one-off jobs and
+    client containers run on the manager's own engine (the connection it holds)."""
 
     kind = "swarm"
     summary = "a stack of services on a swarm"
     several_hosts = True
     warms_nodes = False  # the nodes are services on other hosts: their first requests are part of the figures
 
+    def __init__(self, docker: DockerEngine | None = None):
+        self.docker = docker or DockerEngine()  # the manager's endpoint
+        self.stopwatch = self.docker.stopwatch
+
     @classmethod
     def over(cls, docker: DockerEngine) -> "SwarmEngine":
         """This kind of engine on the connection (and stopwatch) of `docker`."""
-        return cls(client=docker._client, stopwatch=docker.stopwatch, base_url=docker.base_url)
+        return cls(docker)
+
+    @property
+    def client(self):
+        """The manager's SDK client (services, nodes)."""
+        return self.docker.client
+
+    def describe(self) -> str:
+        return self.docker.describe()  # the manager's engine
+
+    # -- images, jobs and clients, on the manager ----------------------------------------------------
+
+    def build_images(
+        self, config: LabConfig, keys: Iterable[str], progress: Progress, rebuild: bool = False, site: Site | None = None
+    ) -> dict[str, str]:
+        """Built on the manager; `apply` pushes them to the registry every host pulls from."""
+        return ensure_images(self.docker, config, keys, progress, rebuild=rebuild, site=site)
+
+    def image_mb(self, tag: str) -> float:
+        return self.docker.image_mb(tag)
+
+    def run_job(self, spec: ContainerSpec, network: str, timeout: float = 180) -> tuple[int, str]:
+        """A one-off container on the manager, on the network `prepare` made there."""
+        return self.docker.run_job(spec, network, timeout=timeout)
+
+    def up_floor(self, plan: Plan) -> float:
+        raise ConfigError("the floor of `up` is measured on one engine: `lab bench profile` runs a local lab")
+
+    def clients(self) -> ClientsPort:
+        """Client containers run on this machine and join the stack's attachable network."""
+        return DockerClients(self.docker)
 
     # -- making a plan real ------------------------------------------------------------------------
 
@@ -90,7 +131,7 @@ class SwarmEngine(DockerEngine, LabEngine):
         """Where the hosts pull the lab's images: --registry, else the test hosts' own."""
         if config.registry:
             return config.registry
-        rows = self.lab_containers(test_registry.OWNER)
+        rows = self.docker.lab_containers(test_registry.OWNER)
         if any(row["name"] == test_registry.NAME and row["state"] == "running" for row in rows):
             return test_registry.ADDRESS
         raise ConfigError(
@@ -103,7 +144,7 @@ class SwarmEngine(DockerEngine, LabEngine):
 
     def prepare(self, plan: Plan) -> None:
         """The lab's network and volumes on the manager: one-off jobs (what the site is) run there."""
-        Reconciler(self, lambda line: None).prepare(plan)
+        Reconciler(self.docker, lambda line: None).prepare(plan)
 
     def apply(self, plan: Plan, request: ApplyRequest, progress: Progress) -> tuple[Plan, dict[str, str]]:
         """Push the images, write the stack and deploy it; swarm replaces what changed."""
@@ -146,6 +187,9 @@ class SwarmEngine(DockerEngine, LabEngine):
             time.sleep(0.5)
         raise NotReady(plan.prepare.name, f"the one-off job did not complete within {timeout:.0f} s", self.member_logs(plan.config.name, plan.prepare.name))
 
+    def reload_nginx(self, plan: Plan, progress: Progress) -> None:
+        raise ConfigError("a swarm's nginx takes a new configuration with the stack: `lab switch` deploys it")
+
     def client_network(self, plan: Plan) -> str | None:
         """nginx is a service on the stack's overlay network: clients join it (it is attachable) and reach
         nginx by its name there. They share one subnet, so ip_hash sees one "address"."""
@@ -162,9 +206,9 @@ class SwarmEngine(DockerEngine, LabEngine):
             return removed
         services = len(self.swarm_services(lab))
         # Client containers sit on the stack's network: they go first, or the network cannot.
-        for row in self.lab_containers(lab):
+        for row in self.docker.lab_containers(lab):
             if row["role"] == "client":
-                self.remove(row["name"], timeout=1)
+                self.docker.remove(row["name"], timeout=1)
                 removed["containers"] += 1
         if services:
             self.remove_stack(lab)
@@ -177,7 +221,7 @@ class SwarmEngine(DockerEngine, LabEngine):
     def publish(self, tags: Sequence[str], registry: str, progress: Progress) -> None:
         for tag in tags:
             started = time.monotonic()
-            self.push(tag, registry)
+            self.docker.push(tag, registry)
             progress(f"pushed {tag} to {registry} in {time.monotonic() - started:.1f} s")
 
     # -- the members -------------------------------------------------------------------------------
@@ -240,6 +284,15 @@ class SwarmEngine(DockerEngine, LabEngine):
     def restart_member(self, member: str, timeout: int = 5) -> None:
         self._docker_cli(["service", "update", "--force", "--detach", self._service_of(member)[1]])
 
+    def wait_for_member(self, member: str, check: Check | None, timeout: float = 60) -> None:
+        """Until the service's newest task runs (swarm's own health, as `member_health` reads it)."""
+        lab = self._service_of(member)[0]
+        deadline = time.monotonic() + timeout
+        while self.swarm_services(lab).get(member, ("", "none", ""))[1] != "running":
+            if time.monotonic() > deadline:
+                raise NotReady(member, f"its newest task did not run within {timeout:.0f} s", self.member_logs(lab, member))
+            time.sleep(0.5)
+
     # -- hosts -------------------------------------------------------------------------------------
 
     def hosts(self) -> dict[str, str]:
@@ -295,7 +348,8 @@ class SwarmEngine(DockerEngine, LabEngine):
     def _docker_cli(self, arguments: list[str]) -> str:
         if not shutil.which("docker"):
             raise EngineError("the docker CLI is needed for swarm stacks and is not on the PATH (Debian: docker.io)")
-        environment = {**os.environ, "DOCKER_HOST": self.base_url} if self.base_url else None
+        base_url = self.docker.base_url
+        environment = {**os.environ, "DOCKER_HOST": base_url} if base_url else None
         result = subprocess.run(["docker", *arguments], capture_output=True, text=True, timeout=300, env=environment)
         if result.returncode != 0:
             raise EngineError(f"docker {' '.join(arguments[:2])} failed: {(result.stderr or result.stdout).strip()[-1500:]}")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 
-from lab.engines.images import ensure_images
 from lab.engines.job_output import advice, clean, download_failed
 from lab.errors import ImageBuildError
 from lab.model.config import LabConfig
@@ -295,10 +294,10 @@ def requirements_failure(error: ImageBuildError, config: LabConfig, site: Site |
 
 
 def site_images(engine, config: LabConfig, keys, progress, site: Site | None = None) -> dict[str, str]:
-    """ensure_images, with a site's requirements that did not build explained in one line (WrongPython
-    when its pins are for another Python)."""
+    """The engine's `build_images`, with a site's requirements that did not build explained in one line
+    (WrongPython when its pins are for another Python)."""
     try:
-        return ensure_images(engine, config, keys, progress, site=site)
+        return engine.build_images(config, keys, progress, site=site)
     except ImageBuildError as error:
         if getattr(error, "image", "") == "site-deps":
             raise requirements_failure(error, config, site) from None

@@ -13,15 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from lab.engines.choice import engine_for, every_engine
-from lab.engines.docker import DockerEngine
+from lab.engines.choice import Connection, connection, engine_for, every_engine
 from lab.engines.host import fetch_full
 from lab.engines.images import image_specs
 from lab.engines.interface import ApplyRequest, LabEngine
 from lab.engines.parallel import in_parallel
-from lab.engines.reconcile import Reconciler
+from lab.engines.reconcile import live_config_id
 from lab.engines.swarm import write_stack
-from lab.engines.waits import wait_until_ready
 from lab.errors import ConfigError, LabError, LabNotFound, SiteError
 from lab.model.config import LabConfig, check_name
 from lab.model.site import Site
@@ -32,6 +30,7 @@ from lab.run import site_facts
 from lab.run.build_errors import MissingHeaders, WrongPython, site_images
 from lab.run.state import LabState, StateStore, new_key, new_secrets
 from lab.run.tls import certificates
+from lab.traffic.clients import DIRECT_CLIENTS, NAT_USERS, Clients
 from lab.traffic.evidence import WHOAMI, LoginFailed, VirtualUser
 from lab.traffic.login_form import demo_email, find_login_form
 
@@ -57,12 +56,13 @@ class Lab:
     def __init__(
         self,
         name: str = "djlab",
-        engine: DockerEngine | None = None,
+        engine: Connection | LabEngine | None = None,
         states: StateStore | None = None,
         progress: Progress | None = None,
     ):
         self.name = check_name(name)
-        self.docker = engine or DockerEngine()  # the connection every kind of engine uses
+        # The connection every kind of engine is made on (lab.engines.choice), or an engine given whole.
+        self._connection = engine or connection()
         self.states = states or StateStore()
         self.progress = progress or (lambda line: None)
         self._lock = self.states.lock(name)
@@ -74,7 +74,7 @@ class Lab:
 
     def engine_of(self, config: LabConfig) -> LabEngine:
         """The engine `config` asks for (lab.engines.choice reads which)."""
-        return engine_for(config, self.docker)
+        return engine_for(config, self._connection)
 
     # -- bring up and change -----------------------------------------------------------------------
 
@@ -108,7 +108,7 @@ class Lab:
         )
         site_facts.describe(config, site, previous, self.progress)
         # Images before the state: a site whose requirements do not build leaves nothing behind.
-        config, site, tags = self._images(config, site)
+        config, site, tags = self._images(engine, config, site)
         client, why = engine.nfs_client()
         if "nfs" in store_names(config):
             self.progress(f"nfs client: {client}: {why}")
@@ -154,13 +154,13 @@ class Lab:
             self.states.save(state)
         return state
 
-    def _images(self, config: LabConfig, site: Site) -> tuple[LabConfig, Site, dict[str, str]]:
-        """Every image the lab runs, built when missing; a site whose pins need the other Python as
-        close to what it declares gets that one (the config says so from then on)."""
-        with self.docker.stopwatch.step("images (check or build)"):
+    def _images(self, engine: LabEngine, config: LabConfig, site: Site) -> tuple[LabConfig, Site, dict[str, str]]:
+        """Every image the lab runs, built by the engine when missing; a site whose pins need the other
+        Python as close to what it declares gets that one (the config says so from then on)."""
+        with engine.stopwatch.step("images (check or build)"):
             for _ in range(4):  # each build may need one more thing: a header's package, the other Python
                 try:
-                    return config, site, site_images(self.docker, config, image_keys(config, site), self.progress, site)
+                    return config, site, site_images(engine, config, image_keys(config, site), self.progress, site)
                 except MissingHeaders as error:
                     added = tuple(name for name in error.packages if name not in config.build_packages)
                     # What the project's own Dockerfile installs before pip (`apk add openldap-dev`).
@@ -175,7 +175,7 @@ class Lab:
                     self.progress(f"{error}\n  {other.version} is as close to what the project asks: trying it")
                     config = config.replace(python=other.version)
                     site = read_site(config.site, config.site_choices)
-            return config, site, site_images(self.docker, config, image_keys(config, site), self.progress, site)
+            return config, site, site_images(engine, config, image_keys(config, site), self.progress, site)
 
     def _learn_site(
         self, engine: LabEngine, config: LabConfig, site: Site, state: LabState | None, tags: dict, client: str
@@ -191,10 +191,10 @@ class Lab:
         engine.prepare(plan)
         if (state.site_facts or {}).get("key") != site_facts.facts_key(plan, tags["site"]):
             try:
-                state = state.replace(site_facts=site_facts.ask(self.docker, plan, tags["site"], self.progress))
+                state = state.replace(site_facts=site_facts.ask(engine, plan, tags["site"], self.progress))
             except SiteError:
                 if fresh:
-                    self.docker.remove_lab(self.name)
+                    self._remove_everywhere()
                 raise
         self.states.save(state)
         return state
@@ -270,7 +270,7 @@ class Lab:
         started = time.monotonic()
         engine = self.engine
         engine.restart_member(spec.name, timeout=timeout)
-        wait_until_ready(engine, spec.name, spec.check, timeout=60)
+        engine.wait_for_member(spec.name, spec.check, timeout=60)
         return time.monotonic() - started
 
     def set_faults(self, faults: dict[str, dict]) -> None:
@@ -328,13 +328,21 @@ class Lab:
         https = config.https if config.https is not None else bool(((state and state.site_facts) or {}).get("https"))
         return config.url_for(https=https)
 
+    def clients(self, direct: int = DIRECT_CLIENTS, nat_users: int = NAT_USERS) -> Clients:
+        """The lab's client containers (made by `ensure`), on its engine's clients port, browsing as the demo user."""
+        plan = self.plan()
+        engine = self.engine_of(plan.config)
+        ca = self.ca_path()
+        return Clients(engine.clients(), plan, self.login(), self.login_path(), ca.read_text() if ca else None,
+                       engine.client_network(plan), direct, nat_users)
+
     def apply_nginx_conf(self, plan: Plan) -> None:
         """Hand the lab's nginx a new configuration, tested before the reload (see lab.engines.reconcile)."""
-        Reconciler(self.docker, self.progress).apply_nginx_conf(plan)
+        self.engine_of(plan.config).reload_nginx(plan, self.progress)
 
     def live_config_id(self, config: LabConfig, url: str | None = None) -> str | None:
         """The X-Lab-Config nginx is serving now (at `url`, default the lab's), or None when it does not answer."""
-        return Reconciler(self.docker, self.progress).live_config_id(url or self.url(config))
+        return live_config_id(url or self.url(config))
 
     # -- inspect -----------------------------------------------------------------------------------
 
@@ -446,9 +454,9 @@ class Lab:
         if config.site != state.config.site:
             raise ConfigError("an export runs the lab's own site; bring the lab up with --site first")
         site = self.project()
-        tags = site_images(self.docker, config, image_keys(config, site), self.progress, site)
+        tags = site_images(self.engine_of(config), config, image_keys(config, site), self.progress, site)
         plan = build_plan(config, state.secrets, tags, facts=state.site_facts, site=site)
-        path, hosts = write_stack(self.docker, plan, registry, Path(directory), self.progress, hosts)
+        path, hosts = write_stack(self._connection, plan, registry, Path(directory), self.progress, hosts)
         spread = f" over {', '.join(hosts)}" if hosts else ""
         self.progress(f"wrote {path}: {len(plan.nodes)} nodes{spread}, backend {config.backend}, balance {config.balance}")
         return path, plan
@@ -461,12 +469,17 @@ class Lab:
         Works from the labels alone, so a lab whose state file is lost or unreadable still comes down.
         """
         with self._lock:
-            removed = {"containers": 0, "networks": 0, "volumes": 0}
-            for engine in every_engine(self.docker):  # labels alone: the lab's kind may be forgotten
-                for key, count in engine.remove_lab(self.name, keep_volumes=keep_data).items():
-                    removed[key] += count
+            removed = self._remove_everywhere(keep_data)
             forgot = False if keep_data else self.states.delete(self.name)
         removed["state"] = int(forgot)
+        return removed
+
+    def _remove_everywhere(self, keep_volumes: bool = False) -> dict[str, int]:
+        """What every kind of engine holds of this lab, by its labels alone (the lab's kind may be forgotten)."""
+        removed = {"containers": 0, "networks": 0, "volumes": 0}
+        for engine in every_engine(self._connection):
+            for key, count in engine.remove_lab(self.name, keep_volumes=keep_volumes).items():
+                removed[key] += count
         return removed
 
 

@@ -17,6 +17,7 @@ from lab.errors import EngineError, LabError
 from lab.model.backends import BACKENDS
 from lab.model.balance import BALANCE_MODES
 from lab.resources import LOAD_SCRIPT
+from lab.engines.clients_port import ClientsPort
 from lab.run.lab import Lab
 from lab.traffic.clients import ClientGroup, Clients, run_job
 
@@ -30,14 +31,14 @@ class BenchRefused(LabError):
     """A figure would stand on answers that are not 2xx."""
 
 
-def _wrk(lab: Lab, container: str, url: str, seconds: float, connections: int, host: str = "", proto: str = "") -> dict:
+def _wrk(port: ClientsPort, container: str, url: str, seconds: float, connections: int, host: str = "", proto: str = "") -> dict:
     """wrk from a client container; `host` and `proto` are sent as Host and X-Forwarded-Proto (as nginx
     sends them). A figure does not stand on answers that are not 2xx: BenchRefused names them."""
     command = [
         "wrk", "--threads", "1", "--connections", str(connections), "--duration", f"{seconds:g}s",
         "--timeout", "10s", "--script", LUA_IN_CONTAINER, url, "--", COOKIES_IN_CONTAINER, host, proto,
     ]
-    code, output = lab.docker.exec(container, command)
+    code, output = port.exec(container, command)
     line = next((l for l in output.splitlines() if l.startswith("LABJSON ")), None)
     if code != 0 or line is None:
         raise EngineError(f"wrk in {container} failed (exit {code}):\n{output[-1500:]}")
@@ -90,21 +91,23 @@ def combine(parts: list[dict]) -> dict:
 
 
 class LoadBench:
-    """Drives one running lab from its client containers."""
+    """Drives one running lab from its client containers (one direct user each, no shared address):
+    the lab is switched from cell to cell; everything else goes through the clients' port."""
 
-    def __init__(self, lab: Lab, seconds: float, connections: int = 4):
+    def __init__(self, lab: Lab, seconds: float, connections: int = 4, clients: Clients | None = None):
         self.lab, self.seconds, self.connections = lab, seconds, connections
-        self.clients = Clients(lab, nat_users=0)
+        self.clients = clients or lab.clients(nat_users=0)
+        self.port = self.clients.port
         self.nginx = self.clients.url
 
     def _prepare(self) -> None:
         self.clients.ensure()
         script = LUA.read_text()
-        in_parallel(lambda g: self.lab.docker.put_file(g.container.name, LUA_IN_CONTAINER, script), self.clients.groups)
+        in_parallel(lambda g: self.port.put_file(g.container.name, LUA_IN_CONTAINER, script), self.clients.groups)
 
     def _log_in(self, group: ClientGroup) -> None:
         """Real logins through nginx, from this client's own address; their cookies go to wrk."""
-        username, password = self.lab.login()
+        username, password = self.clients.login
         job = {
             "cookies": True,
             "url": self.nginx,
@@ -112,13 +115,13 @@ class LoadBench:
             "username": username,
             "password": password,
             "count": USERS_PER_CLIENT,
-            "login_path": self.lab.login_path(),
+            "login_path": self.clients.login_path,
         }
-        code, output = run_job(self.lab.docker, group, job)
+        code, output = run_job(self.port, group, job)
         if code != 0:
             raise EngineError(f"logging load users in from {group.container.name} failed:\n{output[-1500:]}")
         cookies = json.loads(output.strip().splitlines()[-1])
-        self.lab.docker.put_file(group.container.name, COOKIES_IN_CONTAINER, "\n".join(cookies) + "\n")
+        self.port.put_file(group.container.name, COOKIES_IN_CONTAINER, "\n".join(cookies) + "\n")
 
     def cell(self, backend: str, balance: str, path: str = "") -> dict:
         """Switch to (backend, balance), log users in, and load it from every client at once."""
@@ -126,7 +129,7 @@ class LoadBench:
         self._prepare()
         in_parallel(self._log_in, self.clients.groups)
         parts = in_parallel(
-            lambda g: _wrk(self.lab, g.container.name, self.nginx + path, self.seconds, self.connections),
+            lambda g: _wrk(self.port, g.container.name, self.nginx + path, self.seconds, self.connections),
             self.clients.groups,
         )
         return {"backend": backend, "balance": balance, **combine(parts)}
@@ -134,7 +137,7 @@ class LoadBench:
     def static_capacity(self) -> dict:
         """The generator against nginx's own static answer: what the clients can drive at most."""
         parts = in_parallel(
-            lambda g: _wrk(self.lab, g.container.name, self.nginx + "nginx-health", self.seconds, self.connections),
+            lambda g: _wrk(self.port, g.container.name, self.nginx + "nginx-health", self.seconds, self.connections),
             self.clients.groups,
         )
         return combine(parts)
@@ -144,10 +147,10 @@ class LoadBench:
         the headers nginx would send it (Host, X-Forwarded-Proto), so both are the same page, answered 2xx."""
         client = self.clients.groups[0].container.name
         plan = self.lab.plan()
-        self.lab.docker.connect(plan.network, client)
-        through = _wrk(self.lab, client, self.nginx, self.seconds, 1)
+        self.port.attach(plan.network, client)
+        through = _wrk(self.port, client, self.nginx, self.seconds, 1)
         host, proto = plan.nginx.name, self.nginx.split(":", 1)[0]
-        direct = _wrk(self.lab, client, f"http://{plan.nodes[0].name}:8000/", self.seconds, 1, host=host, proto=proto)
+        direct = _wrk(self.port, client, f"http://{plan.nodes[0].name}:8000/", self.seconds, 1, host=host, proto=proto)
         return {
             "through_nginx_p50_ms": round(through["p50_ms"], 2),
             "direct_to_node_p50_ms": round(direct["p50_ms"], 2),
@@ -155,7 +158,7 @@ class LoadBench:
         }
 
 
-def run(lab: Lab, quick: bool, progress=print) -> dict:
+def run(lab: Lab, quick: bool, progress=lambda line: None) -> dict:
     """The whole benchmark on a running lab; returns every figure (see report_lines)."""
     started = time.monotonic()
     bench = LoadBench(lab, seconds=3 if quick else 8)

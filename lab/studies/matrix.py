@@ -121,7 +121,7 @@ def run_matrix(lab: Lab, quick: bool, probe: str | None = None, requests_count: 
     source = "--probe" if probe else "the site's LOGIN_REDIRECT_URL" if facts.get("login_redirect_url") else "the lab's own page"
     probe = probe or facts.get("login_redirect_url") or WHOAMI
     check_probe(lab, probe, source)
-    clients = Clients(lab)
+    clients = lab.clients()
     clients.ensure()
     cells = [cell for cell in (QUICK_CELLS if quick else all_cells()) if BACKENDS[cell[0]].available]
     results = []

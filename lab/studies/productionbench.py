@@ -5,21 +5,16 @@ channel layer."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 from lab.engines.host import free_port
-from lab.errors import ConfigError, LabError
+from lab.errors import ConfigError
 from lab.model.config import LabConfig
-from lab.reports.fixes import build_patch, plain_requirements
-from lab.studies.readiness import assess
 from lab.run.lab import Lab
 from lab.studies.experiments import EXPERIMENTS
 from lab.studies.experiments.base import Case
-from lab.traffic.clients import Clients
 
 
 def rolling_deploys(lab: Lab, rounds: int, progress) -> list[dict]:
@@ -42,7 +37,7 @@ def channel_rate(lab: Lab, seconds: float = 3.0, messages: int = 20) -> dict:
     frontend = lab.plan().frontend
     if not (frontend and frontend.websockets):
         raise ConfigError("the WebSocket figure needs an ASGI site with Django Channels: lab bench production --site PATH")
-    clients = Clients(lab)
+    clients = lab.clients()
     clients.ensure()
     chatters = clients.chat(room=f"bench{int(time.time())}", listen=seconds, messages=messages)
     received = [m for c in chatters for m in c["received"]]
@@ -59,20 +54,6 @@ def channel_rate(lab: Lab, seconds: float = 3.0, messages: int = 20) -> dict:
     }
 
 
-def fixed_copy(lab: Lab, folder: Path) -> Path:
-    """A copy of the lab's site with the lab's own readiness fix applied (`lab readiness --fix`)."""
-    findings, seen = assess(lab)
-    copy = Path(tempfile.mkdtemp(prefix="lab-bench-fixed-")) / folder.name
-    shutil.copytree(folder, copy, ignore=shutil.ignore_patterns(".lab"))
-    site = lab.project()
-    patch = build_patch(copy, site.settings, findings, seen, requirements=plain_requirements(site))
-    (copy / "lab-fix.patch").write_text(patch.text)
-    applied = subprocess.run(["git", "apply", "lab-fix.patch"], cwd=copy, capture_output=True, text=True)
-    if applied.returncode != 0:
-        raise LabError(f"the readiness fix did not apply to a copy of {folder}: {applied.stderr.strip()}")
-    return copy
-
-
 def _channels_on(site: Path, name: str, progress) -> dict:
     chat = Lab(name, progress=lambda line: None)
     try:
@@ -84,7 +65,9 @@ def _channels_on(site: Path, name: str, progress) -> dict:
         chat.down()
 
 
-def run(rounds: int, sites: list[str], progress, with_fix: bool = False) -> dict:
+def run(rounds: int, sites: list[str], progress, fixed_copy: Callable[[Lab, Path], Path] | None = None) -> dict:
+    """Every figure. With `fixed_copy` (the lab and the site's folder -> a copy with the lab's readiness
+    fix applied, lab.cli.bench gives it), each site is measured as it is and as fixed."""
     results: dict = {"deploys": [], "latency": {}, "channels": []}
     lab = Lab("bench-prod", progress=lambda line: None)
     try:
@@ -95,7 +78,7 @@ def run(rounds: int, sites: list[str], progress, with_fix: bool = False) -> dict
         lab.down()
     for number, site in enumerate(sites, 1):
         folder = Path(site).resolve()
-        if not with_fix:
+        if fixed_copy is None:
             results["channels"].append(_channels_on(folder, f"bench-chat-{number}", progress))
             continue
         chat = Lab(f"bench-chat-{number}", progress=lambda line: None)
@@ -109,15 +92,3 @@ def run(rounds: int, sites: list[str], progress, with_fix: bool = False) -> dict
             chat.down()
         results["channels"].append(_channels_on(fixed, f"bench-chat-{number}f", progress))
     return results
-
-
-def print_table(results: dict, machine: str) -> None:
-    print(f"\nwhat production brings next, on {machine}")
-    for row in results["deploys"]:
-        print(f"rolling deploy of 3 nodes: {row['deploy_seconds']:5.1f} s, {row['failed_requests']} failed requests, "
-              f"{row['users_served_both']} of {row['users']} users served both versions")
-    for added, figure in results["latency"].items():
-        print(f"session store {added:>6} round trip: p50 {figure['p50_ms']:7.1f} ms, p95 {figure['p95_ms']:7.1f} ms")
-    for row in results["channels"]:
-        print(f"WebSocket messages through nginx ({row['layer']}): {row['per_second']}/s delivered, "
-              f"{row['delivered']} of {row['if_shared']} if every user got every message")

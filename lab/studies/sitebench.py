@@ -1,5 +1,5 @@
 """`lab bench site`: what running real project shapes costs, per fixture site in tests/sites/.
-Prints figures against targets; no test times these.
+Returns figures (lab.reports.bench_figures prints them against targets); no test times these.
 
 Per fixture, on a copy of it (the repository's files stay as they are):
 - the interpreter the lab chose, and why;
@@ -24,9 +24,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lab.engines.docker import DockerEngine
 from lab.engines.host import free_port
-from lab.engines.images import ensure_images, image_specs
+from lab.engines.images import image_specs
 from lab.errors import LabError
 from lab.model.config import PROJECT_ROOT, LabConfig
 from lab.project.read import read_site
@@ -102,11 +101,7 @@ def _serves(lab: Lab, fixture: Fixture, number: int) -> bool:
     return f"lab-bench round {number}".encode() in _user(lab, fixture.page)._request(fixture.page.lstrip("/"))[2]
 
 
-def _size_mb(engine: DockerEngine, tag: str) -> float:
-    return engine.client.images.get(tag).attrs["Size"] / 1e6
-
-
-def measure(fixture: Fixture, engine: DockerEngine, rounds: int, built_stages: set[str], progress) -> Figures:
+def measure(fixture: Fixture, rounds: int, built_stages: set[str], progress) -> Figures:
     """Every figure of one fixture, on a copy of it; its lab is removed after."""
     figures = Figures(fixture.name)
     with tempfile.TemporaryDirectory(prefix="lab-bench-site-") as folder:
@@ -119,22 +114,23 @@ def measure(fixture: Fixture, engine: DockerEngine, rounds: int, built_stages: s
             env = [*read(str(site / fixture.env_file)), *env]
         config = LabConfig(name=f"bench-{fixture.name[:20]}", site=str(site), port=free_port(), nodes=3, env=tuple(env))
         figures.python = read_site(config.site, config.site_choices).interpreter.reason
-        lab = Lab(config.name, engine=engine, states=StateStore())
+        lab = Lab(config.name, states=StateStore())
+        engine = lab.engine_of(config)
         lab.down()
         specs = image_specs(config)
-        ensure_images(engine, config, ["node"], progress)
+        engine.build_images(config, ["node"], progress)
         if specs["builder"].tag not in built_stages:
             started = time.monotonic()
-            ensure_images(engine, config, ["builder"], lambda line: None, rebuild=True)
+            engine.build_images(config, ["builder"], lambda line: None, rebuild=True)
             figures.build_stage = time.monotonic() - started
             built_stages.add(specs["builder"].tag)
         else:
-            ensure_images(engine, config, ["builder"], progress)
+            engine.build_images(config, ["builder"], progress)
         layers = [key for key in specs if key in ("site-deps", "site")]
         started = time.monotonic()
-        ensure_images(engine, config, layers, lambda line: None, rebuild=True)
+        engine.build_images(config, layers, lambda line: None, rebuild=True)
         figures.cold_build = time.monotonic() - started
-        figures.site_mb, figures.node_mb = _size_mb(engine, specs["site"].tag), _size_mb(engine, specs["node"].tag)
+        figures.site_mb, figures.node_mb = engine.image_mb(specs["site"].tag), engine.image_mb(specs["node"].tag)
         progress(f"{fixture.name}: {figures.python}; site layers built cold in {figures.cold_build:.1f} s")
         try:
             started = time.monotonic()
@@ -167,39 +163,16 @@ def measure(fixture: Fixture, engine: DockerEngine, rounds: int, built_stages: s
     return figures
 
 
-def run(rounds: int = 2, progress=print, only: list[str] | None = None) -> list[Figures]:
+def run(rounds: int = 2, progress=lambda line: None, only: list[str] | None = None) -> list[Figures]:
     """Figures for every fixture (or the named ones)."""
-    engine = DockerEngine()
     built: set[str] = set()
     results = []
     for fixture in FIXTURES:
         if only and fixture.name not in only:
             continue
         try:
-            results.append(measure(fixture, engine, rounds, built, progress))
+            results.append(measure(fixture, rounds, built, progress))
         except (LabError, RuntimeError) as error:  # one fixture's failure is a figure too; the others go on
             progress(f"{fixture.name}: failed: {error}")
             results.append(Figures(fixture.name, failed=str(error)))
     return results
-
-
-def print_table(results: list[Figures], machine: str) -> None:
-    print(f"\nreal project shapes (tests/sites/) on {machine}; medians; targets: warm up < 1 s, code change < 10 s")
-    print(f"{'fixture':13} {'python':6} {'stage':>6} {'cold':>6} {'site MB':>8} {'node MB':>8} {'fresh':>6} "
-          f"{'warm':>6} {'change':>7}  {'login':17} findings")
-    for f in results:
-        if f.failed:
-            print(f"{f.fixture:13} failed: {f.failed[:150]}")
-            continue
-        python = re.search(r"(3\.\d+) \(Debian", f.python)
-        stage = f"{f.build_stage:5.0f}s" if f.build_stage is not None else "     -"
-        print(
-            f"{f.fixture:13} {python.group(1) if python else '?':6} {stage} {f.cold_build:5.0f}s {f.site_mb:8.0f} "
-            f"{f.node_mb:8.0f} {f.fresh_up:5.1f}s {statistics.median(f.warm_up):5.2f}s "
-            f"{statistics.median(f.code_change):6.1f}s  {f.login:17} {', '.join(f.findings) or '-'}"
-        )
-    print("stage: the build stage of that interpreter, built cold (once; later sites reuse it); cold: the site's "
-          "requirements and code layers without Docker's cache")
-    for f in results:
-        if not f.failed:
-            print(f"  {f.fixture}: {f.python}")

@@ -14,7 +14,7 @@ from lab.errors import LabError
 from lab.model.plan import ROLE_LABEL
 from lab.run.lab import Lab
 from lab.studies.watch import Watch
-from lab.traffic.clients import SCRIPT_IN_CONTAINER, ClientGroup, Clients, open_agent
+from lab.traffic.clients import SCRIPT_IN_CONTAINER, ClientGroup, open_agent
 from lab.traffic.evidence import JOB_ENV, WHOAMI
 
 # Docker's event actions, as the views tell them; signal 1 is the HUP that reloads a node's configuration.
@@ -27,7 +27,7 @@ class Feed:
 
     def __init__(self, lab: Lab, seconds: float, pause: float = 0.25, probe: str = WHOAMI):
         self.lab, self.seconds, self.pause, self.probe = lab, seconds, pause, probe
-        self.clients = Clients(lab)
+        self.clients = lab.clients()
         self.frontend = lab.plan().frontend
         users = [name for group in self.clients.groups for name in group.users]
         config = lab.config()
@@ -81,7 +81,7 @@ class Feed:
 
     def _users(self, group: ClientGroup) -> None:
         """Stream one client container's users: over its network, or through `docker exec`."""
-        username, password = self.lab.login()
+        username, password = self.clients.login
         job = {
             "watch": True,
             "url": self.clients.url,
@@ -91,18 +91,18 @@ class Feed:
             "names": list(group.users),
             "seconds": self.seconds,
             "pause": self.pause,
-            "login_path": self.lab.login_path(),
+            "login_path": self.clients.login_path,
             "probe": self.probe,
             # An ASGI site: one WebSocket user per client too (`ws-<user>` rows).
             "chat": bool(self.frontend and self.frontend.websockets),
         }
-        answer = open_agent(self.lab.docker, group, job)
+        answer = open_agent(self.clients.port, group, job)
         if answer is not None:
             with answer:
                 self._read(line.decode(errors="replace") for line in answer)
         else:
             command = ["python3", SCRIPT_IN_CONTAINER, "watch"]
-            self._read(self.lab.docker.exec_stream(group.container.name, command, env={JOB_ENV: json.dumps(job)}))
+            self._read(self.clients.port.exec_stream(group.container.name, command, env={JOB_ENV: json.dumps(job)}))
 
     def _read(self, lines) -> None:
         for line in lines:

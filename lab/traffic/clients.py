@@ -16,16 +16,13 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from lab.engines import direct
+from lab.engines.clients_port import ClientsPort
 from lab.engines.parallel import in_parallel
 from lab.errors import EngineError
-from lab.model.plan import ContainerSpec, container_name, labels, limits
+from lab.model.plan import ContainerSpec, Plan, container_name, labels, limits
 from lab.traffic.evidence import JOB_ENV, WHOAMI, UserEvidence
-
-if TYPE_CHECKING:  # the lab these clients browse (lab.run imports this layer, not the other way)
-    from lab.run.lab import Lab
 
 EVIDENCE_SCRIPT = Path(__file__).with_name("evidence.py")
 SCRIPT_IN_CONTAINER = "/tmp/lab_evidence.py"
@@ -40,14 +37,14 @@ DIRECT_CLIENTS = 6
 NAT_USERS = 3
 
 
-def open_agent(engine, group: "ClientGroup", job: dict):
+def open_agent(port: ClientsPort, group: "ClientGroup", job: dict):
     """The agent's answer to `job`, open for the caller to read (and close), or None where this machine
     does not reach the container: the caller then runs the job through `docker exec`.
 
     A client container just started may not listen yet, so a refused connection is tried again for 10 s.
     An HTTPError (the agent answered, with an error) is the caller's to report.
     """
-    address = engine.address(group.container.name, group.network) if group.reachable and not direct.unreachable() else ""
+    address = port.address(group.container.name, group.network) if group.reachable and not direct.unreachable() else ""
     if not address:
         return None
     request = urllib.request.Request(
@@ -67,7 +64,7 @@ def open_agent(engine, group: "ClientGroup", job: dict):
             time.sleep(0.05)
 
 
-def run_job(engine, group: "ClientGroup", job: dict) -> tuple[int, str]:
+def run_job(port: ClientsPort, group: "ClientGroup", job: dict) -> tuple[int, str]:
     """Run one job of evidence.py in a client container; (exit code, output whose last line is JSON).
 
     Asked of the container's agent over its network where this machine reaches containers (measured:
@@ -77,13 +74,13 @@ def run_job(engine, group: "ClientGroup", job: dict) -> tuple[int, str]:
     """
     container = group.container.name
     try:
-        answer = open_agent(engine, group, job)
+        answer = open_agent(port, group, job)
     except urllib.error.HTTPError as error:
         return 1, f"the agent in {container} answered {error.code}: {error.read()[-1500:]!r}"
     if answer is not None:
         with answer:
             return 0, answer.read().decode()
-    return engine.exec(container, ["python3", SCRIPT_IN_CONTAINER], env={JOB_ENV: json.dumps(job)})
+    return port.exec(container, ["python3", SCRIPT_IN_CONTAINER], env={JOB_ENV: json.dumps(job)})
 
 
 @dataclass(frozen=True)
@@ -129,18 +126,33 @@ def client_groups(lab: str, image: str, direct: int = DIRECT_CLIENTS, nat_users:
 
 
 class Clients:
-    """The lab's client containers: make sure they exist, then run users in all of them at once."""
+    """The lab's client containers: make sure they exist, then run users in all of them at once.
 
-    def __init__(self, lab: Lab, direct: int = DIRECT_CLIENTS, nat_users: int = NAT_USERS):
-        self.lab = lab
-        plan = lab.plan()
+    What they need of the lab is given: its engine's clients `port`, its `plan`, the demo user's `login`
+    (name, password) and login page, the lab's CA (its text, when nginx serves https) and the network
+    its engine says clients share (`LabEngine.client_network`). `Lab.clients()` gives them all.
+    """
+
+    def __init__(
+        self,
+        port: ClientsPort,
+        plan: Plan,
+        login: tuple[str, str],
+        login_path: str,
+        ca: str | None = None,
+        shared_network: str | None = None,
+        direct: int = DIRECT_CLIENTS,
+        nat_users: int = NAT_USERS,
+    ):
+        self.port = port
+        self.lab_name = plan.config.name
+        self.login, self.login_path = login, login_path
         self.nginx = plan.nginx.name
         self.url = plan.nginx_url  # https://<lab>-nginx/ when nginx terminates TLS
-        ca = lab.ca_path()
-        self.ca = ca.read_text() if ca else None
-        self.groups = client_groups(lab.name, plan.client_image, direct, nat_users)
+        self.ca = ca
+        self.groups = client_groups(self.lab_name, plan.client_image, direct, nat_users)
         # Where the engine's nginx is not on this machine's bridge networks, every client joins its network.
-        self.shared_network = lab.engine.client_network(plan)
+        self.shared_network = shared_network
         if self.shared_network:
             self.groups = [dataclasses.replace(group, network=self.shared_network, reachable=False) for group in self.groups]
         self._ensured_for: str | None = None  # the nginx container the clients were last attached to
@@ -150,20 +162,20 @@ class Clients:
 
         Once done for the running nginx, a second call costs one look-up (a matrix calls it per cell).
         """
-        engine = self.lab.docker  # client containers run on this machine, whatever runs the lab
+        port = self.port  # client containers run on this machine, whatever runs the lab
         if self.shared_network:
             if self._ensured_for != self.shared_network:
-                in_parallel(lambda group: engine.ensure_container(group.container, group.network), self.groups)
+                in_parallel(lambda group: port.ensure_client(group.container, group.network), self.groups)
                 self._ensured_for = self.shared_network
             return
-        nginx_id = engine.container_id(self.nginx)
+        nginx_id = port.container_id(self.nginx)
         if nginx_id is not None and nginx_id == self._ensured_for:
             return
 
         def one(group: ClientGroup) -> None:
-            engine.ensure_network(group.network, labels(self.lab.name, "client-network"))
-            engine.ensure_container(group.container, group.network)  # the script is among its files
-            engine.connect(group.network, self.nginx)
+            # The script is among the container's files.
+            port.ensure_client(group.container, group.network, labels(self.lab_name, "client-network"))
+            port.attach(group.network, self.nginx)
 
         in_parallel(one, self.groups)
         self._ensured_for = nginx_id
@@ -173,9 +185,8 @@ class Clients:
     ) -> list[UserEvidence]:
         """Every user logs in through the site's login page and requests `probe` `requests_count` times;
         all clients at once."""
-        username, password = self.lab.login()
-        login_path = self.lab.login_path()
-        engine = self.lab.docker
+        username, password = self.login
+        login_path = self.login_path
 
         def one(group: ClientGroup) -> list[UserEvidence]:
             job = {
@@ -191,10 +202,10 @@ class Clients:
                 "login_path": login_path,
                 "probe": probe,
             }
-            code, output = run_job(engine, group, job)
+            code, output = run_job(self.port, group, job)
             if code != 0:
                 raise EngineError(f"virtual users in {group.container.name} failed (exit {code}):\n{output[-2000:]}")
-            address = engine.address(group.container.name, group.network)
+            address = self.port.address(group.container.name, group.network)
             found = [UserEvidence.from_dict(item) for item in json.loads(output.strip().splitlines()[-1])]
             for evidence in found:
                 evidence.client, evidence.address = group.container.name, address
@@ -206,7 +217,7 @@ class Clients:
         """`count` anonymous visits from the first client, each making a new session; bounded in time."""
         group = self.groups[0]
         job = {"flood": True, "url": self.url, "ca": self.ca, "count": count, "seconds": seconds}
-        code, output = run_job(self.lab.docker, group, job)
+        code, output = run_job(self.port, group, job)
         if code != 0:
             raise EngineError(f"the session flood from {group.container.name} failed (exit {code}):\n{output[-2000:]}")
         return json.loads(output.strip().splitlines()[-1])
@@ -219,7 +230,7 @@ class Clients:
                "listen_until": send_at + listen, "messages": messages}
 
         def one(group: ClientGroup) -> list[dict]:
-            code, output = run_job(self.lab.docker, group, {**job, "names": list(group.users)})
+            code, output = run_job(self.port, group, {**job, "names": list(group.users)})
             if code != 0:
                 raise EngineError(f"chat users in {group.container.name} failed (exit {code}):\n{output[-2000:]}")
             return json.loads(output.strip().splitlines()[-1])

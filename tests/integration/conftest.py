@@ -29,7 +29,7 @@ def browse(lab: Lab, requests_count: int = 12):
 
 def gunicorn_processes(lab: Lab, node: str) -> set[tuple[str, str]]:
     """(uid, effective capabilities in hex) of a node's gunicorn processes, read from /proc."""
-    code, output = lab.engine.exec(
+    code, output = lab.engine.docker.exec(
         f"{lab.name}-{node}",
         ["bash", "-c", "for s in /proc/[0-9]*/status; do grep -q '^Name:.*gunicorn' $s && "
                        "awk '/^Uid:/{u=$2} /^CapEff:/{c=$2} END{print u, c}' $s; done; true"],

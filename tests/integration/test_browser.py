@@ -11,7 +11,6 @@ import pytest
 from lab import LabConfig
 from lab.reports.matrix import REPORTS, write_reports
 from lab.studies.matrix import report_data, run_cell
-from lab.traffic.clients import Clients
 
 from .conftest import free_port
 
@@ -56,7 +55,7 @@ def test_the_matrix_report_shows_its_grid_and_legend(browser, lab_factory, tmp_p
     # 3 nodes for 4 users: round robin over 2 nodes can settle into a cycle that hands each of an even
     # number of users the same node every time (nat-2 saw one node in 6 requests), which is no evidence.
     lab.up(LabConfig(name=lab.name, nodes=3, port=free_port()))
-    clients = Clients(lab, direct=2, nat_users=2)
+    clients = lab.clients(direct=2, nat_users=2)
     clients.ensure()
     results = [run_cell(lab, clients, "redis", "round_robin", 12), run_cell(lab, clients, "locmem", "round_robin", 12)]
     for cell in results:

@@ -8,7 +8,6 @@ from lab import BALANCE_MODES, LabConfig, NginxConfigError
 from lab.engines.host import fetch
 from lab.model.plan import HEALTH
 from lab.model.security import PROFILES
-from lab.traffic.clients import Clients
 from lab.traffic.evidence import VirtualUser
 
 from .conftest import NOTHING, browse, free_port, gunicorn_processes
@@ -25,7 +24,7 @@ def lab(module_lab_factory):
 
 
 def container_ids(lab):
-    return {row["name"]: row["id"] for row in lab.engine.lab_containers(lab.name)}
+    return {row["name"]: row["id"] for row in lab.engine.docker.lab_containers(lab.name)}
 
 
 def test_up_brings_healthy_nodes_stores_and_nginx(lab):
@@ -40,7 +39,7 @@ def test_up_brings_healthy_nodes_stores_and_nginx(lab):
 def test_only_nginx_is_published(lab):
     published = {}
     for name in container_ids(lab):
-        ports = lab.engine.client.containers.get(name).attrs["NetworkSettings"]["Ports"] or {}
+        ports = lab.engine.docker.client.containers.get(name).attrs["NetworkSettings"]["Ports"] or {}
         published[name] = {port: binds for port, binds in ports.items() if binds}
     assert [name for name, ports in published.items() if ports] == [f"{lab.name}-nginx"]
     (bind,) = published[f"{lab.name}-nginx"]["80/tcp"]
@@ -55,12 +54,12 @@ def test_redis_under_round_robin_keeps_the_user_on_every_node(lab):
 
 
 def test_every_container_is_hardened_as_its_profile_says(lab):
-    clients = Clients(lab, direct=1, nat_users=0)
+    clients = lab.clients(direct=1, nat_users=0)
     clients.ensure()
     profiles = {"nginx": "nginx", "node": "node", "client": "client"}
     checked = set()
-    for row in lab.engine.lab_containers(lab.name):
-        host = lab.engine.client.containers.get(row["name"]).attrs["HostConfig"]
+    for row in lab.engine.docker.lab_containers(lab.name):
+        host = lab.engine.docker.client.containers.get(row["name"]).attrs["HostConfig"]
         profile = PROFILES[row["labels"].get("django-lab.store") or profiles[row["role"]]]
         assert host["CapDrop"] == ["ALL"] and sorted(host["CapAdd"] or []) == sorted(profile.capabilities), row["name"]
         assert "no-new-privileges:true" in host["SecurityOpt"] and host["Privileged"] is False, row["name"]
@@ -86,16 +85,16 @@ def test_the_stores_take_only_the_labs_own_passwords_from_the_labs_own_network(l
         "    except psycopg.OperationalError:\n"
         "        print('refused')\n"
     ).format(host=f"{lab.name}-postgres")
-    lab.engine.put_file(node, "/tmp/probe.py", probe)
-    code, output = lab.engine.exec(node, ["python", "/tmp/probe.py", "lab", "wrong"], env=None)
+    lab.engine.docker.put_file(node, "/tmp/probe.py", probe)
+    code, output = lab.engine.docker.exec(node, ["python", "/tmp/probe.py", "lab", "wrong"], env=None)
     assert output.split() == ["refused", "refused"], output  # the image's old fixed password is gone
-    code, output = lab.engine.exec(node, ["bash", "-c", 'python /tmp/probe.py "$P"'], env={"P": state.secrets.db_password})
+    code, output = lab.engine.docker.exec(node, ["bash", "-c", 'python /tmp/probe.py "$P"'], env={"P": state.secrets.db_password})
     assert output.split() == ["accepted"], output
-    code, hba = lab.engine.exec(f"{lab.name}-postgres", ["cat", "/var/lib/postgresql/data/pg_hba.conf"])
-    subnet = lab.engine.client.networks.get(f"{lab.name}-net").attrs["IPAM"]["Config"][0]["Subnet"]
+    code, hba = lab.engine.docker.exec(f"{lab.name}-postgres", ["cat", "/var/lib/postgresql/data/pg_hba.conf"])
+    subnet = lab.engine.docker.client.networks.get(f"{lab.name}-net").attrs["IPAM"]["Config"][0]["Subnet"]
     hosts = {line.split()[3] for line in hba.splitlines() if line.startswith("host")}
     assert hosts == {"127.0.0.1/32", subnet}, hba
-    code, output = lab.engine.exec(f"{lab.name}-redis", ["redis-cli", "ping"])
+    code, output = lab.engine.docker.exec(f"{lab.name}-redis", ["redis-cli", "ping"])
     assert "NOAUTH" in output, output
 
 
@@ -172,6 +171,6 @@ def test_down_removes_every_labelled_resource_and_is_idempotent(lab):
     removed = lab.down()
     # nginx, 3 nodes, postgres and the one client container; the lab network and the client network.
     assert removed["containers"] == 6 and removed["networks"] == 2 and removed["volumes"] >= 4
-    assert lab.engine.lab_resources(lab.name) == NOTHING
+    assert lab.engine.docker.lab_resources(lab.name) == NOTHING
     assert lab.states.load(lab.name) is None
     assert lab.down() == {"containers": 0, "networks": 0, "volumes": 0, "state": 0}

@@ -9,7 +9,6 @@ import pytest
 from lab import BACKENDS, LabConfig
 from lab.reports.matrix import latency_table, terminal_table, write_reports
 from lab.studies.matrix import report_data, run_cell
-from lab.traffic.clients import Clients
 from lab.traffic.evidence import WHOAMI
 from lab.verdicts.cells import QUICK_CELLS, all_cells
 
@@ -48,7 +47,7 @@ class MatrixRun:
 def matrix(module_lab_factory, request):
     lab = module_lab_factory("matrix")
     lab.up(LabConfig(name=lab.name, nodes=NODES, workers=WORKERS, port=free_port()))
-    clients = Clients(lab)
+    clients = lab.clients()
     clients.ensure()
     run = MatrixRun(lab, clients, request.config)
     yield run
@@ -83,13 +82,13 @@ def test_a_cell_after_another_gives_the_verdict_it_gives_alone(lab_factory):
     """A switch reloads nodes in place; the cell after it must not be helped by the cell before."""
 
     def node_ids(lab):
-        return {row["name"]: row["id"] for row in lab.engine.lab_containers(lab.name) if row["role"] == "node"}
+        return {row["name"]: row["id"] for row in lab.engine.docker.lab_containers(lab.name) if row["role"] == "node"}
 
     verdicts = {}
     for order, cells in {"alone": [("locmem", "sticky")], "after redis": [("redis", "sticky"), ("locmem", "sticky")]}.items():
         lab = lab_factory("order")
         lab.up(LabConfig(name=lab.name, backend=cells[0][0], balance=cells[0][1], port=free_port()))
-        clients = Clients(lab)
+        clients = lab.clients()
         clients.ensure()
         before = node_ids(lab)
         results = [run_cell(lab, clients, backend, balance) for backend, balance in cells]

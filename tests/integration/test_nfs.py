@@ -28,11 +28,11 @@ def lab(module_lab_factory, fuse_mode_before):
 
 
 def attrs(lab, part):
-    return lab.engine.client.containers.get(f"{lab.name}-{part}").attrs
+    return lab.engine.docker.client.containers.get(f"{lab.name}-{part}").attrs
 
 
 def run(lab, part, command):
-    code, output = lab.engine.exec(f"{lab.name}-{part}", ["bash", "-c", command])
+    code, output = lab.engine.docker.exec(f"{lab.name}-{part}", ["bash", "-c", command])
     assert code == 0, output
     return output
 
@@ -120,12 +120,12 @@ def test_a_server_outage_fails_requests_fast_and_sessions_survive_it(lab):
     user = VirtualUser(lab.status()["url"], timeout=20)
     user.login(username, password)
     before = user.browse(2).observations[-1].counter
-    nodes = {row["name"]: row["id"] for row in lab.engine.lab_containers(lab.name) if row["role"] == "node"}
-    lab.engine.stop(f"{lab.name}-nfs", timeout=1)
+    nodes = {row["name"]: row["id"] for row in lab.engine.docker.lab_containers(lab.name) if row["role"] == "node"}
+    lab.engine.docker.stop(f"{lab.name}-nfs", timeout=1)
     try:
         during = [user.whoami() for _ in range(4)]
     finally:
-        lab.engine.start(f"{lab.name}-nfs")
+        lab.engine.docker.start(f"{lab.name}-nfs")
     assert all(o.status != 200 for o in during), "nothing can be served while the export is away"
     assert max(o.seconds for o in during) < 10, [o.seconds for o in during]
 
@@ -140,7 +140,7 @@ def test_a_server_outage_fails_requests_fast_and_sessions_survive_it(lab):
     # The session lived on the server's volume: the same user, and the counter carries on.
     after = user.browse(4).observations[-4:]
     assert all(o.user == username for o in after) and after[0].counter > before
-    assert {row["name"]: row["id"] for row in lab.engine.lab_containers(lab.name) if row["role"] == "node"} == nodes
+    assert {row["name"]: row["id"] for row in lab.engine.docker.lab_containers(lab.name) if row["role"] == "node"} == nodes
 
 
 def test_the_kernel_client_path(lab_factory, monkeypatch):

@@ -34,7 +34,6 @@ from lab import LabConfig, cli
 from lab.model.config import SAMPLE_SITE
 from lab.studies.matrix import run_cell, run_matrix
 from lab.studies.readiness import assess
-from lab.traffic.clients import Clients
 from lab.traffic.evidence import VirtualUser, tls_context
 from lab.traffic.websocket import WebSocket
 from lab.verdicts.hazards import FOUND
@@ -76,7 +75,7 @@ def test_a_second_up_with_nothing_changed_changes_nothing(tutorial):
 
 
 def test_users_log_in_through_the_sites_page_keep_it_under_redis_and_lose_it_under_locmem(tutorial):
-    clients = Clients(tutorial)
+    clients = tutorial.clients()
     clients.ensure()
     kept = run_cell(tutorial, clients, "redis", "round_robin", requests_count=12, probe="/")
     assert kept.evidence_problem() is None, kept.evidence_problem()
@@ -438,7 +437,7 @@ def test_a_migration_that_drops_a_column_fails_the_old_nodes_mid_deploy_and_expa
              'migrations.AddField("photo", "title", models.CharField(max_length=80, default=""))', two_fields)
     lab = lab_factory("migr")
     lab.up(LabConfig(name=lab.name, site=str(folder), nodes=2, port=free_port()))
-    clients = Clients(lab, direct=4, nat_users=0)
+    clients = lab.clients(direct=4, nat_users=0)
     clients.ensure()
 
     # Dropped in one release: the migration runs before the old nodes are replaced, and they still read it.

@@ -16,7 +16,6 @@ import pytest
 
 from lab.studies.matrix import run_cell
 from lab.studies.readiness import assess
-from lab.traffic.clients import Clients
 from lab.traffic.evidence import VirtualUser, tls_context
 from lab.verdicts.hazards import FOUND
 
@@ -27,7 +26,7 @@ pytestmark = pytest.mark.integration
 
 
 def on_nodes(lab, command: list[str]) -> list[tuple[int, str]]:
-    return [lab.engine.exec(node.name, command) for node in lab.plan().nodes]
+    return [lab.engine.docker.exec(node.name, command) for node in lab.plan().nodes]
 
 
 def logged_in_user(lab, probe: str) -> VirtualUser:
@@ -40,7 +39,7 @@ def logged_in_user(lab, probe: str) -> VirtualUser:
 
 def kept_and_lost(lab, probe: str) -> None:
     """Redis keeps every user logged in across the nodes; a per-process cache loses them."""
-    clients = Clients(lab)
+    clients = lab.clients()
     clients.ensure()
     kept = run_cell(lab, clients, "redis", "round_robin", requests_count=10, probe=probe)
     assert kept.evidence_problem() is None, kept.evidence_problem()
@@ -145,7 +144,7 @@ def test_the_production_settings_run_unchanged_over_https(production):
 
 def test_the_env_file_is_handed_to_containers_and_never_built_into_an_image(production):
     image = production.plan().nodes[0].image
-    inside = production.engine.client.containers.run(
+    inside = production.engine.docker.client.containers.run(
         image, ["sh", "-c", "ls -a /srv/site; ls /srv/site/locale/fr_FR/LC_MESSAGES /srv/site/prodtemplate/static/js"],
         remove=True, user="django",
     ).decode()

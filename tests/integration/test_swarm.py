@@ -16,7 +16,6 @@ from lab.model.config import PROJECT_ROOT
 from lab.engines.swarm import SwarmEngine
 from lab.studies.experiments import EXPERIMENTS, Case
 from lab.studies.matrix import run_cell
-from lab.traffic.clients import Clients
 from lab.traffic.evidence import VirtualUser
 
 from .conftest import free_port
@@ -49,7 +48,7 @@ def deploy(lab, port: int, backend: str) -> None:
     does: every node answers through nginx with its planned configuration, and the demo user logs in."""
     path, plan = lab.export_compose(Path(lab.states.directory) / lab.name, registry.ADDRESS, None, port=port, backend=backend)
     run("docker", "stack", "deploy", "--resolve-image", "never", "-c", str(path), lab.name)
-    SwarmEngine.over(lab.docker).wait_until_serving(plan, print)
+    lab.engine_of(plan.config.replace(engine="swarm")).wait_until_serving(plan, print)
 
 
 def users(lab, port: int, count: int = 4):
@@ -67,7 +66,7 @@ def test_lab_up_engine_swarm_spreads_the_nodes_and_the_matrix_sees_what_one_mach
     status = lab.status()
     hosts = {c["name"]: c["host"] for c in status["containers"]}
     assert {hosts[f"{lab.name}-node-{i}"] for i in (1, 2, 3)} == {"host-1", "host-2", "host-3"}, hosts
-    clients = Clients(lab)
+    clients = lab.clients()
     kept = run_cell(lab, clients, "redis", "round_robin", requests_count=9)
     assert kept.passed and kept.observed_kept and len(kept.nodes_seen) == 3, kept.summary()
     lost = run_cell(lab, clients, "shared_file", "round_robin", requests_count=9)
@@ -115,7 +114,7 @@ def test_the_exported_compose_file_runs_on_three_hosts_by_hand(swarm, lab_factor
         subprocess.run(["docker", "stack", "rm", lab.name], capture_output=True, timeout=60)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and (
-            any(row["name"].startswith(f"{lab.name}_") for row in swarm.lab_containers(lab.name))
-            or any(name.endswith("-overlay") for name in swarm.lab_resources(lab.name)["networks"])
+            any(row["name"].startswith(f"{lab.name}_") for row in swarm.docker.lab_containers(lab.name))
+            or any(name.endswith("-overlay") for name in swarm.docker.lab_resources(lab.name)["networks"])
         ):
             time.sleep(0.5)

@@ -18,6 +18,15 @@ What stands in for the real thing, and no more:
 - a container named in `crashes` exits as soon as it starts; one in `slow` passes its readiness check
   only that many seconds after it started.
 
+- a client container (role "client") has no address this machine reaches, so its jobs come through
+  `exec`: a job of evidence.py (its JSON in the environment) is answered by `answer_client_job`, by
+  default every user logged in on node-1 with a counter rising by one; `client_commands` records each
+  command a client ran, and `client_answers` answers other commands (by their first word).
+
+The fake is both halves of the local engine: the `LabEngine` (it is a LocalEngine) and the Docker
+connection that engine holds (`self.docker` is the fake itself), so the clients port, images, jobs and
+the floor go through the real LocalEngine code onto records in memory.
+
 `fail_next(action, name)` makes one engine call fail, as an interrupted `up` would.
 """
 
@@ -34,10 +43,12 @@ from typing import Iterator, Sequence
 
 from lab.engines.local import LocalEngine
 from lab.engines.reconcile import Reconciler
+from lab.engines.stopwatch import Stopwatch
 from lab.errors import EngineError
 from lab.model.checks import Check, ExecCheck, HttpCheck, NodeCheck
 from lab.model.nginx_conf import CONF_PATH
 from lab.model.plan import LAB_LABEL, NODE_CONFIG_PATH, ContainerSpec, node_config_id
+from lab.traffic.evidence import JOB_ENV
 
 SITE_FACTS = {
     "settings_module": "sample_site.settings",
@@ -74,7 +85,8 @@ class FakeEngine(LocalEngine):
     """LocalEngine whose Docker is in memory; `calls` records every change it was asked to make."""
 
     def __init__(self) -> None:
-        super().__init__(client=object())  # never used: every method that would reach Docker is replaced
+        self.stopwatch = Stopwatch()
+        super().__init__(docker=self)  # its own connection: every call that would reach Docker is in memory
         self.containers: dict[str, Container] = {}
         self.networks: dict[str, dict] = {}
         self.volumes: dict[str, dict] = {}
@@ -88,6 +100,8 @@ class FakeEngine(LocalEngine):
         self.volume_options: dict[str, dict] = {}  # the driver options each volume was created with
         self.crashes: set[str] = set()  # containers that exit as soon as they start
         self.slow: dict[str, float] = {}  # containers ready only this many seconds after they start
+        self.client_commands: list[tuple[str, list[str]]] = []  # (client, command) of each exec in a client
+        self.client_answers: dict[str, tuple[int, str]] = {}  # a client command's answer, by its first word
         self._failures: set[tuple[str, str]] = set()
         self._servers: dict[str, http.server.ThreadingHTTPServer] = {}
 
@@ -210,9 +224,12 @@ class FakeEngine(LocalEngine):
         return isinstance(check, (ExecCheck, HttpCheck))
 
     def address(self, container: str, network: str) -> str:
-        """A container has an address on the network it was created on, none elsewhere."""
+        """A container has an address on the network it was created on, none elsewhere; a client's is
+        not reached from here (its jobs come through exec)."""
         found = self.containers.get(container)
-        return "10.0.0.2" if found is not None and found.network == network else ""
+        if found is None or found.spec.role == "client":
+            return ""
+        return "10.0.0.2" if found.network == network else ""
 
     def put_files(self, spec: ContainerSpec) -> None:
         for path, content in spec.files.items():
@@ -227,6 +244,13 @@ class FakeEngine(LocalEngine):
 
     def exec(self, container: str, command: Sequence[str], env: dict | None = None, user: str = "") -> tuple[int, str]:
         found = self.containers[container]
+        if found.spec.role == "client":
+            if found.state != "running":
+                raise EngineError(f"running {command[0]} in {container}: it is not running")
+            self.client_commands.append((container, list(command)))
+            if env and JOB_ENV in env:
+                return 0, json.dumps(self.answer_client_job(json.loads(env[JOB_ENV]))) + "\n"
+            return self.client_answers.get(command[0], (0, ""))
         if list(command) == ["lab-nginx-apply"]:
             if self.nginx_rejects:  # `nginx -t` failed: the next configuration is dropped, the running one stays
                 found.files.pop(CONF_PATH + ".next", None)
@@ -237,8 +261,31 @@ class FakeEngine(LocalEngine):
             self.nginx_confs.append((len(self.calls), found.files[CONF_PATH]))  # what each reload loaded
         return 0, ""
 
+    def exec_stream(self, container: str, command: Sequence[str], env: dict | None = None) -> Iterator[str]:
+        return iter(self.exec(container, command, env)[1].splitlines())
+
+    def answer_client_job(self, job: dict):
+        """What evidence.py in a client answers a job: cookies of logged-in users, or each user logged
+        in on node-1, then `requests_count` answers showing them with a counter rising by one."""
+        if job.get("cookies"):
+            return [f"sessionid=fake-{number}" for number in range(job["count"])]
+        observations = [
+            {"index": index, "status": 200, "user": job["username"], "node": "node-1", "session": "s",
+             "counter": index + 1, "seconds": 0.001}
+            for index in range(job.get("requests_count", 1))
+        ]
+        return [{"name": name, "login_node": "node-1", "logged_in": True, "observations": observations}
+                for name in job["names"]]
+
     def logs(self, container: str, tail: int = 40) -> str:
         return ""
+
+    def image_mb(self, tag: str) -> float:
+        return 0.0
+
+    def push(self, tag: str, registry: str, on_line=lambda line: None) -> str:
+        self._call("push", tag)
+        return f"{registry}/{tag}"
 
     def run_job(self, spec: ContainerSpec, network: str, timeout: float = 180) -> tuple[int, str]:
         assert isinstance(timeout, (int, float)), f"job {spec.name}: a timeout in seconds, not {timeout!r}"

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from lab.cli.bench import build_parser as build_bench_parser
 from lab.cli.parser import build_parser
 
 from .documentation import pages
@@ -28,11 +27,7 @@ SAMPLES = {
 
 def parse(argv: list[str]) -> None:
     """Parse as `lab` does (lab.cli.main); a refusal raises SystemExit."""
-    args, rest = build_parser().parse_known_args(argv)
-    if args.command == "bench":
-        build_bench_parser().parse_args([*args.bench_args, *rest])
-    elif rest:
-        raise SystemExit(f"unrecognized arguments: {' '.join(rest)}")
+    build_parser().parse_args(argv)
 
 
 def lab_argvs(line: str) -> list[list[str]]:

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from lab.engines.choice import ENGINES, engine_for
+from lab.engines.clients_port import ClientsPort, DockerClients
 from lab.engines.docker import DockerEngine
 from lab.engines.interface import LabEngine
 from lab.engines.local import LocalEngine
@@ -35,8 +36,51 @@ def test_each_engine_implements_the_whole_interface_with_its_signatures(engine):
 
 def test_the_interface_covers_a_whole_lab():
     asked = {"apply", "remove_lab", "members", "member_logs", "member_events", "exec_member", "stop_member",
-             "restart_member", "hosts", "set_host", "publish", "wait_until_serving"}
+             "restart_member", "hosts", "set_host", "publish", "wait_until_serving",
+             # what studies and client containers need, so a third engine needs no Docker
+             "build_images", "image_mb", "run_job", "up_floor", "clients", "reload_nginx", "wait_for_member", "describe"}
     assert asked <= set(INTERFACE)
+
+
+@pytest.mark.parametrize("engine", IMPLEMENTATIONS, ids=lambda cls: cls.__name__)
+def test_each_engine_holds_its_connection_and_hands_out_a_clients_port(engine):
+    assert not issubclass(engine, DockerEngine), "an engine holds a Docker connection; it is not one"
+    made = FakeEngine() if engine is FakeEngine else engine(DockerEngine(client=object()))
+    try:
+        port = made.clients()
+        assert isinstance(port, ClientsPort) and not type(port).__abstractmethods__
+        assert made.stopwatch is made.docker.stopwatch
+    finally:
+        if isinstance(made, FakeEngine):
+            made.close()
+
+
+def test_the_clients_port_on_docker_passes_each_call_to_the_connection():
+    said = []
+
+    class Connection:
+        def __getattr__(self, name):
+            return lambda *args, **options: said.append((name, args, options)) or (0, "")
+
+    port = DockerClients(Connection())
+    port.ensure_client("spec", "net", {"label": "x"})
+    port.attach("net", "nginx")
+    port.put_file("client", "/tmp/f", "text")
+    port.exec("client", ["wrk"], env={"K": "v"})
+    assert [name for name, _, _ in said] == ["ensure_network", "ensure_container", "connect", "put_file", "exec"]
+    assert said[-1] == ("exec", ("client", ["wrk"]), {"env": {"K": "v"}})
+
+
+def test_nothing_above_the_engines_reaches_the_docker_connection():
+    """Images, jobs, client containers and nginx reloads go through LabEngine and its ClientsPort."""
+    reaching = [
+        f"{path.relative_to(PROJECT_ROOT)}:{number}"
+        for path in (PROJECT_ROOT / "lab").rglob("*.py")
+        if "engines" not in path.parts and "dockerfiles" not in path.parts
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"lab\.docker\b|DockerEngine", line)
+    ]
+    assert reaching == []
 
 
 def test_the_in_memory_engine_replaces_every_container_call_reconcile_makes():

@@ -155,3 +155,64 @@ def test_ctrl_c_exits_130_and_says_what_was_left(capsys, monkeypatch):
     monkeypatch.setattr(lab.cli, "what_was_left", lambda name: f"no container of lab {name} was started")
     code, _, err = run(capsys, "--name", "exits", "status")
     assert code == 130 and "interrupted; no container of lab exits was started" in err
+
+
+class RefusedLab:
+    """A bench's lab whose `up` is refused as a LabError with its own exit code; what was asked is kept."""
+
+    asked: list[str] = []
+
+    def __init__(self, name, progress=None):
+        self.name = name
+
+    def down(self):
+        self.asked.append("down")
+
+    def up(self, config):
+        self.asked.append("up")
+        from lab.errors import EngineUnavailable
+
+        raise EngineUnavailable("connecting to Docker: cannot reach the Docker engine (made up by the test)")
+
+
+@pytest.mark.parametrize("argv", [["bench", "load"], ["bench", "load", "--quick"]])
+def test_a_bench_whose_lab_fails_exits_with_the_errors_code_through_the_one_boundary(capsys, monkeypatch, argv):
+    import lab.cli.bench
+    from lab.errors import EngineUnavailable
+
+    RefusedLab.asked = []
+    monkeypatch.setattr(lab.cli.bench, "Lab", RefusedLab)
+    code, out, err = run(capsys, *argv)
+    assert code == EngineUnavailable.exit_code
+    assert err.startswith("lab: error: connecting to Docker: cannot reach the Docker engine")
+    assert RefusedLab.asked == ["down", "up", "down"]  # the bench's lab is removed, whatever happened
+
+
+def test_a_bench_interrupted_exits_130_and_one_that_breaks_says_internal_error(capsys, monkeypatch):
+    import lab.cli.bench
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    def broken(args):
+        raise ValueError("made up by the test")
+
+    monkeypatch.setitem(lab.cli.bench.BENCHES, "profile", interrupted)
+    monkeypatch.setattr(lab.cli, "what_was_left", lambda name: f"no container of lab {name} was started")
+    code, _, err = run(capsys, "bench", "profile", "--rounds", "3")
+    assert code == 130 and "interrupted" in err
+    monkeypatch.setitem(lab.cli.bench.BENCHES, "lifecycle", broken)
+    code, _, err = run(capsys, "bench", "lifecycle", "--no-cold")
+    assert code == 1 and "lab: internal error: ValueError: made up by the test" in err
+
+
+def test_every_bench_is_a_subcommand_of_the_main_parser_with_its_options():
+    from lab.cli.bench import BENCHES
+    from lab.cli.parser import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["bench", "profile", "--rounds", "3", "--matrix"]).rounds == 3
+    assert parser.parse_args(["bench", "load", "--quick"]).quick
+    assert parser.parse_args(["bench", "production", "--site", "a", "--site", "b", "--with-fix"]).site == ["a", "b"]
+    assert parser.parse_args(["bench", "site", "--only", "tutorial"]).only == ["tutorial"]
+    assert {parser.parse_args(["bench", name]).bench_command for name in BENCHES} == set(BENCHES)

@@ -81,9 +81,9 @@ def test_a_missing_header_the_lab_knows_is_added_to_the_build_stage_and_built_ag
 
     said = []
     monkeypatch.setattr(lab_module, "site_images", site_images)
-    fake = SimpleNamespace(docker=SimpleNamespace(stopwatch=SimpleNamespace(step=lambda name: contextlib.nullcontext())),
-                           progress=said.append)
-    chosen, _, tags = lab_module.Lab._images(fake, config("broken"), read_site(SITES / "broken"))
+    fake = SimpleNamespace(progress=said.append)
+    engine = SimpleNamespace(stopwatch=SimpleNamespace(step=lambda name: contextlib.nullcontext()))
+    chosen, _, tags = lab_module.Lab._images(fake, engine, config("broken"), read_site(SITES / "broken"))
     assert built == [(), ("libldap-dev", "libsasl2-dev")] and chosen.build_packages == ("libldap-dev", "libsasl2-dev")
     assert said == ["python-ldap needs lber.h: the build stage adds Debian's libldap-dev, libsasl2-dev "
                     "(as `--build-package libldap-dev --build-package libsasl2-dev` would) and builds again"]

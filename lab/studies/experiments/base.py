@@ -144,7 +144,7 @@ class Experiment:
         started = time.monotonic()
         try:
             self.prepare(lab, case)
-            clients = Clients(lab, self.direct_clients, self.nat_users)
+            clients = lab.clients(self.direct_clients, self.nat_users)
             clients.ensure()
             self.measure(lab, clients, case, outcome)
         finally:

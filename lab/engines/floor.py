@@ -2,7 +2,8 @@
 
 `up_floor` starts a plan's containers with plain create-and-start calls, in the only order the
 work allows (the database before migrations, nginx after the nodes, every independent part at once),
-and polls each readiness check every 20 ms: the lab's `up` minus all its bookkeeping.
+and polls each readiness check every 20 ms: the lab's `up` minus all its bookkeeping. An engine of
+containers on this machine (lab.engines.local) offers it as its `up_floor`; `engine` is its connection.
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ import time
 import urllib.error
 import urllib.request
 
-from lab.engines.docker import DockerEngine
 from lab.engines.parallel import in_parallel
-from lab.engines.waits import passes
 from lab.errors import NotReady
 from lab.model.plan import HEALTH, Plan
 
@@ -34,7 +33,7 @@ def _answers(url: str) -> bool:
         return False
 
 
-def up_floor(engine: DockerEngine, plan: Plan) -> float:
+def up_floor(engine, plan: Plan) -> float:
     """Seconds from nothing to nginx answering through a node, with plain container calls; the
     containers are left for the caller to remove (they carry the plan's labels)."""
     started = time.monotonic()
@@ -43,7 +42,7 @@ def up_floor(engine: DockerEngine, plan: Plan) -> float:
 
     def start_and_wait(spec) -> None:
         engine.create(spec, plan.network)
-        _until(lambda: passes(spec.check, engine, spec.name), what=spec.name)
+        _until(lambda: engine.passes(spec.check, spec.name), what=spec.name)
 
     def database_then_migrations() -> None:
         in_parallel(start_and_wait, plan.stores)
