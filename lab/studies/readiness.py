@@ -61,8 +61,40 @@ def gather(lab) -> Observed:
     plan = lab.plan()
     if len(plan.nodes) < 2:
         raise ConfigError("the readiness report compares two nodes; bring the lab up with --nodes 2 or more")
-    one, two = plan.nodes[0].name, plan.nodes[1].name
     engine = lab.engine
+    asked = _ask_nodes(engine, plan)
+    first = asked["first"]
+    wrote, read = _media_round_trip(engine, plan)
+    try:
+        overrides = json.loads(asked["facts"].strip().splitlines()[-1]).get("overrides", [])
+    except (ValueError, IndexError):
+        overrides = []
+    return Observed(
+        nodes=plan.config.nodes,
+        workers=plan.config.workers,
+        nginx_host=plan.nginx.name,
+        first=first,
+        keys=asked["keys"],
+        wrote=wrote,
+        read=read,
+        max_connections=asked["database"].get("max_connections"),
+        deploy_check=asked["deploy"].get("lines", []) if isinstance(asked["deploy"], dict) else [],
+        overrides=overrides,
+        host_check=asked["host_check"],
+        client_view=asked["client_view"],
+        schedulers=_schedulers(engine, plan),
+        channels=_channels(engine, plan, first),
+        scheduler_command=plan.config.scheduler_run(plan.site)[0] if plan.scheduler else "",
+        pooler=plan.config.pooler,
+        pool_size=pool_size(plan.config.max_connections or POSTGRES_MAX_CONNECTIONS) if plan.config.pooler else 0,
+        **_file_hits(plan, first.get("settings_files") or []),
+    )
+
+
+def _ask_nodes(engine, plan) -> dict:
+    """The probes that need no order, asked at once: node-1's settings, both nodes' keys, the database, the
+    deploy check, the site's facts, a request by address, and what a client sees through nginx."""
+    one, two = plan.nodes[0].name, plan.nodes[1].name
     first, key_one, key_two, database, deploy, facts, host_check, client_view = in_parallel(
         lambda call: call(),
         [
@@ -76,41 +108,48 @@ def gather(lab) -> Observed:
             lambda: _client_view(plan.url),
         ],
     )
-    channels = {}
-    if first.get("channel_layers"):  # a message from node-2's process to a channel on node-1's
-        group = "lab-probe-" + secrets.token_hex(4)
-        received, sent = in_parallel(
-            lambda call: call(),
-            [lambda: _probe(engine, one, "channel-receive", group), lambda: _probe(engine, two, "channel-send", group, group)],
-        )
-        channels = {"sent_on": "node-2", "received_on": "node-1", "sent": sent, "received": received, "text": group}
+    return {"first": first, "keys": (key_one, key_two), "database": database, "deploy": deploy, "facts": facts,
+            "host_check": host_check, "client_view": client_view}
+
+
+def _channels(engine, plan, first: dict) -> dict:
+    """A message from node-2's process to a channel on node-1's, when the site has a channel layer."""
+    if not first.get("channel_layers"):
+        return {}
+    one, two = plan.nodes[0].name, plan.nodes[1].name
+    group = "lab-probe-" + secrets.token_hex(4)
+    received, sent = in_parallel(
+        lambda call: call(),
+        [lambda: _probe(engine, one, "channel-receive", group), lambda: _probe(engine, two, "channel-send", group, group)],
+    )
+    return {"sent_on": "node-2", "received_on": "node-1", "sent": sent, "received": received, "text": group}
+
+
+def _schedulers(engine, plan) -> dict:
+    """The schedulers each machine of the site (nodes, and the scheduler machine) started, by short name."""
     machines = [*(spec.name for spec in plan.nodes), *((plan.scheduler.name,) if plan.scheduler else ())]
     answers = in_parallel(lambda name: _probe(engine, name, "schedulers"), machines)
     prefix = plan.config.name + "-"
-    schedulers = {name.removeprefix(prefix): answer for name, answer in zip(machines, answers)}
+    return {name.removeprefix(prefix): answer for name, answer in zip(machines, answers)}
+
+
+def _media_round_trip(engine, plan) -> tuple[dict, dict]:
+    """A file saved through the site's storage on node-1, read on node-2, then removed."""
+    one, two = plan.nodes[0].name, plan.nodes[1].name
     key = "lab-" + secrets.token_hex(6)
     wrote = _probe(engine, one, "write", key)
     name = (wrote.get("media") or {}).get("name") or "-"
     read = _probe(engine, two, "read", key, name)
     _probe(engine, one, "forget", name)
+    return wrote, read
+
+
+def _file_hits(plan, running: list) -> dict:
+    """What the site's files say, each finding as text: the scans of lab.project.site, kept to the settings
+    files that ran where a finding is about settings."""
     folder = Path(plan.site.folder)
-    running = first.get("settings_files") or []
     instance = site_files.jobs_in_every_instance(folder)
-    try:
-        overrides = json.loads(facts.strip().splitlines()[-1]).get("overrides", [])
-    except (ValueError, IndexError):
-        overrides = []
-    return Observed(
-        nodes=plan.config.nodes,
-        workers=plan.config.workers,
-        nginx_host=plan.nginx.name,
-        first=first,
-        keys=(key_one, key_two),
-        wrote=wrote,
-        read=read,
-        max_connections=database.get("max_connections"),
-        deploy_check=deploy.get("lines", []) if isinstance(deploy, dict) else [],
-        overrides=overrides,
+    return dict(
         migrate_hits=[str(hit) for hit in site_files.migrate_at_start(folder)],
         schedule_hits=[str(hit) for hit in in_running_settings(site_files.scheduled_jobs(folder), running)
                        if hit not in instance],
@@ -121,16 +160,9 @@ def gather(lab) -> Observed:
         hosts_hits=[str(hit) for hit in site_files.allowed_hosts(folder) if not running or hit.file in running],
         address_hits=[str(hit) for hit in site_files.client_address_readers(folder)],
         process_hits=[str(hit) for hit in site_files.process_state(folder)],
-        host_check=host_check,
-        client_view=client_view,
-        schedulers=schedulers,
-        channels=channels,
-        scheduler_command=plan.config.scheduler_run(plan.site)[0] if plan.scheduler else "",
-        pooler=plan.config.pooler,
         database_switch=[f"{variable}={value} ({where.split(':', 2)[0]}:{where.split(':', 2)[1]})"
                          for variable, (value, where) in database_switch(folder).items()
                          if plan.config.site_environment(plan.site).get(variable) == value],
-        pool_size=pool_size(plan.config.max_connections or POSTGRES_MAX_CONNECTIONS) if plan.config.pooler else 0,
     )
 
 
