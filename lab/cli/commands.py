@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -127,6 +128,7 @@ def command_readiness(lab: Lab, args: argparse.Namespace) -> None:
     tell = say_aside if args.json else say  # with --json, stdout holds the JSON alone (jq, a CI step)
     site = (lab.config() or LabConfig(name=args.name)).site
     baseline = read_baseline(args.baseline) if args.baseline else None  # a bad file fails before probing
+    junit = junit_target(args.junit)
     tell(f"probing the site on lab {args.name}'s nodes ...")
     findings, seen = assess(lab)
     paths = write(reports_dir(site), args.name, site, findings, seen)
@@ -141,6 +143,10 @@ def command_readiness(lab: Lab, args: argparse.Namespace) -> None:
         saved = baseline_of(findings)
         Path(args.save_baseline).write_text(json.dumps(saved, indent=2) + "\n")
         tell(f"baseline: {args.save_baseline} lists {len(saved['found'])} hazards")
+    if junit:
+        from lab.reports.junit import readiness_suite
+
+        write_junit(junit, readiness_suite(findings, set(baseline["found"]) if baseline is not None else None), tell)
     if baseline is not None:
         change = compare(baseline, findings)
         for line in change.lines():
@@ -169,6 +175,28 @@ def write_fix(lab: Lab, findings, seen, directory: Path, tell=say) -> None:
     needs = f"{', '.join(patch.options)} gives what the patch reads" if patch.options else "nothing else is needed"
     tell(f"  run it   lab --name {lab.name} up{options}   (the site's files are read again; {needs})")
     tell(f"  prove it lab --name {lab.name} readiness")
+
+
+def junit_target(path: str | None) -> Path | None:
+    """Where --junit writes, its folder made now: a path that cannot be written is refused before anything runs."""
+    if not path:
+        return None
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"--junit {path}: {error}") from None
+    if target.is_dir() or not os.access(target.parent, os.W_OK):
+        raise ConfigError(f"--junit {path}: not a file this user can write")
+    return target
+
+
+def write_junit(target: Path, suite, tell=say) -> None:
+    """The verdicts as a JUnit XML file (lab.reports.junit), for a CI job's test report."""
+    from lab.reports.junit import document
+
+    target.write_text(document(suite), encoding="utf-8")
+    tell(f"junit: {target}")
 
 
 class NewHazard(LabError):
@@ -312,6 +340,7 @@ def run_matrix_command(lab: Lab, args: argparse.Namespace) -> None:
     from lab.reports.places import reports_dir
     from lab.studies.matrix import run_matrix
 
+    junit = junit_target(args.junit)
     if args.site or lab.config() is None:
         site = args.site or project_site(lab, args)
         result = lab.up(**({"site": site} if site else {}))
@@ -322,10 +351,15 @@ def run_matrix_command(lab: Lab, args: argparse.Namespace) -> None:
         probe=args.probe,
         on_cell=lambda r: say(f"  {r.backend}/{r.balance}: {r.summary()} in {r.seconds:.1f} s"
                               + ("" if r.passed else f"  (expected {'kept' if r.expected.kept else 'lost'})")),
+        cells=args.cells,
     )
     paths = write_reports(data, reports_dir(lab.config().site))
     say("\n" + terminal_table(data))
     say(f"report: {paths['html']} (also latest.html, latest.md, latest.json beside it); the lab stays up: `lab down`")
+    if junit:
+        from lab.reports.junit import matrix_suite
+
+        write_junit(junit, matrix_suite(data))
     no_verdict, differ = matrix_outcome(data)
     if no_verdict:
         raise EvidenceError(f"{len(no_verdict)} of {len(data['cells'])} cells have no verdict; {no_verdict[0]}")
@@ -357,6 +391,7 @@ def run_experiment(lab: Lab, args: argparse.Namespace) -> None:
     experiment = EXPERIMENTS.get(args.experiment_name)
     if experiment is None:
         raise ConfigError(f"unknown experiment {args.experiment_name!r}; valid: {', '.join(EXPERIMENTS)}")
+    junit = junit_target(args.junit)
     if lab.config() is None:
         raise LabNotFound(f"no lab named {lab.name!r}; start one with `lab up` first")
     if experiment.several_hosts != lab.engine.several_hosts:
@@ -378,6 +413,10 @@ def run_experiment(lab: Lab, args: argparse.Namespace) -> None:
         outcomes, time.monotonic() - started, lab.engine.describe(), reports_dir(lab.config().site)
     )
     say(f"report: {paths['html']}")
+    if junit:
+        from lab.reports.junit import experiment_suite
+
+        write_junit(junit, experiment_suite(experiment.name, outcomes))
     failed = [o for o in outcomes if not o.passed]
     if failed:
         raise VerdictFailed(
