@@ -186,7 +186,7 @@ def junit_target(path: str | None) -> Path | None:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise ConfigError(f"--junit {path}: {error}") from None
-    if target.is_dir() or not os.access(target.parent, os.W_OK):
+    if path.endswith(("/", os.sep)) or target.is_dir() or not os.access(target.parent, os.W_OK):
         raise ConfigError(f"--junit {path}: not a file this user can write")
     return target
 

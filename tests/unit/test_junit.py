@@ -315,9 +315,10 @@ def test_cells_chosen_replace_the_quick_set_and_the_junit_file_has_one_testcase_
     assert counts(root) == {"tests": 2, "failures": 1, "errors": 0, "skipped": 0}
 
 
-def test_a_junit_path_that_cannot_be_written_is_refused_before_anything_runs(capsys, matrix_run, up):
-    code, _, err = run(capsys, "--name", "cells", "matrix", "--junit", str(up))  # a folder
-    assert code == 2 and "--junit" in err and matrix_run == {}
+@pytest.mark.parametrize("where", ["{up}", "{up}/reports/"])  # a folder, one that is not there yet
+def test_a_junit_path_that_cannot_be_written_is_refused_before_anything_runs(capsys, matrix_run, up, where):
+    code, _, err = run(capsys, "--name", "cells", "matrix", "--junit", where.format(up=up))
+    assert code == 2 and "not a file this user can write" in err and matrix_run == {}
 
 
 class Judged:
