@@ -391,12 +391,12 @@ def run_experiment(lab: Lab, args: argparse.Namespace) -> None:
     experiment = EXPERIMENTS.get(args.experiment_name)
     if experiment is None:
         raise ConfigError(f"unknown experiment {args.experiment_name!r}; valid: {', '.join(EXPERIMENTS)}")
-    junit = junit_target(args.junit)
     if lab.config() is None:
         raise LabNotFound(f"no lab named {lab.name!r}; start one with `lab up` first")
     if experiment.several_hosts != lab.engine.several_hosts:
         need = "several hosts (`lab up --engine swarm`)" if experiment.several_hosts else "one engine (`lab up --engine local`)"
         raise ConfigError(f"{experiment.name} needs a lab on {need}")
+    junit = junit_target(args.junit)
     cases = [
         c for c in experiment.cases
         if (args.backend or c.backend) == c.backend and (args.balance or c.balance) == c.balance
