@@ -234,6 +234,7 @@ def command_readiness(lab: Lab, args: argparse.Namespace) -> None:
     command_options(lab, args)  # a broken [tool.lab] is refused here as everywhere
     site = (lab.config() or LabConfig(name=args.name)).site
     baseline = read_baseline(args.baseline) if args.baseline else None  # a bad file fails before probing
+    junit = junit_target(args.junit)
     tell(f"probing the site on lab {args.name}'s nodes ...")
     findings, seen = assess(lab)
     paths = write(reports_dir(site), args.name, site, findings, seen)
@@ -248,6 +249,10 @@ def command_readiness(lab: Lab, args: argparse.Namespace) -> None:
         saved = baseline_of(findings)
         Path(args.save_baseline).write_text(json.dumps(saved, indent=2) + "\n")
         tell(f"baseline: {args.save_baseline} lists {len(saved['found'])} hazards")
+    if junit:
+        from lab.reports.junit import readiness_suite
+
+        write_junit(junit, readiness_suite(findings, set(baseline["found"]) if baseline is not None else None), tell)
     if baseline is not None:
         change = compare(baseline, findings)
         for line in change.lines():
@@ -278,6 +283,28 @@ def write_fix(lab: Lab, findings, seen, directory: Path, tell=say) -> None:
     if patch.options:
         tell(f"  keep it  lab --name {lab.name} up{options} --save   (the team's [tool.lab] then holds {', '.join(patch.options)})")
     tell(f"  prove it lab --name {lab.name} readiness")
+
+
+def junit_target(path: str | None) -> Path | None:
+    """Where --junit writes, its folder made now: a path that cannot be written is refused before anything runs."""
+    if not path:
+        return None
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"--junit {path}: {error}") from None
+    if path.endswith(("/", os.sep)) or target.is_dir() or not os.access(target.parent, os.W_OK):
+        raise ConfigError(f"--junit {path}: not a file this user can write")
+    return target
+
+
+def write_junit(target: Path, suite, tell=say) -> None:
+    """The verdicts as a JUnit XML file (lab.reports.junit), for a CI job's test report."""
+    from lab.reports.junit import document
+
+    target.write_text(document(suite), encoding="utf-8")
+    tell(f"junit: {target}")
 
 
 class NewHazard(LabError):
@@ -422,6 +449,7 @@ def run_matrix_command(lab: Lab, args: argparse.Namespace) -> None:
     from lab.reports.places import reports_dir
     from lab.studies.matrix import run_matrix
 
+    junit = junit_target(args.junit)
     if args.site or lab.config() is None:
         site = args.site or project_site(lab, args)
         changes = up_changes(lab, args, command_options(lab, args))  # the project's [tool.lab], the LAB_* variables
@@ -435,10 +463,15 @@ def run_matrix_command(lab: Lab, args: argparse.Namespace) -> None:
         probe=args.probe,
         on_cell=lambda r: say(f"  {r.backend}/{r.balance}: {r.summary()} in {r.seconds:.1f} s"
                               + ("" if r.passed else f"  (expected {'kept' if r.expected.kept else 'lost'})")),
+        cells=args.cells,
     )
     paths = write_reports(data, reports_dir(lab.config().site))
     say("\n" + terminal_table(data))
     say(f"report: {paths['html']} (also latest.html, latest.md, latest.json beside it); the lab stays up: `lab down`")
+    if junit:
+        from lab.reports.junit import matrix_suite
+
+        write_junit(junit, matrix_suite(data))
     no_verdict, differ = matrix_outcome(data)
     if no_verdict:
         raise EvidenceError(f"{len(no_verdict)} of {len(data['cells'])} cells have no verdict; {no_verdict[0]}")
@@ -475,6 +508,7 @@ def run_experiment(lab: Lab, args: argparse.Namespace) -> None:
     if experiment.several_hosts != lab.engine.several_hosts:
         need = "several hosts (`lab up --engine swarm`)" if experiment.several_hosts else "one engine (`lab up --engine local`)"
         raise ConfigError(f"{experiment.name} needs a lab on {need}")
+    junit = junit_target(args.junit)
     cases = [
         c for c in experiment.cases
         if (args.backend or c.backend) == c.backend and (args.balance or c.balance) == c.balance
@@ -491,6 +525,10 @@ def run_experiment(lab: Lab, args: argparse.Namespace) -> None:
         outcomes, time.monotonic() - started, lab.engine.describe(), reports_dir(lab.config().site)
     )
     say(f"report: {paths['html']}")
+    if junit:
+        from lab.reports.junit import experiment_suite
+
+        write_junit(junit, experiment_suite(experiment.name, outcomes))
     failed = [o for o in outcomes if not o.passed]
     if failed:
         raise VerdictFailed(

@@ -69,6 +69,32 @@ def port_number(text: str) -> int:
     return value
 
 
+def matrix_cell(text: str) -> tuple[str, str]:
+    """A matrix cell, BACKEND/BALANCE, of a backend the lab can run."""
+    backend, slash, balance = text.partition("/")
+    if not slash:
+        raise argparse.ArgumentTypeError(f"{text!r} is not BACKEND/BALANCE, e.g. redis/round_robin")
+    if backend not in BACKENDS:
+        raise argparse.ArgumentTypeError(f"unknown backend {backend!r} in {text!r}; valid: {', '.join(BACKENDS)}")
+    if balance not in BALANCE_MODES:
+        raise argparse.ArgumentTypeError(f"unknown balance {balance!r} in {text!r}; valid: {', '.join(BALANCE_MODES)}")
+    if not BACKENDS[backend].available:
+        raise argparse.ArgumentTypeError(f"backend {backend} is not available yet: {BACKENDS[backend].unavailable_reason}")
+    return backend, balance
+
+
+def add_ci_options(experiment, matrix, readiness) -> None:
+    """What a CI job asks of the commands that judge: the verdicts as JUnit XML, and the matrix's cells it runs."""
+    matrix.add_argument(
+        "--cell", action="append", dest="cells", type=matrix_cell, metavar="BACKEND/BALANCE",
+        help="run this cell only, e.g. redis/round_robin (repeatable; replaces the --quick set)",
+    )
+    for parser in (experiment, matrix, readiness):
+        parser.add_argument(
+            "--junit", metavar="FILE", help="also write the verdicts as JUnit XML to FILE, for a CI test report (docs/ci.md)"
+        )
+
+
 def add_topology_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by `up` and `switch`; unset ones keep the lab's current value."""
     parser.add_argument("--backend", choices=list(BACKENDS), help="session backend (see `lab backends`)")
@@ -345,6 +371,7 @@ def add_study_parsers(commands) -> None:
     readiness.add_argument(
         "--fix", action="store_true", help="write a patch against the site's files that fixes what it can (never applied by the lab)"
     )
+    add_ci_options(experiment, matrix, readiness)
     commands.add_parser("rotate-key", help="new SECRET_KEY on every node, the old one kept as a fallback")
 
     add_bench_parser(commands)

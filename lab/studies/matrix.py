@@ -114,25 +114,29 @@ def check_probe(lab: Lab, probe: str, source: str) -> None:
         )
 
 
-def run_matrix(lab: Lab, quick: bool, probe: str | None = None, requests_count: int = 20, on_cell=None) -> dict:
-    """Every cell (or the quick ones) on a running lab, browsing `probe` (default: the site's
-    LOGIN_REDIRECT_URL, else the lab's whoami); returns the report's data."""
+def run_matrix(
+    lab: Lab, quick: bool, probe: str | None = None, requests_count: int = 20, on_cell=None,
+    cells: list[tuple[str, str]] | None = None,
+) -> dict:
+    """Every cell (or the quick ones, or the `cells` chosen) on a running lab, browsing `probe` (default: the
+    site's LOGIN_REDIRECT_URL, else the lab's whoami); returns the report's data."""
     facts = lab.site()
     source = "--probe" if probe else "the site's LOGIN_REDIRECT_URL" if facts.get("login_redirect_url") else "the lab's own page"
     probe = probe or facts.get("login_redirect_url") or WHOAMI
     check_probe(lab, probe, source)
     clients = lab.clients()
     clients.ensure()
-    cells = [cell for cell in (QUICK_CELLS if quick else all_cells()) if BACKENDS[cell[0]].available]
+    chosen = list(dict.fromkeys(cells)) if cells else QUICK_CELLS if quick else all_cells()
+    to_run = [cell for cell in chosen if BACKENDS[cell[0]].available]
     results = []
     before = lab.config()
-    for backend, balance in cells:
+    for backend, balance in to_run:
         result = run_cell(lab, clients, backend, balance, requests_count, probe)
         results.append(result)
         if on_cell:
             on_cell(result)
     lab.switch(backend=before.backend, balance=before.balance)  # the lab as it was before the matrix
-    data = report_data(lab, clients, results, requests_count, not quick, probe)
+    data = report_data(lab, clients, results, requests_count, not (quick or cells), probe)
     frontend = lab.plan().frontend
     if frontend and frontend.websockets and facts.get("channels"):
         data["channels"] = channel_cells(lab, clients)

@@ -58,7 +58,7 @@ def up(monkeypatch, tmp_path):
 
 
 def matrix_of(*cells):
-    def run_matrix(lab, quick, probe=None, on_cell=None):
+    def run_matrix(lab, quick, probe=None, on_cell=None, **chosen):
         return {"meta": {"cells_run": len(cells), "nodes": 3, "workers": 2, "site": "", "probe": "/", "machine": "",
                          "finished": "", "users_per_cell": 3, "nat_users": 0, "requests_per_user": 3, "seconds": 1.0},
                 "cells": [c.to_dict() for c in cells]}
@@ -102,7 +102,7 @@ def test_a_matrix_cell_without_evidence_exits_1_and_says_why(capsys, monkeypatch
 
 
 def test_a_channel_layer_whose_verdict_differs_exits_1(capsys, monkeypatch, up):
-    def with_channels(lab_, quick, probe=None, on_cell=None):
+    def with_channels(lab_, quick, probe=None, on_cell=None, **chosen):
         data = matrix_of(CellResult("redis", "round_robin", "demo", kept_users(), 1.0, 0.1))(lab_, quick)
         data["channels"] = [
             {"layer": "memory", "expected": "each user gets only its own process's messages", "passed": True, "why": "",
