@@ -22,13 +22,14 @@ from lab.project.lab_options import (LAB_TOML, env_file_paths, find_options, rel
                                      save_target, shown)
 from lab.project.read import project_folder, read_site
 from lab.project.site import project_here
+from lab.reports.progress import on_stdout
 from lab.run.lab import Lab
 from lab.verdicts.baseline import baseline_of, checked, compare
 
 
 def say(line: str) -> None:
-    """One line of progress or result, on stdout at once."""
-    print(line, flush=True)
+    """One line of progress or result, on stdout at once; on a terminal, long steps as a live view."""
+    on_stdout()(line)
 
 
 def say_aside(line: str) -> None:

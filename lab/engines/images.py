@@ -15,12 +15,12 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Protocol
 
 from lab import resources
+from lab.engines.stages import Stage, stage
 from lab.errors import ImageBuildError
 from lab.model.config import LabConfig
 from lab.model.site import Dependencies, Site
@@ -358,16 +358,21 @@ def ensure_base(engine: ImageEngine, suite: str, progress: Progress) -> None:
     tag = base_tag(suite)
     if engine.image_exists(tag):
         return
-    if engine.pull(f"debian:{suite}", tag):
-        progress(f"base image: pulled debian:{suite} as {tag}")
-        return
-    progress(f"base image: no registry answers; bootstrapping Debian {suite} with debootstrap (about 30 s)")
+    with stage(progress, f"base image {suite}") as making:
+        if engine.pull(f"debian:{suite}", tag):
+            making.finish(f"base image: pulled debian:{suite} as {tag}", summary=f"pulled debian:{suite}")
+            return
+        progress(f"base image: no registry answers; bootstrapping Debian {suite} with debootstrap (about 30 s)")
+        _bootstrap(engine, suite, tag, making)
+
+
+def _bootstrap(engine: ImageEngine, suite: str, tag: str, making: Stage) -> None:
+    """The Debian base made with debootstrap and imported, when no registry gives it."""
     if not shutil.which("debootstrap"):
         raise ImageBuildError(
             f"cannot make the base image {tag}: no registry answers and debootstrap is not installed "
             "(as root on Debian: apt-get install debootstrap)"
         )
-    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="lab-rootfs-") as root:
         # An older debootstrap may lack the newest release's script; Debian's scripts are all sid's.
         scripts = Path("/usr/share/debootstrap/scripts")
@@ -386,7 +391,7 @@ def ensure_base(engine: ImageEngine, suite: str, progress: Progress) -> None:
         finally:
             tar.stdout.close()
             tar.wait()
-    progress(f"base image: {tag} ready in {time.monotonic() - started:.0f} s")
+    making.finish(f"base image: {tag} ready in {making.seconds:.0f} s", summary="debootstrap")
 
 
 def ensure_images(
@@ -415,20 +420,20 @@ def ensure_images(
             continue
         if spec.suite:
             ensure_base(engine, spec.suite, progress)
-        progress(f"building image {spec.tag}")
-        started = time.monotonic()
-        # The engine's errors name the image already (ImageBuildError); no second wrapper.
-        try:
-            engine.build_image(
-                spec.tag,
-                spec.context(),
-                spec.build_args,
-                {IMAGE_LABEL: key},
-                on_line=lambda line, key=key: progress(f"  [{key}] {line}"),
-                no_cache=rebuild and key in keys,
-            )
-        except ImageBuildError as error:
-            error.image = key  # which of the lab's images (the site's requirements are explained above)
-            raise
-        progress(f"built {spec.tag} in {time.monotonic() - started:.0f} s")
+        # A stage of its own: a spinner with the build's latest line on a terminal, each line in a log.
+        with stage(progress, f"{key} image", f"building image {spec.tag}", prefix=f"  [{key}] ") as building:
+            # The engine's errors name the image already (ImageBuildError); no second wrapper.
+            try:
+                engine.build_image(
+                    spec.tag,
+                    spec.context(),
+                    spec.build_args,
+                    {IMAGE_LABEL: key},
+                    on_line=building.line,
+                    no_cache=rebuild and key in keys,
+                )
+            except ImageBuildError as error:
+                error.image = key  # which of the lab's images (the site's requirements are explained above)
+                raise
+            building.finish(f"built {spec.tag} in {building.seconds:.0f} s", summary=spec.tag)
     return tags

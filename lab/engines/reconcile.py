@@ -17,6 +17,7 @@ from lab.engines import job_output
 from lab.engines.host import fetch
 from lab.engines.interface import ApplyRequest, Progress
 from lab.engines.parallel import in_parallel
+from lab.engines.stages import stage
 from lab.engines.stopwatch import Stopwatch
 from lab.engines.waits import wait_until_ready
 from lab.errors import NginxConfigError, NotReady, SiteError
@@ -151,12 +152,12 @@ class Reconciler:
     def converge(self, what: str, specs: Iterable[ContainerSpec], plan: Plan, actions: dict) -> None:
         """Create, recreate or reload `specs` in parallel, then wait until every one is ready."""
         specs = list(specs)
-        started = time.monotonic()
-        results = in_parallel(lambda spec: self.ensure(spec, plan.network), specs)
-        actions.update({spec.name: action for spec, action in zip(specs, results)})
-        in_parallel(lambda spec: wait_until_ready(self.engine, spec.name, spec.check, timeout=90), specs)
-        summary = ", ".join(f"{spec.name.removeprefix(plan.config.name + '-')} {actions[spec.name]}" for spec in specs)
-        self.progress(f"{what} ready in {time.monotonic() - started:.1f} s: {summary}")
+        with stage(self.progress, what, detail=f"{len(specs)} to start and see ready") as converging:
+            results = in_parallel(lambda spec: self.ensure(spec, plan.network), specs)
+            actions.update({spec.name: action for spec, action in zip(specs, results)})
+            in_parallel(lambda spec: wait_until_ready(self.engine, spec.name, spec.check, timeout=90), specs)
+            summary = ", ".join(f"{spec.name.removeprefix(plan.config.name + '-')} {actions[spec.name]}" for spec in specs)
+            converging.finish(f"{what} ready in {converging.seconds:.1f} s: {summary}", summary=summary)
 
     def roll(self, plan: Plan, actions: dict) -> None:
         """Replace the nodes that changed one at a time: nginx stops sending that node new requests (its
@@ -203,7 +204,10 @@ class Reconciler:
     def run_prepare(self, plan: Plan) -> None:
         """Migrate the shared database and set the demo user: a one-off job, so N nodes never race to migrate."""
         started = time.monotonic()
-        code, output = self.engine.run_job(plan.prepare, plan.network, timeout=900)
+        with stage(self.progress, "release job", detail="migrations, the demo user, the release steps") as job:
+            code, output = self.engine.run_job(plan.prepare, plan.network, timeout=900)
+            if code != 0:
+                job.fail()
         if code != 0:
             why = job_output.explain(plan.prepare.name, code, output)
             if "the release step `" in why:  # the project's own step: the user can change or replace it

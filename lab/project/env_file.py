@@ -1,41 +1,43 @@
-"""A `.env` file read as django-environ and python-dotenv read it: KEY=VALUE lines for `lab up --env-file`.
+"""A `.env` file read by python-dotenv's parser: KEY=VALUE lines for `lab up --env-file`.
 
-`export KEY=VALUE`, single and double quotes (double quotes take \\n escapes and ${OTHER} from lines
-above), comments after a space, blank lines. No Docker here.
+`export KEY=VALUE`, single and double quotes (a quoted value may span lines: a PEM key), escapes in
+double quotes, comments after a space, blank lines. `${OTHER}` (and `${OTHER:-default}`) takes the value
+of a line above, in unquoted and double-quoted values; single quotes keep it as written, as django-environ
+does. Never this machine's environment: the site gets what the file says, wherever `lab up` runs.
+No Docker here.
 """
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
+from dotenv.parser import parse_stream
+from dotenv.variables import parse_variables
+
 from lab.errors import ConfigError
 
-_LINE = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*)\s*$")
-_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-def _value(raw: str, known: dict[str, str]) -> str:
-    raw = raw.strip()
-    if len(raw) >= 2 and raw[0] == raw[-1] == "'":
-        return raw[1:-1]
-    if len(raw) >= 2 and raw[0] == raw[-1] == '"':
-        text = raw[1:-1].replace("\\n", "\n").replace('\\"', '"')
-        return _REFERENCE.sub(lambda m: known.get(m.group(1), ""), text)
-    raw = re.split(r"\s+#", raw, maxsplit=1)[0].strip()
-    return _REFERENCE.sub(lambda m: known.get(m.group(1), ""), raw)
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+_SINGLE_QUOTED = re.compile(r"\s*(?:export\s+)?[^=]*=\s*'")
 
 
 def parse(text: str, source: str = ".env") -> list[tuple[str, str]]:
     """(key, value) pairs in file order; a line that is not KEY=VALUE is an error naming it."""
     pairs: dict[str, str] = {}
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip() or line.lstrip().startswith("#"):
+    for binding in parse_stream(io.StringIO(text)):
+        statement = binding.original.string
+        if binding.key is None and not binding.error:  # a blank line or a comment
             continue
-        match = _LINE.match(line)
-        if not match:
-            raise ConfigError(f"{source}:{number}: not a KEY=VALUE line: {line.strip()[:60]!r}")
-        pairs[match.group(1)] = _value(match.group(2), pairs)
+        if binding.error or binding.value is None or not _KEY.fullmatch(binding.key or ""):
+            # The statement may start with the blank lines before it: the line named is its first with text.
+            line = binding.original.line + statement[:len(statement) - len(statement.lstrip())].count("\n")
+            first = (statement.strip().splitlines() or [""])[0]
+            raise ConfigError(f"{source}:{line}: not a KEY=VALUE line: {first.strip()[:60]!r}")
+        value = binding.value
+        if not _SINGLE_QUOTED.match(statement):
+            value = "".join(atom.resolve(pairs) for atom in parse_variables(value))
+        pairs[binding.key] = value
     return list(pairs.items())
 
 

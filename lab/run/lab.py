@@ -19,6 +19,7 @@ from lab.engines.images import image_specs
 from lab.engines.interface import ApplyRequest, LabEngine
 from lab.engines.parallel import in_parallel
 from lab.engines.reconcile import live_config_id
+from lab.engines.stages import stage
 from lab.engines.swarm import write_stack
 from lab.errors import ConfigError, LabError, LabNotFound, SiteError
 from lab.model.config import LabConfig, check_name
@@ -123,7 +124,8 @@ class Lab:
             rolling=rolling,
         )
         plan, actions = engine.apply(self.build(config, state, tags, client), request, self.progress)
-        engine.wait_until_serving(plan, self.progress)
+        with stage(self.progress, "serving", detail="nginx serves the new plan with a healthy node"):
+            engine.wait_until_serving(plan, self.progress)
         self._check_login_page(plan, state)
         return UpResult(plan, actions, time.monotonic() - started)
 
@@ -191,7 +193,8 @@ class Lab:
         engine.prepare(plan)
         if (state.site_facts or {}).get("key") != site_facts.facts_key(plan, tags["site"]):
             try:
-                state = state.replace(site_facts=site_facts.ask(engine, plan, tags["site"], self.progress))
+                with stage(self.progress, "site facts", detail="what Django says of the site's image"):
+                    state = state.replace(site_facts=site_facts.ask(engine, plan, tags["site"], self.progress))
             except SiteError:
                 if fresh:
                     self._remove_everywhere()

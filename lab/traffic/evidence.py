@@ -1,7 +1,9 @@
 """Evidence: what users saw. A virtual user logs in through nginx like a browser and records every answer.
 
 Standard library only, because the same file runs inside client containers on the lab's networks
-(`python evidence.py JSON` prints what its users saw) as well as on this machine.
+(`python evidence.py JSON` prints what its users saw) as well as on this machine. The chat users' WebSocket
+is the `websockets` package's, which the client containers (the node image) have: it is imported when a
+socket opens (lab.traffic.websocket), so this file loads without it.
 """
 
 from __future__ import annotations

@@ -221,6 +221,20 @@ def test_env_files_read_as_dotenv_tools_read_them():
         parse("just words\n", ".env")
 
 
+def test_a_quoted_value_may_span_lines_as_a_pem_key_does():
+    key = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----"
+    text = f'DEBUG=0\nJWT_KEY="{key}"\nCOPY="${{JWT_KEY}}"\nAFTER=1\n'
+    assert parse(text) == [("DEBUG", "0"), ("JWT_KEY", key), ("COPY", key), ("AFTER", "1")]
+
+
+def test_a_line_that_is_not_key_value_is_named_by_its_file_and_line(monkeypatch):
+    monkeypatch.setenv("FROM_THIS_MACHINE", "x")
+    assert parse("A=${FROM_THIS_MACHINE}\nB=${MISSING:-fallback}\n") == [("A", ""), ("B", "fallback")]
+    for text, line in (("A=1\n\n# note\njust words\n", 4), ('A=1\nB="never closed\nC=2\n', 2), ("A=1\nJUST\n", 2)):
+        with pytest.raises(ConfigError, match=rf"^deploy/lab.env:{line}: not a KEY=VALUE line"):
+            parse(text, "deploy/lab.env")
+
+
 def test_a_repository_with_the_project_one_folder_down(tmp_path):
     """`django-admin startproject mysite` in a repository: requirements, runtime.txt and Procfile at the
     root, manage.py in mysite/. Either folder may be given."""
