@@ -35,6 +35,7 @@ from lab.cli.commands import (
     say,
     setup,
 )
+from lab.cli.completion import complete_if_asked, script
 from lab.cli.parser import build_parser, version
 from lab.engines.choice import containers_of
 from lab.errors import LabError
@@ -47,6 +48,9 @@ def run(args: argparse.Namespace) -> int:
     """Run the parsed command; its errors reach `main`."""
     if args.command == "setup":
         return setup(args.browser)
+    if args.command == "completion":
+        sys.stdout.write(script(args.shell))
+        return 0
     if args.command == "bench":
         from lab.cli.bench import BENCHES
 
@@ -67,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `lab` command."""
     parser = build_parser()
+    complete_if_asked(parser)
     args = parser.parse_args(argv)
     try:
         return run(args)
