@@ -13,7 +13,7 @@ from rich_argparse import RawDescriptionRichHelpFormatter, RichHelpFormatter
 # Every command of `lab`, once, in the order `lab --help` shows them (a unit test holds them to the parser).
 SECTIONS: dict[str, tuple[str, ...]] = {
     "bring up and change": (
-        "up", "switch", "deploy", "down", "status", "logs", "config", "fault", "rotate-key", "export",
+        "up", "switch", "deploy", "down", "status", "logs", "exec", "ls", "config", "fault", "rotate-key", "export",
     ),
     "study": ("matrix", "experiment", "experiments", "readiness", "watch", "bench"),
     "set up": ("setup", "build", "backends", "balances", "completion"),

@@ -295,7 +295,7 @@ def _add_up_store_options(up: argparse.ArgumentParser) -> None:
 
 
 def add_lifecycle_parsers(commands) -> None:
-    """`switch`, `down`, `status`, `logs`: a lab's life after `up`."""
+    """`switch`, `deploy`, `down`, `status`, `fault`, the members' commands: a lab's life after `up`."""
     switch = commands.add_parser("switch", help="change a running lab's backend or balancing mode")
     add_topology_options(switch)
     switch.add_argument(
@@ -327,9 +327,33 @@ def add_lifecycle_parsers(commands) -> None:
     fault.add_argument("--cut", type=float, metavar="SECONDS", help="nothing passes for SECONDS, then the network heals")
     fault.add_argument("--clear", action="store_true", help="every store reached as it is, no fault")
 
-    logs = commands.add_parser("logs", help="show a container's log, e.g. `lab logs node-1`")
+    add_member_parsers(commands)
+
+
+def add_member_parsers(commands) -> None:
+    """`logs`, `exec`, `ls`: a lab's members, and every lab on this machine."""
+    logs = commands.add_parser("logs", help="show a container's log, e.g. `lab logs node-1`; `-f` follows it")
     logs.add_argument("target", help="nginx, node-N, postgres, redis, memcached").completer = member_names
     logs.add_argument("--tail", type=positive, default=100, help="lines to show (default 100)")
+    logs.add_argument("-f", "--follow", action="store_true", help="then print its new lines as they come, until Ctrl-C")
+
+    run = commands.add_parser(
+        "exec", help="run a command in a member as the site's user, e.g. `lab exec node-1 -- python manage.py check`",
+        description="Run a command in one of the lab's members, as the user the member runs as (the site's, on a "
+        "node), in its working folder (the site's, on a node). Its output is printed when it ends, and its exit "
+        "code is lab's. Nothing is read from stdin: for an interactive shell on this machine's engine, "
+        "`docker exec -it LAB-node-1 bash`.",
+        usage="%(prog)s [--user USER] MEMBER -- CMD ...",
+    )
+    run.add_argument(
+        "member", metavar="MEMBER", help="nginx, node-N, postgres, redis, ... (as `lab status` names them)"
+    ).completer = member_names
+    # Not `command`: that is where argparse keeps which of lab's commands runs.
+    run.add_argument("argv", nargs=argparse.REMAINDER, metavar="CMD", help="after --: the command and its arguments")
+    run.add_argument("--user", default="", help="run as this user instead, e.g. root")
+
+    listing = commands.add_parser("ls", help="every lab on this machine: its project, members running, URL, backend")
+    listing.add_argument("--json", action="store_true", help="print JSON")
 
 
 
