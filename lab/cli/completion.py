@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import threading
 
 SHELLS = ("bash", "zsh", "fish")
+ASK_SECONDS = 1.5  # how long a TAB waits for the engine's answer: a TAB that waits longer is worse than none
 
 
 def script(shell: str) -> str:
@@ -38,16 +40,23 @@ def lab_names(prefix: str = "", **_) -> list[str]:
 
 
 def member_names(prefix: str = "", parsed_args: argparse.Namespace | None = None, lab_of=None, **_) -> list[str]:
-    """`lab logs` and `lab exec`: the members of the lab named, by their short names (node-1, nginx, ...)."""
+    """`lab logs` and `lab exec`: the members of the lab named, by their short names (node-1, nginx, ...),
+    asked of the engine for at most ASK_SECONDS."""
     from lab.errors import LabError
 
     if lab_of is None:
         from lab.run.lab import Lab as lab_of
     name = getattr(parsed_args, "name", None) or "djlab"
-    try:
-        lab = lab_of(name)
-        members = lab.engine.members(lab.name)
-    except LabError:  # no engine to ask, a state that cannot be read: nothing to offer
-        return []
-    short = [member.name.removeprefix(f"{name}-") for member in members]
-    return [member for member in short if member.startswith(prefix)]
+    found: list[str] = []
+
+    def ask() -> None:
+        try:
+            lab = lab_of(name)
+            found.extend(member.name.removeprefix(f"{name}-") for member in lab.engine.members(lab.name))
+        except LabError:  # no engine to ask, a state that cannot be read: nothing to offer
+            pass
+
+    asker = threading.Thread(target=ask, daemon=True)
+    asker.start()
+    asker.join(ASK_SECONDS)
+    return [member for member in list(found) if member.startswith(prefix)] if not asker.is_alive() else []

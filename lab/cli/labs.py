@@ -44,17 +44,16 @@ def engines_of(lab: Lab) -> list[LabEngine]:
     return found
 
 
-def labs_on(engines: Sequence[LabEngine]) -> tuple[dict[str, LabEngine], dict[str, str]]:
-    """Which engine each lab with members is on, and why an engine could not be asked, by its kind."""
-    where: dict[str, LabEngine] = {}
+def labs_on(engines: Sequence[LabEngine]) -> tuple[dict[str, set[str]], dict[str, str]]:
+    """The labs with members on each kind of engine, and why an engine could not be asked, by kind."""
+    found: dict[str, set[str]] = {}
     unreachable: dict[str, str] = {}
     for engine in engines:
         try:
-            for name in engine.lab_names():
-                where.setdefault(name, engine)
+            found[engine.kind] = set(engine.lab_names())
         except LabError as error:
             unreachable[engine.kind] = str(error)
-    return where, unreachable
+    return found, unreachable
 
 
 def saved_state(states: StateStore, name: str):
@@ -77,22 +76,22 @@ def counted(engine: LabEngine, name: str) -> tuple[int, int] | None:
 
 def lab_rows(states: StateStore, engines: Sequence[LabEngine]) -> list[LabRow]:
     """Every lab a state or an engine knows, sorted by name."""
-    where, unreachable = labs_on(engines)
+    found, unreachable = labs_on(engines)
     by_kind = {engine.kind: engine for engine in engines}
     rows = []
-    for name in sorted(set(states.names()) | set(where)):
+    for name in sorted(set(states.names()).union(*found.values())):
         state, note = saved_state(states, name)
         config = state.config if state else None
-        engine = where.get(name) or (by_kind.get(config.engine) if config else None)
+        # The engine the lab's state names; without a state, the first that holds members of it.
+        kind = config.engine if config else next((k for k, names in found.items() if name in names), None)
         counts = None
-        if engine is not None and engine.kind not in unreachable:
-            counts = counted(engine, name) if name in where else (0, 0)
-        if counts is None and config is not None:
-            note = note or f"the {config.engine} engine did not answer"
+        if kind in found:
+            counts = counted(by_kind[kind], name) if name in found[kind] else (0, 0)
+        if kind in unreachable:
+            note = note or f"the {kind} engine did not answer"
         rows.append(LabRow(
-            name=name, engine=engine.kind if engine else (config.engine if config else None),
-            running=counts[0] if counts else None, members=counts[1] if counts else None,
-            url=Lab(name, engine=engine or engines[0], states=states).url() if config else None,
+            name=name, engine=kind, running=counts[0] if counts else None, members=counts[1] if counts else None,
+            url=Lab(name, engine=by_kind.get(kind, engines[0]), states=states).url() if config else None,
             backend=config.backend if config else None, balance=config.balance if config else None,
             project=config.site if config else None, project_gone=bool(config) and not Path(config.site).is_dir(),
             note=note,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -102,3 +103,16 @@ def test_member_names_offer_nothing_when_the_engine_does_not_answer():
         raise EngineUnavailable("cannot reach the Docker engine (made up by the test)")
 
     assert member_names("", SimpleNamespace(name="shop"), lab_of=unreachable) == []
+
+
+def test_member_names_do_not_wait_for_a_slow_engine(monkeypatch):
+    import lab.cli.completion
+
+    monkeypatch.setattr(lab.cli.completion, "ASK_SECONDS", 0.05)
+    def slow(name):
+        time.sleep(2)
+        raise EngineUnavailable("too late")
+
+    begun = time.monotonic()
+    assert member_names("", SimpleNamespace(name="shop"), lab_of=slow) == []
+    assert time.monotonic() - begun < 1

@@ -4,11 +4,13 @@ without the other too, and a project folder that is gone only said to be gone.""
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 
 import lab.cli
 from lab.cli.labs import format_rows, lab_rows
+from lab.engines.interface import Member
 from lab.errors import EngineUnavailable
 from lab.model.config import LabConfig
 from lab.model.plan import ContainerSpec, labels
@@ -97,3 +99,15 @@ def test_ls_json_through_the_command(capsys, machine, monkeypatch):
     assert listed["shop"]["running"] == 2 and listed["blog"]["project_gone"] is True
     code, out, _ = run(capsys, "ls")
     assert code == 0 and out.startswith("LAB ")
+
+
+def test_a_lab_is_counted_on_the_engine_its_state_names(tmp_path):
+    """A swarm lab's task containers carry its labels too: its members are the swarm's services."""
+    states = StateStore(tmp_path / "state")
+    states.save(LabState(LabConfig(name="fleet", site=str(tmp_path), engine="swarm"), new_secrets()))
+    swarm = SimpleNamespace(kind="swarm", lab_names=lambda: {"fleet"},
+                            members=lambda lab: [Member(f"{lab}-nginx", "nginx", "running")] * 4)
+    local = SimpleNamespace(kind="local", lab_names=lambda: {"fleet"},
+                            members=lambda lab: pytest.fail("the local engine's containers are the swarm's tasks"))
+    (row,) = lab_rows(states, [local, swarm])
+    assert (row.engine, row.running, row.members) == ("swarm", 4, 4)
