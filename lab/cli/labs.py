@@ -109,13 +109,15 @@ def format_rows(rows: Sequence[LabRow]) -> str:
     """The labs as a table, a note under each that needs one."""
     if not rows:
         return "no lab on this machine: `lab up` starts one"
-    lines = [f"{'LAB':16} {'ENGINE':7} {'RUNNING':8} {'URL':26} {'BACKEND/BALANCE':26} PROJECT"]
+    width = max(16, *(len(row.name) for row in rows))  # a name is up to 31 characters
+    lines = [f"{'LAB':{width}} {'ENGINE':7} {'RUNNING':8} {'URL':26} {'BACKEND/BALANCE':26} PROJECT"]
     for row in rows:
         setup = f"{row.backend}/{row.balance}" if row.backend else "-"
         project = (row.project or "-") + (" (gone)" if row.project_gone else "")
-        lines.append(f"{row.name:16} {row.engine or '-':7} {members_cell(row):8} {row.url or '-':26} {setup:26} {project}")
+        lines.append(f"{row.name:{width}} {row.engine or '-':7} {members_cell(row):8} {row.url or '-':26} {setup:26} "
+                     f"{project}")
         if row.note:
-            lines.append(f"{'':16} {row.note}")
+            lines.append(f"{'':{width}} {row.note}")
     return "\n".join(lines)
 
 
