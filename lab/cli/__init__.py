@@ -20,7 +20,6 @@ from lab.cli.commands import (
     command_down,
     command_experiments,
     command_export,
-    command_logs,
     command_readiness,
     command_deploy,
     command_fault,
@@ -35,6 +34,9 @@ from lab.cli.commands import (
     say,
     setup,
 )
+from lab.cli.completion import complete_if_asked, script
+from lab.cli.labs import command_ls
+from lab.cli.members import command_exec, command_logs
 from lab.cli.parser import build_parser, version
 from lab.engines.choice import containers_of
 from lab.errors import LabError
@@ -42,11 +44,17 @@ from lab.run.lab import Lab
 
 __all__ = ["build_parser", "main", "print_up", "run", "version"]
 
+# Commands that only read: Ctrl-C in one (`lab logs -f` is ended that way) leaves the lab as it was.
+READING = {"logs", "exec", "ls", "config", "completion", "backends", "balances", "experiments"}
+
 
 def run(args: argparse.Namespace) -> int:
     """Run the parsed command; its errors reach `main`."""
     if args.command == "setup":
         return setup(args.browser)
+    if args.command == "completion":
+        sys.stdout.write(script(args.shell))
+        return 0
     if args.command == "bench":
         from lab.cli.bench import BENCHES
 
@@ -58,15 +66,16 @@ def run(args: argparse.Namespace) -> int:
         "matrix": run_matrix_command, "export": command_export, "watch": run_watch, "readiness": command_readiness,
         "rotate-key": command_rotate_key, "backends": command_backends, "balances": command_balances,
         "build": command_build, "fault": command_fault, "deploy": command_deploy,
-        "config": command_config,
+        "config": command_config, "exec": command_exec, "ls": command_ls,
     }
-    commands[args.command](Lab(args.name, progress=say), args)
-    return 0
+    code = commands[args.command](Lab(args.name, progress=say), args)
+    return code if isinstance(code, int) else 0  # `lab exec` passes its command's exit code on
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `lab` command."""
     parser = build_parser()
+    complete_if_asked(parser)
     args = parser.parse_args(argv)
     try:
         return run(args)
@@ -80,7 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                       file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
-        print(f"lab: interrupted; {what_was_left(args.name)}", file=sys.stderr)
+        left = "" if args.command in READING else f"; {what_was_left(args.name)}"
+        print(f"lab: interrupted{left}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `lab status --json | head`: the reader left; nothing more to say to it
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

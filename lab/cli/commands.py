@@ -201,11 +201,6 @@ def command_status(lab: Lab, args: argparse.Namespace) -> None:
     print(json.dumps(report, indent=2) if args.json else format_status(report))
 
 
-def command_logs(lab: Lab, args: argparse.Namespace) -> None:
-    """`lab logs TARGET`: one container's log."""
-    sys.stdout.write(lab.logs(args.target, tail=args.tail))
-
-
 def command_experiments(lab: Lab, args: argparse.Namespace) -> None:
     """`lab experiments`: the failure experiments and their cases."""
     from lab.studies.experiments import EXPERIMENTS

@@ -6,6 +6,8 @@ import argparse
 import os
 from pathlib import Path
 
+from lab.cli.completion import SHELLS, lab_names, member_names
+from lab.cli.layout import LabHelp, group_commands, name_after_commands
 from lab.errors import EXIT_CODES, ConfigError
 from lab.model.backends import BACKENDS
 from lab.model.balance import BALANCE_MODES
@@ -122,21 +124,23 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve one Django site from several containers behind nginx, and see which session "
         "set-ups keep users logged in.",
         epilog="exit codes:\n" + "\n".join(f"  {code:<4} {meaning}" for code, meaning in EXIT_CODES.items()),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=LabHelp,
     )
     here = project_here(Path.cwd())
     # A lab per project: named after the project this command runs in, else the sample site's djlab.
     default_name = os.environ.get("LAB_NAME") or (name_for(here) if here else "djlab")
     parser.add_argument(
         "--name", type=lab_name, default=default_name,
-        help=f"lab name (default {default_name}: the project's folder, else djlab; env LAB_NAME)",
-    )
+        help=f"lab name (default {default_name}: the project's folder, else djlab; env LAB_NAME); before or after the command",
+    ).completer = lab_names
     parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     add_up_parser(commands)
     add_lifecycle_parsers(commands)
     add_study_parsers(commands)
+    group_commands(parser)
+    name_after_commands(parser, lab_name, lab_names)
     return parser
 
 
@@ -291,7 +295,7 @@ def _add_up_store_options(up: argparse.ArgumentParser) -> None:
 
 
 def add_lifecycle_parsers(commands) -> None:
-    """`switch`, `down`, `status`, `logs`: a lab's life after `up`."""
+    """`switch`, `deploy`, `down`, `status`, `fault`, the members' commands: a lab's life after `up`."""
     switch = commands.add_parser("switch", help="change a running lab's backend or balancing mode")
     add_topology_options(switch)
     switch.add_argument(
@@ -323,9 +327,33 @@ def add_lifecycle_parsers(commands) -> None:
     fault.add_argument("--cut", type=float, metavar="SECONDS", help="nothing passes for SECONDS, then the network heals")
     fault.add_argument("--clear", action="store_true", help="every store reached as it is, no fault")
 
-    logs = commands.add_parser("logs", help="show a container's log, e.g. `lab logs node-1`")
-    logs.add_argument("target", help="nginx, node-N, postgres, redis, memcached")
+    add_member_parsers(commands)
+
+
+def add_member_parsers(commands) -> None:
+    """`logs`, `exec`, `ls`: a lab's members, and every lab on this machine."""
+    logs = commands.add_parser("logs", help="show a container's log, e.g. `lab logs node-1`; `-f` follows it")
+    logs.add_argument("target", help="nginx, node-N, postgres, redis, memcached").completer = member_names
     logs.add_argument("--tail", type=positive, default=100, help="lines to show (default 100)")
+    logs.add_argument("-f", "--follow", action="store_true", help="then print its new lines as they come, until Ctrl-C")
+
+    run = commands.add_parser(
+        "exec", help="run a command in a member as the site's user, e.g. `lab exec node-1 -- python manage.py check`",
+        description="Run a command in one of the lab's members, as the user the member runs as (the site's, on a "
+        "node), in its working folder (the site's, on a node). Its output is printed when it ends, and its exit "
+        "code is lab's. Nothing is read from stdin: for an interactive shell on this machine's engine, "
+        "`docker exec -it LAB-node-1 bash`.",
+        usage="%(prog)s [--user USER] MEMBER -- CMD ...",
+    )
+    run.add_argument(
+        "member", metavar="MEMBER", help="nginx, node-N, postgres, redis, ... (as `lab status` names them)"
+    ).completer = member_names
+    # Not `command`: that is where argparse keeps which of lab's commands runs.
+    run.add_argument("argv", nargs=argparse.REMAINDER, metavar="CMD", help="after --: the command and its arguments")
+    run.add_argument("--user", default="", help="run as this user instead, e.g. root")
+
+    listing = commands.add_parser("ls", help="every lab on this machine: its project, members running, URL, backend")
+    listing.add_argument("--json", action="store_true", help="print JSON")
 
 
 
@@ -379,6 +407,10 @@ def add_study_parsers(commands) -> None:
         "setup", help="make sure this machine can run labs: a Docker engine (as root on Debian: installs and starts one)"
     )
     setup.add_argument("--browser", action="store_true", help="also Chromium, for `lab watch --web` and browser tests")
+    completion = commands.add_parser(
+        "completion", help="print the shell completion script: `eval \"$(lab completion bash)\"` in ~/.bashrc"
+    )
+    completion.add_argument("shell", choices=SHELLS, help="the shell to complete in")
     commands.add_parser("backends", help="list the session backends")
     commands.add_parser("balances", help="list the balancing modes")
 

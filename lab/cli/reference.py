@@ -11,6 +11,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 
+from lab.cli.layout import SECTIONS, given_after_command, heading
 from lab.cli.parser import build_parser
 
 HEADER = """# Command reference
@@ -57,6 +58,8 @@ def invocation(action: argparse.Action) -> str:
     """How an argument is written: `TARGET`, `--port PORT`, `--scheduler [CMD]`, `--https`."""
     if not action.option_strings:
         name = action.metavar or action.dest.upper()
+        if action.nargs == argparse.REMAINDER:  # `lab exec MEMBER -- CMD ...`
+            return f"-- {name} ..."
         return f"[{name}]" if action.nargs == "?" else name
     value = action.metavar or action.dest.upper()
     if action.nargs == 0:
@@ -89,7 +92,7 @@ def documented(parser: argparse.ArgumentParser) -> list[argparse.Action]:
     return [
         action for action in parser._actions
         if not isinstance(action, argparse._HelpAction | argparse._SubParsersAction)
-        and action.help != argparse.SUPPRESS
+        and action.help != argparse.SUPPRESS and not given_after_command(action)
     ]
 
 
@@ -123,11 +126,26 @@ def commands_index(prog: str, parser: argparse.ArgumentParser, depth: int = 0) -
     """A list of every command, nested ones indented, each linking to its section."""
     lines = []
     for name, help_text, child in subcommands(parser):
-        full = f"{prog} {name}"
-        anchor = full.replace(" ", "-")
-        lines.append(f"{'    ' * depth}- [{code(full)}](#{anchor}): {cell(help_text)}")
-        lines += commands_index(full, child, depth + 1)
+        lines += index_entry(f"{prog} {name}", help_text, child, depth)
     return lines
+
+
+def index_entry(full: str, help_text: str, parser: argparse.ArgumentParser, depth: int) -> list[str]:
+    """One command's line in the list, then its subcommands'."""
+    anchor = full.replace(" ", "-")
+    return [f"{'    ' * depth}- [{code(full)}](#{anchor}): {cell(help_text)}", *commands_index(full, parser, depth + 1)]
+
+
+def sectioned_index(parser: argparse.ArgumentParser) -> list[str]:
+    """The list in the sections `lab --help` shows (lab.cli.layout); one list when the parser has others."""
+    entries = {name: index_entry(f"{parser.prog} {name}", help_text, child, 0)
+               for name, help_text, child in subcommands(parser)}
+    if sorted(entries) != sorted(name for names in SECTIONS.values() for name in names):
+        return commands_index(parser.prog, parser)
+    lines = []
+    for title, names in SECTIONS.items():
+        lines += [f"{heading(title)} commands:", ""] + [line for name in names for line in entries[name]] + [""]
+    return lines[:-1]
 
 
 def reference(parser: argparse.ArgumentParser | None = None) -> str:
@@ -135,7 +153,7 @@ def reference(parser: argparse.ArgumentParser | None = None) -> str:
     if parser is None:
         with neutral_place():
             parser = build_parser()
-    lines = [HEADER, "## Commands", "", *commands_index(parser.prog, parser), ""]
+    lines = [HEADER, "## Commands", "", *sectioned_index(parser), ""]
     lines += section(parser.prog, "", parser, 0)
     return "\n".join(lines).rstrip("\n") + "\n"
 

@@ -6,6 +6,7 @@ hands it specs from the plan. Every resource it creates carries the plan's label
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import io
 import ipaddress
@@ -339,6 +340,14 @@ class DockerEngine:
         with translated(f"reading the logs of {container}"):
             found = self._get(container)
             return found.logs(tail=tail).decode(errors="replace") if found else ""
+
+    def log_stream(self, container: str, tail: int = 100) -> Iterator[str]:
+        """The container's last `tail` log lines, then its log as it is written (text as it comes), until
+        it stops."""
+        text = codecs.getincrementaldecoder("utf-8")(errors="replace")  # a character may span two chunks
+        with translated(f"following the logs of {container}"):
+            for chunk in self.client.containers.get(container).logs(stream=True, follow=True, tail=tail):
+                yield text.decode(chunk)
 
     def run_job(self, spec: ContainerSpec, network: str, timeout: float = 180) -> tuple[int, str]:
         """Run a one-off container to completion, remove it, and return (exit code, its logs). A job the

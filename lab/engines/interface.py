@@ -157,6 +157,15 @@ class LabEngine(ABC):
         """A member's last log lines."""
 
     @abstractmethod
+    def follow_logs(self, lab: str, member: str, tail: int = 100) -> Iterator[str]:
+        """A member's last `tail` log lines, then its log as it is written (text as it comes), until the
+        member stops or the caller does (`lab logs -f`; Ctrl-C)."""
+
+    @abstractmethod
+    def lab_names(self) -> set[str]:
+        """The name of every lab with a member this engine reaches (`lab ls`)."""
+
+    @abstractmethod
     def member_events(self, lab: str) -> Iterator[dict]:
         """The lab's member events as they happen (start, die, ...), as a closable stream."""
 

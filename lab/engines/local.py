@@ -122,6 +122,12 @@ class LocalEngine(LabEngine):
     def member_logs(self, lab: str, member: str, tail: int = 100) -> str:
         return self.docker.logs(member, tail=tail)
 
+    def follow_logs(self, lab: str, member: str, tail: int = 100) -> Iterator[str]:
+        return self.docker.log_stream(member, tail=tail)
+
+    def lab_names(self) -> set[str]:
+        return self.docker.labs()
+
     def member_events(self, lab: str) -> Iterator[dict]:
         return self.docker.events(lab)
 

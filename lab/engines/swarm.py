@@ -10,6 +10,7 @@ then the lab's volumes on every host whose engine it can reach (`make swarm-host
 
 from __future__ import annotations
 
+import codecs
 import os
 import shutil
 import subprocess
@@ -245,6 +246,23 @@ class SwarmEngine(LabEngine):
             except docker.errors.NotFound:
                 return ""
             return b"".join(service.logs(stdout=True, stderr=True, tail=tail)).decode(errors="replace")
+
+    def follow_logs(self, lab: str, member: str, tail: int = 100) -> Iterator[str]:
+        """A service's log as it is written, from every task, through the manager."""
+        part = member.removeprefix(f"{lab}-")
+        text = codecs.getincrementaldecoder("utf-8")(errors="replace")  # a character may span two chunks
+        with translated(f"following the log of service {lab}_{part}"):
+            service = self.client.services.get(f"{lab}_{part}")
+            for chunk in service.logs(stdout=True, stderr=True, follow=True, tail=tail):
+                yield text.decode(chunk)
+
+    def lab_names(self) -> set[str]:
+        """Every lab with a service on the swarm this endpoint manages (none when it manages none)."""
+        with translated("listing the labs on the swarm"):
+            if not self.swarm_manager():
+                return set()
+            services = self.client.services.list(filters={"label": LAB_LABEL})
+        return {service.attrs["Spec"].get("Labels", {}).get(LAB_LABEL, "") for service in services} - {""}
 
     def member_events(self, lab: str) -> Iterator[dict]:
         with translated(f"following the events of lab {lab}"):

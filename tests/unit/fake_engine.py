@@ -13,6 +13,8 @@ What stands in for the real thing, and no more:
 - a one-off job exits 0; the facts job prints what Django would say of a plain site. `job_results`
   makes a job exit otherwise (name -> (code, output)); with `job_seconds` every job takes that long,
   and its call is recorded when it ends;
+- `written_logs` is what following a container's log gives (then the stream ends, or Ctrl-C comes with
+  `follow_interrupted`);
 - `nginx_rejects` makes `lab-nginx-apply` refuse the next configuration, as `nginx -t` would: the
   running one stays.
 - a container named in `crashes` exits as soon as it starts; one in `slow` passes its readiness check
@@ -102,6 +104,8 @@ class FakeEngine(LocalEngine):
         self.slow: dict[str, float] = {}  # containers ready only this many seconds after they start
         self.client_commands: list[tuple[str, list[str]]] = []  # (client, command) of each exec in a client
         self.client_answers: dict[str, tuple[int, str]] = {}  # a client command's answer, by its first word
+        self.written_logs: dict[str, list[str]] = {}  # what `log_stream` gives, by container
+        self.follow_interrupted = False  # Ctrl-C once the written lines are followed
         self._failures: set[tuple[str, str]] = set()
         self._servers: dict[str, http.server.ThreadingHTTPServer] = {}
 
@@ -279,6 +283,18 @@ class FakeEngine(LocalEngine):
 
     def logs(self, container: str, tail: int = 40) -> str:
         return ""
+
+    def log_stream(self, container: str, tail: int = 100) -> Iterator[str]:
+        """The lines `written_logs` holds for the container (its last `tail`), then the end of the stream, as
+        when it stops; with `follow_interrupted`, Ctrl-C instead, as when the user stops following."""
+        if container not in self.containers:
+            raise EngineError(f"following the logs of {container}: No such container")
+        yield from self.written_logs.get(container, [])[-tail:]
+        if self.follow_interrupted:
+            raise KeyboardInterrupt
+
+    def labs(self) -> set[str]:
+        return {c.spec.labels[LAB_LABEL] for c in self.containers.values() if LAB_LABEL in c.spec.labels}
 
     def image_mb(self, tag: str) -> float:
         return 0.0

@@ -65,5 +65,5 @@ def test_backends_and_balances_list_everything(capsys):
 def test_help_lists_the_commands(capsys):
     code, out, _ = run(capsys, "--help")
     assert code == 0
-    listed = {line.split()[0] for line in out.splitlines() if line.startswith("    ") and line.split()}
+    listed = {line.split()[0] for line in out.splitlines() if line.startswith("  ") and line.split()}
     assert {"up", "switch", "down", "status", "logs", "backends"} <= listed, listed
