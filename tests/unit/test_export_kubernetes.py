@@ -250,3 +250,27 @@ def test_an_engine_pushes_an_image_under_a_registry_and_path():
     assert engine.push_image("django-lab/site:v1", "127.0.0.1:5000/shop") == "127.0.0.1:5000/shop/django-lab/site:v1"
     assert engine.pushed_images == ["127.0.0.1:5000/shop/django-lab/site:v1"]
 
+
+def test_a_lab_exports_what_it_last_ran_and_pushes_through_its_engine(tmp_path):
+    from lab.engines.host import free_port
+    from lab.run.lab import Lab
+    from lab.run.state import StateStore
+
+    from .fake_engine import FakeEngine
+
+    engine = FakeEngine()
+    try:
+        lab = Lab("shop", engine=engine, states=StateStore(tmp_path / "state"))
+        lab.up(LabConfig(name="shop", port=free_port(), backend="memcached", balance="ip_hash", nodes=2))
+        export = lab.export_kubernetes(tmp_path / "k8s", KubernetesOptions(registry="127.0.0.1:5000/shop"))
+        plan = lab.plan()
+        assert export.current == "memcached"
+        assert sorted(engine.pushed_images) == [f"127.0.0.1:5000/shop/{tag}" for tag in exported_images(plan)]
+        web = yaml.safe_load((tmp_path / "k8s/base/web.yaml").read_text())
+        assert web["spec"]["replicas"] == 2
+        assert web["spec"]["template"]["spec"]["containers"][0]["image"] == f"127.0.0.1:5000/shop/{plan.nodes[0].image}"
+        assert (tmp_path / "k8s/overlays/memcached/store-memcached.yaml").exists()
+        path = lab.export_site_compose(tmp_path / "site")
+        assert yaml.safe_load(path.read_text())["services"]["node-2"]["image"] == plan.nodes[0].image
+    finally:
+        engine.close()
