@@ -51,6 +51,8 @@ CONFIG_DIR = "/etc/lab/config"  # where each pod finds the node configuration fi
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|PASS$|TOKEN|KEY|CREDENTIAL|PRIVATE|DSN|AUTH|SALT|CERT", re.I)
 SECRET_FILES = "secret-*.yaml"  # what the folder's .gitignore keeps out of a repository
 COMPONENT = "app.kubernetes.io/component"
+# What a node is told of the lab's NFS export (to mount it through FUSE): a cluster mounts a claim instead.
+LAB_ONLY_ENV = ("LAB_NFS_URL",)
 
 
 @dataclass(frozen=True)
@@ -265,7 +267,7 @@ class _Manifests:
 
     def site_container(self, spec: ContainerSpec, config_key: str, name: str) -> dict:
         """A container of the site's image reading its kind's node configuration; LAB_NODE is the pod's name."""
-        env = [{"name": key, "value": value} for key, value in spec.env.items() if key != "LAB_NODE"]
+        env = [{"name": key, "value": value} for key, value in spec.env.items() if key not in ("LAB_NODE", *LAB_ONLY_ENV)]
         env += [{"name": "LAB_CONFIG_FILE", "value": f"{CONFIG_DIR}/{config_key}"},
                 {"name": "LAB_NODE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}]
         container = {
@@ -278,7 +280,8 @@ class _Manifests:
                              {"name": "node-data", "mountPath": NODE_DATA_DIR},
                              {"name": "shared-sessions", "mountPath": SHARED_SESSIONS_DIR}, *self.media_mounts()],
             "resources": self.resources(spec.memory_mb),
-            "securityContext": self.security(tuple(spec.cap_add)),
+            # The site's user, nothing added: shared media is a claim, not a FUSE mount made as root.
+            "securityContext": self.security(),
         }
         if container["command"] is None:
             del container["command"]
@@ -514,6 +517,9 @@ def kubernetes_export(plan: Plan, overlays: Mapping[str, Plan], options: Kuberne
     """The folder for `plan` (the lab as it ran) and one overlay per backend in `overlays` (folder name -> the
     lab's plan with that backend)."""
     options = options or KubernetesOptions()
+    lab_plan = plan
+    if plan.config.backend not in OVERLAYS.values() and "redis" in overlays:
+        plan = overlays["redis"]  # sessions a cluster cannot share (files on a node, NFS): the workloads of redis's
     parts = _Manifests(plan, options)
     export = KubernetesExport(version=parts.version)
     plans = [plan, *overlays.values()]
@@ -552,10 +558,10 @@ def kubernetes_export(plan: Plan, overlays: Mapping[str, Plan], options: Kuberne
         for path, docs in documents.items():
             export.documents[f"overlays/{folder}/{path}"] = docs
         export.files[f"overlays/{folder}/kustomization.yaml"] = _kustomization(["../../base", *documents])
-        if overlay_plan.config.backend == plan.config.backend:
+        if overlay_plan.config.backend == lab_plan.config.backend:
             export.current = folder
     export.files[".gitignore"] = f"# keys and passwords: never in a repository\n{SECRET_FILES}\n**/{SECRET_FILES}\n"
-    export.files["README.md"] = readme(plan, export, options)
+    export.files["README.md"] = readme(lab_plan, export, options)
     return export
 
 

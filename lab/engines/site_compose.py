@@ -14,12 +14,14 @@ Plain data in (a Plan), plain data out (the file's content): no Docker here.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 
 from lab.engines.compose import ComposeFile
 from lab.errors import ConfigError
 from lab.model.checks import ExecCheck, NodeCheck
-from lab.model.plan import LAB_LABEL, NODE_CONFIG_PATH, STATIC_ROOT, ContainerSpec, Plan, labels
+from lab.model.plan import (LAB_LABEL, SHARED_MEDIA_ROOT, STATIC_ROOT, ContainerSpec, Mount, Plan, container_name,
+                            labels)
 
 NOT_EXPORTED = ("nfs", "faults")  # the NFS server and the fault proxy are the lab's tools, not the site's
 
@@ -35,7 +37,18 @@ def _healthcheck(spec: ContainerSpec) -> dict | None:
     return None
 
 
+def _shared_media(plan: Plan, spec: ContainerSpec) -> ContainerSpec:
+    """With --shared-media on one machine: a volume every container mounts at MEDIA_ROOT, not the lab's NFS
+    export mounted through FUSE as root."""
+    if not plan.config.shared_media or plan.config.backend == "nfs" or "LAB_NFS_URL" not in spec.env:
+        return spec
+    env = {key: value for key, value in spec.env.items() if key != "LAB_NFS_URL"}
+    return dataclasses.replace(spec, env=env, devices=(), user=None, cap_add=(),
+                               mounts=(*spec.mounts, Mount(container_name(plan.config.name, "media"), SHARED_MEDIA_ROOT)))
+
+
 def _service(plan: Plan, spec: ContainerSpec, compose: ComposeFile) -> dict:
+    spec = _shared_media(plan, spec)
     if spec.devices or spec.security_opt:
         raise ConfigError(f"{spec.name} needs {', '.join([*spec.devices, *spec.security_opt])}: export a lab whose backend is not nfs")
     service: dict = {"image": spec.image}
@@ -90,6 +103,8 @@ def site_compose_file(plan: Plan) -> ComposeFile:
     for volume in plan.volumes:
         if volume.name in used and not volume.driver_opts:
             compose.content["volumes"][volume.name] = {"labels": dict(volume.labels)}
+    if plan.config.shared_media and plan.config.backend != "nfs":
+        compose.content["volumes"][container_name(lab, "media")] = {"labels": labels(lab, "data")}
     services = compose.content["services"]
     for spec in stores:
         services[_key(plan, spec)] = _service(plan, spec, compose)

@@ -274,3 +274,15 @@ def test_a_lab_exports_what_it_last_ran_and_pushes_through_its_engine(tmp_path):
         assert yaml.safe_load(path.read_text())["services"]["node-2"]["image"] == plan.nodes[0].image
     finally:
         engine.close()
+
+
+def test_a_lab_on_sessions_a_cluster_cannot_share_exports_redis_workloads():
+    plan, export = export_of(backend="nfs", shared_media=True)
+    assert export.current == "" and "overlays/redis" in export.files["README.md"]
+    web = of_kind(export, "Deployment", "shop-web")["spec"]["template"]["spec"]
+    site = web["containers"][0]
+    assert "LAB_NFS_URL" not in {item["name"] for item in site["env"]}
+    assert "add" not in site["securityContext"]["capabilities"]
+    assert {"name": "media", "persistentVolumeClaim": {"claimName": "shop-media"}} in web["volumes"]
+    for doc in documents(export):
+        kubernetes_validate.validate(doc, VERSIONS[-1], strict=True)

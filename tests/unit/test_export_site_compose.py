@@ -81,3 +81,12 @@ def test_docker_compose_reads_the_file(tmp_path, folder):
     done = subprocess.run(["docker-compose", "-f", str(path), "config", "-q"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "not set" not in done.stderr, done.stderr  # no `$` read as compose's own variable
+
+
+def test_shared_media_is_a_volume_every_container_mounts_not_a_fuse_mount():
+    compose = site_compose_file(plan_of(shared_media=True)).content
+    node = compose["services"]["node-1"]
+    assert "shop-media:/srv/nfs-sessions/media" in node["volumes"]
+    assert "LAB_NFS_URL" not in node["environment"] and "nfs" not in compose["services"]
+    assert "cap_add" not in node and "devices" not in node
+    assert compose["volumes"]["shop-media"]["labels"][LAB_LABEL] == "shop"
