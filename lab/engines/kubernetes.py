@@ -100,6 +100,13 @@ class KubernetesOptions:
     ingress_class: str = "nginx"
 
 
+class _Plain(yaml.SafeDumper):
+    """YAML without anchors: a value two containers share is written out in each (kustomize reads it plainly)."""
+
+    def ignore_aliases(self, data):
+        return True
+
+
 @dataclass
 class KubernetesExport:
     """The folder's content: manifests by relative path (a list of documents each), and other files."""
@@ -115,7 +122,7 @@ class KubernetesExport:
         texts = dict(self.files)
         for path, documents in self.documents.items():
             comment = "".join(f"# {line}\n" for line in self.comments.get(path, "").splitlines())
-            texts[path] = comment + "---\n".join(yaml.safe_dump(doc, sort_keys=False, width=120) for doc in documents)
+            texts[path] = comment + "---\n".join(yaml.dump(doc, Dumper=_Plain, sort_keys=False, width=120) for doc in documents)
         return dict(sorted(texts.items()))
 
     def secret_paths(self) -> list[str]:
@@ -398,9 +405,12 @@ class _Manifests:
         return {"apiVersion": "v1", "kind": "Service", "metadata": self.meta(self.name("web"), "node"),
                 "spec": {"selector": self.selector("node"), "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}}
 
+    def balance(self) -> IngressBalance:
+        """The lab's balancing on ingress-nginx, for the site's own session cookie."""
+        return ingress_balance(self.plan.config.balance, self.plan.frontend.session_cookie if self.plan.frontend else SESSION_COOKIE)
+
     def ingress(self) -> dict:
-        cookie = self.plan.frontend.session_cookie if self.plan.frontend else SESSION_COOKIE
-        balance = ingress_balance(self.plan.config.balance, cookie)
+        balance = self.balance()
         metadata = self.meta(self.name("web"), "node")
         metadata["annotations"] = {f"{INGRESS}/proxy-body-size": "20m", **balance.annotations}
         rule = {"host": self.options.host, "http": {"paths": [{
@@ -545,7 +555,7 @@ def kubernetes_export(plan: Plan, overlays: Mapping[str, Plan], options: Kuberne
     base["secret-store-passwords.yaml"] = [parts.store_passwords(plans)]
     for path, documents in base.items():
         export.documents[f"base/{path}"] = documents
-    export.comments["base/ingress.yaml"] = ingress_balance(plan.config.balance).note
+    export.comments["base/ingress.yaml"] = parts.balance().note
     export.files["base/kustomization.yaml"] = _kustomization(list(base))
 
     for folder, overlay_plan in overlays.items():
@@ -595,7 +605,7 @@ def readme(plan: Plan, export: KubernetesExport, options: KubernetesOptions) -> 
         f"# {lab}: the site as the lab ran it, for Kubernetes",
         "",
         f"{len(plan.nodes)} web pods ({why}), balanced by ingress-nginx as the lab's `{config.balance}`: "
-        f"{ingress_balance(config.balance).note}.",
+        f"{ingress_balance(config.balance, plan.frontend.session_cookie if plan.frontend else SESSION_COOKIE).note}.",
         "",
         "Apply (the release Job first: migrations and the project's release steps run once, before any pod serves):",
         "",

@@ -286,3 +286,24 @@ def test_a_lab_on_sessions_a_cluster_cannot_share_exports_redis_workloads():
     assert {"name": "media", "persistentVolumeClaim": {"claimName": "shop-media"}} in web["volumes"]
     for doc in documents(export):
         kubernetes_validate.validate(doc, VERSIONS[-1], strict=True)
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["kubernetes", "--external", "redis"], "STORE=URL"),
+    (["kubernetes", "--backend", "db"], "lab switch"),
+    (["compose", "--site", "--balance", "ip_hash"], "lab switch"),
+    (["kubernetes"], "lab up"),
+])
+def test_the_command_refuses_what_it_cannot_export(argv, says, tmp_path, monkeypatch, capsys):
+    from lab.cli import main
+
+    monkeypatch.setenv("LAB_STATE_DIR", str(tmp_path))
+    code = main(["--name", "nolab", "export", *argv, "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code != 0 and says in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_files_have_no_yaml_anchors(with_workers):
+    _, export = with_workers
+    assert not [path for path, text in export.texts().items() if "&id0" in text or "*id0" in text]
