@@ -617,6 +617,9 @@ def readme(plan: Plan, export: KubernetesExport, options: KubernetesOptions) -> 
         "",
         *(f"- `{tag}`" for tag in images),
         "",
+        "Another overlay's store (memcached's, say) names the lab's image for it, built and pushed once the lab has "
+        "run that backend (`lab switch --backend memcached`, then export again).",
+        "",
         "- `base/`: the web Deployment (the site's gunicorn, the lab's nginx beside it for static files, probes on the "
         f"node add-on's `/{HEALTH}`), its Service, Ingress and PodDisruptionBudget, the release Job"
         + (", the worker Deployment" if plan.workers else "") + (", the scheduler (one replica, Recreate)" if plan.scheduler else "")
