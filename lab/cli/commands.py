@@ -210,12 +210,35 @@ def command_experiments(lab: Lab, args: argparse.Namespace) -> None:
 
 
 def command_export(lab: Lab, args: argparse.Namespace) -> None:
-    """`lab export compose`: the lab's plan as a stack file."""
+    """`lab export compose`: the lab's plan as a stack file (`--site`: the site alone, for docker-compose);
+    `lab export kubernetes`: the site as the lab ran it, as manifests."""
     from lab.reports.places import compose_dir
 
     changes = {key: getattr(args, key) for key in ("backend", "balance", "port") if getattr(args, key) is not None}
     hosts = [h for h in args.hosts.split(",") if h] if args.hosts else None
-    folder = Path(args.output) if args.output else compose_dir((lab.config() or LabConfig()).site, args.name)
+    site = (lab.config() or LabConfig()).site
+    if changes and (args.format == "kubernetes" or args.site_only):
+        raise ConfigError("this export writes the site as the lab ran it: `lab switch` first to export another backend, "
+                          "balancing or port")
+    if args.format == "kubernetes":
+        from lab.engines.kubernetes import KubernetesOptions, apply_steps
+
+        external = dict(item.split("=", 1) for item in args.external if "=" in item)
+        if len(external) != len(args.external):
+            raise ConfigError("--external takes STORE=URL, e.g. --external redis=rediss://:password@cache.example.com:6380")
+        folder = Path(args.output) if args.output else compose_dir(site, args.name).parent.parent / "kubernetes" / args.name
+        export = lab.export_kubernetes(folder, KubernetesOptions(host=args.ingress_host, registry=args.registry, external=external))
+        say(f"wrote {folder}: keys and passwords only in its {len(export.secret_paths())} secret-*.yaml files, "
+            "which its .gitignore keeps out of git")
+        say(f"apply it, in {folder}:")
+        for step in apply_steps(args.name, export.current or "redis", export.version):
+            say(f"  {step}")
+        return
+    if args.site_only:
+        path = lab.export_site_compose(Path(args.output) if args.output else compose_dir(site, args.name) / "site")
+        say(f"run it: docker-compose -f {path} -p {args.name}-site up -d")
+        return
+    folder = Path(args.output) if args.output else compose_dir(site, args.name)
     path, _ = lab.export_compose(folder, args.registry, hosts, **changes)
     say(f"deploy it: docker stack deploy --resolve-image never -c {path} {args.name}")
 

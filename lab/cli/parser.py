@@ -380,14 +380,7 @@ def add_study_parsers(commands) -> None:
     watch.add_argument("--web", action="store_true", help="show the view as a page in the browser, on 127.0.0.1")
     watch.add_argument("--web-port", type=port_number, default=8099, help="the page's port (default 8099)")
     watch.add_argument("--probe", help="the page users browse (default: the lab's /__lab__/whoami)")
-    export = commands.add_parser("export", help="write the lab's plan for another tool: `lab export compose`")
-    export.add_argument("format", choices=["compose"], help="compose: a file `docker stack deploy -c` accepts")
-    export.add_argument("--registry", help="push the lab's images to this registry (HOST:PORT) and name them there")
-    export.add_argument("--hosts", help="spread the nodes over these swarm hosts (default: the swarm's django-lab.host labels)")
-    export.add_argument("--backend", choices=list(BACKENDS), help="export with this backend (the lab stays as it is)")
-    export.add_argument("--balance", choices=list(BALANCE_MODES), help="export with this balancing mode")
-    export.add_argument("--port", type=port_number, help="the port nginx publishes on the swarm's manager")
-    export.add_argument("--output", help="the folder to write (default: compose/<lab>/)")
+    add_export_parser(commands)
     readiness = commands.add_parser(
         "readiness", help="what in the site's settings and code breaks on several machines, probed on the nodes"
     )
@@ -416,6 +409,30 @@ def add_study_parsers(commands) -> None:
 
     build = commands.add_parser("build", help="build every image the lab uses")
     build.add_argument("--rebuild", action="store_true", help="build again without Docker's cache")
+
+
+def add_export_parser(commands) -> None:
+    """`lab export`: the lab's plan for another tool, or the site as the lab ran it for production."""
+    export = commands.add_parser(
+        "export", help="write the lab's plan for another tool: `lab export compose`, or the site for production: `lab export kubernetes`"
+    )
+    export.add_argument(
+        "format", choices=["compose", "kubernetes"],
+        help="compose: a file `docker stack deploy -c` accepts (with --site: the site alone, for docker-compose); "
+        "kubernetes: the site as the lab ran it, as kustomize manifests (docs/production.md)",
+    )
+    export.add_argument("--site", action="store_true", dest="site_only",
+                        help="compose: the user's site as the lab ran it (nginx, nodes, stores, release job), not the lab's stack")
+    export.add_argument("--registry", help="push the lab's images to this registry (HOST:PORT, or HOST/PATH for kubernetes) and name them there")
+    export.add_argument("--external", action="append", default=[], metavar="STORE=URL",
+                        help="kubernetes: a managed store (postgres, redis, memcached) at URL instead of a StatefulSet (repeatable)")
+    export.add_argument("--host", dest="ingress_host", default="site.example.com",
+                        help="kubernetes: the host name the Ingress answers (default site.example.com)")
+    export.add_argument("--hosts", help="spread the nodes over these swarm hosts (default: the swarm's django-lab.host labels)")
+    export.add_argument("--backend", choices=list(BACKENDS), help="export with this backend (the lab stays as it is)")
+    export.add_argument("--balance", choices=list(BALANCE_MODES), help="export with this balancing mode")
+    export.add_argument("--port", type=port_number, help="the port nginx publishes on the swarm's manager")
+    export.add_argument("--output", "--out", help="the folder to write (default: compose/<lab>/, kubernetes/<lab>/)")
 
 
 def add_bench_parser(commands) -> None:

@@ -194,3 +194,8 @@ class LabEngine(ABC):
     @abstractmethod
     def set_host(self, host: str, availability: str) -> None:
         """Drain a host (its members move to the others) or make it active again."""
+
+    @abstractmethod
+    def push_image(self, tag: str, target: str) -> str:
+        """Push the image `tag` to `target` (a registry and path, HOST[:PORT]/PATH) as `target/tag`; return that
+        reference (what a cluster's manifests name)."""

@@ -148,3 +148,6 @@ class LocalEngine(LabEngine):
 
     def set_host(self, host: str, availability: str) -> None:
         raise ConfigError("a lab on one engine has one host, which cannot be drained: `lab up --engine swarm` spreads it")
+
+    def push_image(self, tag: str, target: str) -> str:
+        return self.docker.push(tag, target)

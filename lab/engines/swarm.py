@@ -411,3 +411,6 @@ class SwarmEngine(LabEngine):
     def swarm_placement(self, lab: str) -> dict[str, str]:
         """Where each running service of lab `lab` runs: service name -> host label (or node id)."""
         return {name: host for name, (host, state, _) in self.swarm_services(lab).items() if state == "running"}
+
+    def push_image(self, tag: str, target: str) -> str:
+        return self.docker.push(tag, target)

@@ -16,6 +16,8 @@ from typing import Callable
 from lab.engines.choice import Connection, connection, engine_for, every_engine
 from lab.engines.host import fetch_full
 from lab.engines.images import image_specs
+from lab.engines.site_compose import site_compose_file
+from lab.engines.kubernetes import OVERLAYS, KubernetesExport, KubernetesOptions, exported_images, kubernetes_export
 from lab.engines.interface import ApplyRequest, LabEngine
 from lab.engines.parallel import in_parallel
 from lab.engines.reconcile import live_config_id
@@ -463,6 +465,42 @@ class Lab:
         spread = f" over {', '.join(hosts)}" if hosts else ""
         self.progress(f"wrote {path}: {len(plan.nodes)} nodes{spread}, backend {config.backend}, balance {config.balance}")
         return path, plan
+
+    def export_kubernetes(self, directory, options: KubernetesOptions) -> KubernetesExport:
+        """Write the site as the lab last ran it (its saved plan) as Kubernetes manifests under `directory`: the
+        lab's backend and one overlay per backend a cluster can share; push the images first with a registry."""
+        state = self._state()
+        if not state.site_facts:
+            raise LabNotFound(f"lab {self.name!r} has not been brought up yet; run `lab up` once first")
+        config = state.config.replace(fault_proxy=False)  # the fault proxy is the lab's tool, not the site's
+        site = self.project()
+        client = self.engine_of(state.config).nfs_client()[0]
+        lab_state = state.replace(site=site)
+
+        def planned(changed: LabConfig) -> Plan:
+            tags = {**{key: spec.tag for key, spec in image_specs(changed, site).items()}, **(state.tags or {})}
+            return self.build(changed, lab_state, tags, client)
+
+        plan = planned(config)
+        overlays = {folder: planned(config.replace(backend=backend)) for folder, backend in OVERLAYS.items()}
+        export = kubernetes_export(plan, overlays, options)
+        if options.registry:
+            engine = self.engine_of(config)
+            for tag in exported_images(plan, options.external):
+                engine.push_image(tag, options.registry)
+                self.progress(f"pushed {tag} to {options.registry}")
+        export.write(Path(directory))
+        self.progress(f"wrote {directory}: {len(plan.nodes)} web pods, overlays {', '.join(overlays)}")
+        return export
+
+    def export_site_compose(self, directory) -> Path:
+        """Write the site as the lab last ran it (its saved plan) as a compose file for docker-compose on one
+        machine; return the file's path."""
+        if not self._state().site_facts:
+            raise LabNotFound(f"lab {self.name!r} has not been brought up yet; run `lab up` once first")
+        path = site_compose_file(self.plan()).write(Path(directory))
+        self.progress(f"wrote {path}: the site as lab {self.name} runs it")
+        return path
 
     # -- take down ---------------------------------------------------------------------------------
 

@@ -213,7 +213,10 @@ _MEDIA_ON_NODE_DISK = HazardText(
     "media_on_node_disk",
     "Uploaded files stay on the machine that received them",
     users_see="an uploaded file is there on one request and a 404 on the next",
-    fix="store media in shared storage (django-storages with S3 or similar, or one shared volume)",
+    fix=(
+        "store media in shared storage (django-storages with S3 or similar, or one shared volume); on Kubernetes, "
+        "object storage or a ReadWriteMany PersistentVolumeClaim every pod mounts (a ReadWriteOnce one is one node's)"
+    ),
     docs=DOCS + "topics/files/",
 )
 
@@ -330,7 +333,9 @@ _MIGRATE_AT_START = HazardText(
     fix=(
         "migrate once per release, not in the web process's start: a Procfile `release:` line (Heroku, Dokku, "
         "Scalingo), a Kubernetes Job or Helm pre-upgrade hook, a one-off `docker service create --restart-condition "
-        "none` on a swarm, a pre-deploy command (Render, Fly.io's release_command); the lab runs it as such a job"
+        "none` on a swarm, a pre-deploy command (Render, Fly.io's release_command); the lab runs it as such a job. "
+        "On Kubernetes the Job runs to its end before the Deployment changes (`kubectl wait --for=condition=complete`), "
+        "as `lab export kubernetes` writes it"
     ),
     docs=DOCS + "ref/django-admin/#migrate",
 )
@@ -361,7 +366,9 @@ _SCHEDULED_JOBS = HazardText(
     users_see="every job runs once per machine: emails sent N times, reports made N times",
     fix=(
         "run the scheduler on one machine: start it only where DJANGO_RUN_SCHEDULER is set (`lab readiness --fix` "
-        "guards a start in an AppConfig's ready()) and `lab up --scheduler`; or a Procfile clock line, one beat"
+        "guards a start in an AppConfig's ready()) and `lab up --scheduler`; or a Procfile clock line, one beat. "
+        "On Kubernetes, a Deployment of its own with one replica and strategy Recreate: a rolling update would run "
+        "two for a while"
     ),
     docs=DOCS + "howto/deployment/",
 )

@@ -391,3 +391,7 @@ class FakeEngine(LocalEngine):
             server = self._servers.pop(name)
             server.shutdown()
             server.server_close()
+
+    def push_image(self, tag: str, target: str) -> str:
+        self.pushed_images = [*getattr(self, "pushed_images", []), f"{target}/{tag}"]
+        return self.push(tag, target)
