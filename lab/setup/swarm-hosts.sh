@@ -98,7 +98,10 @@ up() {
     local token
     token=$(docker swarm join-token -q worker)
     for k in $(seq 2 "$HOSTS"); do
-        if [ "$(on_host "$k" info --format '{{.Swarm.LocalNodeState}}')" != "active" ]; then
+        # A host still in a swarm the main engine has left (`docker swarm leave --force` by hand) leaves it first.
+        if [ "$(on_host "$k" info --format '{{.Swarm.LocalNodeState}}')" != "active" ] \
+            || ! docker node inspect "$(on_host "$k" info --format '{{.Swarm.NodeID}}')" >/dev/null 2>&1; then
+            on_host "$k" swarm leave --force >/dev/null 2>&1 || true
             on_host "$k" swarm join --token "$token" --advertise-addr "$NET.$k" "$NET.1:2377" >/dev/null
         fi
         # The host's engine, so `lab down` can remove a lab's volumes there too.
