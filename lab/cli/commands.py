@@ -568,7 +568,8 @@ def print_up(lab: Lab, seconds: float) -> None:
     trust = f"  trust    {report['ca']} (the lab's CA: curl --cacert, or import it in the browser)\n" if report.get("ca") else ""
     # The Makefile's verbs exist only in the lab's own repository, not in a project the lab is installed into.
     in_repository = (Path.cwd() / "Makefile").is_file() and "lab-switch:" in (Path.cwd() / "Makefile").read_text()
-    make_switch, make_down = ("   (or: make lab-switch BACKEND=memcached)", "   (or: make lab-down)") if in_repository else ("", "")
+    other = "redis" if report["backend"] == "memcached" else "memcached"  # a switch to a backend it does not run
+    make_switch, make_down = (f"   (or: make lab-switch BACKEND={other})", "   (or: make lab-down)") if in_repository else ("", "")
     say(
         f"\nLab {report['name']} is up in {seconds:.1f} s: {report['nodes']} nodes, "
         f"backend {report['backend']}, balance {report['balance']}\n"
@@ -578,7 +579,7 @@ def print_up(lab: Lab, seconds: float) -> None:
            if report.get("login_found", True) else
            f"  log in   no password form found (an API, or a login elsewhere); the demo user is {report['username']} / "
            f"{report['password']}: `lab up --login-url PATH` names its page\n")
-        + f"  switch   lab switch --backend memcached{make_switch}\n"
+        + f"  switch   lab switch --backend {other}{make_switch}\n"
         f"  status   lab status\n"
         f"  stop     lab down{make_down}"
     )

@@ -19,3 +19,10 @@ def test_an_api_without_a_password_form_is_not_given_a_login_page(capsys):
     assert "accounts/login/" not in out
     assert ("  log in   no password form found (an API, or a login elsewhere); the demo user is demo / pw: "
             "`lab up --login-url PATH` names its page\n") in out
+
+
+def test_the_switch_it_suggests_is_to_a_backend_the_lab_does_not_run(capsys):
+    print_up(SimpleNamespace(status=lambda: {**REPORT, "login_found": True}), 12.0)
+    assert "  switch   lab switch --backend memcached" in capsys.readouterr().out
+    print_up(SimpleNamespace(status=lambda: {**REPORT, "backend": "memcached", "login_found": True}), 12.0)
+    assert "  switch   lab switch --backend redis" in capsys.readouterr().out
