@@ -53,37 +53,45 @@ class Option:
         return {name for key in (self.key, *self.aliases) for name in (key, key.replace("-", "_"))}
 
 
+def scalar(key: str, kind: type | tuple[type, ...], convert: Callable[[Any], Any] = _same, field: str = "") -> Option:
+    """An option with one value: its field, flag and env var are spelled from its key."""
+    return Option(key, field or key.replace("-", "_"), kind, f"--{key}", "LAB_" + key.upper().replace("-", "_"), convert)
+
+
+def repeated(key: str, field: str, flag: str, kind: type | tuple[type, ...] = list,
+             convert: Callable[[Any], Any] = tuple) -> Option:
+    """A repeatable flag's option: a list in the file, no env var; the flag's own spelling is a key too."""
+    return Option(key, field, kind, f"--{flag}", convert=convert, aliases=(flag,))
+
+
 OPTIONS: tuple[Option, ...] = (
-    Option("backend", "backend", str, "--backend", "LAB_BACKEND"),
-    Option("balance", "balance", str, "--balance", "LAB_BALANCE"),
-    Option("nodes", "nodes", int, "--nodes", "LAB_NODES"),
-    Option("secret-key-per-node", "secret_key_per_node", bool, "--secret-key-per-node", "LAB_SECRET_KEY_PER_NODE"),
-    Option("port", "port", int, "--port", "LAB_PORT"),
-    Option("host", "host", str, "--host", "LAB_HOST"),
-    Option("workers", "workers", int, "--workers", "LAB_WORKERS"),
-    Option("node-memory", "node_memory", int, "--node-memory", "LAB_NODE_MEMORY"),
-    Option("django-version", "django_version", str, "--django-version", "LAB_DJANGO_VERSION"),
-    Option("settings", "site_settings", str, "--settings", "LAB_SETTINGS"),
-    Option("engine", "engine", str, "--engine", "LAB_ENGINE"),
-    Option("registry", "registry", str, "--registry", "LAB_REGISTRY"),
-    Option("requirements", "requirements", str, "--requirements", "LAB_REQUIREMENTS"),
-    Option("groups", "groups", list, "--group", convert=tuple, aliases=("group",)),
-    Option("python", "python", str, "--python", "LAB_PYTHON"),
-    Option("build-packages", "build_packages", list, "--build-package", convert=tuple, aliases=("build-package",)),
-    Option("env-files", "", (str, list), "--env-file", convert=lambda v: (v,) if isinstance(v, str) else tuple(v),
-           aliases=("env-file",)),
-    Option("release-commands", "release_commands", list, "--release-command", convert=tuple,
-           aliases=("release-command",)),
-    Option("login-url", "login_url", str, "--login-url", "LAB_LOGIN_URL"),
-    Option("https", "https", bool, "--https", "LAB_HTTPS"),
-    Option("shared-media", "shared_media", bool, "--shared-media", "LAB_SHARED_MEDIA"),
-    Option("scheduler", "scheduler", (str, bool), "--scheduler", "LAB_SCHEDULER", convert=_scheduler),
-    Option("worker-machines", "worker_machines", int, "--worker-machines", "LAB_WORKER_MACHINES"),
-    Option("channel-layer", "channel_layer", str, "--channel-layer", "LAB_CHANNEL_LAYER",
-           convert=lambda v: "" if v == "site" else v),
-    Option("fault-proxy", "fault_proxy", bool, "--fault-proxy", "LAB_FAULT_PROXY"),
-    Option("pooler", "pooler", str, "--pooler", "LAB_POOLER", convert=lambda v: "" if v == "none" else v),
-    Option("max-connections", "max_connections", int, "--max-connections", "LAB_MAX_CONNECTIONS"),
+    scalar("backend", str),
+    scalar("balance", str),
+    scalar("nodes", int),
+    scalar("secret-key-per-node", bool),
+    scalar("port", int),
+    scalar("host", str),
+    scalar("workers", int),
+    scalar("node-memory", int),
+    scalar("django-version", str),
+    scalar("settings", str, field="site_settings"),
+    scalar("engine", str),
+    scalar("registry", str),
+    scalar("requirements", str),
+    repeated("groups", "groups", "group"),
+    scalar("python", str),
+    repeated("build-packages", "build_packages", "build-package"),
+    repeated("env-files", "", "env-file", (str, list), convert=lambda v: (v,) if isinstance(v, str) else tuple(v)),
+    repeated("release-commands", "release_commands", "release-command"),
+    scalar("login-url", str),
+    scalar("https", bool),
+    scalar("shared-media", bool),
+    scalar("scheduler", (str, bool), convert=_scheduler),
+    scalar("worker-machines", int),
+    scalar("channel-layer", str, convert=lambda v: "" if v == "site" else v),
+    scalar("fault-proxy", bool),
+    scalar("pooler", str, convert=lambda v: "" if v == "none" else v),
+    scalar("max-connections", int),
 )
 BY_KEY = {option.key: option for option in OPTIONS}
 # Keys that would put a secret's value in a file a team commits: the values belong in an env file.

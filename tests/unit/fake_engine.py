@@ -43,6 +43,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Iterator, Sequence
 
+import pytest
+
 from lab.engines.local import LocalEngine
 from lab.engines.reconcile import Reconciler
 from lab.engines.stopwatch import Stopwatch
@@ -395,3 +397,11 @@ class FakeEngine(LocalEngine):
     def push_image(self, tag: str, target: str) -> str:
         self.pushed_images = [*getattr(self, "pushed_images", []), f"{target}/{tag}"]
         return self.push(tag, target)
+
+
+@pytest.fixture
+def engine():
+    """A FakeEngine for one test, its stand-in servers closed after it."""
+    fake = FakeEngine()
+    yield fake
+    fake.close()

@@ -3,16 +3,8 @@
 import pytest
 
 from lab import BACKENDS, BALANCE_MODES
-from lab.cli import main
 
-
-def run(capsys, *argv):
-    try:
-        code = main(list(argv))
-    except SystemExit as exit:
-        code = exit.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+from .cli_stubs import run
 
 
 def test_unknown_backend_exits_2_with_the_valid_names(capsys):

@@ -2,30 +2,18 @@
 differs or cannot be given, 2 for a usage mistake, 130 for Ctrl-C. The studies are stood in for; the
 command's own judgement of their results is what runs."""
 
-from types import SimpleNamespace
 
 import pytest
 
 import lab.cli
 import lab.studies.matrix
-from lab.cli import main
 from lab.errors import EXIT_CODES
 from lab.studies.experiments import EXPERIMENTS
 from lab.studies.experiments.base import Case, Outcome
 from lab.traffic.observations import Observation, UserEvidence
 from lab.verdicts.cells import CellResult
 
-
-class StubLab:
-    """A lab that is up, as far as a study command asks."""
-
-    def __init__(self, name, progress=None, site=""):
-        self.name = name
-        self.engine = SimpleNamespace(several_hosts=False, describe=lambda: "a stand-in engine")
-        self._site = site
-
-    def config(self):
-        return SimpleNamespace(site=self._site)
+from .cli_stubs import run, up  # noqa: F401 (up is a fixture the tests ask for)
 
 
 def browsing(name, nodes, counters):
@@ -40,21 +28,6 @@ def kept_users():
 
 def lost_users():
     return [browsing(f"user-{i}", ["node-1", "node-2", "node-3"], [1, 1, 1]) for i in range(3)]
-
-
-def run(capsys, *argv):
-    try:
-        code = main(list(argv))
-    except SystemExit as exit:
-        code = exit.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-@pytest.fixture
-def up(monkeypatch, tmp_path):
-    monkeypatch.setattr(lab.cli, "Lab", lambda name, progress=None: StubLab(name, progress, str(tmp_path)))
-    return tmp_path
 
 
 def matrix_of(*cells):

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from types import SimpleNamespace
 
 import pytest
 
 import lab.cli
 import lab.studies.matrix
 import lab.studies.readiness
-from lab.cli import main
 from lab.cli.parser import build_parser
 from lab.reports.junit import document, experiment_suite, matrix_suite, readiness_suite
 from lab.studies.experiments import EXPERIMENTS
@@ -22,6 +20,8 @@ from lab.studies.experiments.base import Case, Outcome
 from lab.traffic.observations import Observation, UserEvidence
 from lab.verdicts.cells import CellResult
 from lab.verdicts.hazards import FOUND, NOTE, OK, Finding, Observed
+
+from .cli_stubs import run, up  # noqa: F401 (up is a fixture the tests ask for)
 
 HOSTILE = '<script>alert("x")</script> & ]]> \x00\x1b[31m'
 
@@ -241,33 +241,6 @@ def test_suites_add_up_in_testsuites():
 
 
 # -- through the CLI: --cell, and --junit written where asked ------------------------------------------
-
-
-class StubLab:
-    """A lab that is up, as far as a study command asks."""
-
-    def __init__(self, name, progress=None, site=""):
-        self.name = name
-        self.engine = SimpleNamespace(several_hosts=False, describe=lambda: "a stand-in engine")
-        self._site = site
-
-    def config(self):
-        return SimpleNamespace(site=self._site)
-
-
-def run(capsys, *argv):
-    try:
-        code = main(list(argv))
-    except SystemExit as exit:
-        code = exit.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-@pytest.fixture
-def up(monkeypatch, tmp_path):
-    monkeypatch.setattr(lab.cli, "Lab", lambda name, progress=None: StubLab(name, progress, str(tmp_path)))
-    return tmp_path
 
 
 @pytest.fixture

@@ -9,14 +9,7 @@ from lab.model.nginx_conf import CONF_PATH
 from lab.run.lab import Lab
 from lab.run.state import StateStore
 
-from .fake_engine import FakeEngine
-
-
-@pytest.fixture
-def engine():
-    fake = FakeEngine()
-    yield fake
-    fake.close()
+from .fake_engine import engine  # noqa: F401 (a fixture the tests ask for)
 
 
 def new_lab(engine, tmp_path, name="fake", **options) -> Lab:

@@ -13,14 +13,7 @@ from lab.studies.loadbench import COOKIES_IN_CONTAINER, LUA_IN_CONTAINER, USERS_
 from lab.studies.matrix import run_cell
 from lab.traffic.clients import SCRIPT_IN_CONTAINER
 
-from .fake_engine import FakeEngine
-
-
-@pytest.fixture
-def engine():
-    fake = FakeEngine()
-    yield fake
-    fake.close()
+from .fake_engine import engine  # noqa: F401 (a fixture the tests ask for)
 
 
 @pytest.fixture
