@@ -1,6 +1,7 @@
 """`lab export kubernetes`: the site as the lab ran it, as manifests that Kubernetes' own schemas accept
 (strictly: no unknown field) for an older release and the newest one kubernetes-validate knows. No cluster."""
 
+import copy
 import json
 import stat
 from pathlib import Path
@@ -68,6 +69,17 @@ def test_every_manifest_is_valid_for_kubernetes(fixture, version, request):
         if path in export.documents:
             assert list(yaml.safe_load_all(text)) == export.documents[path]
 
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_schema_check_refuses_a_field_or_a_type_kubernetes_does_not_know(sample, version):
+    """The check above can fail: strict validation names a misspelt field and a wrong type."""
+    deployment = of_kind(sample[1], "Deployment", "shop-web")
+    for change, says in ((("replicaz", 2), "'replicaz' was unexpected"), (("replicas", "two"), "'two' is not of type")):
+        broken = copy.deepcopy(deployment)
+        broken["spec"][change[0]] = change[1]
+        with pytest.raises(kubernetes_validate.ValidationError, match=says):
+            kubernetes_validate.validate(broken, version, strict=True)
 
 def test_the_layout_is_a_kustomize_base_and_an_overlay_per_backend(sample):
     _, export = sample
